@@ -1,0 +1,224 @@
+"""The Django admin: inspect everything; change cluster state only through the API server."""
+
+from __future__ import annotations
+
+import json
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.html import format_html, format_html_join
+
+from cluster.apiserver import ApiError, ApiServer
+from cluster.models import (
+    ApiToken,
+    Classroom,
+    Node,
+    Pod,
+    Sandbox,
+    StoreEvent,
+    StoreKey,
+    Trace,
+)
+
+
+def pretty_json(value: object):
+    return format_html("<pre style='white-space: pre-wrap'>{}</pre>", json.dumps(value, indent=2))
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Store records are written by the API server alone."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+def call_api_server(request: HttpRequest, records: QuerySet, action, done: str) -> None:
+    """Run `action(apiserver, record)` for each record as the admin, and report each outcome."""
+    for record in records.select_related("sandbox"):
+        apiserver = ApiServer.as_user(record.sandbox, request.user)
+        try:
+            action(apiserver, record)
+        except ApiError as error:
+            messages.error(request, f"{record.key}: {error.code} {error.reason}: {error.message}")
+        else:
+            messages.success(request, f"{record.key}: {done}")
+
+
+@admin.register(Classroom)
+class ClassroomAdmin(admin.ModelAdmin):
+    list_display = ["name", "instructor"]
+    search_fields = ["name", "instructor__username"]
+    filter_horizontal = ["students"]
+
+
+@admin.register(Sandbox)
+class SandboxAdmin(admin.ModelAdmin):
+    list_display = ["name", "owner", "classroom", "mode", "revision", "clock_paused", "created_at"]
+    list_filter = ["mode", "classroom", "clock_paused"]
+    search_fields = ["name", "owner__username"]
+    readonly_fields = ["created_at"]
+
+    @admin.display(description="store revision")
+    def revision(self, sandbox: Sandbox) -> int:
+        return getattr(getattr(sandbox, "store_revision", None), "revision", 0)
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    list_display = ["name", "user", "created_at", "last_used_at"]
+    search_fields = ["name", "user__username"]
+    readonly_fields = ["token_hash", "created_at", "last_used_at"]
+
+
+class StoreKeyAdmin(ReadOnlyAdmin):
+    list_display = ["key", "sandbox", "mod_revision", "version"]
+    list_filter = ["sandbox", "resource"]
+    search_fields = ["key", "name"]
+    fields = [
+        "sandbox",
+        "key",
+        "create_revision",
+        "mod_revision",
+        "version",
+        "object",
+        "history",
+    ]
+    readonly_fields = fields
+
+    @admin.display(description="value")
+    def object(self, record: StoreKey):
+        return pretty_json(record.value)
+
+    @admin.display(description="revision history (watch log)")
+    def history(self, record: StoreKey):
+        events = StoreEvent.objects.filter(sandbox=record.sandbox, key=record.key).order_by(
+            "revision"
+        )
+        return format_html(
+            "<ol>{}</ol>",
+            format_html_join(
+                "", "<li>revision {}: {}</li>", ((e.revision, e.type) for e in events)
+            ),
+        )
+
+
+admin.site.register(StoreKey, StoreKeyAdmin)
+
+
+@admin.register(Node)
+class NodeAdmin(StoreKeyAdmin):
+    list_display = ["name", "sandbox", "ready", "unschedulable", "mod_revision"]
+    list_filter = ["sandbox"]
+    actions = ["cordon", "uncordon"]
+
+    @admin.display(description="Ready")
+    def ready(self, node: Node) -> str:
+        conditions = node.value.get("status", {}).get("conditions", [])
+        return next((c["status"] for c in conditions if c.get("type") == "Ready"), "Unknown")
+
+    @admin.display(boolean=True)
+    def unschedulable(self, node: Node) -> bool:
+        return bool(node.value.get("spec", {}).get("unschedulable"))
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return obj is None and request.user.is_superuser  # allows actions, not edits
+
+    @admin.action(description="Cordon selected nodes (through the API server)")
+    def cordon(self, request: HttpRequest, queryset: QuerySet) -> None:
+        call_api_server(
+            request,
+            queryset,
+            lambda api, node: api.patch("nodes", node.name, {"spec": {"unschedulable": True}}),
+            "cordoned",
+        )
+
+    @admin.action(description="Uncordon selected nodes (through the API server)")
+    def uncordon(self, request: HttpRequest, queryset: QuerySet) -> None:
+        call_api_server(
+            request,
+            queryset,
+            lambda api, node: api.patch("nodes", node.name, {"spec": {"unschedulable": None}}),
+            "uncordoned",
+        )
+
+
+@admin.register(Pod)
+class PodAdmin(StoreKeyAdmin):
+    list_display = ["name", "namespace", "sandbox", "phase", "node_name", "mod_revision"]
+    list_filter = ["sandbox", "phase", "node_name", "namespace"]
+    actions = ["delete_through_api_server"]
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return obj is None and request.user.is_superuser  # allows actions, not edits
+
+    @admin.action(description="Delete selected pods (through the API server)")
+    def delete_through_api_server(self, request: HttpRequest, queryset: QuerySet) -> None:
+        call_api_server(
+            request,
+            queryset,
+            lambda api, pod: api.delete("pods", pod.name, namespace=pod.namespace),
+            "deletion requested",
+        )
+
+
+@admin.register(StoreEvent)
+class StoreEventAdmin(ReadOnlyAdmin):
+    list_display = ["revision", "type", "key", "sandbox"]
+    list_filter = ["sandbox", "type"]
+    search_fields = ["key"]
+    fields = ["sandbox", "revision", "type", "key", "new_value", "previous_value"]
+    readonly_fields = fields
+
+    @admin.display(description="value")
+    def new_value(self, event: StoreEvent):
+        return pretty_json(event.value)
+
+    @admin.display(description="previous value")
+    def previous_value(self, event: StoreEvent):
+        return pretty_json(event.prev_value)
+
+
+@admin.register(Trace)
+class TraceAdmin(ReadOnlyAdmin):
+    list_display = [
+        "id",
+        "sandbox",
+        "actor",
+        "verb",
+        "resource",
+        "name",
+        "code",
+        "revision",
+        "narration",
+    ]
+    list_filter = ["sandbox", "verb", "resource", "code", "actor"]
+    search_fields = ["name", "narration", "actor"]
+    fields = [
+        "sandbox",
+        "actor",
+        "verb",
+        "resource",
+        "subresource",
+        "namespace",
+        "name",
+        "code",
+        "reason",
+        "revision",
+        "duration_ms",
+        "sandbox_time",
+        "created_at",
+        "narration",
+        "pipeline",
+    ]
+    readonly_fields = fields
+
+    @admin.display(description="stages")
+    def pipeline(self, trace: Trace):
+        return pretty_json(trace.stages)

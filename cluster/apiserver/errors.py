@@ -1,0 +1,113 @@
+"""API errors as Kubernetes Status objects, with upstream reasons, codes and wording."""
+
+from __future__ import annotations
+
+from cluster.resources.field_errors import FieldError
+from cluster.resources.types import ResourceType
+
+
+class ApiError(Exception):
+    """A failed request. `status()` is the body the API answers with."""
+
+    def __init__(self, code: int, reason: str, message: str, details: dict | None = None):
+        super().__init__(message)
+        self.code = code
+        self.reason = reason
+        self.message = message
+        self.details = details or {}
+
+    def status(self) -> dict:
+        body = {
+            "kind": "Status",
+            "apiVersion": "v1",
+            "metadata": {},
+            "status": "Failure",
+            "message": self.message,
+            "reason": self.reason,
+            "code": self.code,
+        }
+        if self.details:
+            body["details"] = self.details
+        return body
+
+
+def _details(rt: ResourceType, name: str) -> dict:
+    details = {"name": name, "kind": rt.name} if name else {"kind": rt.name}
+    if rt.group:
+        details["group"] = rt.group
+    return details
+
+
+def not_found(rt: ResourceType, name: str) -> ApiError:
+    return ApiError(404, "NotFound", f'{rt.group_resource} "{name}" not found', _details(rt, name))
+
+
+def unknown_resource() -> ApiError:
+    return ApiError(404, "NotFound", "the server could not find the requested resource")
+
+
+def already_exists(rt: ResourceType, name: str) -> ApiError:
+    return ApiError(
+        409, "AlreadyExists", f'{rt.group_resource} "{name}" already exists', _details(rt, name)
+    )
+
+
+def conflict(rt: ResourceType, name: str, why: str = "") -> ApiError:
+    why = why or (
+        "the object has been modified; please apply your changes to the latest version"
+        " and try again"
+    )
+    return ApiError(
+        409,
+        "Conflict",
+        f'Operation cannot be fulfilled on {rt.group_resource} "{name}": {why}',
+        _details(rt, name),
+    )
+
+
+def invalid(rt: ResourceType, name: str, errors: list[FieldError]) -> ApiError:
+    messages = [e.message for e in errors]
+    summary = messages[0] if len(messages) == 1 else "[" + ", ".join(messages) + "]"
+    details = {"name": name, "kind": rt.kind, "causes": [e.as_cause() for e in errors]}
+    if rt.group:
+        details["group"] = rt.group
+    return ApiError(422, "Invalid", f'{rt.kind} "{name}" is invalid: {summary}', details)
+
+
+def forbidden(rt: ResourceType, name: str, message: str) -> ApiError:
+    target = f'{rt.group_resource} "{name}"' if name else rt.group_resource
+    return ApiError(403, "Forbidden", f"{target} is forbidden: {message}", _details(rt, name))
+
+
+def unauthorized() -> ApiError:
+    return ApiError(401, "Unauthorized", "Unauthorized")
+
+
+def expired(requested: int, oldest: int) -> ApiError:
+    return ApiError(410, "Expired", f"too old resource version: {requested} ({oldest})")
+
+
+def too_large(limit: int) -> ApiError:
+    return ApiError(413, "RequestEntityTooLarge", f"Request entity too large: limit is {limit}")
+
+
+def bad_request(message: str) -> ApiError:
+    return ApiError(400, "BadRequest", message)
+
+
+def method_not_allowed(rt: ResourceType, verb: str) -> ApiError:
+    return ApiError(
+        405,
+        "MethodNotAllowed",
+        "the server does not allow this method on the requested resource",
+        _details(rt, "") | {"verb": verb},
+    )
+
+
+def unsupported_media_type(content_type: str) -> ApiError:
+    return ApiError(
+        415,
+        "UnsupportedMediaType",
+        "the body of the request was in an unknown format - accepted media types include:"
+        f' application/json-patch+json, application/merge-patch+json; got "{content_type}"',
+    )

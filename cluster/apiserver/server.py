@@ -1,0 +1,860 @@
+"""The API server: the only writer of the store.
+
+Every call passes the same named stages, as in kube-apiserver: authentication,
+authorization, admission (defaulting and namespace checks), validation, then
+the store. Each call is traced, and after commit its store events and trace
+are published to the sandbox's live group.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import copy
+import datetime as dt
+import json
+import secrets
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import partial
+
+from django.db import transaction
+
+from cluster.apiserver import errors
+from cluster.apiserver.authn import Caller, caller_for_component, caller_for_token, caller_for_user
+from cluster.apiserver.authz import authorize
+from cluster.apiserver.errors import ApiError
+from cluster.apiserver.patch import apply_patch
+from cluster.apiserver.publish import publish_changes
+from cluster.apiserver.selectors import (
+    fields_match,
+    labels_match,
+    parse_field_selector,
+    parse_label_selector,
+    store_column_matches,
+)
+from cluster.apiserver.tracing import Request, Stages, failure_narration, record_trace
+from cluster.models import Sandbox
+from cluster.objects import format_time, set_condition
+from cluster.resources import RESOURCES, ResourceType
+from cluster.resources.field_errors import FieldError, required
+from cluster.store import (
+    MAX_VALUE_BYTES,
+    CompareFailed,
+    Delete,
+    Event,
+    KeyValue,
+    Put,
+    Store,
+    TooOld,
+    TxnResult,
+    ValueTooLarge,
+)
+
+SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
+# Upstream's generateName suffix alphabet: no vowels, no look-alike characters.
+_NAME_SUFFIX_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
+_PATCH_RETRIES = 5
+_SERVER_OWNED_METADATA = (
+    "creationTimestamp",
+    "deletionTimestamp",
+    "deletionGracePeriodSeconds",
+    "generation",
+)
+# The pipeline stage a failed request stopped at, by status code.
+_FAILED_STAGE = {401: "authentication", 403: "authorization", 422: "validation", 400: "decoding"}
+_LIST_BATCH = 500
+
+
+@dataclass
+class Outcome:
+    body: dict
+    code: int
+    revision: int
+    narration: str
+    events: list[Event] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class WatchBatch:
+    """Watch events after a resourceVersion, and where to resume from."""
+
+    events: list[dict]
+    resource_version: int
+
+
+class ApiServer:
+    """The API server of one sandbox, serving one caller.
+
+    Build it with as_user, as_token or as_component. Methods take resource
+    names as in URLs ("pods", "nodes", "leases") and Kubernetes JSON objects,
+    return Kubernetes JSON, and raise ApiError carrying a Status.
+    """
+
+    def __init__(self, sandbox: Sandbox, authenticate: Callable[[], Caller]):
+        self.sandbox = sandbox
+        self.store = Store(sandbox.pk)
+        self._authenticate = authenticate
+        self._caller: Caller | None = None
+
+    @classmethod
+    def as_user(cls, sandbox: Sandbox, user) -> ApiServer:
+        return cls(sandbox, partial(caller_for_user, user))
+
+    @classmethod
+    def as_token(cls, sandbox: Sandbox, token: str) -> ApiServer:
+        return cls(sandbox, partial(caller_for_token, token))
+
+    @classmethod
+    def as_component(cls, sandbox: Sandbox, actor: str) -> ApiServer:
+        """actor: 'scheduler', 'kubelet/node-1', 'controller-manager/replicaset'..."""
+        return cls(sandbox, partial(caller_for_component, actor))
+
+    # -- verbs -------------------------------------------------------------
+
+    def create(self, resource: str, obj: dict, *, namespace: str = "") -> dict:
+        rt = self._resource(resource)
+        name = _meta(obj).get("name", "") if isinstance(obj, dict) else ""
+        request = Request("create", rt, self._scope(rt, namespace), name)
+        return self._serve(request, partial(self._create, body=obj))
+
+    def get(self, resource: str, name: str, *, namespace: str = "") -> dict:
+        rt = self._resource(resource)
+        return self._serve(Request("get", rt, self._scope(rt, namespace), name), self._get)
+
+    def list(
+        self,
+        resource: str,
+        *,
+        namespace: str = "",
+        label_selector: str = "",
+        field_selector: str = "",
+        limit: int | None = None,
+        continue_token: str = "",
+    ) -> dict:
+        rt = self._resource(resource)
+        request = Request("list", rt, self._scope(rt, namespace, required=False))
+        handler = partial(
+            self._list,
+            label_selector=label_selector,
+            field_selector=field_selector,
+            limit=limit,
+            continue_token=continue_token,
+        )
+        return self._serve(request, handler)
+
+    def update(
+        self, resource: str, obj: dict, *, namespace: str = "", subresource: str = ""
+    ) -> dict:
+        rt = self._resource(resource, subresource)
+        name = _meta(obj).get("name", "") if isinstance(obj, dict) else ""
+        request = Request("update", rt, self._scope(rt, namespace), name, subresource)
+        return self._serve(request, partial(self._update, body=obj))
+
+    def patch(
+        self,
+        resource: str,
+        name: str,
+        patch: object,
+        *,
+        patch_type: str = "merge",
+        namespace: str = "",
+        subresource: str = "",
+    ) -> dict:
+        """patch_type: 'merge' (RFC 7386) or 'json' (RFC 6902), or their media types."""
+        rt = self._resource(resource, subresource)
+        request = Request("patch", rt, self._scope(rt, namespace), name, subresource)
+        return self._serve(request, partial(self._patch, patch=patch, patch_type=patch_type))
+
+    def delete(
+        self,
+        resource: str,
+        name: str,
+        *,
+        namespace: str = "",
+        grace_period_seconds: int | None = None,
+        preconditions: dict | None = None,
+    ) -> dict:
+        rt = self._resource(resource)
+        request = Request("delete", rt, self._scope(rt, namespace), name)
+        handler = partial(
+            self._delete,
+            grace_period_seconds=grace_period_seconds,
+            preconditions=preconditions or {},
+        )
+        return self._serve(request, handler)
+
+    def bind(self, pod_name: str, node_name: str, *, namespace: str = "default") -> dict:
+        """POST pods/<name>/binding: the scheduler's suggestion, written down by the API server."""
+        binding = {
+            "apiVersion": "v1",
+            "kind": "Binding",
+            "metadata": {"name": pod_name, "namespace": namespace},
+            "target": {"apiVersion": "v1", "kind": "Node", "name": node_name},
+        }
+        return self.create_binding(binding, namespace=namespace, pod_name=pod_name)
+
+    def create_binding(self, binding: dict, *, namespace: str, pod_name: str) -> dict:
+        rt = self._resource("pods", "binding")
+        request = Request("create", rt, namespace, pod_name, "binding")
+        return self._serve(request, partial(self._bind, body=binding))
+
+    def update_status(self, resource: str, obj: dict, *, namespace: str = "") -> dict:
+        return self.update(resource, obj, namespace=namespace, subresource="status")
+
+    def watch(
+        self,
+        resource: str,
+        *,
+        resource_version: str | int = "",
+        namespace: str = "",
+        label_selector: str = "",
+        field_selector: str = "",
+    ) -> WatchBatch:
+        """The changes after resource_version ("" or 0: ADDED for every current object first).
+
+        Raises ApiError 410 Expired when that revision has been compacted away.
+        Call again with the returned resource_version to continue.
+        """
+        rt = self._resource(resource)
+        request = Request("watch", rt, self._scope(rt, namespace, required=False))
+        handler = partial(
+            self._watch,
+            resource_version=str(resource_version or "0"),
+            label_selector=label_selector,
+            field_selector=field_selector,
+        )
+        result: dict = self._serve(request, handler)
+        return WatchBatch(result["events"], result["resourceVersion"])
+
+    # -- the pipeline --------------------------------------------------------
+
+    def _serve(self, request: Request, handler: Callable[[Request, Stages], Outcome]) -> dict:
+        started = time.perf_counter()
+        stages = Stages()
+        actor = "anonymous"
+        try:
+            caller = self._caller_or_raise()
+            actor = caller.actor
+            stages.passed("authentication", f"{caller.describe()} (as {caller.username})")
+            why = authorize(
+                caller,
+                self.sandbox,
+                verb=request.verb,
+                rt=request.rt,
+                namespace=request.namespace,
+                name=request.name,
+                subresource=request.subresource,
+            )
+            stages.passed("authorization", why)
+            with transaction.atomic():
+                outcome = handler(request, stages)
+                trace = record_trace(
+                    sandbox=self.sandbox,
+                    actor=actor,
+                    request=request,
+                    code=outcome.code,
+                    reason="",
+                    revision=outcome.revision,
+                    narration=f"{actor} {outcome.narration}",
+                    stages=stages,
+                    duration_ms=(time.perf_counter() - started) * 1000,
+                )
+                self._publish_on_commit(outcome.revision, outcome.events, trace)
+            return outcome.body
+        except ApiError as error:
+            stages.failed(_FAILED_STAGE.get(error.code, "etcd"), error.message)
+            revision = self.store.revision()
+            trace = record_trace(
+                sandbox=self.sandbox,
+                actor=actor,
+                request=request,
+                code=error.code,
+                reason=error.reason,
+                revision=revision,
+                narration=failure_narration(
+                    actor, request, error.code, error.reason, error.message
+                ),
+                stages=stages,
+                duration_ms=(time.perf_counter() - started) * 1000,
+            )
+            self._publish_on_commit(revision, [], trace)
+            raise
+
+    def _caller_or_raise(self) -> Caller:
+        if self._caller is None:
+            self._caller = self._authenticate()
+        return self._caller
+
+    def _publish_on_commit(self, revision: int, events: list[Event], trace) -> None:
+        messages = [_event_message(e) for e in events]
+        transaction.on_commit(
+            partial(publish_changes, self.sandbox.pk, revision, messages, [trace.as_message()])
+        )
+
+    # -- handlers ------------------------------------------------------------
+
+    def _create(self, request: Request, stages: Stages, *, body: object) -> Outcome:
+        rt = request.rt
+        obj = self._decode(rt, body, request.namespace)
+        meta = obj["metadata"]
+        if not meta.get("name") and meta.get("generateName"):
+            meta["name"] = meta["generateName"] + "".join(
+                secrets.choice(_NAME_SUFFIX_ALPHABET) for _ in range(5)
+            )
+        request.name = meta.get("name", "")
+        self._admit_namespace(request)
+        self._default_on_create(rt, obj)
+        stages.passed("admission", f"defaulted the {rt.singular} and gave it uid {meta['uid']}")
+        self._validate(rt, obj, rt.validate(obj, None), stages)
+        if not request.name:
+            raise errors.invalid(
+                rt, "", [required("metadata.name", "name or generateName is required")]
+            )
+        try:
+            result = self.store.put(request.key, obj, expect_mod_revision=0)
+        except CompareFailed as e:
+            raise errors.already_exists(rt, request.name) from e
+        except ValueTooLarge as e:
+            raise errors.too_large(MAX_VALUE_BYTES) from e
+        stages.passed("etcd", f"stored {request.key} at revision {result.revision}")
+        return Outcome(
+            body=_with_revision(obj, result.revision),
+            code=201,
+            revision=result.revision,
+            narration=(
+                f"created {request.target}: the API server stored {request.key}"
+                f" in etcd at revision {result.revision}"
+            ),
+            events=result.events,
+        )
+
+    def _get(self, request: Request, stages: Stages) -> Outcome:
+        kv = self._existing(request)
+        stages.passed("etcd", f"read {request.key} (revision {kv.mod_revision})")
+        return Outcome(
+            body=_object(kv),
+            code=200,
+            revision=kv.mod_revision,
+            narration=f"read {request.target} from the API server (revision {kv.mod_revision})",
+        )
+
+    def _list(
+        self,
+        request: Request,
+        stages: Stages,
+        *,
+        label_selector: str,
+        field_selector: str,
+        limit: int | None,
+        continue_token: str,
+    ) -> Outcome:
+        rt = request.rt
+        labels = parse_label_selector(label_selector)
+        fields = parse_field_selector(field_selector, rt.name)
+        where = store_column_matches(fields, rt.name)
+        prefix = Request("list", rt, request.namespace, "").key  # "/registry/pods/ns/"
+        start_after = _decode_continue(continue_token)
+        items: list[dict] = []
+        revision = None
+        next_start = ""
+        while True:
+            page = self.store.range(prefix, limit=_LIST_BATCH, start_after=start_after, where=where)
+            revision = revision if revision is not None else page.revision
+            for index, kv in enumerate(page.items):
+                obj = _object(kv)
+                if labels_match(labels, obj) and fields_match(fields, obj):
+                    items.append(obj)
+                if limit and len(items) == limit:
+                    if index < len(page.items) - 1 or page.more:
+                        next_start = kv.key
+                    break
+            if next_start or (limit and len(items) == limit) or not page.more:
+                break
+            start_after = page.items[-1].key
+        metadata = {"resourceVersion": str(revision)}
+        if next_start:
+            metadata["continue"] = _encode_continue(revision, next_start)
+        selectors = " and ".join(s for s in (label_selector, field_selector) if s)
+        matching = f" matching {selectors}" if selectors else ""
+        stages.passed("etcd", f"read {len(items)} keys under {prefix} (revision {revision})")
+        return Outcome(
+            body={
+                "kind": f"{rt.kind}List",
+                "apiVersion": rt.api_version,
+                "metadata": metadata,
+                "items": items,
+            },
+            code=200,
+            revision=revision,
+            narration=(
+                f"listed {request.target}{matching}: {len(items)} found (revision {revision})"
+            ),
+        )
+
+    def _update(self, request: Request, stages: Stages, *, body: object) -> Outcome:
+        rt = request.rt
+        obj = self._decode(rt, body, request.namespace)
+        existing = self._existing(request)
+        precondition = obj["metadata"].get("resourceVersion")
+        if precondition and precondition != str(existing.mod_revision):
+            raise errors.conflict(rt, request.name)
+        try:
+            return self._write_update(request, stages, existing, obj)
+        except CompareFailed as e:
+            raise errors.conflict(rt, request.name) from e
+
+    def _patch(
+        self, request: Request, stages: Stages, *, patch: object, patch_type: str
+    ) -> Outcome:
+        for _ in range(_PATCH_RETRIES):
+            existing = self._existing(request)
+            current = _object(existing)
+            patched = apply_patch(current, patch, patch_type)
+            precondition = _meta(patched).get("resourceVersion")
+            if precondition and precondition != str(existing.mod_revision):
+                raise errors.conflict(request.rt, request.name)
+            obj = self._decode(request.rt, patched, request.namespace)
+            try:
+                return self._write_update(request, stages, existing, obj)
+            except CompareFailed:
+                if precondition:
+                    raise errors.conflict(request.rt, request.name) from None
+        raise errors.conflict(request.rt, request.name)
+
+    def _write_update(
+        self, request: Request, stages: Stages, existing: KeyValue, obj: dict
+    ) -> Outcome:
+        rt = request.rt
+        old = existing.value
+        if request.subresource == "status":
+            new = copy.deepcopy(old)
+            new["status"] = obj.get("status") or {}
+            problems = rt.validate_status(new, old)
+        else:
+            new = obj
+            rt.default_decoded(new)
+            _keep_system_metadata(new, old)
+            if rt.has_status:
+                new["status"] = copy.deepcopy(old.get("status", {}))
+            if new.get("spec") != old.get("spec") and "generation" in old.get("metadata", {}):
+                new["metadata"]["generation"] = old["metadata"]["generation"] + 1
+            problems = rt.validate(new, old)
+        stages.passed("admission", "kept the fields this request may not change")
+        self._validate(rt, new, problems, stages)
+        if new == old:
+            stages.passed(
+                "etcd", f"nothing changed; {request.key} stays at revision {existing.mod_revision}"
+            )
+            return Outcome(
+                body=_object(existing),
+                code=200,
+                revision=existing.mod_revision,
+                narration=f"sent an unchanged {request.target}; nothing was written",
+            )
+        result = self._put(request, new, existing.mod_revision)
+        stages.passed("etcd", f"stored {request.key} at revision {result.revision}")
+        return Outcome(
+            body=_with_revision(new, result.revision),
+            code=200,
+            revision=result.revision,
+            narration=f"updated {request.target}; stored at revision {result.revision}",
+            events=result.events,
+        )
+
+    def _delete(
+        self,
+        request: Request,
+        stages: Stages,
+        *,
+        grace_period_seconds: int | None,
+        preconditions: dict,
+    ) -> Outcome:
+        rt = request.rt
+        existing = self._existing(request)
+        meta = existing.value.get("metadata", {})
+        _check_preconditions(rt, request.name, existing, preconditions)
+        if rt.name == "namespaces":
+            return self._delete_namespace(request, stages, existing)
+        grace = self._grace_period(rt, existing.value, grace_period_seconds)
+        stages.passed("admission", f"grace period {grace}s")
+        if grace > 0:
+            return self._mark_for_deletion(request, stages, existing, grace)
+        try:
+            result = self.store.delete(request.key, expect_mod_revision=existing.mod_revision)
+        except CompareFailed as e:
+            raise errors.conflict(rt, request.name) from e
+        stages.passed("etcd", f"deleted {request.key} at revision {result.revision}")
+        if rt.graceful_delete:
+            body = _with_revision(existing.value, existing.mod_revision)
+        else:
+            body = _success_status(rt, request.name, meta.get("uid", ""))
+        return Outcome(
+            body=body,
+            code=200,
+            revision=result.revision,
+            narration=(
+                f"deleted {request.target}: removed {request.key} from etcd"
+                f" at revision {result.revision}"
+            ),
+            events=result.events,
+        )
+
+    def _mark_for_deletion(
+        self, request: Request, stages: Stages, existing: KeyValue, grace: int
+    ) -> Outcome:
+        obj = copy.deepcopy(existing.value)
+        meta = obj["metadata"]
+        if meta.get("deletionTimestamp") and meta.get("deletionGracePeriodSeconds", grace) <= grace:
+            stages.passed("etcd", f"{request.key} is already terminating")
+            return Outcome(
+                body=_object(existing),
+                code=200,
+                revision=existing.mod_revision,
+                narration=f"asked again to delete {request.target}, which is already terminating",
+            )
+        meta["deletionTimestamp"] = format_time(self.sandbox.now() + dt.timedelta(seconds=grace))
+        meta["deletionGracePeriodSeconds"] = grace
+        result = self._put(request, obj, existing.mod_revision)
+        stages.passed("etcd", f"marked {request.key} for deletion at revision {result.revision}")
+        return Outcome(
+            body=_with_revision(obj, result.revision),
+            code=200,
+            revision=result.revision,
+            narration=(
+                f"asked to delete {request.target}: the API server marked it Terminating"
+                f" (grace period {grace}s) at revision {result.revision}"
+            ),
+            events=result.events,
+        )
+
+    def _delete_namespace(self, request: Request, stages: Stages, existing: KeyValue) -> Outcome:
+        if request.name in SYSTEM_NAMESPACES:
+            raise errors.forbidden(request.rt, request.name, "this namespace may not be deleted")
+        # Simplification: upstream's namespace controller empties a Terminating
+        # namespace in the background; here its objects go in one transaction.
+        ops: list[Put | Delete] = []
+        for rt in RESOURCES.values():
+            if rt.namespaced:
+                prefix = f"/registry/{rt.name}/{request.name}/"
+                ops += [Delete(kv.key) for kv in self.store.range(prefix).items]
+        ops.append(Delete(request.key, existing.mod_revision))
+        try:
+            result: TxnResult = self.store.txn(ops)
+        except CompareFailed as e:
+            raise errors.conflict(request.rt, request.name) from e
+        stages.passed("etcd", f"deleted {len(ops)} keys at revision {result.revision}")
+        return Outcome(
+            body=_success_status(
+                request.rt, request.name, existing.value["metadata"].get("uid", "")
+            ),
+            code=200,
+            revision=result.revision,
+            narration=(
+                f"deleted {request.target} and the {len(ops) - 1} objects in it"
+                f" at revision {result.revision}"
+            ),
+            events=result.events,
+        )
+
+    def _bind(self, request: Request, stages: Stages, *, body: object) -> Outcome:
+        rt = request.rt
+        binding = body if isinstance(body, dict) else {}
+        target = binding.get("target") or {}
+        node = target.get("name", "") if isinstance(target, dict) else ""
+        if _meta(binding).get("name", request.name) != request.name:
+            raise errors.bad_request("the name of the binding does not match the pod in the URL")
+        stages.passed("admission", f"binding to node {node or '?'}")
+        if not node:
+            raise errors.invalid(_BINDING, request.name, [required("target.name")])
+        stages.passed("validation", "the binding names a node")
+        existing = self._existing(request)
+        pod = copy.deepcopy(existing.value)
+        if pod.get("metadata", {}).get("deletionTimestamp"):
+            raise errors.conflict(
+                rt,
+                request.name,
+                f"pod {request.name} is being deleted, cannot be assigned to a host",
+            )
+        if assigned := pod.get("spec", {}).get("nodeName"):
+            raise errors.conflict(
+                rt, request.name, f'pod {request.name} is already assigned to node "{assigned}"'
+            )
+        pod["spec"]["nodeName"] = node
+        set_condition(pod, "PodScheduled", "True", now=self.sandbox.now())
+        result = self._put(request, pod, existing.mod_revision)
+        stages.passed("etcd", f"stored the binding in {request.key} at revision {result.revision}")
+        return Outcome(
+            body={
+                "kind": "Status",
+                "apiVersion": "v1",
+                "metadata": {},
+                "status": "Success",
+                "code": 201,
+            },
+            code=201,
+            revision=result.revision,
+            narration=(
+                f"bound {request.rt.singular} {request.namespace}/{request.name} to node {node}:"
+                f" the API server stored the binding at revision {result.revision}"
+            ),
+            events=result.events,
+        )
+
+    def _watch(
+        self,
+        request: Request,
+        stages: Stages,
+        *,
+        resource_version: str,
+        label_selector: str,
+        field_selector: str,
+    ) -> Outcome:
+        rt = request.rt
+        labels = parse_label_selector(label_selector)
+        fields = parse_field_selector(field_selector, rt.name)
+        prefix = Request("watch", rt, request.namespace, "").key
+        try:
+            since = int(resource_version)
+        except ValueError as e:
+            raise errors.bad_request(f"invalid resource version: {resource_version!r}") from e
+        events: list[dict] = []
+        if since == 0:
+            page = self.store.range(prefix, where=store_column_matches(fields, rt.name))
+            since = page.revision
+            events = [
+                {"type": "ADDED", "object": obj}
+                for obj in map(_object, page.items)
+                if labels_match(labels, obj) and fields_match(fields, obj)
+            ]
+        # Read the revision first: every event at or below it is committed and visible.
+        upto = self.store.revision()
+        try:
+            log = self.store.events_since(since, prefix=prefix)
+        except TooOld as e:
+            raise errors.expired(e.requested, e.compacted) from e
+        for event in log:
+            if event.revision > upto:
+                break
+            if change := _watch_event(event, labels, fields):
+                events.append(change)
+        stages.passed("etcd", f"read the watch log of {prefix} from revision {since} to {upto}")
+        return Outcome(
+            body={"events": events, "resourceVersion": upto},
+            code=200,
+            revision=upto,
+            narration=f"watched {request.target} from revision {since}: {len(events)} changes",
+        )
+
+    # -- helpers -------------------------------------------------------------
+
+    def _resource(self, name: str, subresource: str = "") -> ResourceType:
+        rt = RESOURCES.get(name)
+        if rt is None:
+            raise errors.unknown_resource()
+        if subresource and subresource not in rt.subresources:
+            raise errors.unknown_resource()
+        return rt
+
+    @staticmethod
+    def _scope(rt: ResourceType, namespace: str, *, required: bool = True) -> str:
+        if not rt.namespaced:
+            return ""
+        if required and not namespace:
+            return "default"
+        return namespace
+
+    def _decode(self, rt: ResourceType, body: object, namespace: str) -> dict:
+        if not isinstance(body, dict):
+            raise errors.bad_request(f"the body of the request must be a {rt.kind} object")
+        obj = copy.deepcopy(body)
+        api_version, kind = obj.get("apiVersion"), obj.get("kind")
+        if api_version and api_version != rt.api_version:
+            raise errors.bad_request(
+                f"the API version in the data ({api_version}) does not match the expected API"
+                f" version ({rt.api_version})"
+            )
+        if kind and kind != rt.kind:
+            raise errors.bad_request(
+                f"the kind in the data ({kind}) does not match the expected kind ({rt.kind})"
+            )
+        obj["apiVersion"], obj["kind"] = rt.api_version, rt.kind
+        meta = obj.get("metadata")
+        if meta is None:
+            meta = obj["metadata"] = {}
+        if not isinstance(meta, dict):
+            raise errors.bad_request("metadata must be an object")
+        if rt.namespaced:
+            if meta.get("namespace") and meta["namespace"] != namespace:
+                raise errors.bad_request(
+                    "the namespace of the provided object does not match the namespace sent on"
+                    " the request"
+                )
+            meta["namespace"] = namespace
+        else:
+            meta.pop("namespace", None)
+        return obj
+
+    def _admit_namespace(self, request: Request) -> None:
+        """NamespaceLifecycle: objects go only into namespaces that exist."""
+        if (
+            request.rt.namespaced
+            and self.store.get(f"/registry/namespaces/{request.namespace}") is None
+        ):
+            raise errors.not_found(RESOURCES["namespaces"], request.namespace)
+
+    def _default_on_create(self, rt: ResourceType, obj: dict) -> None:
+        meta = obj["metadata"]
+        for server_owned in ("resourceVersion", *_SERVER_OWNED_METADATA):
+            meta.pop(server_owned, None)
+        meta["uid"] = str(uuid.uuid4())
+        meta["creationTimestamp"] = format_time(self.sandbox.now())
+        if rt.has_status:
+            meta["generation"] = 1
+        rt.default(obj)
+
+    def _validate(
+        self, rt: ResourceType, obj: dict, problems: list[FieldError], stages: Stages
+    ) -> None:
+        if problems:
+            raise errors.invalid(rt, _meta(obj).get("name", ""), problems)
+        stages.passed("validation", f"the {rt.singular} is valid")
+
+    def _existing(self, request: Request) -> KeyValue:
+        kv = self.store.get(request.key)
+        if kv is None:
+            raise errors.not_found(request.rt, request.name)
+        return kv
+
+    def _put(self, request: Request, obj: dict, expected: int) -> TxnResult:
+        try:
+            return self.store.put(request.key, obj, expect_mod_revision=expected)
+        except ValueTooLarge as e:
+            raise errors.too_large(MAX_VALUE_BYTES) from e
+
+    def _grace_period(self, rt: ResourceType, obj: dict, requested: int | None) -> int:
+        if not rt.graceful_delete:
+            return 0
+        spec, status = obj.get("spec", {}), obj.get("status", {})
+        # As upstream: a pod no kubelet runs (unscheduled or finished) goes at once.
+        if not spec.get("nodeName") or status.get("phase") in {"Succeeded", "Failed"}:
+            return 0
+        if requested is not None:
+            return max(requested, 0)
+        return int(spec.get("terminationGracePeriodSeconds", 30))
+
+
+_BINDING = ResourceType(
+    name="bindings",
+    singular="binding",
+    kind="Binding",
+    group="",
+    version="v1",
+    namespaced=True,
+    validate=lambda obj, old: [],
+)
+
+
+def _meta(obj: object) -> dict:
+    meta = obj.get("metadata") if isinstance(obj, dict) else None
+    return meta if isinstance(meta, dict) else {}
+
+
+def _with_revision(obj: dict, revision: int) -> dict:
+    result = copy.copy(obj)
+    result["metadata"] = {**obj.get("metadata", {}), "resourceVersion": str(revision)}
+    return result
+
+
+def _object(kv: KeyValue) -> dict:
+    """A stored value as clients see it: the store's mod_revision is its resourceVersion."""
+    return _with_revision(kv.value, kv.mod_revision)
+
+
+def _keep_system_metadata(new: dict, old: dict) -> None:
+    """Metadata only the API server sets survives a client's update, as upstream's BeforeUpdate.
+
+    A uid the client leaves out is kept; one it changes fails validation as immutable.
+    """
+    new_meta, old_meta = new["metadata"], old.get("metadata", {})
+    new_meta.pop("resourceVersion", None)
+    if "uid" in old_meta:
+        new_meta.setdefault("uid", old_meta["uid"])
+    for key in _SERVER_OWNED_METADATA:
+        if key in old_meta:
+            new_meta[key] = old_meta[key]
+        else:
+            new_meta.pop(key, None)
+
+
+def _check_preconditions(rt: ResourceType, name: str, kv: KeyValue, preconditions: dict) -> None:
+    uid = kv.value.get("metadata", {}).get("uid", "")
+    if (want := preconditions.get("uid")) and want != uid:
+        raise errors.conflict(
+            rt, name, f"Precondition failed: UID in precondition: {want}, UID in object meta: {uid}"
+        )
+    if (want := preconditions.get("resourceVersion")) and want != str(kv.mod_revision):
+        raise errors.conflict(
+            rt,
+            name,
+            f"Precondition failed: ResourceVersion in precondition: {want},"
+            f" ResourceVersion in object meta: {kv.mod_revision}",
+        )
+
+
+def _success_status(rt: ResourceType, name: str, uid: str) -> dict:
+    details = {"name": name, "kind": rt.name, "uid": uid}
+    if rt.group:
+        details["group"] = rt.group
+    return {
+        "kind": "Status",
+        "apiVersion": "v1",
+        "metadata": {},
+        "status": "Success",
+        "details": details,
+    }
+
+
+def _watch_event(event: Event, labels, fields) -> dict | None:
+    """Translate a store event into a watch event as seen through the selectors.
+
+    An object that stops matching is DELETED for this watcher, one that starts
+    matching is ADDED, as the upstream watch cache does.
+    """
+    old = _with_revision(event.prev_value, event.revision) if event.prev_value else None
+    new = _with_revision(event.value, event.revision) if event.value else None
+    old_matches = old is not None and labels_match(labels, old) and fields_match(fields, old)
+    new_matches = new is not None and labels_match(labels, new) and fields_match(fields, new)
+    if new_matches:
+        return {"type": "MODIFIED" if old_matches else "ADDED", "object": new}
+    if old_matches:
+        return {"type": "DELETED", "object": new or old}
+    return None
+
+
+def _event_message(event: Event) -> dict:
+    """A store event as the live page receives it."""
+    value = event.value if event.value is not None else event.prev_value
+    kind = "DELETED" if event.type == "DELETE" else ("MODIFIED" if event.prev_value else "ADDED")
+    return {
+        "type": kind,
+        "key": event.key,
+        "revision": event.revision,
+        "object": _with_revision(value, event.revision) if value else None,
+    }
+
+
+def _encode_continue(revision: int, start_after: str) -> str:
+    token = json.dumps({"v": 1, "rv": revision, "start": start_after}).encode()
+    return base64.urlsafe_b64encode(token).decode()
+
+
+def _decode_continue(token: str) -> str:
+    if not token:
+        return ""
+    try:
+        return json.loads(base64.urlsafe_b64decode(token.encode()))["start"]
+    except (binascii.Error, ValueError, KeyError, TypeError) as e:
+        raise errors.bad_request(f"continue key is not valid: {token}") from e

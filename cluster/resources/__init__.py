@@ -1,0 +1,24 @@
+"""The registry of resource types the API server serves.
+
+Each resource module describes one type: its names, how it is defaulted on
+create and how it is validated. A later resource (replicasets, services...)
+is one more module and one more line in RESOURCES.
+"""
+
+from __future__ import annotations
+
+from cluster.resources import events, leases, namespaces, nodes, pods
+from cluster.resources.types import ResourceType
+
+RESOURCES: dict[str, ResourceType] = {
+    rt.name: rt
+    for rt in (namespaces.RESOURCE, nodes.RESOURCE, pods.RESOURCE, events.RESOURCE, leases.RESOURCE)
+}
+
+
+def resource_type(name: str) -> ResourceType:
+    """Look a resource up by plural name; KeyError if the sandbox does not serve it."""
+    return RESOURCES[name]
+
+
+__all__ = ["RESOURCES", "ResourceType", "resource_type"]

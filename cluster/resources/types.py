@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from cluster.resources.field_errors import FieldError
+
+# default(obj): fill defaults in place on create (obj is the whole object, metadata included).
+# default_decoded(obj): the defaults upstream applies to every decoded object, updates too.
+Defaulter = Callable[[dict], None]
+# validate(obj, old): errors for a create (old is None) or an update of the main resource.
+Validator = Callable[[dict, "dict | None"], list[FieldError]]
+# validate_status(obj, old): errors for an update through the status subresource.
+StatusValidator = Callable[[dict, dict], list[FieldError]]
+
+
+def no_defaults(obj: dict) -> None:
+    return None
+
+
+def no_status_errors(obj: dict, old: dict) -> list[FieldError]:
+    return []
+
+
+@dataclass(frozen=True)
+class ResourceType:
+    name: str  # plural, as in URLs and store keys: "pods"
+    singular: str
+    kind: str
+    group: str  # "" for the core group
+    version: str
+    namespaced: bool
+    validate: Validator
+    default: Defaulter = no_defaults
+    default_decoded: Defaulter = no_defaults
+    validate_status: StatusValidator = no_status_errors
+    short_names: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    subresources: tuple[str, ...] = ()
+    has_status: bool = True  # False: no status stanza (events, leases, namespaces keep theirs)
+    graceful_delete: bool = False  # pods: delete sets deletionTimestamp first
+    verbs: tuple[str, ...] = field(
+        default=("create", "delete", "deletecollection", "get", "list", "patch", "update", "watch")
+    )
+
+    @property
+    def api_version(self) -> str:
+        return f"{self.group}/{self.version}" if self.group else self.version
+
+    @property
+    def group_resource(self) -> str:
+        """'pods' or 'leases.coordination.k8s.io', as upstream messages name it."""
+        return f"{self.name}.{self.group}" if self.group else self.name

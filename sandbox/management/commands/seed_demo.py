@@ -1,0 +1,54 @@
+"""Create the demo: accounts student, instructor and admin, a class, and the lesson's sandbox.
+
+Safe to run again: existing accounts and sandboxes are kept, passwords too.
+"""
+
+import json
+import secrets
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+
+from cluster.models import Classroom, Sandbox
+from cluster.sandboxes import sandbox_create
+
+DEMO_ACCOUNTS = ("student", "instructor", "admin")
+PASSWORDS_FILE = settings.VAR_DIR / "demo-accounts.json"
+
+
+def demo_passwords() -> tuple[dict[str, str], bool]:
+    """The demo passwords, made once per install and kept under var/; True if new."""
+    if PASSWORDS_FILE.exists():
+        return json.loads(PASSWORDS_FILE.read_text()), False
+    passwords = {name: secrets.token_urlsafe(9) for name in DEMO_ACCOUNTS}
+    PASSWORDS_FILE.write_text(json.dumps(passwords, indent=2))
+    PASSWORDS_FILE.chmod(0o600)
+    return passwords, True
+
+
+class Command(BaseCommand):
+    help = "Create the demo accounts and the lesson's sandbox (idempotent)."
+
+    def handle(self, *args, **options):
+        passwords, new_passwords = demo_passwords()
+        users = {}
+        for name in DEMO_ACCOUNTS:
+            user, created = get_user_model().objects.get_or_create(username=name)
+            # New passwords (var/ was removed) must match the accounts kept in the database.
+            if created or new_passwords:
+                user.set_password(passwords[name])
+                user.is_staff = user.is_superuser = name == "admin"
+                user.save()
+            users[name] = user
+        classroom, _ = Classroom.objects.get_or_create(
+            name="Demo class", defaults={"instructor": users["instructor"]}
+        )
+        classroom.students.add(users["student"])
+        if not Sandbox.objects.filter(owner=users["student"]).exists():
+            sandbox_create(
+                owner=users["student"], name="How Kubernetes creates a pod", classroom=classroom
+            )
+        self.stdout.write("Demo accounts (passwords kept in var/demo-accounts.json):")
+        for name in DEMO_ACCOUNTS:
+            self.stdout.write(f"  {name:<11} {passwords[name]}")

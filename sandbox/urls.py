@@ -1,0 +1,13 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from sandbox import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("sandboxes/<int:sandbox_id>/", views.sandbox_detail, name="sandbox-detail"),
+    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,112 @@
+"""After commit, store events and traces reach the sandbox's group; a rollback sends nothing."""
+
+from __future__ import annotations
+
+import pytest
+from asgiref.sync import async_to_sync, sync_to_async
+from channels.auth import AuthMiddlewareStack
+from channels.routing import URLRouter
+from channels.testing import WebsocketCommunicator
+from django.db import transaction
+
+from cluster.apiserver import ApiServer
+from sandbox.routing import websocket_urlpatterns
+from tests.apiserver.manifests import pod_manifest
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def socket_for(sandbox_id: int, user) -> WebsocketCommunicator:
+    """The production websocket routes, with the user in the scope as the session puts it."""
+    communicator = WebsocketCommunicator(
+        AuthMiddlewareStack(URLRouter(websocket_urlpatterns)), f"/ws/sandboxes/{sandbox_id}/"
+    )
+    communicator.scope["user"] = user
+    return communicator
+
+
+async def open_socket(sandbox_id: int, user) -> WebsocketCommunicator:
+    communicator = socket_for(sandbox_id, user)
+    connected, _ = await communicator.connect()
+    assert connected
+    return communicator
+
+
+def test_a_committed_create_is_pushed_with_its_event_and_trace(sandbox, alice):
+    async def scenario():
+        socket = await open_socket(sandbox.pk, alice)
+        hello = await socket.receive_json_from(timeout=5)
+        assert hello["type"] == "hello"
+        await _in_thread(
+            lambda: ApiServer.as_user(sandbox, alice).create(
+                "pods", pod_manifest("web"), namespace="default"
+            )
+        )
+        message = await socket.receive_json_from(timeout=5)
+        await socket.disconnect()
+        return hello, message
+
+    hello, message = async_to_sync(scenario)()
+    assert message["type"] == "changes"
+    assert message["revision"] > hello["revision"]
+    (event,) = message["events"]
+    assert (event["type"], event["key"], event["revision"]) == (
+        "ADDED",
+        "/registry/pods/default/web",
+        message["revision"],
+    )
+    assert event["object"]["metadata"]["resourceVersion"] == str(message["revision"])
+    (trace,) = message["traces"]
+    assert (trace["actor"], trace["verb"], trace["code"], trace["revision"]) == (
+        "alice",
+        "create",
+        201,
+        message["revision"],
+    )
+
+
+def test_a_rolled_back_write_publishes_nothing(sandbox, alice):
+    class Rollback(Exception):
+        pass
+
+    def write_then_roll_back():
+        with pytest.raises(Rollback), transaction.atomic():
+            ApiServer.as_user(sandbox, alice).create(
+                "pods", pod_manifest("lost"), namespace="default"
+            )
+            raise Rollback
+
+    def committed_write():
+        ApiServer.as_user(sandbox, alice).create("pods", pod_manifest("kept"), namespace="default")
+
+    async def scenario():
+        socket = await open_socket(sandbox.pk, alice)
+        await socket.receive_json_from(timeout=5)
+        await _in_thread(write_then_roll_back)
+        await _in_thread(committed_write)
+        message = await socket.receive_json_from(timeout=5)
+        nothing_else = await socket.receive_nothing(timeout=0.5)
+        await socket.disconnect()
+        return message, nothing_else
+
+    message, nothing_else = async_to_sync(scenario)()
+    # The first message to arrive is the committed one: the rolled-back create sent nothing.
+    assert [e["key"] for e in message["events"]] == ["/registry/pods/default/kept"]
+    assert nothing_else
+
+
+def test_another_student_cannot_open_the_sandbox_socket(sandbox, bob):
+    async def scenario():
+        socket = socket_for(sandbox.pk, bob)
+        await socket.connect()
+        message = await socket.receive_json_from(timeout=5)
+        closed = await socket.receive_output(timeout=5)
+        return message, closed
+
+    message, closed = async_to_sync(scenario)()
+    assert message["status"]["code"] == 403
+    assert closed == {"type": "websocket.close", "code": 4403}
+
+
+async def _in_thread(work):
+    await sync_to_async(work, thread_sensitive=False)()

@@ -1,0 +1,86 @@
+"""Every API call leaves a trace: who, what, result, revision, stages and a plain sentence."""
+
+from __future__ import annotations
+
+import pytest
+
+from cluster.apiserver import ApiError, ApiServer
+from cluster.models import Trace
+from tests.apiserver.manifests import pod_manifest
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_create_is_traced_with_its_revision_and_stages(api, sandbox):
+    before = Trace.objects.count()
+    pod = api.create("pods", pod_manifest("web"), namespace="default")
+    assert Trace.objects.count() == before + 1
+    trace = Trace.objects.latest("id")
+    revision = int(pod["metadata"]["resourceVersion"])
+    assert (
+        trace.sandbox,
+        trace.actor,
+        trace.verb,
+        trace.resource,
+        trace.namespace,
+        trace.name,
+    ) == (sandbox, "alice", "create", "pods", "default", "web")
+    assert (trace.code, trace.revision) == (201, revision)
+    assert trace.narration == (
+        f"alice created pod default/web: the API server stored /registry/pods/default/web"
+        f" in etcd at revision {revision}"
+    )
+    assert [s["stage"] for s in trace.stages] == [
+        "authentication",
+        "authorization",
+        "admission",
+        "validation",
+        "etcd",
+    ]
+    assert all(s["ok"] for s in trace.stages)
+    assert trace.duration_ms > 0
+
+
+def test_a_read_is_traced_too(api):
+    api.list("pods", namespace="default", field_selector="spec.nodeName=")
+    trace = Trace.objects.latest("id")
+    assert (trace.verb, trace.code) == ("list", 200)
+    assert trace.narration.startswith(
+        "alice listed pods in default matching spec.nodeName=: 0 found"
+    )
+
+
+def test_a_component_call_is_traced_under_the_component_name(api, sandbox):
+    api.create("pods", pod_manifest("web"), namespace="default")
+    ApiServer.as_component(sandbox, "scheduler").bind("web", "node-2")
+    trace = Trace.objects.latest("id")
+    assert (trace.actor, trace.verb, trace.subresource, trace.code) == (
+        "scheduler",
+        "create",
+        "binding",
+        201,
+    )
+    assert "bound pod default/web to node node-2" in trace.narration
+
+
+def test_a_refused_call_is_traced_with_the_failing_stage(api):
+    with pytest.raises(ApiError):
+        api.create("pods", {"metadata": {"name": "web"}, "spec": {}}, namespace="default")
+    trace = Trace.objects.latest("id")
+    assert (trace.code, trace.reason) == (422, "Invalid")
+    assert trace.stages[-1] == {
+        "stage": "validation",
+        "ok": False,
+        "detail": 'Pod "web" is invalid: spec.containers: Required value',
+    }
+    assert trace.narration.startswith(
+        "the API server refused alice's create of pod default/web: 422 Invalid"
+    )
+
+
+def test_a_forbidden_call_is_traced_in_the_sandbox_it_targeted(sandbox, bob):
+    with pytest.raises(ApiError):
+        ApiServer.as_user(sandbox, bob).list("pods")
+    trace = Trace.objects.latest("id")
+    assert (trace.sandbox, trace.actor, trace.code) == (sandbox, "bob", 403)
+    assert trace.stages[-1]["stage"] == "authorization"

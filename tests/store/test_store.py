@@ -1,0 +1,182 @@
+"""The etcd-like store: revisions, compare-and-swap, transactions, range, watch log, limits."""
+
+from __future__ import annotations
+
+import pytest
+
+from cluster.models import StoreEvent, StoreKey
+from cluster.store import (
+    MAX_VALUE_BYTES,
+    ColumnMatch,
+    CompareFailed,
+    Delete,
+    KeyMissing,
+    Put,
+    Store,
+    TooOld,
+    ValueTooLarge,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def pod(name: str, node: str = "", phase: str = "Pending") -> dict:
+    spec = {"nodeName": node} if node else {}
+    return {"metadata": {"name": name}, "spec": spec, "status": {"phase": phase}}
+
+
+def test_each_write_gets_the_next_revision(bare_sandbox):
+    store = Store(bare_sandbox.pk)
+    revisions = [store.put(f"/registry/pods/default/p{i}", pod(f"p{i}")).revision for i in range(5)]
+    assert revisions == [1, 2, 3, 4, 5]
+    assert store.revision() == 5
+
+
+def test_key_keeps_create_and_mod_revision_and_version(bare_sandbox):
+    store = Store(bare_sandbox.pk)
+    store.put("/registry/pods/default/web", pod("web"))
+    store.put("/registry/pods/default/other", pod("other"))
+    store.put("/registry/pods/default/web", pod("web", phase="Running"))
+    kv = store.get("/registry/pods/default/web")
+    assert (kv.create_revision, kv.mod_revision, kv.version) == (1, 3, 2)
+    assert kv.value["status"]["phase"] == "Running"
+
+
+def test_keyspaces_of_two_sandboxes_are_separate(bare_sandbox, alice):
+    from cluster.models import Sandbox
+
+    other = Sandbox.objects.create(owner=alice, name="other")
+    Store(bare_sandbox.pk).put("/registry/pods/default/web", pod("web"))
+    assert Store(other.pk).get("/registry/pods/default/web") is None
+    assert Store(other.pk).put("/registry/pods/default/web", pod("web")).revision == 1
+
+
+def test_stale_compare_and_swap_fails_and_changes_nothing(bare_sandbox):
+    store = Store(bare_sandbox.pk)
+    first = store.put("/registry/pods/default/web", pod("web")).revision
+    store.put("/registry/pods/default/web", pod("web", phase="Running"))
+    with pytest.raises(CompareFailed) as failure:
+        store.put(
+            "/registry/pods/default/web", pod("web", phase="Failed"), expect_mod_revision=first
+        )
+    assert failure.value.actual.mod_revision == 2
+    assert store.get("/registry/pods/default/web").value["status"]["phase"] == "Running"
+    assert store.revision() == 2, "a failed compare must not use up a revision"
+    assert StoreEvent.objects.filter(sandbox=bare_sandbox).count() == 2
+
+
+def test_create_only_put_fails_when_the_key_exists(bare_sandbox):
+    store = Store(bare_sandbox.pk)
+    store.put("/registry/pods/default/web", pod("web"), expect_mod_revision=0)
+    with pytest.raises(CompareFailed):
+        store.put("/registry/pods/default/web", pod("web"), expect_mod_revision=0)
+
+
+def test_transaction_writes_all_at_one_revision_or_nothing(bare_sandbox):
+    store = Store(bare_sandbox.pk)
+    store.put("/registry/pods/default/a", pod("a"))
+    result = store.txn(
+        [Put("/registry/pods/default/b", pod("b")), Delete("/registry/pods/default/a")]
+    )
+    assert result.revision == 2
+    assert [(e.type, e.key, e.revision) for e in result.events] == [
+        ("PUT", "/registry/pods/default/b", 2),
+        ("DELETE", "/registry/pods/default/a", 2),
+    ]
+    with pytest.raises(CompareFailed):
+        store.txn(
+            [
+                Put("/registry/pods/default/c", pod("c")),
+                Put("/registry/pods/default/b", pod("b"), 1),
+            ]
+        )
+    assert store.get("/registry/pods/default/c") is None
+    assert store.revision() == 2
+
+
+def test_delete_of_a_missing_key_fails(bare_sandbox):
+    with pytest.raises(KeyMissing):
+        Store(bare_sandbox.pk).delete("/registry/pods/default/ghost")
+
+
+def test_range_pages_through_a_prefix_in_key_order(bare_sandbox):
+    store = Store(bare_sandbox.pk)
+    for name in ["c", "a", "b", "d"]:
+        store.put(f"/registry/pods/default/{name}", pod(name))
+    store.put("/registry/pods/other/z", pod("z"))
+    first = store.range("/registry/pods/default/", limit=3)
+    assert [kv.key.rsplit("/", 1)[1] for kv in first.items] == ["a", "b", "c"]
+    assert first.more and first.revision == 5
+    rest = store.range("/registry/pods/default/", limit=3, start_after=first.items[-1].key)
+    assert [kv.key.rsplit("/", 1)[1] for kv in rest.items] == ["d"]
+    assert not rest.more
+
+
+def test_typed_columns_follow_the_stored_object(bare_sandbox):
+    store = Store(bare_sandbox.pk)
+    store.put("/registry/pods/default/a", pod("a"))
+    store.put("/registry/pods/default/b", pod("b", node="node-1", phase="Running"))
+    on_node = store.range("/registry/pods/", where=[ColumnMatch("node_name", "node-1")])
+    unscheduled = store.range("/registry/pods/", where=[ColumnMatch("node_name", "")])
+    assert [kv.value["metadata"]["name"] for kv in on_node.items] == ["b"]
+    assert [kv.value["metadata"]["name"] for kv in unscheduled.items] == ["a"]
+    row = StoreKey.objects.get(sandbox=bare_sandbox, key="/registry/pods/default/b")
+    assert (row.node_name, row.phase) == ("node-1", "Running")
+
+
+def test_watch_from_revision_n_returns_exactly_the_events_after_n(bare_sandbox):
+    store = Store(bare_sandbox.pk)
+    for i in range(1, 6):
+        store.put(f"/registry/pods/default/p{i}", pod(f"p{i}"))
+    store.delete("/registry/pods/default/p1")
+    events = store.events_since(3)
+    assert [(e.revision, e.type, e.key) for e in events] == [
+        (4, "PUT", "/registry/pods/default/p4"),
+        (5, "PUT", "/registry/pods/default/p5"),
+        (6, "DELETE", "/registry/pods/default/p1"),
+    ]
+    assert events[-1].prev_value == pod("p1")
+    assert store.events_since(6) == []
+
+
+def test_update_event_carries_the_previous_value(bare_sandbox):
+    store = Store(bare_sandbox.pk)
+    store.put("/registry/pods/default/web", pod("web"))
+    store.put("/registry/pods/default/web", pod("web", phase="Running"))
+    (event,) = store.events_since(1)
+    assert event.prev_value["status"]["phase"] == "Pending"
+    assert event.value["status"]["phase"] == "Running"
+
+
+def test_after_compaction_an_old_revision_is_too_old(bare_sandbox):
+    store = Store(bare_sandbox.pk)
+    for i in range(10):
+        store.put(f"/registry/pods/default/p{i}", pod(f"p{i}"))
+    store.compact(6)
+    with pytest.raises(TooOld) as failure:
+        store.events_since(5)
+    assert (failure.value.requested, failure.value.compacted) == (5, 6)
+    assert [e.revision for e in store.events_since(6)] == [7, 8, 9, 10]
+
+
+def test_history_is_bounded_by_automatic_compaction(bare_sandbox, settings):
+    settings.PODLAB_STORE_HISTORY = 20
+    store = Store(bare_sandbox.pk)
+    for i in range(60):
+        store.put("/registry/pods/default/web", pod("web", phase=str(i)))
+    kept = StoreEvent.objects.filter(sandbox=bare_sandbox).count()
+    assert 20 <= kept <= 22
+    assert store.compacted_revision() >= 60 - 22
+    with pytest.raises(TooOld):
+        store.events_since(1)
+
+
+def test_an_oversized_value_is_refused_and_nothing_is_written(bare_sandbox):
+    store = Store(bare_sandbox.pk)
+    huge = pod("huge")
+    huge["metadata"]["annotations"] = {"blob": "x" * MAX_VALUE_BYTES}
+    with pytest.raises(ValueTooLarge):
+        store.put("/registry/pods/default/huge", huge)
+    assert store.get("/registry/pods/default/huge") is None
+    assert store.revision() == 0
+    assert not StoreEvent.objects.filter(sandbox=bare_sandbox).exists()
