@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 
 from cluster.models import StoreEvent, StoreKey, StoreRevision
@@ -137,6 +137,10 @@ def split_key(key: str) -> tuple[str, str, str]:
     raise ValueError(f"not a registry key: {key!r}")
 
 
+def _is_create(op: Put | Delete) -> bool:
+    return isinstance(op, Put) and op.expect_mod_revision == 0
+
+
 def _kv(row: StoreKey) -> KeyValue:
     return KeyValue(row.key, row.value, row.create_revision, row.mod_revision, row.version)
 
@@ -160,6 +164,9 @@ class Store:
             "compacted_revision", flat=True
         )
         return next(iter(row), 0)
+
+    def exists(self, key: str) -> bool:
+        return StoreKey.objects.filter(sandbox_id=self.sandbox_id, key=key).exists()
 
     def get(self, key: str) -> KeyValue | None:
         row = StoreKey.objects.filter(sandbox_id=self.sandbox_id, key=key).first()
@@ -207,17 +214,28 @@ class Store:
 
     # -- writes ------------------------------------------------------------
 
-    def put(self, key: str, value: dict, *, expect_mod_revision: int | None = None) -> TxnResult:
-        return self.txn([Put(key, value, expect_mod_revision)])
+    def put(
+        self,
+        key: str,
+        value: dict,
+        *,
+        expect_mod_revision: int | None = None,
+        savepoint: bool = True,
+    ) -> TxnResult:
+        return self.txn([Put(key, value, expect_mod_revision)], savepoint=savepoint)
 
-    def delete(self, key: str, *, expect_mod_revision: int | None = None) -> TxnResult:
-        return self.txn([Delete(key, expect_mod_revision)])
+    def delete(
+        self, key: str, *, expect_mod_revision: int | None = None, savepoint: bool = True
+    ) -> TxnResult:
+        return self.txn([Delete(key, expect_mod_revision)], savepoint=savepoint)
 
-    def txn(self, ops: Iterable[Put | Delete]) -> TxnResult:
+    def txn(self, ops: Iterable[Put | Delete], *, savepoint: bool = True) -> TxnResult:
         """Apply all ops at one new revision, or none of them.
 
         Raises CompareFailed when an expectation does not hold, ValueTooLarge
-        for an oversized value, KeyError for a delete of a missing key.
+        for an oversized value, KeyMissing for a delete of a missing key.
+        savepoint=False is for a caller whose own transaction ends on any
+        failure here: it saves two round trips per write.
         """
         ops = list(ops)
         for op in ops:
@@ -225,18 +243,31 @@ class Store:
                 size = len(json.dumps(op.value, separators=(",", ":")))
                 if size > MAX_VALUE_BYTES:
                     raise ValueTooLarge(op.key, size)
-        with transaction.atomic():
+        with transaction.atomic(savepoint=savepoint):
             revision, compacted = self._bump_revision()
-            current = {
-                row.key: row
-                for row in StoreKey.objects.filter(
-                    sandbox_id=self.sandbox_id, key__in=[op.key for op in ops]
-                )
-            }
+            # A create needs no read: the unique key constraint is its compare.
+            to_read = [op.key for op in ops if not _is_create(op)]
+            current = (
+                {
+                    row.key: row
+                    for row in StoreKey.objects.filter(sandbox_id=self.sandbox_id, key__in=to_read)
+                }
+                if to_read
+                else {}
+            )
             events: list[Event] = []
             kvs: dict[str, KeyValue] = {}
             for op in ops:
                 row = current.get(op.key)
+                if _is_create(op) and row is None:
+                    try:
+                        written = self._insert(op, revision)
+                    except IntegrityError as e:
+                        raise CompareFailed(op.key, 0, None) from e
+                    current[op.key] = written
+                    kvs[op.key] = _kv(written)
+                    events.append(Event("PUT", op.key, revision, op.value, None))
+                    continue
                 self._check_expectation(op, row)
                 if isinstance(op, Put):
                     previous = row.value if row else None
@@ -299,20 +330,23 @@ class Store:
         if actual != expected:
             raise CompareFailed(op.key, expected, _kv(row) if row else None)
 
+    def _insert(self, op: Put, revision: int) -> StoreKey:
+        resource, namespace, name = split_key(op.key)
+        return StoreKey.objects.create(
+            sandbox_id=self.sandbox_id,
+            key=op.key,
+            resource=resource,
+            namespace=namespace,
+            name=name,
+            value=op.value,
+            create_revision=revision,
+            mod_revision=revision,
+            version=1,
+        )
+
     def _write(self, op: Put, row: StoreKey | None, revision: int) -> StoreKey:
         if row is None:
-            resource, namespace, name = split_key(op.key)
-            return StoreKey.objects.create(
-                sandbox_id=self.sandbox_id,
-                key=op.key,
-                resource=resource,
-                namespace=namespace,
-                name=name,
-                value=op.value,
-                create_revision=revision,
-                mod_revision=revision,
-                version=1,
-            )
+            return self._insert(op, revision)
         StoreKey.objects.filter(pk=row.pk).update(
             value=op.value, mod_revision=revision, version=row.version + 1
         )

@@ -25,6 +25,7 @@ class SandboxConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json({"type": "error", "status": error.status()})
             await self.close(code=4000 + error.code)
             return
+        self.revision = revision
         self.group = sandbox_group(self.sandbox.pk)
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
@@ -35,4 +36,8 @@ class SandboxConsumer(AsyncJsonWebsocketConsumer):
             await self.channel_layer.group_discard(group, self.channel_name)
 
     async def cluster_changes(self, message: dict) -> None:
+        # Publishing is asynchronous, so a batch committed before this socket's
+        # snapshot can arrive after it: the snapshot already holds it.
+        if message["revision"] < self.revision:
+            return
         await self.send_json({**message, "type": "changes"})

@@ -1,14 +1,19 @@
 """After commit, push a sandbox's new store events and traces to its Channels group.
 
-One batched send per committed API call. A lost message is not a disaster:
-browsers resync from a snapshot when they see a revision gap (ARCHITECTURE.md).
+One batched send per committed API call, carrying its revision. Sends go
+through one background thread per process that owns an event loop and the
+channel layer's Redis connections, so an API call only enqueues (a fresh
+loop and connection per call would cost milliseconds), and messages leave in
+commit order. A lost message is not a disaster: browsers resync from a
+snapshot when they see a revision gap (ARCHITECTURE.md).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import threading
 
-from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
 logger = logging.getLogger(__name__)
@@ -20,10 +25,55 @@ def sandbox_group(sandbox_id: int) -> str:
     return f"sandbox-{sandbox_id}"
 
 
+class _Publisher:
+    """A daemon thread running an event loop that sends queued messages in order."""
+
+    def __init__(self) -> None:
+        self._loop = asyncio.new_event_loop()
+        self._queue: asyncio.Queue | None = None
+        ready = threading.Event()
+        self._thread = threading.Thread(
+            target=self._run, args=(ready,), name="podlab-publisher", daemon=True
+        )
+        self._thread.start()
+        ready.wait()
+
+    def _run(self, ready: threading.Event) -> None:
+        asyncio.set_event_loop(self._loop)
+        self._queue = asyncio.Queue()
+        ready.set()
+        self._loop.run_until_complete(self._send_forever())
+
+    async def _send_forever(self) -> None:
+        while True:
+            group, message, done = await self._queue.get()
+            try:
+                layer = get_channel_layer()
+                if group and layer is not None:
+                    await layer.group_send(group, message)
+            except Exception:  # the write is committed; a missed push is healed by resync
+                logger.exception("could not publish to %s", group)
+            finally:
+                if done is not None:
+                    done.set()
+
+    def submit(self, group: str, message: dict, done: threading.Event | None = None) -> None:
+        self._loop.call_soon_threadsafe(self._queue.put_nowait, (group, message, done))
+
+
+_publisher: _Publisher | None = None
+_publisher_lock = threading.Lock()
+
+
+def _get_publisher() -> _Publisher:
+    global _publisher
+    with _publisher_lock:
+        if _publisher is None or not _publisher._thread.is_alive():
+            _publisher = _Publisher()
+        return _publisher
+
+
 def publish_changes(sandbox_id: int, revision: int, events: list[dict], traces: list[dict]) -> None:
-    layer = get_channel_layer()
-    if layer is None:
-        return
     message = {
         "type": CHANGES_MESSAGE_TYPE,
         "sandbox": sandbox_id,
@@ -31,9 +81,11 @@ def publish_changes(sandbox_id: int, revision: int, events: list[dict], traces: 
         "events": events,
         "traces": traces,
     }
-    try:
-        async_to_sync(layer.group_send)(sandbox_group(sandbox_id), message)
-    except Exception:  # the write is committed; a missed push is healed by resync
-        logger.exception(
-            "could not publish changes of sandbox %s at revision %s", sandbox_id, revision
-        )
+    _get_publisher().submit(sandbox_group(sandbox_id), message)
+
+
+def flush(timeout: float = 5.0) -> bool:
+    """Wait until everything queued so far has been sent (for clean shutdowns and benchmarks)."""
+    done = threading.Event()
+    _get_publisher().submit("", {}, done)
+    return done.wait(timeout)

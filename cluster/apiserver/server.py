@@ -56,7 +56,7 @@ from cluster.store import (
 SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 # Upstream's generateName suffix alphabet: no vowels, no look-alike characters.
 _NAME_SUFFIX_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
-_PATCH_RETRIES = 5
+_RACE_RETRIES = 5
 _SERVER_OWNED_METADATA = (
     "creationTimestamp",
     "deletionTimestamp",
@@ -66,6 +66,10 @@ _SERVER_OWNED_METADATA = (
 # The pipeline stage a failed request stopped at, by status code.
 _FAILED_STAGE = {401: "authentication", 403: "authorization", 422: "validation", 400: "decoding"}
 _LIST_BATCH = 500
+
+
+class _LostRace(Exception):
+    """Another writer changed the object between our read and our write; try again."""
 
 
 @dataclass
@@ -249,21 +253,7 @@ class ApiServer:
                 subresource=request.subresource,
             )
             stages.passed("authorization", why)
-            with transaction.atomic():
-                outcome = handler(request, stages)
-                trace = record_trace(
-                    sandbox=self.sandbox,
-                    actor=actor,
-                    request=request,
-                    code=outcome.code,
-                    reason="",
-                    revision=outcome.revision,
-                    narration=f"{actor} {outcome.narration}",
-                    stages=stages,
-                    duration_ms=(time.perf_counter() - started) * 1000,
-                )
-                self._publish_on_commit(outcome.revision, outcome.events, trace)
-            return outcome.body
+            return self._handle_in_transaction(request, handler, stages, actor, started)
         except ApiError as error:
             stages.failed(_FAILED_STAGE.get(error.code, "etcd"), error.message)
             revision = self.store.revision()
@@ -282,6 +272,44 @@ class ApiServer:
             )
             self._publish_on_commit(revision, [], trace)
             raise
+
+    def _handle_in_transaction(
+        self,
+        request: Request,
+        handler: Callable[[Request, Stages], Outcome],
+        stages: Stages,
+        actor: str,
+        started: float,
+    ) -> dict:
+        """Run the handler and record its trace in one transaction, retrying lost races.
+
+        The store writes inside commit with the trace or not at all, so the
+        store skips its own savepoints (savepoint=False) and a lost race
+        rolls back the whole attempt and starts again from a fresh read,
+        as upstream's GuaranteedUpdate does.
+        """
+        authenticated = list(stages.entries)
+        for _ in range(_RACE_RETRIES):
+            stages.entries = list(authenticated)
+            try:
+                with transaction.atomic():
+                    outcome = handler(request, stages)
+                    trace = record_trace(
+                        sandbox=self.sandbox,
+                        actor=actor,
+                        request=request,
+                        code=outcome.code,
+                        reason="",
+                        revision=outcome.revision,
+                        narration=f"{actor} {outcome.narration}",
+                        stages=stages,
+                        duration_ms=(time.perf_counter() - started) * 1000,
+                    )
+                    self._publish_on_commit(outcome.revision, outcome.events, trace)
+                return outcome.body
+            except _LostRace:
+                continue
+        raise errors.conflict(request.rt, request.name)
 
     def _caller_or_raise(self) -> Caller:
         if self._caller is None:
@@ -314,7 +342,7 @@ class ApiServer:
                 rt, "", [required("metadata.name", "name or generateName is required")]
             )
         try:
-            result = self.store.put(request.key, obj, expect_mod_revision=0)
+            result = self.store.put(request.key, obj, expect_mod_revision=0, savepoint=False)
         except CompareFailed as e:
             raise errors.already_exists(rt, request.name) from e
         except ValueTooLarge as e:
@@ -409,20 +437,18 @@ class ApiServer:
     def _patch(
         self, request: Request, stages: Stages, *, patch: object, patch_type: str
     ) -> Outcome:
-        for _ in range(_PATCH_RETRIES):
-            existing = self._existing(request)
-            current = _object(existing)
-            patched = apply_patch(current, patch, patch_type)
-            precondition = _meta(patched).get("resourceVersion")
-            if precondition and precondition != str(existing.mod_revision):
-                raise errors.conflict(request.rt, request.name)
-            obj = self._decode(request.rt, patched, request.namespace)
-            try:
-                return self._write_update(request, stages, existing, obj)
-            except CompareFailed:
-                if precondition:
-                    raise errors.conflict(request.rt, request.name) from None
-        raise errors.conflict(request.rt, request.name)
+        existing = self._existing(request)
+        patched = apply_patch(_object(existing), patch, patch_type)
+        precondition = _meta(patched).get("resourceVersion")
+        if precondition and precondition != str(existing.mod_revision):
+            raise errors.conflict(request.rt, request.name)
+        obj = self._decode(request.rt, patched, request.namespace)
+        try:
+            return self._write_update(request, stages, existing, obj)
+        except CompareFailed:
+            if precondition:
+                raise errors.conflict(request.rt, request.name) from None
+            raise _LostRace from None
 
     def _write_update(
         self, request: Request, stages: Stages, existing: KeyValue, obj: dict
@@ -483,7 +509,9 @@ class ApiServer:
         if grace > 0:
             return self._mark_for_deletion(request, stages, existing, grace)
         try:
-            result = self.store.delete(request.key, expect_mod_revision=existing.mod_revision)
+            result = self.store.delete(
+                request.key, expect_mod_revision=existing.mod_revision, savepoint=False
+            )
         except CompareFailed as e:
             raise errors.conflict(rt, request.name) from e
         stages.passed("etcd", f"deleted {request.key} at revision {result.revision}")
@@ -542,7 +570,7 @@ class ApiServer:
                 ops += [Delete(kv.key) for kv in self.store.range(prefix).items]
         ops.append(Delete(request.key, existing.mod_revision))
         try:
-            result: TxnResult = self.store.txn(ops)
+            result: TxnResult = self.store.txn(ops, savepoint=False)
         except CompareFailed as e:
             raise errors.conflict(request.rt, request.name) from e
         stages.passed("etcd", f"deleted {len(ops)} keys at revision {result.revision}")
@@ -699,9 +727,8 @@ class ApiServer:
 
     def _admit_namespace(self, request: Request) -> None:
         """NamespaceLifecycle: objects go only into namespaces that exist."""
-        if (
-            request.rt.namespaced
-            and self.store.get(f"/registry/namespaces/{request.namespace}") is None
+        if request.rt.namespaced and not self.store.exists(
+            f"/registry/namespaces/{request.namespace}"
         ):
             raise errors.not_found(RESOURCES["namespaces"], request.namespace)
 
@@ -730,7 +757,7 @@ class ApiServer:
 
     def _put(self, request: Request, obj: dict, expected: int) -> TxnResult:
         try:
-            return self.store.put(request.key, obj, expect_mod_revision=expected)
+            return self.store.put(request.key, obj, expect_mod_revision=expected, savepoint=False)
         except ValueTooLarge as e:
             raise errors.too_large(MAX_VALUE_BYTES) from e
 

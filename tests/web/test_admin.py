@@ -1,0 +1,71 @@
+"""The admin shows the store and changes cluster state only through the API server."""
+
+from __future__ import annotations
+
+import pytest
+
+from cluster.apiserver import ApiServer
+from cluster.models import Node, Pod, StoreKey, Trace
+from tests.apiserver.manifests import pod_manifest
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin_client(client, root_admin):
+    client.force_login(root_admin)
+    return client
+
+
+def test_admin_lists_the_sandbox_nodes_and_store_keys(admin_client, sandbox):
+    nodes = admin_client.get("/admin/cluster/node/").content.decode()
+    for name in ["control-plane", "node-1", "node-2"]:
+        assert name in nodes
+    keys = admin_client.get("/admin/cluster/storekey/").content.decode()
+    assert "/registry/namespaces/default" in keys
+    assert "/registry/nodes/node-1" in keys
+
+
+def test_a_store_key_page_shows_readable_json_and_its_history(admin_client, sandbox, alice):
+    ApiServer.as_user(sandbox, alice).patch("nodes", "node-1", {"metadata": {"labels": {"x": "y"}}})
+    key = StoreKey.objects.get(sandbox=sandbox, key="/registry/nodes/node-1")
+    page = admin_client.get(f"/admin/cluster/storekey/{key.pk}/change/").content.decode()
+    assert "&quot;kubeletVersion&quot;: &quot;v1.32.4&quot;" in page
+    assert page.count("<li>revision") == 2
+
+
+def test_store_records_cannot_be_edited_in_the_admin(admin_client, sandbox):
+    key = StoreKey.objects.filter(sandbox=sandbox).first()
+    response = admin_client.post(f"/admin/cluster/storekey/{key.pk}/change/", {"value": "{}"})
+    assert response.status_code == 403
+    assert StoreKey.objects.get(pk=key.pk).value == key.value
+
+
+def test_cordon_action_goes_through_the_api_server(admin_client, sandbox):
+    node = Node.objects.get(sandbox=sandbox, name="node-1")
+    response = admin_client.post(
+        "/admin/cluster/node/", {"action": "cordon", "_selected_action": [node.pk]}
+    )
+    assert response.status_code == 302
+    assert Node.objects.get(pk=node.pk).value["spec"]["unschedulable"] is True
+    trace = Trace.objects.latest("id")
+    assert (trace.actor, trace.verb, trace.resource, trace.name) == (
+        "root-admin", "patch", "nodes", "node-1"
+    )
+
+
+def test_delete_pod_action_goes_through_the_api_server(admin_client, sandbox, alice):
+    ApiServer.as_user(sandbox, alice).create("pods", pod_manifest("web"), namespace="default")
+    pod = Pod.objects.get(sandbox=sandbox, name="web")
+    admin_client.post(
+        "/admin/cluster/pod/", {"action": "delete_through_api_server", "_selected_action": [pod.pk]}
+    )
+    assert not Pod.objects.filter(pk=pod.pk).exists()
+    assert Trace.objects.latest("id").verb == "delete"
+
+
+def test_admin_filters_pods_by_phase(admin_client, sandbox, alice):
+    ApiServer.as_user(sandbox, alice).create("pods", pod_manifest("web"), namespace="default")
+    page = admin_client.get("/admin/cluster/pod/?phase=Pending").content.decode()
+    assert "web" in page
+    assert "web" not in admin_client.get("/admin/cluster/pod/?phase=Running").content.decode()

@@ -1,0 +1,63 @@
+"""The demo seed, logging in, the sandbox pages and who may see them."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+from django.core.management import call_command
+
+from cluster.models import Sandbox
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def demo(settings, tmp_path, monkeypatch):
+    from sandbox.management.commands import seed_demo
+
+    monkeypatch.setattr(seed_demo, "PASSWORDS_FILE", tmp_path / "demo-accounts.json")
+    call_command("seed_demo", stdout=io.StringIO())
+    return json.loads((tmp_path / "demo-accounts.json").read_text())
+
+
+def test_seed_demo_makes_the_lesson_sandbox_for_the_student(demo):
+    (sandbox,) = Sandbox.objects.filter(owner__username="student")
+    assert sandbox.classroom.instructor.username == "instructor"
+    assert set(demo) == {"student", "instructor", "admin"}
+
+
+def test_seed_demo_twice_keeps_the_data_and_the_passwords(demo, client):
+    call_command("seed_demo", stdout=io.StringIO())
+    assert Sandbox.objects.filter(owner__username="student").count() == 1
+    assert client.login(username="student", password=demo["student"])
+
+
+def test_the_demo_student_logs_in_and_sees_the_lesson_cluster(demo, client):
+    response = client.post("/login/", {"username": "student", "password": demo["student"]})
+    assert response.status_code == 302
+    home = client.get("/")
+    assert "How Kubernetes creates a pod" in home.content.decode()
+    sandbox = Sandbox.objects.get(owner__username="student")
+    page = client.get(f"/sandboxes/{sandbox.pk}/").content.decode()
+    for node in ["control-plane", "node-1", "node-2"]:
+        assert f"<td>{node}</td>" in page
+
+
+def test_a_wrong_password_shows_an_error_on_the_form(demo, client):
+    response = client.post("/login/", {"username": "student", "password": "nope"})
+    assert response.status_code == 200
+    assert "Please enter a correct username and password" in response.content.decode()
+
+
+def test_another_students_sandbox_page_is_403(sandbox, bob, client):
+    client.force_login(bob)
+    response = client.get(f"/sandboxes/{sandbox.pk}/")
+    assert response.status_code == 403
+    assert 'User &quot;bob&quot; cannot list resource' in response.content.decode()
+
+
+def test_pages_need_a_login(client, sandbox):
+    assert client.get("/").status_code == 302
+    assert client.get(f"/sandboxes/{sandbox.pk}/")["Location"].startswith("/login/")
