@@ -11,8 +11,10 @@ queue behind each other and revision order is commit order with no gaps.
 
 from __future__ import annotations
 
+import gc
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -137,6 +139,26 @@ def split_key(key: str) -> tuple[str, str, str]:
     raise ValueError(f"not a registry key: {key!r}")
 
 
+_KV_FIELDS = ("key", "value", "create_revision", "mod_revision", "version")
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while decoding many values.
+
+    Decoding thousands of JSON objects allocates enough containers to trigger
+    collections over and over, which doubled the time of a 5,000-pod list.
+    Decoded JSON holds no reference cycles, so nothing is lost by waiting.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def _is_create(op: Put | Delete) -> bool:
     return isinstance(op, Put) and op.expect_mod_revision == 0
 
@@ -190,12 +212,12 @@ class Store:
                 rows = rows.filter(key__gt=start_after)
             for match in where:
                 rows = rows.filter(match.as_q())
-            rows = rows.order_by("key").only(
-                "key", "value", "create_revision", "mod_revision", "version"
-            )
-            fetched = list(rows[: limit + 1] if limit else rows)
+            # Tuples, not model instances: building 5,000 models costs more than the query.
+            rows = rows.order_by("key").values_list(*_KV_FIELDS)
+            with collector_paused():
+                fetched = list(rows[: limit + 1] if limit else rows)
         more = bool(limit) and len(fetched) > limit
-        return RangeResult([_kv(r) for r in fetched[:limit]], revision, more)
+        return RangeResult([KeyValue(*row) for row in fetched[:limit]], revision, more)
 
     def events_since(
         self, revision: int, *, prefix: str = "", limit: int | None = None
@@ -207,10 +229,12 @@ class Store:
         rows = StoreEvent.objects.filter(sandbox_id=self.sandbox_id, revision__gt=revision)
         if prefix:
             rows = rows.filter(key__startswith=prefix)
-        rows = rows.order_by("revision", "id")
+        rows = rows.order_by("revision", "id").values_list(
+            "type", "key", "revision", "value", "prev_value"
+        )
         if limit:
             rows = rows[:limit]
-        return [Event(r.type, r.key, r.revision, r.value, r.prev_value) for r in rows]
+        return [Event(*row) for row in rows]
 
     # -- writes ------------------------------------------------------------
 

@@ -37,7 +37,11 @@ class SandboxConsumer(AsyncJsonWebsocketConsumer):
 
     async def cluster_changes(self, message: dict) -> None:
         # Publishing is asynchronous, so a batch committed before this socket's
-        # snapshot can arrive after it: the snapshot already holds it.
-        if message["revision"] < self.revision:
+        # snapshot can arrive after it: the snapshot already holds its changes.
+        # (A read's trace carries the revision it read, so it may equal the snapshot's.)
+        already_seen = message["revision"] < self.revision or (
+            message["revision"] == self.revision and message["events"]
+        )
+        if already_seen:
             return
         await self.send_json({**message, "type": "changes"})

@@ -51,6 +51,7 @@ from cluster.store import (
     TooOld,
     TxnResult,
     ValueTooLarge,
+    collector_paused,
 )
 
 SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
@@ -385,23 +386,14 @@ class ApiServer:
         where = store_column_matches(fields, rt.name)
         prefix = Request("list", rt, request.namespace, "").key  # "/registry/pods/ns/"
         start_after = _decode_continue(continue_token)
-        items: list[dict] = []
-        revision = None
-        next_start = ""
-        while True:
-            page = self.store.range(prefix, limit=_LIST_BATCH, start_after=start_after, where=where)
-            revision = revision if revision is not None else page.revision
-            for index, kv in enumerate(page.items):
-                obj = _object(kv)
-                if labels_match(labels, obj) and fields_match(fields, obj):
-                    items.append(obj)
-                if limit and len(items) == limit:
-                    if index < len(page.items) - 1 or page.more:
-                        next_start = kv.key
-                    break
-            if next_start or (limit and len(items) == limit) or not page.more:
-                break
-            start_after = page.items[-1].key
+        with collector_paused():
+            items, revision, next_start = self._collect(
+                prefix,
+                where,
+                start_after,
+                limit,
+                lambda obj: labels_match(labels, obj) and fields_match(fields, obj),
+            )
         metadata = {"resourceVersion": str(revision)}
         if next_start:
             metadata["continue"] = _encode_continue(revision, next_start)
@@ -421,6 +413,31 @@ class ApiServer:
                 f"listed {request.target}{matching}: {len(items)} found (revision {revision})"
             ),
         )
+
+    def _collect(
+        self,
+        prefix: str,
+        where: list,
+        start_after: str,
+        limit: int | None,
+        matches: Callable[[dict], bool],
+    ) -> tuple[list[dict], int, str]:
+        """Matching objects under prefix, the revision read, and where a next page starts."""
+        items: list[dict] = []
+        revision = None
+        while True:
+            page = self.store.range(prefix, limit=_LIST_BATCH, start_after=start_after, where=where)
+            revision = page.revision if revision is None else revision
+            for index, kv in enumerate(page.items):
+                obj = _object(kv)
+                if matches(obj):
+                    items.append(obj)
+                if limit and len(items) == limit:
+                    more = index < len(page.items) - 1 or page.more
+                    return items, revision, kv.key if more else ""
+            if not page.more:
+                return items, revision, ""
+            start_after = page.items[-1].key
 
     def _update(self, request: Request, stages: Stages, *, body: object) -> Outcome:
         rt = request.rt

@@ -3,6 +3,7 @@
 from django.db import models
 from django.db.models.fields.json import KT
 
+from cluster.models.fields import FastJSONField
 from cluster.models.tenancy import Sandbox
 
 
@@ -24,7 +25,7 @@ class StoreKey(models.Model):
     resource = models.CharField(max_length=63)
     namespace = models.CharField(max_length=63, blank=True)
     name = models.CharField(max_length=253)
-    value = models.JSONField()
+    value = FastJSONField()
     create_revision = models.BigIntegerField()
     mod_revision = models.BigIntegerField()
     version = models.BigIntegerField()
@@ -66,8 +67,8 @@ class StoreEvent(models.Model):
     revision = models.BigIntegerField()
     type = models.CharField(max_length=6, choices=Type.choices)
     key = models.CharField(max_length=600)
-    value = models.JSONField(null=True)
-    prev_value = models.JSONField(null=True)
+    value = FastJSONField(null=True)
+    prev_value = FastJSONField(null=True)
 
     class Meta:
         indexes = [models.Index(fields=["sandbox", "revision"])]
