@@ -426,7 +426,9 @@ class ApiServer:
         items: list[dict] = []
         revision = None
         while True:
-            page = self.store.range(prefix, limit=_LIST_BATCH, start_after=start_after, where=where)
+            # Unlimited lists read in one go; a limited one reads batches until it has enough.
+            batch = max(limit, _LIST_BATCH) if limit else None
+            page = self.store.range(prefix, limit=batch, start_after=start_after, where=where)
             revision = page.revision if revision is None else revision
             for index, kv in enumerate(page.items):
                 obj = _object(kv)
