@@ -115,6 +115,7 @@ admin.site.register(StoreKey, StoreKeyAdmin)
 @admin.register(Node)
 class NodeAdmin(StoreKeyAdmin):
     list_display = ["name", "sandbox", "ready", "unschedulable", "mod_revision"]
+    ordering = ["sandbox", "name"]
     list_filter = ["sandbox"]
     actions = ["cordon", "uncordon"]
 
@@ -152,6 +153,7 @@ class NodeAdmin(StoreKeyAdmin):
 @admin.register(Pod)
 class PodAdmin(StoreKeyAdmin):
     list_display = ["name", "namespace", "sandbox", "phase", "node_name", "mod_revision"]
+    ordering = ["sandbox", "namespace", "name"]
     list_filter = ["sandbox", "phase", "node_name", "namespace"]
     actions = ["delete_through_api_server"]
 

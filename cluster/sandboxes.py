@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db import transaction
+from django.utils import timezone
 
 from cluster.apiserver import ApiServer
 from cluster.apiserver.server import SYSTEM_NAMESPACES
@@ -24,3 +27,40 @@ def sandbox_create(
         kubelet = ApiServer.as_component(sandbox, f"kubelet/{node.name}")
         kubelet.create("nodes", node_manifest(node, address=f"10.0.0.{index}", now=sandbox.now()))
     return sandbox
+
+
+# -- the sandbox clock -----------------------------------------------------------
+# Sandbox time = clock_base + (wall - clock_wall_base) * clock_speed. Each change
+# re-anchors the base at "now", so sandbox time never jumps except by a step.
+
+
+def _rebase(sandbox: Sandbox, **changes) -> None:
+    now_wall = timezone.now()
+    sandbox.clock_base = sandbox.now()
+    sandbox.clock_wall_base = now_wall
+    for field, value in changes.items():
+        setattr(sandbox, field, value)
+    sandbox.save(
+        update_fields=["clock_base", "clock_wall_base", "clock_speed", "clock_paused", *changes]
+    )
+
+
+def clock_pause(sandbox: Sandbox) -> None:
+    _rebase(sandbox, clock_paused=True)
+
+
+def clock_resume(sandbox: Sandbox) -> None:
+    _rebase(sandbox, clock_paused=False)
+
+
+def clock_set_speed(sandbox: Sandbox, speed: float) -> None:
+    if not 0.1 <= speed <= 100:
+        raise ValueError("speed must be between 0.1 and 100")
+    _rebase(sandbox, clock_speed=speed)
+
+
+def clock_advance(sandbox: Sandbox, seconds: float) -> None:
+    """Move sandbox time forward (a step while paused)."""
+    _rebase(sandbox)
+    sandbox.clock_base += dt.timedelta(seconds=seconds)
+    sandbox.save(update_fields=["clock_base"])

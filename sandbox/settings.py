@@ -143,6 +143,18 @@ CHANNEL_LAYERS = {
 
 CELERY_BROKER_URL = REDIS_URL
 CELERY_TASK_IGNORE_RESULT = True
+# One queue name per installation, so a test run's worker and a `make run`
+# worker on the same Redis never take each other's ticks.
+CELERY_TASK_DEFAULT_QUEUE = os.environ.get("PODLAB_TASK_QUEUE", "podlab")
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# All periodic work is one task: it finds each sandbox's components that are due.
+CELERY_BEAT_SCHEDULE = {
+    "podlab-resync": {
+        "task": "cluster.tasks.resync",
+        "schedule": 1.0,
+        "options": {"expires": 2.0},
+    },
+}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = TIME_ZONE
 

@@ -11,16 +11,28 @@ from cluster.models import Classroom, Sandbox
 from cluster.sandboxes import sandbox_create
 
 
+TEST_NAMESPACE = f"podlab-test-{os.getpid()}"
+
+
 @pytest.fixture(autouse=True, scope="session")
-def isolated_channel_layer():
-    """Give this test run its own Channels prefix on the shared Redis."""
+def isolated_redis_names():
+    """Give this test run its own Channels prefix and Celery queue on the shared Redis,
+    so a `make run` on the same machine and the tests never see each other's messages."""
     from channels.layers import channel_layers
     from django.conf import settings
 
-    settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = f"podlab-test-{os.getpid()}"
+    from cluster import loops
+    from sandbox.celery import app
+
+    settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = TEST_NAMESPACE
     channel_layers.backends.clear()
+    settings.CELERY_TASK_DEFAULT_QUEUE = TEST_NAMESPACE
+    app.conf.task_default_queue = TEST_NAMESPACE
     yield
     channel_layers.backends.clear()
+    client = loops.redis_client()
+    leftovers = client.keys(f"{TEST_NAMESPACE}:*") + client.keys(f"_kombu.*.{TEST_NAMESPACE}")
+    client.delete(TEST_NAMESPACE, *leftovers)
 
 
 def make_user(username: str, **extra):

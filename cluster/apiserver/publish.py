@@ -15,10 +15,17 @@ import logging
 import threading
 
 from channels.layers import get_channel_layer
+from django.dispatch import Signal
 
 logger = logging.getLogger(__name__)
 
 CHANGES_MESSAGE_TYPE = "cluster.changes"
+
+# Sent after a write commits, with sandbox_id, actor and events (the store
+# events as watch events). It is how watchers are told: the task layer listens
+# and wakes the components that watch what changed, without the API server
+# knowing any component.
+store_committed = Signal()
 
 
 def sandbox_group(sandbox_id: int) -> str:

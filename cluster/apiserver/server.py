@@ -27,7 +27,7 @@ from cluster.apiserver.authn import Caller, caller_for_component, caller_for_tok
 from cluster.apiserver.authz import authorize
 from cluster.apiserver.errors import ApiError
 from cluster.apiserver.patch import apply_patch
-from cluster.apiserver.publish import publish_changes
+from cluster.apiserver.publish import publish_changes, store_committed
 from cluster.apiserver.selectors import (
     fields_match,
     labels_match,
@@ -322,6 +322,16 @@ class ApiServer:
         transaction.on_commit(
             partial(publish_changes, self.sandbox.pk, revision, messages, [trace.as_message()])
         )
+        if messages:
+            transaction.on_commit(
+                partial(
+                    store_committed.send,
+                    sender=ApiServer,
+                    sandbox_id=self.sandbox.pk,
+                    actor=trace.actor,
+                    events=messages,
+                )
+            )
 
     # -- handlers ------------------------------------------------------------
 

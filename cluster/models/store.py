@@ -74,6 +74,7 @@ class StoreEvent(models.Model):
         indexes = [models.Index(fields=["sandbox", "revision"])]
         ordering = ["revision", "id"]
         verbose_name = "store event (watch log)"
+        verbose_name_plural = "store events (watch log)"
 
     def __str__(self) -> str:
         return f"{self.revision} {self.type} {self.key}"

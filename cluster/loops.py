@@ -1,0 +1,195 @@
+"""Running components: one tick = load a component's memory, reconcile, save.
+
+This is the task layer's logic (Celery tasks in cluster/tasks.py are a few
+lines around it). It decides when each component of each sandbox is due, in
+sandbox time, keeps one tick of one component from running twice at once,
+and wakes watchers after a store write commits.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import redis
+from django.conf import settings
+from django.utils import timezone
+
+from cluster.apiserver import ApiServer
+from cluster.models import ComponentState, Sandbox
+from cluster.objects import parse_time
+
+logger = logging.getLogger(__name__)
+
+LOCK_SECONDS = 30  # a tick that takes longer than this has crashed; its lock lapses
+
+
+@dataclass(frozen=True)
+class ComponentKind:
+    """How one kind of component runs: its reconcile and how often it resyncs."""
+
+    name: str
+    reconcile: Callable[[ApiServer, Sandbox, ComponentState], None]
+    poll_seconds: float | None  # resync period in poll mode (sandbox seconds)
+    watch_seconds: float | None  # resync period in watch mode; None: only when woken
+
+
+KINDS: dict[str, ComponentKind] = {}
+
+
+def register(kind: ComponentKind) -> None:
+    KINDS[kind.name] = kind
+
+
+def kind_of(component: str) -> ComponentKind:
+    return KINDS[component.partition("/")[0]]
+
+
+# -- locks ---------------------------------------------------------------------
+
+_redis: redis.Redis | None = None
+
+
+def redis_client() -> redis.Redis:
+    global _redis
+    if _redis is None:
+        _redis = redis.Redis.from_url(settings.REDIS_URL)
+    return _redis
+
+
+def _key(kind: str, sandbox_id: int, component: str) -> str:
+    return f"{settings.CELERY_TASK_DEFAULT_QUEUE}:{kind}:{sandbox_id}:{component}"
+
+
+@contextmanager
+def component_lock(sandbox_id: int, component: str) -> Iterator[bool]:
+    """Yield True while holding this component's lock, False if another tick holds it."""
+    lock = redis_client().lock(_key("lock", sandbox_id, component), timeout=LOCK_SECONDS)
+    acquired = lock.acquire(blocking=False)
+    try:
+        yield acquired
+    finally:
+        if acquired:
+            try:
+                lock.release()
+            except redis.exceptions.LockError:
+                logger.warning("tick of %s in sandbox %s outlived its lock", component, sandbox_id)
+
+
+# -- ticks ---------------------------------------------------------------------
+
+
+def run_tick(sandbox_id: int, component: str, *, force: bool = False) -> bool:
+    """Run one tick unless the clock is paused (force: a step). True if it ran.
+
+    A tick that finds the lock taken marks the component dirty instead, and the
+    holder runs once more when done, so a watch notification is never lost.
+    """
+    dirty = redis_client()
+    dirty_key = _key("dirty", sandbox_id, component)
+    with component_lock(sandbox_id, component) as acquired:
+        if not acquired:
+            dirty.set(dirty_key, 1, ex=LOCK_SECONDS)
+            return False
+        ran = False
+        while True:
+            dirty.delete(dirty_key)
+            ran = _tick_once(sandbox_id, component, force=force) or ran
+            if not dirty.get(dirty_key):
+                return ran
+
+
+def _tick_once(sandbox_id: int, component: str, *, force: bool) -> bool:
+    sandbox = Sandbox.objects.select_related("classroom").filter(pk=sandbox_id).first()
+    if sandbox is None or (sandbox.clock_paused and not force):
+        return False
+    row = ComponentState.objects.filter(sandbox=sandbox, name=component).first()
+    if row is None or not row.running:
+        return False
+    kind = kind_of(component)
+    try:
+        kind.reconcile(ApiServer.as_component(sandbox, component), sandbox, row)
+    finally:
+        # Whatever the tick managed to do is in the store already; its memory
+        # must follow, or the next tick would redo finished work.
+        row.last_tick_at = sandbox.now()
+        row.updated_at = timezone.now()
+        row.save(update_fields=["state", "last_tick_at", "updated_at"])
+    return True
+
+
+def next_tick_at(sandbox: Sandbox, row: ComponentState) -> dt.datetime | None:
+    """When this component next needs a tick, in sandbox time (None: only when woken)."""
+    kind = kind_of(row.name)
+    period = kind.poll_seconds if sandbox.mode == Sandbox.Mode.POLL else kind.watch_seconds
+    candidates = []
+    if row.last_tick_at is None:
+        return sandbox.now()
+    if period is not None:
+        candidates.append(row.last_tick_at + dt.timedelta(seconds=period))
+    if wake_at := row.state.get("wake_at"):
+        candidates.append(parse_time(wake_at))
+    return min(candidates) if candidates else None
+
+
+def due_components(now_wall: dt.datetime | None = None) -> list[tuple[int, str]]:
+    """(sandbox id, component) pairs whose next tick time has come."""
+    due = []
+    rows = ComponentState.objects.filter(running=True, sandbox__clock_paused=False)
+    for row in rows.select_related("sandbox"):
+        when = next_tick_at(row.sandbox, row)
+        if when is not None and when <= row.sandbox.now():
+            due.append((row.sandbox_id, row.name))
+    return due
+
+
+# -- watch notifications -------------------------------------------------------
+
+
+def watchers_of(sandbox: Sandbox, actor: str, events: list[dict]) -> set[str]:
+    """The components to wake for these committed changes (never the one that made them)."""
+    woken: set[str] = set()
+    for event in events:
+        obj = event.get("object") or {}
+        resource = event["key"].split("/")[2]
+        if resource == "pods":
+            node = obj.get("spec", {}).get("nodeName")
+            if node:
+                woken.add(f"kubelet/{node}")
+            elif sandbox.mode == Sandbox.Mode.WATCH:
+                woken.add("scheduler")
+        elif resource == "nodes" and sandbox.mode == Sandbox.Mode.WATCH:
+            woken.add("scheduler")
+    woken.discard(actor)
+    return woken
+
+
+# -- sandbox services that need the loops ----------------------------------------
+
+
+def step(sandbox: Sandbox, component: str | None = None, *, seconds: float = 1.0) -> list[str]:
+    """Advance a paused sandbox's clock by `seconds`, then run exactly one tick of
+    `component`, or one tick of each component. Returns the components that ticked."""
+    from cluster.sandboxes import clock_advance
+
+    clock_advance(sandbox, seconds)
+    names = [component] if component else list(
+        ComponentState.objects.filter(sandbox=sandbox, running=True).values_list("name", flat=True)
+    )
+    return [name for name in names if run_tick(sandbox.pk, name, force=True)]
+
+
+def on_commit_enqueue(enqueue: Callable[[int, str], None]) -> Callable[..., None]:
+    """A store_committed receiver that enqueues a tick for every watcher woken."""
+
+    def receiver(sender, *, sandbox_id: int, actor: str, events: list[dict], **kwargs) -> None:
+        sandbox = Sandbox.objects.filter(pk=sandbox_id).first()
+        if sandbox is None or sandbox.clock_paused:
+            return
+        for component in watchers_of(sandbox, actor, events):
+            enqueue(sandbox_id, component)
+
+    return receiver

@@ -1,0 +1,27 @@
+"""Celery entry points: a few lines each around cluster.loops."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from cluster import loops
+
+# A tick that waited longer than this in the queue is stale: the next resync
+# or notification brings a fresh one, so late ticks expire instead of piling up.
+TICK_EXPIRES_SECONDS = 5.0
+
+
+@shared_task(ignore_result=True)
+def tick(sandbox_id: int, component: str) -> None:
+    loops.run_tick(sandbox_id, component)
+
+
+@shared_task(ignore_result=True)
+def resync() -> None:
+    """Beat's one periodic task: queue a tick for every component that is due."""
+    for sandbox_id, component in loops.due_components():
+        enqueue_tick(sandbox_id, component)
+
+
+def enqueue_tick(sandbox_id: int, component: str) -> None:
+    tick.apply_async((sandbox_id, component), expires=TICK_EXPIRES_SECONDS)
