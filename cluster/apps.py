@@ -8,7 +8,7 @@ class ClusterConfig(AppConfig):
     def ready(self) -> None:
         # Watch notifications: a committed store write wakes the components
         # that watch what changed (the API server itself knows no component).
-        from cluster import loops, tasks
+        from cluster import loops, runs, tasks  # noqa: F401  (runs registers the components)
         from cluster.apiserver.publish import store_committed
 
         store_committed.connect(

@@ -176,8 +176,14 @@ def step(sandbox: Sandbox, component: str | None = None, *, seconds: float = 1.0
     from cluster.sandboxes import clock_advance
 
     clock_advance(sandbox, seconds)
-    names = [component] if component else list(
-        ComponentState.objects.filter(sandbox=sandbox, running=True).values_list("name", flat=True)
+    names = (
+        [component]
+        if component
+        else list(
+            ComponentState.objects.filter(sandbox=sandbox, running=True).values_list(
+                "name", flat=True
+            )
+        )
     )
     return [name for name in names if run_tick(sandbox.pk, name, force=True)]
 

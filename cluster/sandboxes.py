@@ -9,8 +9,8 @@ from django.utils import timezone
 
 from cluster.apiserver import ApiServer
 from cluster.apiserver.server import SYSTEM_NAMESPACES
-from cluster.models import Classroom, Sandbox
-from cluster.topology import SHAPES, node_manifest
+from cluster.models import Classroom, ComponentState, Sandbox
+from cluster.topology import SHAPES, NodeShape, node_manifest
 
 
 @transaction.atomic
@@ -23,10 +23,20 @@ def sandbox_create(
     apiserver = ApiServer.as_component(sandbox, "kube-apiserver")
     for namespace in SYSTEM_NAMESPACES:
         apiserver.create("namespaces", {"metadata": {"name": namespace}})
+    ComponentState.objects.create(sandbox=sandbox, name="scheduler")
     for index, node in enumerate(cluster_shape.nodes, start=2):
-        kubelet = ApiServer.as_component(sandbox, f"kubelet/{node.name}")
-        kubelet.create("nodes", node_manifest(node, address=f"10.0.0.{index}", now=sandbox.now()))
+        node_add(sandbox, node, address=f"10.0.0.{index}", pod_cidr=f"10.244.{index - 2}.0/24")
     return sandbox
+
+
+def node_add(sandbox: Sandbox, shape: NodeShape, *, address: str, pod_cidr: str) -> None:
+    """Boot a node: its kubelet registers the Node with the API server and starts ticking."""
+    kubelet = f"kubelet/{shape.name}"
+    manifest = node_manifest(shape, address=address, now=sandbox.now())
+    manifest["spec"]["podCIDR"] = pod_cidr
+    manifest["spec"]["podCIDRs"] = [pod_cidr]
+    ApiServer.as_component(sandbox, kubelet).create("nodes", manifest)
+    ComponentState.objects.create(sandbox=sandbox, name=kubelet, state={"podCIDR": pod_cidr})
 
 
 # -- the sandbox clock -----------------------------------------------------------

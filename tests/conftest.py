@@ -10,7 +10,6 @@ from django.contrib.auth import get_user_model
 from cluster.models import Classroom, Sandbox
 from cluster.sandboxes import sandbox_create
 
-
 TEST_NAMESPACE = f"podlab-test-{os.getpid()}"
 
 

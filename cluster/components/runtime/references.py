@@ -19,7 +19,7 @@ DEFAULT_NAMESPACE = "library"
 DEFAULT_TAG = "latest"
 
 _PATH_COMPONENT = re.compile(r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*")
-_TAG = re.compile(r"[\w][\w.-]{0,127}")
+_TAG = re.compile(r"[\w][\w.-]{0,127}", re.ASCII)
 _DIGEST = re.compile(r"sha256:[a-f0-9]{64}")
 _INVALID_FORMAT = "invalid reference format"
 

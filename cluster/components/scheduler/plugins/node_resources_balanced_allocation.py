@@ -1,0 +1,47 @@
+"""NodeResourcesBalancedAllocation: prefer nodes whose cpu and memory fill up evenly.
+
+score = (1 - std) * 100, where std is the standard deviation of the
+requested/allocatable fractions of cpu and memory (each capped at 1), the
+incoming pod included. For two resources that is |cpu - memory| / 2.
+
+Unlike LeastAllocated, upstream counts the pods' real requests here, with no
+non-zero defaults (since Kubernetes 1.23), so a pod with no requests changes
+nothing.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from cluster.components.scheduler.framework import MAX_NODE_SCORE, NodeInfo
+from cluster.components.scheduler.requests import pod_requests
+
+
+class NodeResourcesBalancedAllocation:
+    name = "NodeResourcesBalancedAllocation"
+
+    def score(self, pod: dict, node_info: NodeInfo, all_node_infos: Sequence[NodeInfo]) -> int:
+        requested = node_info.requested + pod_requests(pod)
+        allocatable = node_info.allocatable
+        fractions = [
+            min(want / have, 1.0)
+            for want, have in (
+                (requested.cpu_millis, allocatable.cpu_millis),
+                (requested.memory_bytes, allocatable.memory_bytes),
+            )
+            if have
+        ]
+        return balanced_score(fractions)
+
+
+def balanced_score(fractions: list[float]) -> int:
+    if len(fractions) < 2:
+        return MAX_NODE_SCORE  # nothing to be unbalanced against
+    if len(fractions) == 2:
+        std = abs(fractions[0] - fractions[1]) / 2  # upstream's shortcut, same value
+    else:
+        mean = sum(fractions) / len(fractions)
+        std = math.sqrt(sum((f - mean) ** 2 for f in fractions) / len(fractions))
+    # Truncated toward zero, as Go's int64(float64) conversion does.
+    return int((1 - std) * MAX_NODE_SCORE)

@@ -1,0 +1,242 @@
+"""kube-scheduler in Podlab: one scheduling cycle per pod, and the resync tick that drives them.
+
+schedule_pod is the pure decision (filter every node, score the feasible
+ones, pick the best). scheduler_tick is one pass of the lesson's loop: ask the
+API server whether anything needs scheduling, decide, then bind (the
+scheduler only suggests a node; the API server writes the binding) or record
+why the pod stays pending.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import random
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+
+from cluster.components.api import Clock, ClusterApi
+from cluster.components.scheduler.events import pod_event, scheduled_message
+from cluster.components.scheduler.failure_message import NO_NODES_AVAILABLE, fit_error_message
+from cluster.components.scheduler.framework import (
+    OUTCOME_BIND_CONFLICT,
+    OUTCOME_BOUND,
+    OUTCOME_POD_GONE,
+    OUTCOME_UNSCHEDULABLE,
+    FilterResult,
+    NodeDecision,
+    NodeInfo,
+    SchedulingDecision,
+)
+from cluster.components.scheduler.preemption import preemption_message
+from cluster.components.scheduler.profile import (
+    excluded_by_pre_filter,
+    run_filters,
+    run_pre_filters,
+    run_scores,
+)
+from cluster.components.scheduler.queue import TERMINAL_PHASES, SchedulerState, pending_pods
+from cluster.objects import set_condition
+
+UNSCHEDULABLE_REASON = "Unschedulable"
+
+
+def build_node_infos(nodes: Iterable[dict], pods: Iterable[dict]) -> list[NodeInfo]:
+    """One NodeInfo per node, holding the pods bound to it that have not finished."""
+    infos = {node["metadata"]["name"]: NodeInfo(node) for node in nodes}
+    for pod in pods:
+        info = infos.get((pod.get("spec") or {}).get("nodeName") or "")
+        if info is not None and (pod.get("status") or {}).get("phase") not in TERMINAL_PHASES:
+            info.add_pod(pod)
+    return list(infos.values())
+
+
+def schedule_pod(
+    pod: dict, node_infos: Sequence[NodeInfo], *, rng: random.Random
+) -> SchedulingDecision:
+    """Filter every node, score the feasible ones, pick the best (ties: at random with rng)."""
+    meta = pod.get("metadata") or {}
+    undecided = SchedulingDecision(
+        pod_namespace=meta.get("namespace", ""),
+        pod_name=meta.get("name", ""),
+        pod_uid=meta.get("uid", ""),
+        node_name=None,
+        nodes=(),
+    )
+    if not node_infos:
+        return replace(undecided, message=NO_NODES_AVAILABLE)
+
+    candidates, narrowed_by, rejection = run_pre_filters(pod)
+    if rejection is not None:
+        nodes = tuple(NodeDecision(info.name, (rejection,)) for info in node_infos)
+        message = fit_error_message(len(node_infos), (), pre_filter_message=rejection.reason)
+        return replace(
+            undecided, nodes=nodes, message=_with_preemption(message, pod, nodes, node_infos)
+        )
+
+    nodes = tuple(_filter_node(pod, info, candidates, narrowed_by) for info in node_infos)
+    feasible = [info for info, decision in zip(node_infos, nodes, strict=True) if decision.feasible]
+    if not feasible:
+        message = fit_error_message(len(node_infos), (d.failure.reasons for d in nodes))
+        return replace(
+            undecided, nodes=nodes, message=_with_preemption(message, pod, nodes, node_infos)
+        )
+    if len(feasible) == 1:
+        # Upstream skips scoring when only one node is left: there is nothing to rank.
+        return replace(undecided, nodes=nodes, node_name=feasible[0].name)
+
+    scores = run_scores(pod, feasible, node_infos)
+    nodes = tuple(replace(d, scores=scores[d.node_name]) if d.feasible else d for d in nodes)
+    best = max(d.total_score for d in nodes if d.feasible)
+    tied = tuple(sorted(d.node_name for d in nodes if d.feasible and d.total_score == best))
+    # Upstream picks uniformly among the best (reservoir sampling); sorting first makes
+    # the pick depend only on the seed, not on the order the nodes were listed in.
+    chosen = tied[0] if len(tied) == 1 else rng.choice(tied)
+    return replace(undecided, nodes=nodes, node_name=chosen, tied_nodes=tied)
+
+
+def _filter_node(
+    pod: dict, info: NodeInfo, candidates: frozenset[str] | None, narrowed_by: tuple[str, ...]
+) -> NodeDecision:
+    if candidates is not None and info.name not in candidates:
+        # Ruled out before any filter ran, as upstream does for PreFilter results.
+        excluded = FilterResult.unresolvable(
+            " ".join(narrowed_by), excluded_by_pre_filter(narrowed_by)
+        )
+        return NodeDecision(info.name, (excluded,))
+    return NodeDecision(info.name, run_filters(pod, info))
+
+
+def _with_preemption(
+    message: str, pod: dict, nodes: Sequence[NodeDecision], node_infos: Sequence[NodeInfo]
+) -> str:
+    preemption = preemption_message(pod, nodes, node_infos)
+    return f"{message} {preemption}" if preemption else message
+
+
+def scheduler_tick(
+    api: ClusterApi, clock: Clock, state: dict, *, rng: random.Random, max_pods: int = 100
+) -> list[SchedulingDecision]:
+    """One resync of the scheduler. state is the caller's JSON dict, updated in place.
+
+    API calls, in order: list unscheduled pods ("anything to schedule?"); if
+    any, list nodes and the pods already bound; then per pod either bind and a
+    Normal Scheduled event, or the PodScheduled=False condition and a Warning
+    FailedScheduling event. Pods still backing off are left for a later tick.
+    Returns the decisions made, at most max_pods.
+    """
+    unscheduled = api.list("pods", field_selector="spec.nodeName=")["items"]
+    queue = pending_pods(unscheduled)
+    memory = SchedulerState(state)
+    memory.forget_all_but(pod["metadata"].get("uid", "") for pod in queue)
+    if not queue:
+        return []
+
+    nodes = api.list("nodes")["items"]
+    bound = api.list("pods", field_selector="spec.nodeName!=")["items"]
+    node_infos = build_node_infos(nodes, bound)
+    infos_by_name = {info.name: info for info in node_infos}
+    memory.observe_nodes(nodes)
+    now = clock.now()
+
+    decisions: list[SchedulingDecision] = []
+    for pod in queue:
+        if len(decisions) >= max_pods:
+            break
+        uid = pod["metadata"].get("uid", "")
+        if memory.backing_off(uid, now):
+            continue
+        decision = schedule_pod(pod, node_infos, rng=rng)
+        if decision.node_name is None:
+            memory.record_failure(uid, now)
+            _record_unschedulable(api, pod, decision.message, now, memory)
+            outcome = OUTCOME_UNSCHEDULABLE
+        else:
+            memory.forget(uid)
+            outcome = _bind(api, pod, decision.node_name, now, memory)
+            if outcome == OUTCOME_BOUND:
+                # The next pod in this tick must see the room this one took.
+                infos_by_name[decision.node_name].add_pod(_bound_copy(pod, decision.node_name))
+        decisions.append(replace(decision, outcome=outcome))
+    return decisions
+
+
+def _bind(
+    api: ClusterApi, pod: dict, node_name: str, now: dt.datetime, memory: SchedulerState
+) -> str:
+    meta = pod["metadata"]
+    try:
+        api.bind(meta["name"], node_name, namespace=meta.get("namespace", ""))
+    except Exception as error:
+        if _status_code(error) == 409:
+            return OUTCOME_BIND_CONFLICT  # already bound, or being deleted: nothing to do
+        if _status_code(error) == 404:
+            return OUTCOME_POD_GONE
+        raise
+    event = pod_event(
+        pod,
+        event_type="Normal",
+        reason="Scheduled",
+        message=scheduled_message(pod, node_name),
+        now=now,
+        stamp=memory.event_stamp(now),
+    )
+    _file_event(api, event)
+    return OUTCOME_BOUND
+
+
+def _record_unschedulable(
+    api: ClusterApi, pod: dict, message: str, now: dt.datetime, memory: SchedulerState
+) -> None:
+    meta = pod["metadata"]
+    if not _already_says(pod, message):
+        updated = copy.deepcopy(pod)
+        set_condition(
+            updated, "PodScheduled", "False", now=now, reason=UNSCHEDULABLE_REASON, message=message
+        )
+        try:
+            api.update_status("pods", updated, namespace=meta.get("namespace", ""))
+        except Exception as error:
+            # 409: the pod changed since we listed it; 404: it is gone. The next tick sees why.
+            if _status_code(error) not in (404, 409):
+                raise
+    event = pod_event(
+        pod,
+        event_type="Warning",
+        reason="FailedScheduling",
+        message=message,
+        now=now,
+        stamp=memory.event_stamp(now),
+    )
+    _file_event(api, event)
+
+
+def _already_says(pod: dict, message: str) -> bool:
+    conditions = (pod.get("status") or {}).get("conditions") or []
+    return any(
+        c.get("type") == "PodScheduled"
+        and c.get("status") == "False"
+        and c.get("reason") == UNSCHEDULABLE_REASON
+        and c.get("message") == message
+        for c in conditions
+    )
+
+
+def _file_event(api: ClusterApi, event: dict) -> None:
+    try:
+        api.create("events", event, namespace=event["metadata"]["namespace"])
+    except Exception as error:
+        # Like client-go's recorder, a lost event never fails the work it describes.
+        if _status_code(error) not in (404, 409):
+            raise
+
+
+def _bound_copy(pod: dict, node_name: str) -> dict:
+    bound = copy.deepcopy(pod)
+    bound["spec"]["nodeName"] = node_name
+    return bound
+
+
+def _status_code(error: Exception) -> int | None:
+    """The HTTP code of an API error, read by duck-typing: components do not import the server."""
+    return getattr(error, "code", None)

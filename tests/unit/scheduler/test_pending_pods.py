@@ -1,0 +1,66 @@
+"""Which pods wait for the scheduler, in which order, and how long a failed one backs off."""
+
+import datetime as dt
+
+from cluster.components.scheduler.queue import SchedulerState, backoff_duration, pending_pods
+
+from .builders import START, make_node, make_pod
+
+
+def names(pods):
+    return [p["metadata"]["name"] for p in pods]
+
+
+def test_higher_priority_first_then_older_then_by_name():
+    pods = [
+        make_pod("young", created=START + dt.timedelta(seconds=5)),
+        make_pod("old-b", created=START),
+        make_pod("old-a", created=START),
+        make_pod("urgent", priority=1000, created=START + dt.timedelta(minutes=1)),
+    ]
+    assert names(pending_pods(pods)) == ["urgent", "old-a", "old-b", "young"]
+
+
+def test_bound_deleting_finished_and_foreign_pods_are_not_pending():
+    deleting = make_pod("deleting")
+    deleting["metadata"]["deletionTimestamp"] = "2026-11-26T21:41:00Z"
+    finished = make_pod("finished")
+    finished["status"]["phase"] = "Succeeded"
+    pods = [
+        make_pod("waiting"),
+        make_pod("bound", node_name="node-1"),
+        make_pod("other", schedulerName="my-scheduler"),
+        deleting,
+        finished,
+    ]
+    assert names(pending_pods(pods)) == ["waiting"]
+
+
+def test_backoff_doubles_from_one_second_up_to_ten():
+    assert [backoff_duration(n).total_seconds() for n in range(1, 7)] == [1, 2, 4, 8, 10, 10]
+
+
+def test_state_tracks_failures_and_forgets():
+    data: dict = {}
+    state = SchedulerState(data)
+    state.record_failure("uid-1", START)
+    state.record_failure("uid-1", START)
+    assert state.attempts("uid-1") == 2
+    assert state.backing_off("uid-1", START + dt.timedelta(seconds=1.9))
+    assert not state.backing_off("uid-1", START + dt.timedelta(seconds=2))
+    state.forget_all_but(["uid-2"])
+    assert data["backoff"] == {}
+
+
+def test_a_changed_node_ends_every_backoff_but_a_heartbeat_does_not():
+    state = SchedulerState({})
+    node = make_node("node-1")
+    state.observe_nodes([node])
+    state.record_failure("uid-1", START)
+    node["status"]["conditions"][0]["lastHeartbeatTime"] = "2026-11-26T21:40:10Z"
+    node["metadata"]["resourceVersion"] = "99"
+    assert not state.observe_nodes([node])
+    assert state.backing_off("uid-1", START)
+    assert state.observe_nodes([node, make_node("node-2")])
+    assert not state.backing_off("uid-1", START)
+    assert state.attempts("uid-1") == 1

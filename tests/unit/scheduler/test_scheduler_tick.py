@@ -1,0 +1,201 @@
+"""scheduler_tick against an in-memory API server: what it reads, binds, writes and files."""
+
+import datetime as dt
+import json
+import random
+
+import pytest
+
+from cluster.components.scheduler import scheduler_tick
+from cluster.components.scheduler.framework import (
+    OUTCOME_BIND_CONFLICT,
+    OUTCOME_BOUND,
+    OUTCOME_POD_GONE,
+    OUTCOME_UNSCHEDULABLE,
+)
+
+from .builders import START, lesson_nodes, make_node, make_pod
+from .fake_api import FakeClock, FakeClusterApi
+
+TOO_BIG_MESSAGE = (
+    "0/3 nodes are available: 1 node(s) had untolerated taint "
+    "{node-role.kubernetes.io/control-plane: }, 2 Insufficient cpu. "
+    "preemption: 0/3 nodes are available: 1 Preemption is not helpful for scheduling, "
+    "2 No preemption victims found for incoming pod."
+)
+
+
+@pytest.fixture
+def clock():
+    return FakeClock(START + dt.timedelta(minutes=1))
+
+
+@pytest.fixture
+def state():
+    return {}
+
+
+def tick(api, clock, state, seed=0):
+    return scheduler_tick(api, clock, state, rng=random.Random(seed))
+
+
+def test_with_nothing_to_schedule_it_only_asks():
+    api = FakeClusterApi(nodes=lesson_nodes(), pods=[make_pod("bound", node_name="node-1")])
+    assert tick(api, FakeClock(START), {}) == []
+    assert api.calls == [("list", "pods", "spec.nodeName=")]
+
+
+def test_it_asks_for_unscheduled_pods_first_then_reads_the_cluster(clock, state):
+    api = FakeClusterApi(nodes=lesson_nodes(), pods=[make_pod("web")])
+    tick(api, clock, state)
+    assert api.calls[:3] == [
+        ("list", "pods", "spec.nodeName="),
+        ("list", "nodes", ""),
+        ("list", "pods", "spec.nodeName!="),
+    ]
+
+
+def test_pending_pods_are_bound_in_priority_then_age_order(clock, state):
+    pods = [
+        make_pod("young", created=START + dt.timedelta(seconds=30)),
+        make_pod("old", created=START),
+        make_pod("urgent", priority=100, created=START + dt.timedelta(seconds=45)),
+    ]
+    api = FakeClusterApi(nodes=lesson_nodes(), pods=pods)
+    decisions = tick(api, clock, state)
+    assert [d.pod_name for d in decisions] == ["urgent", "old", "young"]
+    assert [call[1] for call in api.calls if call[0] == "bind"] == ["urgent", "old", "young"]
+    assert all(d.outcome == OUTCOME_BOUND for d in decisions)
+    assert all(api.pod(d.pod_name)["spec"]["nodeName"] == d.node_name for d in decisions)
+    assert {d.node_name for d in decisions} <= {"node-1", "node-2"}
+
+
+def test_a_scheduled_event_is_filed_for_each_binding(clock, state):
+    api = FakeClusterApi(nodes=lesson_nodes(), pods=[make_pod("web")])
+    [decision] = tick(api, clock, state)
+    [event] = api.events("Scheduled")
+    assert event["type"] == "Normal"
+    assert event["message"] == f"Successfully assigned default/web to {decision.node_name}"
+    # Named as client-go names events: the event time in Unix nanoseconds, in hex.
+    assert event["metadata"]["name"] == "web.18ebb63f6f133800"
+    assert event["metadata"]["namespace"] == "default"
+    assert event["involvedObject"] == {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "name": "web",
+        "namespace": "default",
+        "uid": "uid-default-web",
+        "resourceVersion": "4",  # the pod as listed: nodes took revisions 1-3
+    }
+    assert event["source"] == {"component": "default-scheduler"}
+    assert event["reportingComponent"] == "default-scheduler"
+    assert event["firstTimestamp"] == event["lastTimestamp"] == "2026-11-26T21:41:00Z"
+    assert event["eventTime"] is None
+    assert event["count"] == 1
+
+
+def test_a_pod_bound_in_this_tick_takes_room_from_the_next(clock, state):
+    pods = [make_pod("first", cpu="1500m"), make_pod("second", cpu="1500m")]
+    api = FakeClusterApi(nodes=lesson_nodes(), pods=pods)
+    first, second = tick(api, clock, state)
+    assert {first.node_name, second.node_name} == {"node-1", "node-2"}
+
+
+def test_a_pod_that_fits_nowhere_gets_its_condition_and_a_warning(clock, state):
+    api = FakeClusterApi(nodes=lesson_nodes(), pods=[make_pod("huge", cpu="4")])
+    [decision] = tick(api, clock, state)
+    assert decision.outcome == OUTCOME_UNSCHEDULABLE
+    assert decision.message == TOO_BIG_MESSAGE
+    [condition] = api.pod("huge")["status"]["conditions"]
+    assert condition == {
+        "type": "PodScheduled",
+        "status": "False",
+        "lastProbeTime": None,
+        "lastTransitionTime": "2026-11-26T21:41:00Z",
+        "reason": "Unschedulable",
+        "message": TOO_BIG_MESSAGE,
+    }
+    [event] = api.events("FailedScheduling")
+    assert event["type"] == "Warning"
+    assert event["message"] == TOO_BIG_MESSAGE
+    assert "bind" not in [call[0] for call in api.calls]
+
+
+def test_a_failed_pod_is_not_retried_before_its_backoff(clock, state):
+    api = FakeClusterApi(nodes=lesson_nodes(), pods=[make_pod("huge", cpu="4")])
+    tick(api, clock, state)
+    clock.advance(0.5)
+    assert tick(api, clock, state) == []
+    clock.advance(0.5)  # one second after the first failure
+    [retry] = tick(api, clock, state)
+    assert retry.outcome == OUTCOME_UNSCHEDULABLE
+    clock.advance(1.5)  # the second failure backs off two seconds
+    assert tick(api, clock, state) == []
+    assert state["backoff"]["uid-default-huge"]["attempts"] == 2
+
+
+def test_a_repeated_failure_files_an_event_but_does_not_rewrite_the_same_condition(clock, state):
+    api = FakeClusterApi(nodes=lesson_nodes(), pods=[make_pod("huge", cpu="4")])
+    tick(api, clock, state)
+    clock.advance(1)
+    tick(api, clock, state)
+    assert [call[0] for call in api.calls].count("update_status") == 1
+    assert len(api.events("FailedScheduling")) == 2
+
+
+def test_events_filed_at_the_same_instant_get_different_names(clock, state):
+    api = FakeClusterApi(nodes=lesson_nodes(), pods=[make_pod("huge", cpu="4")])
+    tick(api, clock, state)
+    api.put("nodes", make_node("node-3", cpu="1"))  # a change that still does not help
+    tick(api, clock, state)  # the clock is paused: same instant
+    names = sorted(e["metadata"]["name"] for e in api.events("FailedScheduling"))
+    assert names == ["huge.18ebb63f6f133800", "huge.18ebb63f6f133801"]
+
+
+def test_a_new_node_ends_the_backoff(clock, state):
+    api = FakeClusterApi(nodes=lesson_nodes(), pods=[make_pod("huge", cpu="4")])
+    tick(api, clock, state)
+    api.put("nodes", make_node("node-3", cpu="8", memory="32Gi"))
+    clock.advance(0.1)
+    [decision] = tick(api, clock, state)
+    assert decision.node_name == "node-3"
+    assert decision.outcome == OUTCOME_BOUND
+    assert state["backoff"] == {}
+
+
+def test_a_bind_conflict_is_skipped_and_the_tick_goes_on(clock, state):
+    api = FakeClusterApi(nodes=lesson_nodes(), pods=[make_pod("a"), make_pod("b")])
+    api.bind_errors["a"] = 409
+    first, second = tick(api, clock, state)
+    assert first.outcome == OUTCOME_BIND_CONFLICT
+    assert second.outcome == OUTCOME_BOUND
+    assert [e["involvedObject"]["name"] for e in api.events("Scheduled")] == ["b"]
+
+
+def test_a_pod_deleted_before_binding_is_skipped(clock, state):
+    api = FakeClusterApi(nodes=lesson_nodes(), pods=[make_pod("gone")])
+    api.bind_errors["gone"] = 404
+    [decision] = tick(api, clock, state)
+    assert decision.outcome == OUTCOME_POD_GONE
+    assert api.events() == []
+
+
+def test_at_most_max_pods_are_decided_per_tick(clock, state):
+    api = FakeClusterApi(nodes=lesson_nodes(), pods=[make_pod(f"p{i}") for i in range(5)])
+    decisions = scheduler_tick(api, clock, state, rng=random.Random(0), max_pods=2)
+    assert [d.pod_name for d in decisions] == ["p0", "p1"]
+
+
+def test_the_state_stays_json(clock, state):
+    api = FakeClusterApi(nodes=lesson_nodes(), pods=[make_pod("huge", cpu="4"), make_pod("web")])
+    decisions = tick(api, clock, state)
+    assert json.loads(json.dumps(state)) == state
+    assert json.loads(json.dumps([d.as_dict() for d in decisions]))
+
+
+def test_a_pod_that_left_the_queue_is_forgotten(clock, state):
+    api = FakeClusterApi(nodes=lesson_nodes(), pods=[make_pod("huge", cpu="4")])
+    tick(api, clock, state)
+    api.delete("pods", "huge", namespace="default")
+    tick(api, clock, state)
+    assert state["backoff"] == {}
