@@ -188,6 +188,13 @@ def step(sandbox: Sandbox, component: str | None = None, *, seconds: float = 1.0
     return [name for name in names if run_tick(sandbox.pk, name, force=True)]
 
 
+def wake(sandbox_id: int, component: str) -> None:
+    """Queue a tick of one component now (after a fault or a start)."""
+    from cluster.tasks import enqueue_tick
+
+    enqueue_tick(sandbox_id, component)
+
+
 def on_commit_enqueue(enqueue: Callable[[int, str], None]) -> Callable[..., None]:
     """A store_committed receiver that enqueues a tick for every watcher woken."""
 

@@ -15,11 +15,16 @@ from cluster.topology import SHAPES, NodeShape, node_manifest
 
 @transaction.atomic
 def sandbox_create(
-    *, owner, name: str, shape: str = "lesson", classroom: Classroom | None = None
+    *,
+    owner,
+    name: str,
+    shape: str = "lesson",
+    classroom: Classroom | None = None,
+    mode: str = Sandbox.Mode.WATCH,
 ) -> Sandbox:
     """A new sandbox: system namespaces (from the API server itself) and registered nodes."""
     cluster_shape = SHAPES[shape]
-    sandbox = Sandbox.objects.create(owner=owner, name=name, classroom=classroom)
+    sandbox = Sandbox.objects.create(owner=owner, name=name, classroom=classroom, mode=mode)
     apiserver = ApiServer.as_component(sandbox, "kube-apiserver")
     for namespace in SYSTEM_NAMESPACES:
         apiserver.create("namespaces", {"metadata": {"name": namespace}})

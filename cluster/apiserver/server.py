@@ -234,6 +234,32 @@ class ApiServer:
         result: dict = self._serve(request, handler)
         return WatchBatch(result["events"], result["resourceVersion"])
 
+    def fault(
+        self,
+        action: str,
+        target: str,
+        *,
+        apply: Callable[[], None],
+        narration: str,
+        resource: str = "",
+        namespace: str = "",
+    ) -> None:
+        """A lesson's fault outside the API (crash a container, stop a kubelet...).
+
+        It passes authentication and authorization like a write to `resource`
+        (or to the sandbox's components), runs `apply` in the same transaction
+        as its trace, and is published like any call, so the diagram shows it.
+        """
+        rt = self._resource(resource) if resource else _COMPONENTS
+        request = Request(action, rt, self._scope(rt, namespace) if resource else "", target)
+
+        def handler(request: Request, stages: Stages) -> Outcome:
+            apply()
+            stages.passed("fault", narration)
+            return Outcome(body={}, code=200, revision=self.store.revision(), narration=narration)
+
+        self._serve(request, handler)
+
     # -- the pipeline --------------------------------------------------------
 
     def _serve(self, request: Request, handler: Callable[[Request, Stages], Outcome]) -> dict:
@@ -802,6 +828,15 @@ class ApiServer:
         return int(spec.get("terminationGracePeriodSeconds", 30))
 
 
+_COMPONENTS = ResourceType(
+    name="components",
+    singular="component",
+    kind="Component",
+    group="",
+    version="v1",
+    namespaced=False,
+    validate=lambda obj, old: [],
+)
 _BINDING = ResourceType(
     name="bindings",
     singular="binding",

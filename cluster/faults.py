@@ -1,0 +1,103 @@
+"""Faults a lesson injects outside the Kubernetes API, each traced by the API server.
+
+Faults that are API calls (delete a pod, cordon, taint, remove a node) are
+just API calls; these are the ones that happen on a node or to a component:
+a container crashes, a kubelet or the scheduler stops and starts again, a
+new worker node boots.
+"""
+
+from __future__ import annotations
+
+from cluster import loops
+from cluster.apiserver import ApiError, ApiServer
+from cluster.components.runtime import ContainerRuntime
+from cluster.models import ComponentState, Sandbox
+from cluster.sandboxes import node_add
+from cluster.topology import NodeShape
+
+
+class FaultError(ApiError):
+    """The fault cannot happen now (no such container, node already there...): a 409."""
+
+    def __init__(self, message: str):
+        super().__init__(409, "Conflict", message)
+
+
+def container_crash(
+    sandbox: Sandbox, user, *, namespace: str, pod: str, container: str, exit_code: int = 1
+) -> None:
+    """The container's process dies with exit_code; its kubelet notices on its next tick."""
+    apiserver = ApiServer.as_user(sandbox, user)
+    manifest = apiserver.get("pods", pod, namespace=namespace)
+    node = manifest["spec"].get("nodeName")
+    if not node:
+        raise FaultError(f"pod {namespace}/{pod} is not on a node yet")
+    kubelet = f"kubelet/{node}"
+
+    def crash() -> None:
+        with loops.component_lock(sandbox.pk, kubelet) as locked:
+            if not locked:
+                raise FaultError(f"{kubelet} is busy; try again")
+            row = ComponentState.objects.get(sandbox=sandbox, name=kubelet)
+            uid = manifest["metadata"]["uid"]
+            memory = row.state.get("pods", {}).get(uid, {})
+            container_id = memory.get("containers", {}).get(container, {}).get("current")
+            runtime = ContainerRuntime(row.state.setdefault("runtime", {}), node)
+            if (
+                not container_id
+                or runtime.container_status(container_id, sandbox.now()).state != "running"
+            ):
+                raise FaultError(f"container {container} of pod {namespace}/{pod} is not running")
+            runtime.crash_container(container_id, exit_code, sandbox.now())
+            row.state["wake_at"] = None
+            row.save(update_fields=["state"])
+
+    apiserver.fault(
+        "crash",
+        pod,
+        resource="pods",
+        namespace=namespace,
+        apply=crash,
+        narration=f"crashed container {container} of pod {namespace}/{pod} on {node}"
+        f" with exit code {exit_code}",
+    )
+    loops.wake(sandbox.pk, kubelet)
+
+
+def component_stop(sandbox: Sandbox, user, component: str) -> None:
+    """Stop the scheduler or a kubelet: it makes no more API calls until started."""
+    _set_running(sandbox, user, component, running=False)
+
+
+def component_start(sandbox: Sandbox, user, component: str) -> None:
+    _set_running(sandbox, user, component, running=True)
+    loops.wake(sandbox.pk, component)
+
+
+def _set_running(sandbox: Sandbox, user, component: str, *, running: bool) -> None:
+    rows = ComponentState.objects.filter(sandbox=sandbox, name=component)
+    if not rows.exists():
+        raise ApiError(404, "NotFound", f"there is no {component} in this sandbox")
+    verb = "start" if running else "stop"
+    ApiServer.as_user(sandbox, user).fault(
+        verb,
+        component,
+        apply=lambda: rows.update(running=running),
+        narration=f"started {component}" if running else f"stopped {component}",
+    )
+
+
+def worker_add(sandbox: Sandbox, user, *, name: str, cpu: str = "2", memory: str = "4Gi") -> None:
+    """Boot a new worker node; its kubelet registers it with the API server."""
+    if ComponentState.objects.filter(sandbox=sandbox, name=f"kubelet/{name}").exists():
+        raise FaultError(f"node {name} already exists")
+    count = ComponentState.objects.filter(sandbox=sandbox, name__startswith="kubelet/").count()
+    shape = NodeShape(name, cpu=cpu, memory=memory)
+    ApiServer.as_user(sandbox, user).fault(
+        "boot",
+        name,
+        resource="nodes",
+        apply=lambda: None,
+        narration=f"booted a new worker node {name} ({cpu} CPU, {memory})",
+    )
+    node_add(sandbox, shape, address=f"10.0.0.{count + 2}", pod_cidr=f"10.244.{count}.0/24")
