@@ -34,6 +34,19 @@ def sandbox_create(
     return sandbox
 
 
+def components_ensure(sandbox: Sandbox) -> None:
+    """Give a sandbox made before components existed its scheduler and kubelets."""
+    ComponentState.objects.get_or_create(sandbox=sandbox, name="scheduler")
+    nodes = ApiServer.as_component(sandbox, "kube-apiserver").list("nodes")["items"]
+    for index, node in enumerate(nodes):
+        pod_cidr = node.get("spec", {}).get("podCIDR") or f"10.244.{index}.0/24"
+        ComponentState.objects.get_or_create(
+            sandbox=sandbox,
+            name=f"kubelet/{node['metadata']['name']}",
+            defaults={"state": {"podCIDR": pod_cidr}},
+        )
+
+
 def node_add(sandbox: Sandbox, shape: NodeShape, *, address: str, pod_cidr: str) -> None:
     """Boot a node: its kubelet registers the Node with the API server and starts ticking."""
     kubelet = f"kubelet/{shape.name}"

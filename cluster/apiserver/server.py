@@ -541,7 +541,7 @@ class ApiServer:
             body=_with_revision(new, result.revision),
             code=200,
             revision=result.revision,
-            narration=f"updated {request.target}; stored at revision {result.revision}",
+            narration=_update_narration(request, new, result.revision),
             events=result.events,
         )
 
@@ -846,6 +846,16 @@ _BINDING = ResourceType(
     namespaced=True,
     validate=lambda obj, old: [],
 )
+
+
+def _update_narration(request: Request, new: dict, revision: int) -> str:
+    if request.subresource == "status" and request.rt.name == "pods":
+        phase = new.get("status", {}).get("phase", "")
+        return (
+            f"reported the status of pod {request.namespace}/{request.name} ({phase});"
+            f" stored at revision {revision}"
+        )
+    return f"updated {request.target}; stored at revision {revision}"
 
 
 def _meta(obj: object) -> dict:

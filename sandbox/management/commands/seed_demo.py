@@ -11,7 +11,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
 from cluster.models import Classroom, Sandbox
-from cluster.sandboxes import sandbox_create
+from cluster.sandboxes import components_ensure, sandbox_create
 
 DEMO_ACCOUNTS = ("student", "instructor", "admin")
 PASSWORDS_FILE = settings.VAR_DIR / "demo-accounts.json"
@@ -49,6 +49,8 @@ class Command(BaseCommand):
             sandbox_create(
                 owner=users["student"], name="How Kubernetes creates a pod", classroom=classroom
             )
+        for sandbox in Sandbox.objects.all():
+            components_ensure(sandbox)
         self.stdout.write("Demo accounts (passwords kept in var/demo-accounts.json):")
         for name in DEMO_ACCOUNTS:
             self.stdout.write(f"  {name:<11} {passwords[name]}")
