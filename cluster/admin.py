@@ -13,9 +13,11 @@ from cluster.apiserver import ApiError, ApiServer
 from cluster.models import (
     ApiToken,
     Classroom,
+    ComponentState,
     Node,
     Pod,
     Sandbox,
+    SchedulingRecord,
     StoreEvent,
     StoreKey,
     Trace,
@@ -224,3 +226,29 @@ class TraceAdmin(ReadOnlyAdmin):
     @admin.display(description="stages")
     def pipeline(self, trace: Trace):
         return pretty_json(trace.stages)
+
+
+@admin.register(ComponentState)
+class ComponentStateAdmin(ReadOnlyAdmin):
+    list_display = ["name", "sandbox", "running", "last_tick_at", "updated_at"]
+    list_filter = ["sandbox", "running"]
+    search_fields = ["name"]
+    fields = ["sandbox", "name", "running", "last_tick_at", "updated_at", "memory"]
+    readonly_fields = fields
+
+    @admin.display(description="state (the component's memory between ticks)")
+    def memory(self, row: ComponentState):
+        return pretty_json(row.state)
+
+
+@admin.register(SchedulingRecord)
+class SchedulingRecordAdmin(ReadOnlyAdmin):
+    list_display = ["pod", "namespace", "node", "sandbox", "sandbox_time"]
+    list_filter = ["sandbox", "node"]
+    search_fields = ["pod"]
+    fields = ["sandbox", "namespace", "pod", "pod_uid", "node", "sandbox_time", "table"]
+    readonly_fields = fields
+
+    @admin.display(description="decision: every node, every plugin")
+    def table(self, record: SchedulingRecord):
+        return pretty_json(record.decision)

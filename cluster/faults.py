@@ -87,6 +87,17 @@ def _set_running(sandbox: Sandbox, user, component: str, *, running: bool) -> No
     )
 
 
+def worker_remove(sandbox: Sandbox, user, *, name: str) -> None:
+    """A worker node leaves for good: its Node is deleted and its kubelet stops.
+
+    Its pods stay bound to a node that is gone, as in a real cluster until the
+    pod garbage collector removes them.
+    """
+    kubelet = ComponentState.objects.filter(sandbox=sandbox, name=f"kubelet/{name}")
+    ApiServer.as_user(sandbox, user).delete("nodes", name)
+    kubelet.delete()
+
+
 def worker_add(sandbox: Sandbox, user, *, name: str, cpu: str = "2", memory: str = "4Gi") -> None:
     """Boot a new worker node; its kubelet registers it with the API server."""
     if ComponentState.objects.filter(sandbox=sandbox, name=f"kubelet/{name}").exists():

@@ -1,10 +1,11 @@
-"""One kubelet tick: keep the node registered and alive, and make its pods real.
+"""One kubelet tick: keep the node alive, and make its pods real.
 
 The kubelet asks the API server for the pods bound to its node, drives the
 container runtime for each, and reports each pod's status back through
-pods/status. It renews its Lease and posts node status every 10 s of
-sandbox time. `state` is the kubelet's memory and the node's runtime (its
-"disk"), kept by the caller between ticks.
+pods/status (only when it changed). It renews its Lease and posts node
+status every 10 s of sandbox time. `state` is the kubelet's memory and the
+node's runtime (its "disk"), plain JSON kept by the caller between ticks;
+`state["wake_at"]` says when the next tick is needed at the latest.
 """
 
 from __future__ import annotations
@@ -13,18 +14,25 @@ import datetime as dt
 
 from cluster.components.api import Clock, ClusterApi
 from cluster.components.events import EventRecorder
-from cluster.components.kubelet import node as node_duties
+from cluster.components.kubelet.node import internal_ip, next_duty_at, node_duties
 from cluster.components.kubelet.pods import (
     PodContext,
     pod_memory,
     remove_pod,
     snapshot,
     stop_pod,
+    stop_sandbox,
     sync_pod,
 )
-from cluster.components.kubelet.status import container_status, pod_status, start_time_of
+from cluster.components.kubelet.races import unless_raced
+from cluster.components.kubelet.status import (
+    TERMINAL_PHASES,
+    container_status,
+    pod_status,
+    start_time_of,
+)
 from cluster.components.runtime import ContainerRuntime
-from cluster.objects import format_micro_time, format_time, parse_time
+from cluster.objects import format_micro_time, parse_time
 
 
 def kubelet_tick(api: ClusterApi, clock: Clock, node_name: str, state: dict) -> None:
@@ -38,59 +46,48 @@ def kubelet_tick(api: ClusterApi, clock: Clock, node_name: str, state: dict) -> 
         events=EventRecorder(api, clock, component="kubelet", host=node_name),
         now=now,
     )
-    node = _node_duties(api, node_name, state, runtime, now)
-    host_ip = _internal_ip(node)
+    node = node_duties(api, node_name, state, runtime.list_images(now), now)
+    host_ip = internal_ip(node)
     pods = api.list("pods", field_selector=f"spec.nodeName={node_name}")["items"]
-    seen = set()
     for pod in pods:
-        seen.add(pod["metadata"]["uid"])
         _sync(api, pod, state, ctx, host_ip)
+    seen = {pod["metadata"]["uid"] for pod in pods}
     for uid in set(state.get("pods", {})) - seen:  # deleted behind our back: clean up
         remove_pod(state["pods"].pop(uid), ctx)
     state["wake_at"] = _next_wake(state, runtime, now)
 
 
-def _node_duties(
-    api: ClusterApi, node_name: str, state: dict, runtime: ContainerRuntime, now: dt.datetime
-) -> dict:
-    if node_duties.due(state.get("leaseRenewedAt"), now, node_duties.RENEW_SECONDS):
-        node_duties.renew_lease(api, node_name, now)
-        state["leaseRenewedAt"] = format_time(now)
-    node = api.get("nodes", node_name)
-    if node_duties.due(state.get("statusPostedAt"), now, node_duties.STATUS_SECONDS):
-        node = node_duties.post_node_status(api, node, now, runtime.list_images(now))
-        state["statusPostedAt"] = format_time(now)
-    return node
-
-
 def _sync(api: ClusterApi, pod: dict, state: dict, ctx: PodContext, host_ip: str) -> None:
     memory = pod_memory(state, pod)
-    meta = pod["metadata"]
-    if meta.get("deletionTimestamp"):
-        grace = int(meta.get("deletionGracePeriodSeconds") or 0)
-        if stop_pod(pod, memory, ctx, grace):
-            remove_pod(memory, ctx)
-            state["pods"].pop(meta["uid"], None)
-            _delete_for_good(api, pod)
+    if pod["metadata"].get("deletionTimestamp"):
+        _terminate(api, pod, state, memory, ctx)
         return
-    if memory.get("terminal"):
-        return
-    waiting = sync_pod(pod, memory, ctx)
-    statuses = [
-        container_status(
-            spec,
-            current=snapshot(
-                ctx.runtime, memory["containers"][spec["name"]].get("current"), ctx.now
-            ),
-            previous=snapshot(
-                ctx.runtime, memory["containers"][spec["name"]].get("previous"), ctx.now
-            ),
-            waiting=waiting.get(spec["name"]),
+    finished = memory.get("terminal") or (pod.get("status") or {}).get("phase") in TERMINAL_PHASES
+    waiting = {} if finished else sync_pod(pod, memory, ctx)
+    if not memory.get("sandbox"):
+        return  # a finished pod this kubelet never ran: nothing to report
+    status = _pod_status(pod, memory, waiting, ctx, host_ip)
+    if status["phase"] in TERMINAL_PHASES and not memory.get("terminal"):
+        memory["terminal"] = True
+        stop_sandbox(memory, ctx)
+    if status != pod.get("status"):
+        _report(api, pod, status)
+
+
+def _pod_status(pod: dict, memory: dict, waiting: dict, ctx: PodContext, host_ip: str) -> dict:
+    statuses = []
+    for spec in pod["spec"].get("containers", []):
+        container = memory["containers"].get(spec["name"], {})
+        statuses.append(
+            container_status(
+                spec,
+                current=snapshot(ctx.runtime, container.get("current"), ctx.now),
+                previous=snapshot(ctx.runtime, container.get("previous"), ctx.now),
+                waiting=waiting.get(spec["name"]),
+            )
         )
-        for spec in pod["spec"].get("containers", [])
-    ]
     sandbox = ctx.runtime.pod_sandbox_status(memory["sandbox"], ctx.now)
-    status = pod_status(
+    return pod_status(
         pod,
         statuses,
         now=ctx.now,
@@ -99,47 +96,35 @@ def _sync(api: ClusterApi, pod: dict, state: dict, ctx: PodContext, host_ip: str
         sandbox_ready=sandbox.state == "ready",
         start_time=start_time_of(pod, ctx.now),
     )
-    if status["phase"] in {"Succeeded", "Failed"}:
-        memory["terminal"] = True
-    if status != pod.get("status"):
-        _report(api, pod, status)
+
+
+def _terminate(api: ClusterApi, pod: dict, state: dict, memory: dict, ctx: PodContext) -> None:
+    """Stop a pod being deleted; once it has stopped, ask for its final deletion."""
+    meta = pod["metadata"]
+    grace = int(meta.get("deletionGracePeriodSeconds") or 0)
+    if not stop_pod(pod, memory, ctx, grace):
+        return
+    remove_pod(memory, ctx)
+    state["pods"].pop(meta["uid"], None)
+    unless_raced(
+        api.delete,
+        "pods",
+        meta["name"],
+        namespace=meta["namespace"],
+        grace_period_seconds=0,
+        preconditions={"uid": meta["uid"]},
+    )
 
 
 def _report(api: ClusterApi, pod: dict, status: dict) -> None:
-    try:
-        api.update_status("pods", {**pod, "status": status}, namespace=pod["metadata"]["namespace"])
-    except Exception as error:  # gone or changed meanwhile: the next tick reports afresh
-        if getattr(error, "code", None) not in {404, 409}:
-            raise
-
-
-def _delete_for_good(api: ClusterApi, pod: dict) -> None:
-    meta = pod["metadata"]
-    try:
-        api.delete(
-            "pods",
-            meta["name"],
-            namespace=meta["namespace"],
-            grace_period_seconds=0,
-            preconditions={"uid": meta["uid"]},
-        )
-    except Exception as error:
-        if getattr(error, "code", None) not in {404, 409}:
-            raise
-
-
-def _internal_ip(node: dict) -> str:
-    for address in node.get("status", {}).get("addresses", []):
-        if address.get("type") == "InternalIP":
-            return address["address"]
-    return ""
+    # Gone or changed meanwhile: the next tick reports afresh.
+    namespace = pod["metadata"]["namespace"]
+    unless_raced(api.update_status, "pods", {**pod, "status": status}, namespace=namespace)
 
 
 def _next_wake(state: dict, runtime: ContainerRuntime, now: dt.datetime) -> str:
     """The earliest sandbox time something is due: a runtime event, a backoff, a heartbeat."""
-    candidates = [
-        parse_time(state["leaseRenewedAt"]) + dt.timedelta(seconds=node_duties.RENEW_SECONDS)
-    ]
+    candidates = [next_duty_at(state, now)]
     if runtime_event := runtime.next_event_at(now):
         candidates.append(runtime_event)
     for memory in state.get("pods", {}).values():

@@ -1,4 +1,9 @@
-"""The kubelet's node duties: register the Node, renew its Lease, post node status."""
+"""The kubelet's node duties: renew the node's Lease and post node status, every 10 s.
+
+The Node object itself is registered when the node boots (cluster.sandboxes).
+A write that loses a race (409) or finds its object gone (404) is simply
+tried again at the next due time, as upstream's heartbeat loop does.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ import copy
 import datetime as dt
 
 from cluster.components.api import ClusterApi
+from cluster.components.kubelet.races import unless_raced
 from cluster.objects import format_micro_time, format_time, parse_time
 
 LEASE_NAMESPACE = "kube-node-lease"
@@ -18,6 +24,31 @@ _PRESSURE_CONDITIONS = (
     ("DiskPressure", "KubeletHasNoDiskPressure", "kubelet has no disk pressure"),
     ("PIDPressure", "KubeletHasSufficientPID", "kubelet has sufficient PID available"),
 )
+
+
+def node_duties(
+    api: ClusterApi, node_name: str, state: dict, images: list[dict], now: dt.datetime
+) -> dict | None:
+    """Renew the Lease and post node status when due; the Node as it now is (None if gone)."""
+    if due(state.get("leaseRenewedAt"), now, RENEW_SECONDS) and renew_lease(api, node_name, now):
+        state["leaseRenewedAt"] = format_micro_time(now)
+    node = unless_raced(api.get, "nodes", node_name)
+    if node is not None and due(state.get("statusPostedAt"), now, STATUS_SECONDS):
+        posted = unless_raced(post_node_status, api, node, now, images)
+        if posted is not None:
+            node = posted
+            state["statusPostedAt"] = format_micro_time(now)
+    return node
+
+
+def next_duty_at(state: dict, now: dt.datetime) -> dt.datetime:
+    """When the next heartbeat is due; a missed one is retried a period later."""
+    moments = []
+    for key, every in (("leaseRenewedAt", RENEW_SECONDS), ("statusPostedAt", STATUS_SECONDS)):
+        period = dt.timedelta(seconds=every)
+        last = parse_time(state[key]) if state.get(key) else now
+        moments.append(last + period if last + period > now else now + period)
+    return min(moments)
 
 
 def node_conditions(now: dt.datetime, previous: list[dict] | None = None) -> list[dict]:
@@ -46,13 +77,12 @@ def node_conditions(now: dt.datetime, previous: list[dict] | None = None) -> lis
     return conditions
 
 
-def renew_lease(api: ClusterApi, node_name: str, now: dt.datetime) -> None:
-    try:
-        lease = api.get("leases", node_name, namespace=LEASE_NAMESPACE)
-    except Exception as error:
-        if getattr(error, "code", None) != 404:
-            raise
-        api.create(
+def renew_lease(api: ClusterApi, node_name: str, now: dt.datetime) -> bool:
+    """Create or renew the node's Lease; False if the API server refused this time."""
+    lease = unless_raced(api.get, "leases", node_name, namespace=LEASE_NAMESPACE)
+    if lease is None:
+        created = unless_raced(
+            api.create,
             "leases",
             {
                 "apiVersion": "coordination.k8s.io/v1",
@@ -66,9 +96,9 @@ def renew_lease(api: ClusterApi, node_name: str, now: dt.datetime) -> None:
             },
             namespace=LEASE_NAMESPACE,
         )
-        return
+        return created is not None
     lease["spec"]["renewTime"] = format_micro_time(now)
-    api.update("leases", lease, namespace=LEASE_NAMESPACE)
+    return unless_raced(api.update, "leases", lease, namespace=LEASE_NAMESPACE) is not None
 
 
 def post_node_status(api: ClusterApi, node: dict, now: dt.datetime, images: list[dict]) -> dict:
@@ -77,6 +107,13 @@ def post_node_status(api: ClusterApi, node: dict, now: dt.datetime, images: list
     status["conditions"] = node_conditions(now, status.get("conditions"))
     status["images"] = images
     return api.update_status("nodes", updated)
+
+
+def internal_ip(node: dict | None) -> str:
+    for address in (node or {}).get("status", {}).get("addresses", []):
+        if address.get("type") == "InternalIP":
+            return address["address"]
+    return ""
 
 
 def due(last: str | None, now: dt.datetime, every_seconds: int) -> bool:

@@ -1,10 +1,10 @@
 """The kubelet's pod worker: make one pod's containers real through the runtime.
 
 Each call looks at what the runtime has now and takes the next step: start
-the pod sandbox, pull the image, create and start the container, restart it
-as restartPolicy says (with backoff), or stop everything when the pod is
-being deleted. It returns the waiting states to report for containers that
-are not running yet.
+the pod sandbox, get the image (images.py), create and start the container,
+restart it as restartPolicy says (with backoff), or stop everything when the
+pod is being deleted. It returns the waiting states to report for
+containers that are not running yet.
 """
 
 from __future__ import annotations
@@ -13,10 +13,12 @@ import datetime as dt
 from dataclasses import dataclass
 
 from cluster.components.events import EventRecorder
-from cluster.components.kubelet.backoff import failures_after_exit, pull_delay, restart_delay
+from cluster.components.kubelet.backoff import failures_after_exit, restart_delay
+from cluster.components.kubelet.durations import go_duration
+from cluster.components.kubelet.images import ensure_image
 from cluster.components.runtime import ContainerRuntime
-from cluster.components.runtime.statuses import ContainerState, PullState
-from cluster.objects import format_time, parse_time
+from cluster.components.runtime.statuses import ContainerState, ContainerStatus
+from cluster.objects import format_micro_time, parse_time
 
 
 @dataclass
@@ -47,6 +49,8 @@ def sync_pod(pod: dict, memory: dict, ctx: PodContext) -> dict[str, dict]:
         container = memory["containers"].setdefault(spec["name"], {})
         if state := _sync_container(pod, spec, container, memory["sandbox"], ctx):
             waiting[spec["name"]] = state
+        if container.get("pull_started"):
+            break  # upstream starts containers one by one, each waiting for its pull
     return waiting
 
 
@@ -67,9 +71,14 @@ def stop_pod(pod: dict, memory: dict, ctx: PodContext, grace_seconds: int) -> bo
     return all_stopped
 
 
-def remove_pod(memory: dict, ctx: PodContext) -> None:
+def stop_sandbox(memory: dict, ctx: PodContext) -> None:
+    """A pod that has finished for good gives back its network (its IP)."""
     if sandbox := memory.get("sandbox"):
         ctx.runtime.stop_pod_sandbox(sandbox, ctx.now)
+
+
+def remove_pod(memory: dict, ctx: PodContext) -> None:
+    if sandbox := memory.get("sandbox"):
         ctx.runtime.remove_pod_sandbox(sandbox, ctx.now)
 
 
@@ -85,7 +94,6 @@ def snapshot(runtime: ContainerRuntime, container_id: str | None, now: dt.dateti
         "attempt": status.attempt,
         "state": status.kubernetes_state(),
         "ready": status.ready,
-        "exited": status.state == ContainerState.EXITED,
     }
 
 
@@ -107,101 +115,52 @@ def _sync_container(
         return None
     if status is not None:  # exited
         if container.get("handled_exit") != status.id:
-            _handle_exit(pod, container, status, ctx)
+            _handle_exit(pod, container, status)
         if container.get("finished"):
             return None
         if ctx.now < parse_time(container["restart_after"]):
-            delay = restart_delay(container["failures"])
-            meta = pod["metadata"]
-            return {
-                "reason": "CrashLoopBackOff",
-                "message": (
-                    f"back-off {delay}s restarting failed container={spec['name']}"
-                    f" pod={meta['name']}_{meta.get('namespace', '')}({meta['uid']})"
-                ),
-            }
+            return _crash_loop_back_off(pod, spec["name"], container, ctx)
     return _start_new_container(pod, spec, container, sandbox, ctx)
 
 
-def _handle_exit(pod: dict, container: dict, status, ctx: PodContext) -> None:
+def _handle_exit(pod: dict, container: dict, status: ContainerStatus) -> None:
     container["handled_exit"] = status.id
     policy = pod["spec"].get("restartPolicy", "Always")
     if not should_restart(policy, status.exit_code):
         container["finished"] = True
         return
+    assert status.finished_at is not None
     container["failures"] = failures_after_exit(
         container.get("failures", 0), status.started_at or status.finished_at, status.finished_at
     )
     delay = restart_delay(container["failures"])
-    container["restart_after"] = format_time(status.finished_at + dt.timedelta(seconds=delay))
-    if delay:
-        meta = pod["metadata"]
-        ctx.events.warning(
-            pod,
-            "BackOff",
-            f"Back-off restarting failed container {status.name} in pod"
-            f" {meta['name']}_{meta.get('namespace', '')}({meta['uid']})",
-        )
+    container["restart_after"] = format_micro_time(status.finished_at + dt.timedelta(seconds=delay))
+
+
+def _crash_loop_back_off(pod: dict, name: str, container: dict, ctx: PodContext) -> dict:
+    """Upstream reports (and files a warning) on every sync until the back-off runs out."""
+    meta = pod["metadata"]
+    who = f"{meta['name']}_{meta.get('namespace', '')}({meta['uid']})"
+    ctx.events.warning(pod, "BackOff", f"Back-off restarting failed container {name} in pod {who}")
+    delay = go_duration(restart_delay(container["failures"]))
+    return {
+        "reason": "CrashLoopBackOff",
+        "message": f"back-off {delay} restarting failed container={name} pod={who}",
+    }
 
 
 def _start_new_container(
     pod: dict, spec: dict, container: dict, sandbox: str, ctx: PodContext
 ) -> dict | None:
-    image = spec.get("image", "")
-    waiting = _ensure_image(pod, image, container, ctx)
+    waiting = ensure_image(pod, spec, container, ctx)
     if waiting is not None:
         return waiting
     container_id = ctx.runtime.create_container(sandbox, spec, ctx.now)
     ctx.events.normal(pod, "Created", f"Created container: {spec['name']}")
     ctx.runtime.start_container(container_id, ctx.now)
     ctx.events.normal(pod, "Started", f"Started container {spec['name']}")
+    if older := container.get("previous"):
+        # The kubelet's garbage collector keeps one dead container per name (for --previous).
+        ctx.runtime.remove_container(older, ctx.now)
     container["previous"], container["current"] = container.get("current"), container_id
     return None
-
-
-def _ensure_image(pod: dict, image: str, container: dict, ctx: PodContext) -> dict | None:
-    """Pull the image if the node lacks it; the waiting state while it is not there."""
-    runtime, now = ctx.runtime, ctx.now
-    pull = runtime.image_status(image, now)
-    if pull.state == PullState.PULLED:
-        if started := container.pop("pull_started", None):
-            took = (pull.done_at - parse_time(started)).total_seconds() if pull.done_at else 0
-            ctx.events.normal(
-                pod,
-                "Pulled",
-                f'Successfully pulled image "{image}" in {took:g}s ({took:g}s including waiting).'
-                f" Image size: {pull.size_bytes} bytes.",
-            )
-        else:
-            ctx.events.normal(
-                pod, "Pulled", f'Container image "{image}" already present on machine'
-            )
-        container["pull_failures"] = 0
-        return None
-    if pull.state == PullState.PULLING:
-        return {"reason": "ContainerCreating"}
-    retry_at = container.get("pull_after")
-    if retry_at and now < parse_time(retry_at):
-        ctx.events.normal(pod, "BackOff", f'Back-off pulling image "{image}"')
-        error = container["pull_error"]
-        return {
-            "reason": "ImagePullBackOff",
-            "message": f'Back-off pulling image "{image}": ErrImagePull: {error}',
-        }
-    ctx.events.normal(pod, "Pulling", f'Pulling image "{image}"')
-    pull = runtime.pull_image(image, now)
-    if pull.state == PullState.FAILED:
-        failures = container.get("pull_failures", 0) + 1
-        container.update(
-            pull_failures=failures,
-            pull_error=pull.message,
-            pull_after=format_time(now + dt.timedelta(seconds=pull_delay(failures))),
-        )
-        ctx.events.warning(pod, "Failed", f'Failed to pull image "{image}": {pull.message}')
-        ctx.events.warning(pod, "Failed", f"Error: {pull.reason}")
-        return {"reason": pull.reason, "message": pull.message}
-    if pull.state == PullState.PULLED:  # another reference of the same content was here
-        ctx.events.normal(pod, "Pulled", f'Successfully pulled image "{image}" in 0s.')
-        return None
-    container["pull_started"] = format_time(now)
-    return {"reason": "ContainerCreating"}

@@ -2,16 +2,18 @@
 
 Phase follows upstream's getPhase: Pending until every container has run at
 least once, Running while any runs or will be restarted, then Succeeded or
-Failed once every container has stopped for good.
+Failed once every container has stopped for good. A terminal phase never
+changes again.
 """
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 
 from cluster.objects import format_time, set_condition
 
-NEVER_RAN = "never-ran"
+TERMINAL_PHASES = {"Succeeded", "Failed"}
 
 
 def container_status(
@@ -23,8 +25,10 @@ def container_status(
 ) -> dict:
     """One upstream ContainerStatus.
 
-    current/previous: runtime snapshots as dicts (see kubelet.pods._snapshot);
-    waiting: a waiting state ({"reason", "message"}) that overrides current.
+    current/previous: runtime snapshots (see kubelet.pods.snapshot) of the
+    newest container of this name and the one before it; waiting: a waiting
+    state ({"reason", "message"}) that replaces current's, as when a crashed
+    container waits out its back-off.
     """
     status: dict = {
         "name": spec["name"],
@@ -34,6 +38,7 @@ def container_status(
         "restartCount": 0,
         "started": False,
     }
+    last_state = previous["state"] if previous and "terminated" in previous["state"] else {}
     if current:
         status["image"] = current["image"]
         status["imageID"] = current["image_id"]
@@ -43,18 +48,17 @@ def container_status(
         status["started"] = "running" in current["state"]
         status["ready"] = bool(current["ready"])
     if waiting is not None:
+        if "terminated" in status.get("state", {}):
+            last_state = status["state"]  # the container that failed is now the last one
         status["state"] = {"waiting": waiting}
         status["ready"] = status["started"] = False
     status.setdefault("state", {"waiting": {"reason": "ContainerCreating"}})
-    if previous and "terminated" in previous["state"]:
-        status["lastState"] = previous["state"]
-    else:
-        status["lastState"] = {}
+    status["lastState"] = last_state
     return status
 
 
 def pod_phase(statuses: list[dict], restart_policy: str) -> str:
-    never_started = running = stopped = succeeded = 0
+    waiting = running = stopped = succeeded = 0
     for status in statuses:
         state = status["state"]
         if "running" in state:
@@ -63,23 +67,18 @@ def pod_phase(statuses: list[dict], restart_policy: str) -> str:
             stopped += 1
             succeeded += state["terminated"].get("exitCode") == 0
         elif status["lastState"].get("terminated"):
-            stopped += 1  # waiting to restart after having run: it has started before
-            succeeded += status["lastState"]["terminated"].get("exitCode") == 0
+            stopped += 1  # waiting to restart after having run
         else:
-            never_started += 1
-    if never_started:
+            waiting += 1
+    if waiting or not statuses:
         return "Pending"
     if running:
         return "Running"
-    if stopped == len(statuses):
-        if restart_policy == "Always":
-            return "Running"
-        if succeeded == len(statuses):
-            return "Succeeded"
-        if restart_policy == "OnFailure":
-            return "Running"
-        return "Failed"
-    return "Pending"
+    if restart_policy == "Always":
+        return "Running"  # every container is about to be restarted
+    if stopped == succeeded:
+        return "Succeeded"
+    return "Failed" if restart_policy == "Never" else "Running"
 
 
 def pod_status(
@@ -93,48 +92,45 @@ def pod_status(
     start_time: str,
 ) -> dict:
     """The whole status the kubelet posts through pods/status."""
-    restart_policy = pod["spec"].get("restartPolicy", "Always")
-    phase = pod_phase(statuses, restart_policy)
-    result = {"status": dict(pod.get("status") or {})}
+    old = pod.get("status") or {}
+    phase = pod_phase(statuses, pod["spec"].get("restartPolicy", "Always"))
+    if old.get("phase") in TERMINAL_PHASES:
+        phase = old["phase"]  # upstream forbids leaving a terminal phase
+    result = {"status": copy.deepcopy(old)}
     status = result["status"]
     status.update(
-        {
-            "phase": phase,
-            "hostIP": host_ip,
-            "hostIPs": [{"ip": host_ip}],
-            "startTime": start_time,
-            "containerStatuses": statuses,
-        }
+        phase=phase,
+        startTime=start_time,
+        containerStatuses=sorted(statuses, key=lambda s: s["name"]),
     )
+    if host_ip:
+        status.update(hostIP=host_ip, hostIPs=[{"ip": host_ip}])
     if pod_ip:
-        status["podIP"] = pod_ip
-        status["podIPs"] = [{"ip": pod_ip}]
-    all_ready = bool(statuses) and all(s["ready"] for s in statuses)
-    terminal = phase in {"Succeeded", "Failed"}
-    not_ready_reason = "PodCompleted" if terminal else "ContainersNotReady"
-    not_ready_message = (
-        ""
-        if terminal
-        else "containers with unready status: ["
-        + " ".join(s["name"] for s in statuses if not s["ready"])
-        + "]"
-    )
-    set_condition(
-        result,
-        "PodReadyToStartContainers",
-        "True" if sandbox_ready and not terminal else "False",
-        now=now,
-    )
-    set_condition(result, "Initialized", "True", now=now)
+        status.update(podIP=pod_ip, podIPs=[{"ip": pod_ip}])
+    terminal = phase in TERMINAL_PHASES
+    ready_to_start = "True" if sandbox_ready and not terminal else "False"
+    set_condition(result, "PodReadyToStartContainers", ready_to_start, now=now)
+    completed = "PodCompleted" if phase == "Succeeded" else ""
+    set_condition(result, "Initialized", "True", now=now, reason=completed)
+    ready, reason, message = _containers_ready(pod, statuses, phase)
     for kind in ("ContainersReady", "Ready"):
-        if all_ready:
-            set_condition(result, kind, "True", now=now)
-        else:
-            set_condition(
-                result, kind, "False", now=now, reason=not_ready_reason, message=not_ready_message
-            )
+        set_condition(result, kind, ready, now=now, reason=reason, message=message)
     status["conditions"] = _ordered(status["conditions"])
     return status
+
+
+def _containers_ready(pod: dict, statuses: list[dict], phase: str) -> tuple[str, str, str]:
+    """(status, reason, message) of ContainersReady, which Ready copies without readiness gates."""
+    if phase == "Succeeded":
+        return "False", "PodCompleted", ""
+    if phase == "Failed":
+        return "False", "PodFailed", ""
+    ready = {s["name"] for s in statuses if s["ready"]}
+    unready = [c["name"] for c in pod["spec"].get("containers", []) if c["name"] not in ready]
+    if unready:
+        message = f"containers with unready status: [{' '.join(unready)}]"
+        return "False", "ContainersNotReady", message
+    return "True", "", ""
 
 
 _CONDITION_ORDER = [

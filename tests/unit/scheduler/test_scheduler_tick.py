@@ -13,9 +13,9 @@ from cluster.components.scheduler.framework import (
     OUTCOME_POD_GONE,
     OUTCOME_UNSCHEDULABLE,
 )
+from tests.unit.fakes import FakeClock, FakeClusterApi
 
 from .builders import START, lesson_nodes, make_node, make_pod
-from .fake_api import FakeClock, FakeClusterApi
 
 TOO_BIG_MESSAGE = (
     "0/3 nodes are available: 1 node(s) had untolerated taint "
