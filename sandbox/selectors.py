@@ -1,34 +1,63 @@
-"""Reads the web layer needs, through the API server."""
+"""Reads the web layer needs. Cluster state comes through the API server."""
 
 from __future__ import annotations
 
 from cluster.apiserver import ApiServer
 from cluster.apiserver.errors import ApiError
-from cluster.models import Sandbox
+from cluster.models import ComponentState, Sandbox, SchedulingRecord, Trace
+
+SNAPSHOT_TRACES = 200
 
 
-def sandbox_for_viewer(sandbox_id: int, user) -> tuple[Sandbox, int]:
-    """The sandbox and its current revision, if this user may watch it (else ApiError)."""
-    sandbox = Sandbox.objects.select_related("classroom").filter(pk=sandbox_id).first()
+def sandbox_lookup(sandbox_id: int) -> Sandbox:
+    sandbox = Sandbox.objects.select_related("classroom", "owner").filter(pk=sandbox_id).first()
     if sandbox is None:
         raise ApiError(404, "NotFound", f'sandbox "{sandbox_id}" not found')
-    # Watching the sandbox is listing its namespaces: the API server authenticates,
-    # authorizes and traces it like any other read.
-    namespaces = ApiServer.as_user(sandbox, user).list("namespaces")
-    return sandbox, int(namespaces["metadata"]["resourceVersion"])
+    return sandbox
 
 
 def sandboxes_for_user(user) -> list[Sandbox]:
     return list(Sandbox.objects.filter(owner=user).order_by("-created_at"))
 
 
-def sandbox_overview(sandbox: Sandbox, user) -> dict:
-    """Nodes and pods of a sandbox as this user may see them."""
+def sandbox_clock(sandbox: Sandbox) -> dict:
+    return {
+        "id": sandbox.pk,
+        "name": sandbox.name,
+        "mode": sandbox.mode,
+        "paused": sandbox.clock_paused,
+        "speed": sandbox.clock_speed,
+        "now": sandbox.now().isoformat(),
+    }
+
+
+def sandbox_snapshot(sandbox: Sandbox, user) -> dict:
+    """Everything the live page draws, at one revision. Raises ApiError (403...) for
+    a user who may not read this sandbox: the reads go through the API server."""
     apiserver = ApiServer.as_user(sandbox, user)
     nodes = apiserver.list("nodes")
     pods = apiserver.list("pods")
+    traces = Trace.objects.filter(sandbox=sandbox).order_by("-id")[:SNAPSHOT_TRACES]
     return {
+        "type": "snapshot",
         "revision": int(pods["metadata"]["resourceVersion"]),
+        "sandbox": sandbox_clock(sandbox),
         "nodes": nodes["items"],
         "pods": pods["items"],
+        "components": component_states(sandbox),
+        "traces": [trace.as_message() for trace in reversed(traces)],
     }
+
+
+def component_states(sandbox: Sandbox) -> list[dict]:
+    return [
+        {"name": name, "running": running}
+        for name, running in ComponentState.objects.filter(sandbox=sandbox).values_list(
+            "name", "running"
+        )
+    ]
+
+
+def latest_scheduling(sandbox: Sandbox, pod_uid: str) -> dict | None:
+    record = SchedulingRecord.objects.filter(sandbox=sandbox, pod_uid=pod_uid).last()
+    return record.decision if record else None

@@ -944,6 +944,7 @@ def _event_message(event: Event) -> dict:
         "key": event.key,
         "revision": event.revision,
         "object": _with_revision(value, event.revision) if value else None,
+        "previous": event.prev_value,
     }
 
 

@@ -50,7 +50,7 @@ def test_a_committed_create_is_pushed_with_its_event_and_trace(sandbox, alice):
     async def scenario():
         socket = await open_socket(sandbox.pk, alice)
         hello = await socket.receive_json_from(timeout=5)
-        assert hello["type"] == "hello"
+        assert hello["type"] == "snapshot"
         await _in_thread(
             lambda: ApiServer.as_user(sandbox, alice).create(
                 "pods", pod_manifest("web"), namespace="default"

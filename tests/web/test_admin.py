@@ -50,7 +50,10 @@ def test_cordon_action_goes_through_the_api_server(admin_client, sandbox):
     assert Node.objects.get(pk=node.pk).value["spec"]["unschedulable"] is True
     trace = Trace.objects.latest("id")
     assert (trace.actor, trace.verb, trace.resource, trace.name) == (
-        "root-admin", "patch", "nodes", "node-1"
+        "root-admin",
+        "patch",
+        "nodes",
+        "node-1",
     )
 
 

@@ -40,9 +40,14 @@ def test_the_demo_student_logs_in_and_sees_the_lesson_cluster(demo, client):
     home = client.get("/")
     assert "How Kubernetes creates a pod" in home.content.decode()
     sandbox = Sandbox.objects.get(owner__username="student")
-    page = client.get(f"/sandboxes/{sandbox.pk}/").content.decode()
-    for node in ["control-plane", "node-1", "node-2"]:
-        assert f"<td>{node}</td>" in page
+    page = client.get(f"/sandboxes/{sandbox.pk}/")
+    snapshot = page.context["snapshot"]
+    assert [n["metadata"]["name"] for n in snapshot["nodes"]] == [
+        "control-plane",
+        "node-1",
+        "node-2",
+    ]
+    assert 'id="initial-snapshot"' in page.content.decode()
 
 
 def test_a_wrong_password_shows_an_error_on_the_form(demo, client):
@@ -55,7 +60,7 @@ def test_another_students_sandbox_page_is_403(sandbox, bob, client):
     client.force_login(bob)
     response = client.get(f"/sandboxes/{sandbox.pk}/")
     assert response.status_code == 403
-    assert 'User &quot;bob&quot; cannot list resource' in response.content.decode()
+    assert "User &quot;bob&quot; cannot list resource" in response.content.decode()
 
 
 def test_pages_need_a_login(client, sandbox):

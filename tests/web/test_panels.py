@@ -1,0 +1,157 @@
+"""The htmx panels and controls: create pods, inspect them, act on nodes and the clock."""
+
+from __future__ import annotations
+
+import pytest
+
+from cluster import loops
+from cluster.apiserver import ApiServer
+from cluster.models import ComponentState, Sandbox
+
+pytestmark = pytest.mark.django_db
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+@pytest.fixture
+def alice_client(client, alice):
+    client.force_login(alice)
+    return client
+
+
+def pod_form(**overrides) -> dict:
+    return {
+        "name": "web",
+        "image": "nginx:1.27.3",
+        "replicas": 1,
+        "restart_policy": "Always",
+        "cpu_request": "",
+        "memory_request": "",
+        "cpu_limit": "",
+        "memory_limit": "",
+        "node_selector": "",
+        "tolerations": "",
+        **overrides,
+    }
+
+
+def test_the_form_creates_a_pod_and_shows_its_panel(alice_client, sandbox, alice):
+    response = alice_client.post(
+        f"/sandboxes/{sandbox.pk}/pods/new/",
+        pod_form(
+            cpu_request="250m",
+            node_selector="kubernetes.io/hostname=node-2",
+            tolerations="dedicated=lab:NoSchedule",
+        ),
+        **HTMX,
+    )
+    assert response.status_code == 200
+    assert 'data-pod="default/web"' in response.content.decode()
+    pod = ApiServer.as_user(sandbox, alice).get("pods", "web", namespace="default")
+    assert pod["spec"]["containers"][0]["resources"] == {"requests": {"cpu": "250m"}}
+    assert pod["spec"]["nodeSelector"] == {"kubernetes.io/hostname": "node-2"}
+    assert {"key": "dedicated", "operator": "Equal", "value": "lab", "effect": "NoSchedule"} in (
+        pod["spec"]["tolerations"]
+    )
+
+
+def test_the_api_servers_cause_appears_next_to_the_field(alice_client, sandbox):
+    response = alice_client.post(
+        f"/sandboxes/{sandbox.pk}/pods/new/", pod_form(cpu_request="lots", name="Bad_Name"), **HTMX
+    )
+    page = response.content.decode()
+    assert response.status_code == 422
+    name_block = page.split('id="error-name"')[1].split("</p>")[0]
+    cpu_block = page.split('id="error-cpu_request"')[1].split("</p>")[0]
+    assert "metadata.name: Invalid value: &quot;Bad_Name&quot;" in name_block
+    assert (
+        "spec.containers[0].resources.requests[cpu]: Invalid value: &quot;lots&quot;" in cpu_block
+    )
+
+
+def test_a_toleration_without_an_effect_is_refused_by_the_form(alice_client, sandbox):
+    response = alice_client.post(
+        f"/sandboxes/{sandbox.pk}/pods/new/", pod_form(tolerations="dedicated=lab"), **HTMX
+    )
+    assert response.status_code == 422
+    assert "needs an effect after a colon" in response.content.decode()
+
+
+def test_replicas_make_that_many_pods(alice_client, sandbox, alice):
+    alice_client.post(f"/sandboxes/{sandbox.pk}/pods/new/", pod_form(replicas=3), **HTMX)
+    pods = ApiServer.as_user(sandbox, alice).list("pods", label_selector="run=web")["items"]
+    assert sorted(p["metadata"]["name"] for p in pods) == ["web", "web-2", "web-3"]
+
+
+def test_the_pod_panel_explains_why_a_pod_is_pending(alice_client, sandbox, alice):
+    manifest = {
+        "metadata": {"name": "huge"},
+        "spec": {
+            "containers": [
+                {"name": "app", "image": "nginx", "resources": {"requests": {"cpu": "3"}}}
+            ]
+        },
+    }
+    ApiServer.as_user(sandbox, alice).create("pods", manifest, namespace="default")
+    loops.step(sandbox, "scheduler")
+    page = alice_client.get(f"/sandboxes/{sandbox.pk}/pods/default/huge/", **HTMX).content.decode()
+    assert "Why pending" in page
+    assert "0/3 nodes are available: 1 node(s) had untolerated taint" in page
+    assert "✘ Insufficient cpu" in page
+    assert page.count('class="infeasible"') == 3
+
+
+def test_the_pod_panel_says_why_here_once_scheduled(alice_client, sandbox, alice):
+    ApiServer.as_user(sandbox, alice).create(
+        "pods",
+        {"metadata": {"name": "web"}, "spec": {"containers": [{"name": "app", "image": "nginx"}]}},
+        namespace="default",
+    )
+    loops.step(sandbox, "scheduler")
+    page = alice_client.get(f"/sandboxes/{sandbox.pk}/pods/default/web/", **HTMX).content.decode()
+    assert "Why here: the scheduler chose node-" in page
+    assert "Successfully assigned default/web to node-" in page
+
+
+def test_node_actions_go_through_the_api_server(alice_client, sandbox, alice):
+    base = f"/sandboxes/{sandbox.pk}/nodes/node-1"
+    alice_client.post(f"{base}/cordon/", **HTMX)
+    api = ApiServer.as_user(sandbox, alice)
+    assert api.get("nodes", "node-1")["spec"]["unschedulable"] is True
+    alice_client.post(
+        f"{base}/taint/", {"key": "dedicated", "value": "lab", "effect": "NoSchedule"}, **HTMX
+    )
+    assert {"key": "dedicated", "value": "lab", "effect": "NoSchedule"} in (
+        api.get("nodes", "node-1")["spec"]["taints"]
+    )
+    alice_client.post(f"{base}/untaint/", {"key": "dedicated"}, **HTMX)
+    assert "taints" not in api.get("nodes", "node-1")["spec"]
+    alice_client.post(f"{base}/stop-kubelet/", **HTMX)
+    assert not ComponentState.objects.get(sandbox=sandbox, name="kubelet/node-1").running
+
+
+def test_the_clock_controls_pause_speed_and_step(alice_client, sandbox):
+    base = f"/sandboxes/{sandbox.pk}/clock"
+    assert alice_client.post(f"{base}/pause/", **HTMX).status_code == 204
+    assert Sandbox.objects.get(pk=sandbox.pk).clock_paused
+    paused_at = Sandbox.objects.get(pk=sandbox.pk).now()
+    assert alice_client.post(f"{base}/step/", {"component": "scheduler"}, **HTMX).status_code == 204
+    assert Sandbox.objects.get(pk=sandbox.pk).now() > paused_at
+    assert alice_client.post(f"{base}/speed/", {"speed": "5"}, **HTMX).status_code == 204
+    assert Sandbox.objects.get(pk=sandbox.pk).clock_speed == 5
+    assert alice_client.post(f"{base}/speed/", {"speed": "1000"}, **HTMX).status_code == 400
+
+
+def test_another_student_gets_403_on_panels_and_controls(client, sandbox, bob):
+    client.force_login(bob)
+    assert client.get(f"/sandboxes/{sandbox.pk}/nodes/node-1/", **HTMX).status_code == 403
+    assert client.post(f"/sandboxes/{sandbox.pk}/clock/pause/", **HTMX).status_code == 403
+    assert not Sandbox.objects.get(pk=sandbox.pk).clock_paused
+
+
+def test_new_sandbox_from_a_template(alice_client, alice):
+    response = alice_client.post("/sandboxes/new/", {"shape": "ha"})
+    sandbox = Sandbox.objects.filter(owner=alice).latest("id")
+    assert response["Location"] == f"/sandboxes/{sandbox.pk}/"
+    nodes = ApiServer.as_user(sandbox, alice).list("nodes")["items"]
+    assert len(nodes) == 5
