@@ -36,7 +36,9 @@ def log_in(page, base: str, username: str, password: str) -> None:
 def main(base: str) -> None:
     passwords = json.loads((ROOT / "var" / "demo-accounts.json").read_text())
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
+        )
         page = browser.new_page(viewport={"width": 1280, "height": 800})
         page.goto(f"{base}/login/")
         page.screenshot(path=DOCS / "login.png")
