@@ -84,6 +84,7 @@ run: demo
 	PYTHONUNBUFFERED=1 $(VENV)/bin/honcho start -f Procfile
 
 test: services
+	@bash scripts/ensure-chromium.sh
 	$(VENV)/bin/pytest $(TESTS) $(PYTEST_ARGS)
 
 lint: venv
