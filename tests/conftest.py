@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-import os
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
 
 from cluster.models import Classroom, Sandbox
 from cluster.sandboxes import sandbox_create
-
-TEST_NAMESPACE = f"podlab-test-{os.getpid()}"
+from tests.processes import TEST_NAMESPACE, free_port, start, stop, wait_for
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -83,3 +86,82 @@ def bare_sandbox(alice) -> Sandbox:
 def fast_password_hashing(settings):
     """Real hashing costs a second per user; the tests do not test hashing."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+# -- the real stack, as separate processes on the test database ------------------------
+
+
+@pytest.fixture
+def celery_worker(transactional_db, tmp_path) -> Iterator[subprocess.Popen]:
+    """A real worker process (two prefork children) serving this test run's queue."""
+    celery = str(Path(sys.executable).with_name("celery"))
+    worker = start(
+        [
+            celery,
+            "-A",
+            "sandbox",
+            "worker",
+            "--loglevel=INFO",
+            "--concurrency=2",
+            "--without-mingle",
+            "--without-gossip",
+            "--hostname",
+            f"{TEST_NAMESPACE}@%h",
+        ],
+        tmp_path / "worker.log",
+    )
+    wait_for(
+        lambda: "ready" in (tmp_path / "worker.log").read_text(),
+        timeout=30,
+        message=lambda: (tmp_path / "worker.log").read_text(),
+    )
+    yield worker
+    stop(worker)
+
+
+@pytest.fixture
+def celery_beat(transactional_db, tmp_path) -> Iterator[subprocess.Popen]:
+    celery = str(Path(sys.executable).with_name("celery"))
+    beat = start(
+        [
+            celery,
+            "-A",
+            "sandbox",
+            "beat",
+            "--loglevel=INFO",
+            "--scheduler",
+            "django_celery_beat.schedulers:DatabaseScheduler",
+        ],
+        tmp_path / "beat.log",
+    )
+    yield beat
+    stop(beat)
+
+
+@pytest.fixture
+def stack(celery_worker, celery_beat) -> None:
+    """Worker and beat together: the cluster runs on its own."""
+
+
+@pytest.fixture
+def live_server_url(transactional_db, tmp_path) -> Iterator[str]:
+    """Daphne serving the ASGI app (HTTP and websockets) on a free loopback port."""
+    daphne = str(Path(sys.executable).with_name("daphne"))
+    port = free_port()
+    server = start(
+        [daphne, "-b", "127.0.0.1", "-p", str(port), "sandbox.asgi:application"],
+        tmp_path / "daphne.log",
+    )
+    wait_for(
+        lambda: port_answers(port),
+        timeout=30,
+        message=lambda: (tmp_path / "daphne.log").read_text(),
+    )
+    yield f"http://127.0.0.1:{port}"
+    stop(server)
+
+
+def port_answers(port: int) -> bool:
+    with socket.socket() as probe:
+        probe.settimeout(0.5)
+        return probe.connect_ex(("127.0.0.1", port)) == 0

@@ -16,8 +16,8 @@ from cluster.models import Sandbox, Trace
 from cluster.sandboxes import clock_pause, sandbox_create
 from cluster.tasks import enqueue_tick
 from tests.apiserver.manifests import pod_manifest
-from tests.integration.conftest import start, stop, wait_for
 from tests.integration.test_pod_journey import pod_of
+from tests.processes import start, stop, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -7,7 +7,7 @@ import pytest
 from cluster.apiserver import ApiError, ApiServer
 from cluster.models import Trace
 from tests.apiserver.manifests import pod_manifest
-from tests.integration.conftest import wait_for
+from tests.processes import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

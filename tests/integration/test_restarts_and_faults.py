@@ -11,8 +11,8 @@ from cluster.apiserver import ApiServer
 from cluster.models import Sandbox, Trace
 from cluster.sandboxes import clock_set_speed
 from tests.apiserver.manifests import pod_manifest
-from tests.integration.conftest import wait_for
 from tests.integration.test_pod_journey import phase_is, pod_of
+from tests.processes import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -9,28 +9,19 @@ import sys
 from pathlib import Path
 
 import pytest
-from django.db import connection
 
 from cluster.models import StoreEvent, StoreKey
 from cluster.store import Store
+from tests.processes import subprocess_database_url
 
 WRITER = Path(__file__).with_name("concurrent_writer.py")
 WRITES_PER_PROCESS = 60
 
 
-def database_url_of_test_database() -> str:
-    settings = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{settings['NAME']}"
-    user = settings["USER"] or "postgres"
-    host = f"{settings['HOST'] or '127.0.0.1'}:{settings['PORT'] or 5432}"
-    return f"postgres://{user}@{host}/{settings['NAME']}"
-
-
 @pytest.mark.django_db(transaction=True)
 def test_two_processes_get_gap_free_strictly_increasing_revisions(bare_sandbox):
     root = Path(__file__).resolve().parents[2]
-    env = {**os.environ, "DATABASE_URL": database_url_of_test_database(), "PYTHONPATH": str(root)}
+    env = {**os.environ, "DATABASE_URL": subprocess_database_url(), "PYTHONPATH": str(root)}
     writers = [
         subprocess.Popen(
             [sys.executable, str(WRITER), str(bare_sandbox.pk), label, str(WRITES_PER_PROCESS)],
