@@ -37,16 +37,19 @@ class EventRecorder:
                 self._event(obj, name, event_type, reason, message, now),
                 namespace=namespace,
             )
-        except Exception as error:  # an ApiError; only AlreadyExists means "a repeat"
+        except Exception as error:  # an ApiError: AlreadyExists means "a repeat"
             if getattr(error, "code", None) != 409:
-                raise
-            existing = self.api.get("events", name, namespace=namespace)
-            self.api.patch(
-                "events",
-                name,
-                {"count": int(existing.get("count", 1)) + 1, "lastTimestamp": now},
-                namespace=namespace,
-            )
+                return _lost(error)
+            try:
+                existing = self.api.get("events", name, namespace=namespace)
+                self.api.patch(
+                    "events",
+                    name,
+                    {"count": int(existing.get("count", 1)) + 1, "lastTimestamp": now},
+                    namespace=namespace,
+                )
+            except Exception as repeat_error:
+                _lost(repeat_error)
 
     def _event(
         self, obj: dict, name: str, event_type: str, reason: str, message: str, now: str
@@ -75,3 +78,10 @@ class EventRecorder:
             "eventTime": None,
             "count": 1,
         }
+
+
+def _lost(error: Exception) -> None:
+    """Like client-go's recorder, a lost event never fails the work it describes;
+    anything but an API error (a bug) still surfaces."""
+    if getattr(error, "code", None) is None:
+        raise error

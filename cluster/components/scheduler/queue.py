@@ -85,14 +85,13 @@ class SchedulerState:
     """The scheduler's memory between ticks, kept in the caller's JSON dict.
 
     {"backoff": {<pod uid>: {"attempts": 2, "retryAfter": "<RFC 3339>"}},
-     "nodeFingerprint": "<digest>", "lastEventStamp": <Unix nanoseconds>}
+     "nodeFingerprint": "<digest>"}
     """
 
     def __init__(self, data: dict) -> None:
         self.data = data
         self._backoff: dict[str, dict] = data.setdefault("backoff", {})
         data.setdefault("nodeFingerprint", "")
-        data.setdefault("lastEventStamp", 0)
 
     def attempts(self, uid: str) -> int:
         return self._backoff.get(uid, {}).get("attempts", 0)
@@ -119,12 +118,6 @@ class SchedulerState:
         for uid in [uid for uid in self._backoff if uid not in keep]:
             del self._backoff[uid]
 
-    def event_stamp(self, now: dt.datetime) -> int:
-        """now in Unix nanoseconds, made unique: a paused sandbox clock must not reuse a name."""
-        stamp = max(_unix_nanoseconds(now), self.data["lastEventStamp"] + 1)
-        self.data["lastEventStamp"] = stamp
-        return stamp
-
     def observe_nodes(self, nodes: Iterable[dict]) -> bool:
         """Note the nodes; if they changed, let every backed-off pod try again now."""
         fingerprint = node_fingerprint(nodes)
@@ -134,8 +127,3 @@ class SchedulerState:
             for entry in self._backoff.values():
                 entry.pop("retryAfter", None)
         return changed
-
-
-def _unix_nanoseconds(moment: dt.datetime) -> int:
-    since_epoch = moment - dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-    return (since_epoch // dt.timedelta(microseconds=1)) * 1000

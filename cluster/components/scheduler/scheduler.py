@@ -16,7 +16,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
 from cluster.components.api import Clock, ClusterApi
-from cluster.components.scheduler.events import pod_event, scheduled_message
+from cluster.components.events import EventRecorder
+from cluster.components.scheduler.events import scheduled_message
 from cluster.components.scheduler.failure_message import NO_NODES_AVAILABLE, fit_error_message
 from cluster.components.scheduler.framework import (
     OUTCOME_BIND_CONFLICT,
@@ -35,7 +36,12 @@ from cluster.components.scheduler.profile import (
     run_pre_filters,
     run_scores,
 )
-from cluster.components.scheduler.queue import TERMINAL_PHASES, SchedulerState, pending_pods
+from cluster.components.scheduler.queue import (
+    DEFAULT_SCHEDULER_NAME,
+    TERMINAL_PHASES,
+    SchedulerState,
+    pending_pods,
+)
 from cluster.objects import set_condition
 
 UNSCHEDULABLE_REASON = "Unschedulable"
@@ -138,6 +144,7 @@ def scheduler_tick(
     infos_by_name = {info.name: info for info in node_infos}
     memory.observe_nodes(nodes)
     now = clock.now()
+    events = EventRecorder(api, clock, component=DEFAULT_SCHEDULER_NAME)
 
     decisions: list[SchedulingDecision] = []
     for pod in queue:
@@ -149,11 +156,11 @@ def scheduler_tick(
         decision = schedule_pod(pod, node_infos, rng=rng)
         if decision.node_name is None:
             memory.record_failure(uid, now)
-            _record_unschedulable(api, pod, decision.message, now, memory)
+            _record_unschedulable(api, pod, decision.message, now, events)
             outcome = OUTCOME_UNSCHEDULABLE
         else:
             memory.forget(uid)
-            outcome = _bind(api, pod, decision.node_name, now, memory)
+            outcome = _bind(api, pod, decision.node_name, events)
             if outcome == OUTCOME_BOUND:
                 # The next pod in this tick must see the room this one took.
                 infos_by_name[decision.node_name].add_pod(_bound_copy(pod, decision.node_name))
@@ -161,9 +168,7 @@ def scheduler_tick(
     return decisions
 
 
-def _bind(
-    api: ClusterApi, pod: dict, node_name: str, now: dt.datetime, memory: SchedulerState
-) -> str:
+def _bind(api: ClusterApi, pod: dict, node_name: str, events: EventRecorder) -> str:
     meta = pod["metadata"]
     try:
         api.bind(meta["name"], node_name, namespace=meta.get("namespace", ""))
@@ -173,20 +178,12 @@ def _bind(
         if _status_code(error) == 404:
             return OUTCOME_POD_GONE
         raise
-    event = pod_event(
-        pod,
-        event_type="Normal",
-        reason="Scheduled",
-        message=scheduled_message(pod, node_name),
-        now=now,
-        stamp=memory.event_stamp(now),
-    )
-    _file_event(api, event)
+    events.normal(pod, "Scheduled", scheduled_message(pod, node_name))
     return OUTCOME_BOUND
 
 
 def _record_unschedulable(
-    api: ClusterApi, pod: dict, message: str, now: dt.datetime, memory: SchedulerState
+    api: ClusterApi, pod: dict, message: str, now: dt.datetime, events: EventRecorder
 ) -> None:
     meta = pod["metadata"]
     if not _already_says(pod, message):
@@ -200,15 +197,7 @@ def _record_unschedulable(
             # 409: the pod changed since we listed it; 404: it is gone. The next tick sees why.
             if _status_code(error) not in (404, 409):
                 raise
-    event = pod_event(
-        pod,
-        event_type="Warning",
-        reason="FailedScheduling",
-        message=message,
-        now=now,
-        stamp=memory.event_stamp(now),
-    )
-    _file_event(api, event)
+    events.warning(pod, "FailedScheduling", message)
 
 
 def _already_says(pod: dict, message: str) -> bool:
@@ -220,15 +209,6 @@ def _already_says(pod: dict, message: str) -> bool:
         and c.get("message") == message
         for c in conditions
     )
-
-
-def _file_event(api: ClusterApi, event: dict) -> None:
-    try:
-        api.create("events", event, namespace=event["metadata"]["namespace"])
-    except Exception as error:
-        # Like client-go's recorder, a lost event never fails the work it describes.
-        if _status_code(error) not in (404, 409):
-            raise
 
 
 def _bound_copy(pod: dict, node_name: str) -> dict:

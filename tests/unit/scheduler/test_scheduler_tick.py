@@ -76,8 +76,7 @@ def test_a_scheduled_event_is_filed_for_each_binding(clock, state):
     [event] = api.events("Scheduled")
     assert event["type"] == "Normal"
     assert event["message"] == f"Successfully assigned default/web to {decision.node_name}"
-    # Named as client-go names events: the event time in Unix nanoseconds, in hex.
-    assert event["metadata"]["name"] == "web.18ebb63f6f133800"
+    assert event["metadata"]["name"].startswith("web.")
     assert event["metadata"]["namespace"] == "default"
     assert event["involvedObject"] == {
         "apiVersion": "v1",
@@ -88,6 +87,7 @@ def test_a_scheduled_event_is_filed_for_each_binding(clock, state):
         "resourceVersion": "4",  # the pod as listed: nodes took revisions 1-3
     }
     assert event["source"] == {"component": "default-scheduler"}
+    assert event["reason"] == "Scheduled"
     assert event["reportingComponent"] == "default-scheduler"
     assert event["firstTimestamp"] == event["lastTimestamp"] == "2026-11-26T21:41:00Z"
     assert event["eventTime"] is None
@@ -140,16 +140,20 @@ def test_a_repeated_failure_files_an_event_but_does_not_rewrite_the_same_conditi
     clock.advance(1)
     tick(api, clock, state)
     assert [call[0] for call in api.calls].count("update_status") == 1
-    assert len(api.events("FailedScheduling")) == 2
+    # The repeat is counted on the same Event, as `kubectl describe` shows "(x2 over 1s)".
+    [event] = api.events("FailedScheduling")
+    assert event["count"] == 2
+    assert event["firstTimestamp"] == "2026-11-26T21:41:00Z"
+    assert event["lastTimestamp"] == "2026-11-26T21:41:01Z"
 
 
-def test_events_filed_at_the_same_instant_get_different_names(clock, state):
+def test_a_different_failure_message_is_a_new_event(clock, state):
     api = FakeClusterApi(nodes=lesson_nodes(), pods=[make_pod("huge", cpu="4")])
     tick(api, clock, state)
     api.put("nodes", make_node("node-3", cpu="1"))  # a change that still does not help
-    tick(api, clock, state)  # the clock is paused: same instant
-    names = sorted(e["metadata"]["name"] for e in api.events("FailedScheduling"))
-    assert names == ["huge.18ebb63f6f133800", "huge.18ebb63f6f133801"]
+    tick(api, clock, state)  # the clock is paused: same instant, but a new message (0/4)
+    messages = sorted(e["message"][:25] for e in api.events("FailedScheduling"))
+    assert messages == ["0/3 nodes are available: ", "0/4 nodes are available: "]
 
 
 def test_a_new_node_ends_the_backoff(clock, state):
