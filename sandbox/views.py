@@ -23,6 +23,7 @@ from cluster.sandboxes import (
 )
 from cluster.topology import SHAPES
 from sandbox.forms import PodForm
+from sandbox.manifests import manifests_create
 from sandbox.pod_status import pod_status_label, ready_count, restarts
 from sandbox.selectors import (
     component_states,
@@ -305,4 +306,49 @@ def scheduler_panel(request: HttpRequest, sandbox: Sandbox, action: str = "") ->
     scheduler = next(c for c in component_states(sandbox) if c["name"] == "scheduler")
     return render(
         request, "sandbox/partials/scheduler.html", {"sandbox": sandbox, "scheduler": scheduler}
+    )
+
+
+EXAMPLE_MANIFEST = """apiVersion: v1
+kind: Pod
+metadata:
+  name: hello
+  labels:
+    app: hello
+spec:
+  restartPolicy: Always
+  containers:
+    - name: app
+      image: nginx:1.27.3
+      resources:
+        requests:
+          cpu: 250m
+          memory: 64Mi
+"""
+
+
+@require_http_methods(["GET", "POST"])
+@sandbox_view
+def manifest_create(request: HttpRequest, sandbox: Sandbox) -> HttpResponse:
+    """A YAML editor: `kubectl create -f`, with each cause shown at its line."""
+    text = request.POST.get("manifest", EXAMPLE_MANIFEST)
+    result = None
+    if request.method == "POST":
+        result = manifests_create(ApiServer.as_user(sandbox, request.user), text)
+    errors = result.errors_by_line if result else {}
+    lines = [
+        (number, line, errors.get(number, []))
+        for number, line in enumerate(text.splitlines(), start=1)
+    ]
+    return render(
+        request,
+        "sandbox/partials/manifest.html",
+        {
+            "sandbox": sandbox,
+            "text": text,
+            "result": result,
+            "lines": lines,
+            "has_errors": bool(errors),
+        },
+        status=422 if errors else 200,
     )

@@ -1,0 +1,110 @@
+"""Apply YAML manifests through the API server, and find where each error points.
+
+A Status cause names a field path such as `spec.containers[0].resources.requests[cpu]`;
+`line_of` walks the YAML node tree to the line that holds it, so the page can
+show the API server's message next to the line the student wrote.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import yaml
+
+from cluster.apiserver import ApiError, ApiServer
+from cluster.resources import RESOURCES
+
+KIND_TO_RESOURCE = {rt.kind: rt.name for rt in RESOURCES.values()}
+_PATH_PART = re.compile(r"([^.\[\]]+)|\[([^\]]+)\]")
+
+
+@dataclass
+class DocumentResult:
+    index: int
+    first_line: int
+    summary: str = ""
+    error: dict | None = None  # a Kubernetes Status
+    field_lines: dict[str, int] = field(default_factory=dict)  # cause field -> line (1-based)
+
+
+@dataclass
+class ApplyResult:
+    documents: list[DocumentResult]
+    parse_error: str = ""
+    parse_error_line: int | None = None
+
+    @property
+    def errors_by_line(self) -> dict[int, list[str]]:
+        by_line: dict[int, list[str]] = {}
+        if self.parse_error_line:
+            by_line.setdefault(self.parse_error_line, []).append(self.parse_error)
+        for document in self.documents:
+            for cause in (document.error or {}).get("details", {}).get("causes", []):
+                line = document.field_lines.get(cause.get("field", ""), document.first_line)
+                by_line.setdefault(line, []).append(f"{cause['field']}: {cause['message']}")
+            if document.error and not document.error.get("details", {}).get("causes"):
+                by_line.setdefault(document.first_line, []).append(document.error["message"])
+        return by_line
+
+
+def manifests_create(apiserver: ApiServer, text: str, *, namespace: str = "default") -> ApplyResult:
+    """Create every object in the YAML text, as `kubectl create -f` does, one by one."""
+    try:
+        nodes = list(yaml.compose_all(text))
+        documents = list(yaml.safe_load_all(text))
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        line = mark.line + 1 if mark else 1
+        return ApplyResult([], parse_error=f"YAML: {error}", parse_error_line=line)
+    results = []
+    for index, (node, obj) in enumerate(zip(nodes, documents, strict=True)):
+        if obj is None:
+            continue
+        result = DocumentResult(index=index, first_line=node.start_mark.line + 1)
+        results.append(result)
+        kind = obj.get("kind", "") if isinstance(obj, dict) else ""
+        resource = KIND_TO_RESOURCE.get(kind)
+        if resource is None:
+            result.error = _unknown_kind(obj if isinstance(obj, dict) else {}).status()
+            continue
+        try:
+            created = apiserver.create(
+                resource, obj, namespace=(obj.get("metadata") or {}).get("namespace") or namespace
+            )
+        except ApiError as error:
+            result.error = error.status()
+            for cause in result.error.get("details", {}).get("causes", []):
+                if (line := line_of(node, cause.get("field", ""))) is not None:
+                    result.field_lines[cause["field"]] = line
+            continue
+        result.summary = f"{resource[:-1]}/{created['metadata']['name']} created"
+    return ApplyResult(results)
+
+
+def _unknown_kind(obj: dict) -> ApiError:
+    if not obj.get("kind"):
+        return ApiError(400, "BadRequest", "Object 'Kind' is missing")
+    return ApiError(
+        400,
+        "BadRequest",
+        f'no matches for kind "{obj["kind"]}" in version "{obj.get("apiVersion", "")}"',
+    )
+
+
+def line_of(node: yaml.Node, path: str) -> int | None:
+    """The 1-based line of the deepest node on `path` that the YAML has."""
+    line = None
+    for name, key in _PATH_PART.findall(path):
+        part = name or key
+        if isinstance(node, yaml.MappingNode):
+            pair = next(((k, v) for k, v in node.value if k.value == part), None)
+            if pair is None:
+                return line
+            line, node = pair[0].start_mark.line + 1, pair[1]
+        elif isinstance(node, yaml.SequenceNode) and part.isdigit() and int(part) < len(node.value):
+            node = node.value[int(part)]
+            line = node.start_mark.line + 1
+        else:
+            return line
+    return line
