@@ -236,6 +236,14 @@ class Store:
             rows = rows[:limit]
         return [Event(*row) for row in rows]
 
+    def key_history(self, key: str) -> list[Event]:
+        """The changes of one key still in the watch log, oldest first."""
+        rows = StoreEvent.objects.filter(sandbox_id=self.sandbox_id, key=key).order_by("revision")
+        return [
+            Event(*row)
+            for row in rows.values_list("type", "key", "revision", "value", "prev_value")
+        ]
+
     # -- writes ------------------------------------------------------------
 
     def put(

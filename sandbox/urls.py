@@ -9,6 +9,7 @@ sandbox_urls = [
     path("clock/<slug:action>/", views.clock_control, name="sandbox-clock"),
     path("pods/new/", views.pod_new, name="pod-new"),
     path("manifests/", views.manifest_create, name="manifest-create"),
+    path("etcd/", views.etcd_browser, name="etcd-browser"),
     path("pods/<slug:namespace>/<str:name>/", views.pod_detail, name="pod-detail"),
     path("pods/<slug:namespace>/<str:name>/<slug:action>/", views.pod_action, name="pod-action"),
     path("nodes/<str:name>/", views.node_detail, name="node-detail"),

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from functools import wraps
 
@@ -351,4 +352,23 @@ def manifest_create(request: HttpRequest, sandbox: Sandbox) -> HttpResponse:
             "has_errors": bool(errors),
         },
         status=422 if errors else 200,
+    )
+
+
+@require_GET
+@sandbox_view
+def etcd_browser(request: HttpRequest, sandbox: Sandbox) -> HttpResponse:
+    prefix = request.GET.get("prefix") or "/registry/"
+    key = request.GET.get("key", "")
+    browse = ApiServer.as_user(sandbox, request.user).etcd_browse(prefix, key=key)
+    return render(
+        request,
+        "sandbox/partials/etcd.html",
+        {
+            "sandbox": sandbox,
+            "prefix": prefix,
+            "key": key,
+            "browse": browse,
+            "value_json": json.dumps(browse.get("value"), indent=2) if key else "",
+        },
     )

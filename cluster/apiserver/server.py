@@ -260,6 +260,43 @@ class ApiServer:
 
         self._serve(request, handler)
 
+    def etcd_browse(self, prefix: str = "/registry/", *, key: str = "") -> dict:
+        """What `etcdctl get --prefix` would show, for the lesson's etcd browser: the keys
+        under prefix with their revisions, and for `key` its value and history. Read
+        through the API server like everything else, so it is authorized and traced."""
+        request = Request("get", _ETCD, "", key or prefix)
+
+        def handler(request: Request, stages: Stages) -> Outcome:
+            listing = self.store.range(prefix)
+            body: dict = {
+                "revision": listing.revision,
+                "keys": [
+                    {
+                        "key": kv.key,
+                        "create_revision": kv.create_revision,
+                        "mod_revision": kv.mod_revision,
+                        "version": kv.version,
+                    }
+                    for kv in listing.items
+                ],
+            }
+            if key:
+                current = self.store.get(key)
+                body["value"] = current.value if current else None
+                body["history"] = [
+                    {"revision": e.revision, "type": e.type, "value": e.value}
+                    for e in self.store.key_history(key)
+                ]
+            stages.passed("etcd", f"read {len(listing.items)} keys under {prefix}")
+            return Outcome(
+                body=body,
+                code=200,
+                revision=listing.revision,
+                narration=f"browsed etcd under {prefix}: {len(listing.items)} keys",
+            )
+
+        return self._serve(request, handler)
+
     # -- the pipeline --------------------------------------------------------
 
     def _serve(self, request: Request, handler: Callable[[Request, Stages], Outcome]) -> dict:
@@ -832,6 +869,15 @@ _COMPONENTS = ResourceType(
     name="components",
     singular="component",
     kind="Component",
+    group="",
+    version="v1",
+    namespaced=False,
+    validate=lambda obj, old: [],
+)
+_ETCD = ResourceType(
+    name="etcd",
+    singular="etcd key",
+    kind="KeyValue",
     group="",
     version="v1",
     namespaced=False,

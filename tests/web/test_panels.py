@@ -155,3 +155,14 @@ def test_new_sandbox_from_a_template(alice_client, alice):
     assert response["Location"] == f"/sandboxes/{sandbox.pk}/"
     nodes = ApiServer.as_user(sandbox, alice).list("nodes")["items"]
     assert len(nodes) == 5
+
+
+def test_the_etcd_browser_lists_keys_and_shows_a_keys_history(alice_client, sandbox, alice):
+    api = ApiServer.as_user(sandbox, alice)
+    api.patch("nodes", "node-1", {"metadata": {"labels": {"lesson": "etcd"}}})
+    page = alice_client.get(
+        f"/sandboxes/{sandbox.pk}/etcd/?prefix=/registry/nodes/&key=/registry/nodes/node-1", **HTMX
+    ).content.decode()
+    assert page.count("/registry/nodes/") >= 3
+    assert page.count("<li>revision") == 2
+    assert "&quot;lesson&quot;: &quot;etcd&quot;" in page
