@@ -65,10 +65,11 @@ def _key(kind: str, sandbox_id: int, component: str) -> str:
 
 
 @contextmanager
-def component_lock(sandbox_id: int, component: str) -> Iterator[bool]:
-    """Yield True while holding this component's lock, False if another tick holds it."""
+def component_lock(sandbox_id: int, component: str, *, wait: float = 0) -> Iterator[bool]:
+    """Yield True while holding this component's lock, False if another tick holds it
+    (after waiting up to `wait` seconds for it)."""
     lock = redis_client().lock(_key("lock", sandbox_id, component), timeout=LOCK_SECONDS)
-    acquired = lock.acquire(blocking=False)
+    acquired = lock.acquire(blocking=wait > 0, blocking_timeout=wait or None)
     try:
         yield acquired
     finally:

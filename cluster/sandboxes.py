@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from cluster.apiserver import ApiServer
 from cluster.apiserver.server import SYSTEM_NAMESPACES
+from cluster.loops import component_lock
 from cluster.models import Classroom, ComponentState, Sandbox
 from cluster.topology import SHAPES, NodeShape, node_manifest
 
@@ -24,7 +25,9 @@ def sandbox_create(
 ) -> Sandbox:
     """A new sandbox: system namespaces (from the API server itself) and registered nodes."""
     cluster_shape = SHAPES[shape]
-    sandbox = Sandbox.objects.create(owner=owner, name=name, classroom=classroom, mode=mode)
+    sandbox = Sandbox.objects.create(
+        owner=owner, name=name, classroom=classroom, mode=mode, shape=shape
+    )
     apiserver = ApiServer.as_component(sandbox, "kube-apiserver")
     for namespace in SYSTEM_NAMESPACES:
         apiserver.create("namespaces", {"metadata": {"name": namespace}})
@@ -32,6 +35,49 @@ def sandbox_create(
     for index, node in enumerate(cluster_shape.nodes, start=2):
         node_add(sandbox, node, address=f"10.0.0.{index}", pod_cidr=f"10.244.{index - 2}.0/24")
     return sandbox
+
+
+def sandbox_reset(sandbox: Sandbox, user) -> None:
+    """Back to the template: no pods or events, the template's nodes as new, every
+    component fresh, the clock running at normal speed. Each change is an API call."""
+    apiserver = ApiServer.as_user(sandbox, user)
+    apiserver.fault(
+        "reset", sandbox.name, apply=lambda: None, narration="reset the sandbox to its template"
+    )
+    clock_resume(sandbox)
+    clock_set_speed(sandbox, 1.0)
+    for pod in apiserver.list("pods")["items"]:
+        meta = pod["metadata"]
+        apiserver.delete("pods", meta["name"], namespace=meta["namespace"], grace_period_seconds=0)
+    for event in apiserver.list("events")["items"]:
+        meta = event["metadata"]
+        apiserver.delete("events", meta["name"], namespace=meta["namespace"])
+    for namespace in apiserver.list("namespaces")["items"]:
+        if namespace["metadata"]["name"] not in SYSTEM_NAMESPACES:
+            apiserver.delete("namespaces", namespace["metadata"]["name"])
+    shape = {node.name: node for node in SHAPES[sandbox.shape].nodes}
+    existing = {node["metadata"]["name"]: node for node in apiserver.list("nodes")["items"]}
+    for name in existing.keys() - shape.keys():
+        apiserver.delete("nodes", name)
+        ComponentState.objects.filter(sandbox=sandbox, name=f"kubelet/{name}").delete()
+    for index, (name, node) in enumerate(shape.items(), start=2):
+        template = node_manifest(node, address=f"10.0.0.{index}", now=sandbox.now())
+        if name in existing:
+            apiserver.patch(
+                "nodes",
+                name,
+                {"spec": {"unschedulable": None, "taints": template["spec"].get("taints")}},
+            )
+        else:
+            node_add(sandbox, node, address=f"10.0.0.{index}", pod_cidr=f"10.244.{index - 2}.0/24")
+    for name in ComponentState.objects.filter(sandbox=sandbox).values_list("name", flat=True):
+        # Under the component's lock, so a tick in flight cannot save old memory over it.
+        with component_lock(sandbox.pk, name, wait=10):
+            row = ComponentState.objects.get(sandbox=sandbox, name=name)
+            row.state = {"podCIDR": row.state["podCIDR"]} if "podCIDR" in row.state else {}
+            row.running = True
+            row.last_tick_at = None
+            row.save(update_fields=["state", "running", "last_tick_at"])
 
 
 def components_ensure(sandbox: Sandbox) -> None:

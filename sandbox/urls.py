@@ -7,6 +7,7 @@ from sandbox import views
 sandbox_urls = [
     path("", views.sandbox_detail, name="sandbox-detail"),
     path("clock/<slug:action>/", views.clock_control, name="sandbox-clock"),
+    path("reset/", views.sandbox_reset_view, name="sandbox-reset"),
     path("pods/new/", views.pod_new, name="pod-new"),
     path("manifests/", views.manifest_create, name="manifest-create"),
     path("etcd/", views.etcd_browser, name="etcd-browser"),

@@ -21,6 +21,7 @@ from cluster.sandboxes import (
     clock_resume,
     clock_set_speed,
     sandbox_create,
+    sandbox_reset,
 )
 from cluster.topology import SHAPES
 from sandbox.forms import PodForm
@@ -372,3 +373,10 @@ def etcd_browser(request: HttpRequest, sandbox: Sandbox) -> HttpResponse:
             "value_json": json.dumps(browse.get("value"), indent=2) if key else "",
         },
     )
+
+
+@require_POST
+@sandbox_view
+def sandbox_reset_view(request: HttpRequest, sandbox: Sandbox) -> HttpResponse:
+    sandbox_reset(sandbox, request.user)
+    return redirect("sandbox-detail", sandbox_id=sandbox.pk)

@@ -39,6 +39,7 @@ class Sandbox(models.Model):
         Classroom, on_delete=models.SET_NULL, null=True, blank=True, related_name="sandboxes"
     )
     mode = models.CharField(max_length=8, choices=Mode.choices, default=Mode.WATCH)
+    shape = models.CharField(max_length=20, default="lesson", help_text="its cluster template")
     created_at = models.DateTimeField(default=timezone.now)
 
     # The sandbox clock: sandbox time = clock_base + (wall - clock_wall_base) * clock_speed,

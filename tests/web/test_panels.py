@@ -166,3 +166,25 @@ def test_the_etcd_browser_lists_keys_and_shows_a_keys_history(alice_client, sand
     assert page.count("/registry/nodes/") >= 3
     assert page.count("<li>revision") == 2
     assert "&quot;lesson&quot;: &quot;etcd&quot;" in page
+
+
+def test_reset_brings_the_sandbox_back_to_its_template(alice_client, sandbox, alice):
+    from cluster.faults import worker_add
+
+    api = ApiServer.as_user(sandbox, alice)
+    alice_client.post(f"/sandboxes/{sandbox.pk}/pods/new/", pod_form(replicas=2), **HTMX)
+    api.patch("nodes", "node-1", {"spec": {"unschedulable": True}})
+    worker_add(sandbox, alice, name="node-3")
+    ComponentState.objects.filter(sandbox=sandbox, name="scheduler").update(running=False)
+
+    response = alice_client.post(f"/sandboxes/{sandbox.pk}/reset/")
+    assert response.status_code == 302
+    assert api.list("pods")["items"] == []
+    nodes = {n["metadata"]["name"]: n for n in api.list("nodes")["items"]}
+    assert sorted(nodes) == ["control-plane", "node-1", "node-2"]
+    assert "unschedulable" not in nodes["node-1"]["spec"]
+    assert nodes["control-plane"]["spec"]["taints"][0]["key"] == (
+        "node-role.kubernetes.io/control-plane"
+    )
+    assert ComponentState.objects.get(sandbox=sandbox, name="scheduler").running
+    assert not ComponentState.objects.filter(sandbox=sandbox, name="kubelet/node-3").exists()
