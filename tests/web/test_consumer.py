@@ -1,0 +1,95 @@
+"""The sandbox websocket: who may connect, the first snapshot, resync, stale batches."""
+
+from __future__ import annotations
+
+import pytest
+from asgiref.sync import async_to_sync
+from channels.auth import AuthMiddlewareStack
+from channels.layers import get_channel_layer
+from channels.routing import URLRouter
+from channels.testing import WebsocketCommunicator
+from django.contrib.auth.models import AnonymousUser
+
+from cluster.apiserver.publish import CHANGES_MESSAGE_TYPE, sandbox_group
+from sandbox.routing import websocket_urlpatterns
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def socket_for(sandbox_id: int, user) -> WebsocketCommunicator:
+    communicator = WebsocketCommunicator(
+        AuthMiddlewareStack(URLRouter(websocket_urlpatterns)), f"/ws/sandboxes/{sandbox_id}/"
+    )
+    communicator.scope["user"] = user
+    return communicator
+
+
+def test_an_anonymous_visitor_gets_401_and_is_closed(sandbox):
+    async def scenario():
+        socket = socket_for(sandbox.pk, AnonymousUser())
+        await socket.connect()
+        message = await socket.receive_json_from(timeout=5)
+        closed = await socket.receive_output(timeout=5)
+        return message, closed
+
+    message, closed = async_to_sync(scenario)()
+    assert message["status"]["code"] == 401
+    assert closed["code"] == 4401
+
+
+def test_a_missing_sandbox_is_404(alice):
+    async def scenario():
+        socket = socket_for(999999, alice)
+        await socket.connect()
+        return await socket.receive_json_from(timeout=5)
+
+    assert async_to_sync(scenario)()["status"]["code"] == 404
+
+
+def test_the_owner_gets_a_snapshot_first_and_another_on_resync(sandbox, alice):
+    async def scenario():
+        socket = socket_for(sandbox.pk, alice)
+        await socket.connect()
+        first = await socket.receive_json_from(timeout=5)
+        await socket.send_json_to({"type": "resync"})
+        second = await socket.receive_json_from(timeout=5)
+        await socket.disconnect()
+        return first, second
+
+    first, second = async_to_sync(scenario)()
+    assert first["type"] == second["type"] == "snapshot"
+    names = [n["metadata"]["name"] for n in first["nodes"]]
+    assert names == ["control-plane", "node-1", "node-2"]
+    assert first["revision"] == 7
+    assert {c["name"] for c in first["components"]} == {
+        "scheduler",
+        "kubelet/control-plane",
+        "kubelet/node-1",
+        "kubelet/node-2",
+    }
+    assert first["sandbox"]["mode"] == "watch"
+    assert second["revision"] == first["revision"]
+
+
+def test_batches_older_than_the_snapshot_are_not_forwarded(sandbox, alice):
+    async def scenario():
+        socket = socket_for(sandbox.pk, alice)
+        await socket.connect()
+        snapshot = await socket.receive_json_from(timeout=5)
+        layer = get_channel_layer()
+        group = sandbox_group(sandbox.pk)
+        stale = {
+            "type": CHANGES_MESSAGE_TYPE,
+            "revision": snapshot["revision"] - 1,
+            "events": [{"type": "ADDED"}],
+            "traces": [],
+        }
+        fresh = {**stale, "revision": snapshot["revision"] + 1}
+        await layer.group_send(group, stale)
+        await layer.group_send(group, fresh)
+        forwarded = await socket.receive_json_from(timeout=5)
+        await socket.disconnect()
+        return snapshot, forwarded
+
+    snapshot, forwarded = async_to_sync(scenario)()
+    assert forwarded["revision"] == snapshot["revision"] + 1
