@@ -19,7 +19,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from cluster.apiserver import ApiServer
-from cluster.models import ComponentState, Sandbox
+from cluster.models import ComponentState, Sandbox, SchedulingRecord, Trace
 from cluster.objects import parse_time
 
 logger = logging.getLogger(__name__)
@@ -207,3 +207,18 @@ def on_commit_enqueue(enqueue: Callable[[int, str], None]) -> Callable[..., None
             enqueue(sandbox_id, component)
 
     return receiver
+
+
+# -- bounded history -----------------------------------------------------------------
+
+TRACES_KEPT = 20_000  # per sandbox: hours of a busy lesson, and what replay can reach
+SCHEDULING_RECORDS_KEPT = 2_000
+
+
+def trim_history() -> None:
+    for sandbox_id in Sandbox.objects.values_list("pk", flat=True):
+        for model, kept in ((Trace, TRACES_KEPT), (SchedulingRecord, SCHEDULING_RECORDS_KEPT)):
+            rows = model.objects.filter(sandbox_id=sandbox_id).order_by("-id")
+            cutoff = rows.values_list("id", flat=True)[kept : kept + 1].first()
+            if cutoff is not None:
+                model.objects.filter(sandbox_id=sandbox_id, id__lte=cutoff).delete()

@@ -25,3 +25,9 @@ def resync() -> None:
 
 def enqueue_tick(sandbox_id: int, component: str) -> None:
     tick.apply_async((sandbox_id, component), expires=TICK_EXPIRES_SECONDS)
+
+
+@shared_task(ignore_result=True)
+def trim_history() -> None:
+    """Keep traces and scheduling records bounded, as the store bounds its watch log."""
+    loops.trim_history()

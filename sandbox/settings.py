@@ -154,6 +154,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 1.0,
         "options": {"expires": 2.0},
     },
+    "podlab-trim-history": {
+        "task": "cluster.tasks.trim_history",
+        "schedule": 60.0,
+        "options": {"expires": 30.0},
+    },
 }
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = TIME_ZONE

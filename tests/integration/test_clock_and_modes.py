@@ -117,3 +117,13 @@ def test_two_workers_racing_on_scheduler_ticks_never_bind_a_pod_twice(
         bindings = Trace.objects.filter(sandbox=sandbox, name=f"p{i}", subresource="binding")
         assert bindings.filter(code=201).count() == 1
     assert subprocess  # the second worker ran as its own OS process
+
+
+def test_trim_history_keeps_the_newest_traces(sandbox, alice, monkeypatch):
+    monkeypatch.setattr(loops, "TRACES_KEPT", 5)
+    api = ApiServer.as_user(sandbox, alice)
+    for _ in range(8):
+        api.list("pods")
+    newest = list(Trace.objects.filter(sandbox=sandbox).order_by("-id")[:5])
+    loops.trim_history()
+    assert list(Trace.objects.filter(sandbox=sandbox).order_by("-id")) == newest
