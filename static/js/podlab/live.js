@@ -1,0 +1,437 @@
+/**
+ * The live sandbox page: wires the websocket, the cluster state and its
+ * history, the diagram, the travelling messages, the timeline and the
+ * controls together. Loaded as <script type="module"> by
+ * templates/sandbox/detail.html; it reads its configuration from the
+ * #podlab element's data attributes and the #initial-snapshot JSON.
+ *
+ * Readiness flags for tests and benchmarks, on window.podlab:
+ *   connected     the socket is open and its snapshot is applied
+ *   revision      the last revision applied to the page (drawn, in live mode)
+ *   snapshots     websocket snapshots applied (the embedded one is not counted)
+ *   lastAppliedAt performance.now() when the last snapshot or batch was drawn
+ *   animations    whether messages travel (false with ?animations=off)
+ *   replaying     the revision shown while scrubbing history, else null
+ *   resyncs       resync requests sent after a revision gap
+ * document.body.dataset.revision mirrors revision.
+ */
+
+import { Player } from "./animation.js";
+import { ClockDisplay, initialPace, rememberPace, ReplayControl } from "./controls.js";
+import { Diagram } from "./diagram.js";
+import {
+  actorPlace, isClockControl, isFault, isRead, isRoutine, isWrite, traceHops,
+} from "./routes.js";
+import { LiveSocket, socketUrl } from "./socket.js";
+import { classifyBatch, ClusterState, History, objectKey } from "./state.js";
+import { Timeline } from "./timeline.js";
+
+/** Ask again if a resync's snapshot has not come after this long. */
+const RESYNC_RETRY_MS = 5000;
+
+/** Panel URLs under the sandbox's panel_base. */
+const PANEL_PATHS = {
+  pod: ({ namespace, name }) => `pods/${namespace}/${name}/`,
+  node: ({ name }) => `nodes/${name}/`,
+  scheduler: () => "components/scheduler/",
+  "controller-manager": () => "components/controller-manager/",
+  apiserver: () => "components/kube-apiserver/",
+  etcd: () => "etcd/",
+  create: () => "pods/new/",
+};
+
+const CONNECTION_WORDS = {
+  connecting: () => "Connecting…",
+  connected: () => "Live",
+  reconnecting: (info) => `Reconnecting in ${Math.ceil(info.retryInMs / 1000)} s…`,
+  offline: (info) => (info.reason ? `Offline: ${info.reason}` : `Offline, retrying in ${Math.ceil(info.retryInMs / 1000)} s`),
+};
+
+/** The store event a trace's write produced, if its batch carried it. */
+function eventFor(trace, events) {
+  if (!isWrite(trace)) return null;
+  const key = objectKey(trace.resource, { metadata: { namespace: trace.namespace, name: trace.name } });
+  return events.find((event) => event.key === key && event.revision === trace.revision) ?? null;
+}
+
+class LivePage {
+  /** @param {HTMLElement} root the #podlab element */
+  constructor(root) {
+    this.root = root;
+    const { panelBase, wsPath, user } = root.dataset;
+    this.panelBase = panelBase;
+    const params = new URLSearchParams(window.location.search);
+    const pace = initialPace(params);
+
+    this.flags = {
+      connected: false,
+      revision: 0,
+      snapshots: 0,
+      lastAppliedAt: 0,
+      animations: pace > 0,
+      replaying: null,
+      resyncs: 0,
+    };
+    window.podlab = this.flags;
+
+    this.history = new History();
+    /** @type {ClusterState} the cluster as the server says, now */
+    this.live = new ClusterState();
+    /** @type {ClusterState} the cluster as the picture shows it (trails live while messages travel) */
+    this.shown = new ClusterState();
+    /** Batches applied to live, not yet to shown: [{seq, batch}] */
+    this.pending = [];
+    this.batchSeq = 0;
+    this.replaying = null;
+    this.awaitingResync = false;
+    this.resyncTimer = 0;
+    this.renderQueued = false;
+
+    const find = (selector) => root.querySelector(selector);
+    this.errorBox = find("#page-error");
+    this.connection = find("#connection");
+    this.nowPlaying = find("#now-playing");
+    this.panel = find("#panel");
+
+    this.diagram = new Diagram(find("#diagram"), {
+      user: user || "you",
+      onOpen: (kind, target) => this.openPanel(kind, target),
+    });
+    this.player = new Player(this.diagram, {
+      onCommit: (seq) => this.commitThrough(seq),
+      onStep: (trace) => this.showStep(trace),
+      onSkip: (count) => this.showSkipped(count),
+    });
+    this.player.pace = pace;
+    this.diagram.animate = pace > 0;
+
+    this.timeline = new Timeline({
+      list: find("#timeline-list"),
+      filters: find("#timeline-filters"),
+      count: find("#timeline-count"),
+      jump: find("#timeline-jump"),
+      summary: find("#filter-summary"),
+    }, {
+      eventsFor: (trace) => this.eventsOf(trace),
+      onSelect: (trace) => this.diagram.highlight(trace ? this.anchorsOf(trace) : []),
+    });
+
+    this.clock = new ClockDisplay({
+      time: find("#clock-time"),
+      state: find("#clock-state"),
+      root,
+      speed: find("#clock-speed"),
+    });
+    this.replay = new ReplayControl({
+      slider: find("#replay"),
+      label: find("#replay-label"),
+      back: find("#back-to-live"),
+    }, (revision) => this.scrub(revision));
+
+    this.bindControls(find("#pace"));
+
+    const embedded = document.getElementById("initial-snapshot");
+    if (embedded) this.applySnapshot(JSON.parse(embedded.textContent), { fromSocket: false });
+
+    this.socket = new LiveSocket(socketUrl(wsPath), {
+      onMessage: (message) => this.receive(message),
+      onStatus: (info) => this.showConnection(info),
+    });
+    this.socket.connect();
+  }
+
+  bindControls(pace) {
+    const usePace = (value) => {
+      this.player.setPace(value);
+      this.diagram.animate = value > 0;
+      this.flags.animations = value > 0;
+    };
+    pace.value = String(this.player.pace);
+    if (pace.value === "") {
+      pace.value = "1"; // a remembered pace this page no longer offers
+      usePace(1);
+    }
+    pace.addEventListener("change", () => {
+      usePace(Number(pace.value));
+      rememberPace(Number(pace.value));
+    });
+    this.root.querySelector("#create-pod")?.addEventListener("click", () => this.openPanel("create", {}));
+    this.root.querySelector("#panel-close")?.addEventListener("click", () => this.closePanel());
+    this.errorBox.querySelector("button")?.addEventListener("click", () => this.hideError());
+    document.body.addEventListener("htmx:afterRequest", (event) => this.controlAnswered(event));
+    document.body.addEventListener("htmx:responseError", (event) => this.panelFailed(event));
+    document.body.addEventListener("htmx:sendError", (event) => this.panelFailed(event));
+  }
+
+  // --- messages from the server ------------------------------------------
+
+  /** @param {object} message a websocket message */
+  receive(message) {
+    if (message.type === "snapshot") this.applySnapshot(message, { fromSocket: true });
+    else if (message.type === "changes") this.applyChanges(message);
+    else if (message.type === "error") this.showError(message.status);
+  }
+
+  applySnapshot(snapshot, { fromSocket }) {
+    this.player.flush();
+    this.live = ClusterState.fromSnapshot(snapshot);
+    this.shown = this.live.clone();
+    this.pending = [];
+    this.history.recordSnapshot(this.live);
+    this.timeline.add(snapshot.traces ?? []);
+    if (snapshot.sandbox) this.clock.set(snapshot.sandbox);
+    // Drawn at once (not in the next frame), so the flags below describe the picture.
+    this.render();
+    if (fromSocket) {
+      this.flags.snapshots += 1;
+      this.flags.connected = true;
+      this.awaitingResync = false;
+      clearTimeout(this.resyncTimer);
+      this.showConnection({ state: "connected" });
+    }
+  }
+
+  applyChanges(batch) {
+    const verdict = classifyBatch(this.live.revision, batch);
+    if (verdict === "stale") return;
+    if (verdict === "gap") {
+      this.requestResync();
+      return;
+    }
+    this.live.applyBatch(batch);
+    this.history.recordBatch(batch, this.live);
+    this.timeline.add(batch.traces ?? []);
+    for (const trace of batch.traces ?? []) this.followClock(trace);
+    this.batchSeq += 1;
+    const seq = this.batchSeq;
+    this.pending.push({ seq, batch });
+    if (this.replaying !== null) {
+      this.updateReplay();
+      return; // live changes wait for "Back to live"
+    }
+    const events = batch.events ?? [];
+    for (const trace of batch.traces ?? []) {
+      const shown = this.timeline.isShown(trace);
+      const hops = shown ? traceHops(trace, {
+        object: eventFor(trace, events)?.object ?? null,
+        podNode: (namespace, name) => this.podNode(namespace, name),
+      }) : [];
+      this.player.enqueue({ trace, hops, commit: seq, minor: isRead(trace) || isRoutine(trace) });
+    }
+    if (!(batch.traces ?? []).length) this.player.enqueue({ trace: null, hops: [], commit: seq });
+  }
+
+  /** The clock moves with every call; a clock control (from any tab) changes its state. */
+  followClock(trace) {
+    this.clock.observe(trace.sandbox_time);
+    if (!isClockControl(trace) || trace.code >= 400) return;
+    if (trace.verb === "pause") this.clock.set({ paused: true });
+    else if (trace.verb === "resume") this.clock.set({ paused: false });
+    else if (trace.verb === "speed") {
+      const speed = /([\d.]+)x\b/.exec(trace.narration ?? "");
+      if (speed) this.clock.set({ speed: Number(speed[1]) });
+    }
+  }
+
+  requestResync() {
+    if (this.awaitingResync) return;
+    this.awaitingResync = true;
+    this.flags.resyncs += 1;
+    this.socket.send({ type: "resync" });
+    this.resyncTimer = setTimeout(() => {
+      this.awaitingResync = false;
+    }, RESYNC_RETRY_MS);
+  }
+
+  /** The picture may now show every batch up to this one. */
+  commitThrough(seq) {
+    let changed = false;
+    while (this.pending.length && this.pending[0].seq <= seq) {
+      const { batch } = this.pending.shift();
+      this.shown.applyBatch(batch);
+      // Reads change nothing on the picture; writes and component faults do.
+      changed ||= (batch.events ?? []).length > 0 || (batch.traces ?? []).some(isFault);
+    }
+    if (changed) this.scheduleRender();
+  }
+
+  podNode(namespace, name) {
+    const key = objectKey("pods", { metadata: { namespace, name } });
+    return (this.shown.pods.get(key) ?? this.live.pods.get(key))?.spec?.nodeName ?? "";
+  }
+
+  // --- drawing -------------------------------------------------------------
+
+  scheduleRender() {
+    if (this.renderQueued) return;
+    this.renderQueued = true;
+    requestAnimationFrame(() => {
+      this.renderQueued = false;
+      this.render();
+    });
+  }
+
+  render() {
+    if (this.replaying !== null) return;
+    this.diagram.render(this.shown);
+    // With nothing left to show, the picture is the live state.
+    const caughtUp = this.pending.length === 0;
+    this.flags.revision = caughtUp ? this.live.revision : this.shown.revision;
+    this.flags.lastAppliedAt = performance.now();
+    document.body.dataset.revision = String(this.flags.revision);
+    this.updateReplay();
+  }
+
+  updateReplay() {
+    this.replay.update(this.history.revisions(), this.live.revision, this.replaying);
+  }
+
+  /** @param {number|null} revision a revision to replay, or null for live */
+  scrub(revision) {
+    if (revision === null) {
+      this.replaying = null;
+      this.flags.replaying = null;
+      this.root.classList.remove("replaying");
+      this.timeline.setReplayRevision(null);
+      this.player.flush();
+      this.shown = this.live.clone();
+      this.pending = [];
+      this.diagram.animate = this.player.enabled;
+      this.render();
+      return;
+    }
+    const state = this.history.stateAt(revision);
+    if (!state) return;
+    if (this.replaying === null) this.player.flush();
+    this.replaying = revision;
+    this.flags.replaying = revision;
+    this.root.classList.add("replaying");
+    this.diagram.animate = false;
+    this.diagram.render(state);
+    this.timeline.setReplayRevision(revision);
+    this.updateReplay();
+  }
+
+  showStep(trace) {
+    if (!this.nowPlaying) return;
+    this.nowPlaying.textContent = trace ? `Now: ${trace.narration}` : "";
+    this.timeline.list.querySelector(".playing")?.classList.remove("playing");
+    if (trace) this.timeline.items.get(trace.id)?.item.classList.add("playing");
+  }
+
+  showSkipped(count) {
+    const note = this.root.querySelector("#skipped-note");
+    if (note) note.textContent = `${count} calls went by too fast to draw; the timeline lists them all.`;
+  }
+
+  /** The diagram parts a call involved, for the timeline's highlight. */
+  anchorsOf(trace) {
+    const events = this.history.eventsAt(trace.revision);
+    const hops = traceHops(trace, {
+      object: eventFor(trace, events)?.object ?? null,
+      podNode: (namespace, name) => this.podNode(namespace, name),
+    });
+    const anchors = new Set(hops.flatMap((hop) => [hop.from, hop.to]));
+    anchors.add(actorPlace(trace.actor).anchor);
+    if (trace.resource === "pods" && trace.name) {
+      anchors.add(`pod:${objectKey("pods", { metadata: { namespace: trace.namespace, name: trace.name } })}`);
+    }
+    if (trace.resource === "nodes" && trace.name) anchors.add(`node:${trace.name}`);
+    if (isFault(trace) && trace.resource === "components") anchors.add(actorPlace(trace.name).anchor);
+    return [...anchors];
+  }
+
+  eventsOf(trace) {
+    const key = objectKey(trace.resource, { metadata: { namespace: trace.namespace, name: trace.name } });
+    const events = this.history.eventsAt(trace.revision);
+    const own = events.filter((event) => event.key === key);
+    return own.length ? own : events;
+  }
+
+  // --- panels, controls, status --------------------------------------------
+
+  openPanel(kind, target) {
+    const path = PANEL_PATHS[kind];
+    if (!path || !window.htmx) return;
+    const url = `${this.panelBase}${path(target)}`;
+    this.panel.dataset.url = url;
+    this.root.classList.add("panel-open");
+    window.htmx.ajax("GET", url, { target: "#panel", swap: "innerHTML" }).then(() => {
+      if (this.panel.dataset.url === url) this.panel.focus({ preventScroll: true });
+    }, () => {});
+  }
+
+  closePanel() {
+    this.panel.replaceChildren();
+    delete this.panel.dataset.url;
+    this.root.classList.remove("panel-open");
+  }
+
+  panelFailed(event) {
+    const target = event.detail?.target;
+    const xhr = event.detail?.xhr;
+    if (target === this.panel) {
+      const status = xhr?.status ? `${xhr.status} ${xhr.statusText}` : "the server did not answer";
+      const note = document.createElement("p");
+      note.className = "error";
+      note.textContent = `This panel could not be loaded (${status}).`;
+      this.panel.replaceChildren(note);
+    }
+  }
+
+  /** A clock control's POST came back: take its answer, or assume it did what it said. */
+  controlAnswered(event) {
+    const form = event.detail?.elt?.closest?.("[data-clock-action]");
+    if (!form) return;
+    const xhr = event.detail.xhr;
+    if (!event.detail.successful) {
+      this.showError({ code: xhr?.status, reason: xhr?.statusText, message: messageOf(xhr) || "the clock control failed" });
+      return;
+    }
+    this.hideError();
+    let answer = null;
+    try {
+      answer = JSON.parse(xhr?.responseText || "null");
+    } catch {
+      answer = null;
+    }
+    const clock = answer?.sandbox ?? answer;
+    if (clock && typeof clock === "object" && ("paused" in clock || "speed" in clock)) {
+      this.clock.set(clock);
+      return;
+    }
+    const action = form.dataset.clockAction;
+    if (action === "pause") this.clock.set({ paused: true });
+    else if (action === "resume") this.clock.set({ paused: false });
+    else if (action === "speed") this.clock.set({ speed: Number(new FormData(form).get("speed")) });
+  }
+
+  showConnection(info) {
+    if (info.state !== "connected") this.flags.connected = false;
+    const state = info.state === "connected" && !this.flags.connected ? "connecting" : info.state;
+    this.connection.dataset.state = state;
+    this.connection.querySelector(".conn-text").textContent = CONNECTION_WORDS[state](info);
+  }
+
+  /** @param {{code?: number, reason?: string, message?: string}} status a Kubernetes Status */
+  showError(status) {
+    const code = [status?.code, status?.reason].filter(Boolean).join(" ");
+    this.errorBox.querySelector(".error-text").textContent = `${code ? `${code}: ` : ""}${status?.message ?? "error"}`;
+    this.errorBox.hidden = false;
+  }
+
+  hideError() {
+    this.errorBox.hidden = true;
+  }
+}
+
+function messageOf(xhr) {
+  try {
+    return JSON.parse(xhr?.responseText ?? "").message ?? "";
+  } catch {
+    return xhr?.responseText?.slice(0, 200) ?? "";
+  }
+}
+
+const root = document.getElementById("podlab");
+if (root) new LivePage(root);

@@ -1,0 +1,251 @@
+/**
+ * The page's copy of the cluster: built from a snapshot, kept current by the
+ * websocket's change batches, and remembered batch by batch so the student
+ * can scrub back through every revision seen since the page opened.
+ *
+ * Objects are never mutated: an event replaces an object, so copies of the
+ * state share objects and cost one Map copy.
+ */
+
+/**
+ * The store key of an object, as the API server writes it:
+ * "/registry/pods/default/web", "/registry/nodes/node-1".
+ * @param {string} resource "pods", "nodes"...
+ * @param {object} object a Kubernetes object
+ * @returns {string}
+ */
+export function objectKey(resource, object) {
+  const { namespace, name } = object?.metadata ?? {};
+  return namespace ? `/registry/${resource}/${namespace}/${name}` : `/registry/${resource}/${name}`;
+}
+
+/**
+ * Split a store key into its parts.
+ * @param {string} key "/registry/pods/default/web"
+ * @returns {{resource: string, namespace: string, name: string}}
+ */
+function parseKey(key) {
+  const parts = key.split("/").filter(Boolean); // ["registry", "pods", "default", "web"]
+  const [, resource = "", ...rest] = parts;
+  if (rest.length >= 2) return { resource, namespace: rest[0], name: rest.slice(1).join("/") };
+  return { resource, namespace: "", name: rest[0] ?? "" };
+}
+
+/** Fault verbs change a component, not an object (see cluster/faults.py). */
+const COMPONENT_VERBS = { stop: false, start: true };
+
+/**
+ * Nodes, pods and components at one revision.
+ */
+export class ClusterState {
+  constructor() {
+    /** @type {number} last revision applied */
+    this.revision = 0;
+    /** @type {object|null} the snapshot's sandbox clock */
+    this.sandbox = null;
+    /** @type {Map<string, object>} node name -> Node */
+    this.nodes = new Map();
+    /** @type {Map<string, object>} store key -> Pod */
+    this.pods = new Map();
+    /** @type {Map<string, boolean>} "scheduler", "kubelet/node-1" -> running */
+    this.components = new Map();
+  }
+
+  /**
+   * A state from a snapshot message (also the websocket's first message).
+   * @param {object} snapshot {"type":"snapshot","revision","sandbox","nodes","pods","components",...}
+   * @returns {ClusterState}
+   */
+  static fromSnapshot(snapshot) {
+    const state = new ClusterState();
+    state.revision = snapshot.revision ?? 0;
+    state.sandbox = snapshot.sandbox ?? null;
+    for (const node of snapshot.nodes ?? []) state.nodes.set(node.metadata.name, node);
+    for (const pod of snapshot.pods ?? []) state.pods.set(objectKey("pods", pod), pod);
+    for (const component of snapshot.components ?? []) {
+      state.components.set(component.name, Boolean(component.running));
+    }
+    return state;
+  }
+
+  /** @returns {ClusterState} a copy that shares the (immutable) objects */
+  clone() {
+    const copy = new ClusterState();
+    copy.revision = this.revision;
+    copy.sandbox = this.sandbox;
+    copy.nodes = new Map(this.nodes);
+    copy.pods = new Map(this.pods);
+    copy.components = new Map(this.components);
+    return copy;
+  }
+
+  /**
+   * Apply a changes batch: its store events, then what its traces say
+   * about components. Advances the revision when the batch wrote.
+   * @param {{revision: number, events?: object[], traces?: object[]}} batch
+   */
+  applyBatch(batch) {
+    for (const event of batch.events ?? []) this.applyEvent(event);
+    for (const trace of batch.traces ?? []) this.applyTrace(trace);
+    if ((batch.events ?? []).length) this.revision = Math.max(this.revision, batch.revision);
+  }
+
+  /**
+   * @param {{type: string, key: string, object: object|null}} event a store event
+   */
+  applyEvent(event) {
+    const { resource, name } = parseKey(event.key);
+    const table = resource === "pods" ? this.pods : resource === "nodes" ? this.nodes : null;
+    if (!table) return;
+    const id = resource === "pods" ? event.key : name;
+    if (event.type === "DELETED") {
+      table.delete(id);
+      if (resource === "nodes") this.components.delete(`kubelet/${name}`);
+    } else if (event.object) {
+      table.set(id, event.object);
+    }
+  }
+
+  /**
+   * Components change outside the store: the sandbox's fault traces say so
+   * ("stop" / "start" a component, "boot" a node whose kubelet starts).
+   * @param {object} trace
+   */
+  applyTrace(trace) {
+    if (trace.code >= 400) return;
+    if (trace.verb in COMPONENT_VERBS) {
+      this.components.set(trace.name, COMPONENT_VERBS[trace.verb]);
+    } else if (trace.verb === "boot") {
+      this.components.set(`kubelet/${trace.name}`, true);
+    }
+  }
+
+  /**
+   * @param {string} name "scheduler", "kubelet/node-1"...
+   * @returns {boolean} running; a component the sandbox never mentioned runs
+   */
+  isRunning(name) {
+    return this.components.get(name) ?? true;
+  }
+}
+
+/**
+ * What to do with a changes batch, given the last revision applied:
+ * "stale" (older than what we have: ignore), "gap" (we missed one: resync)
+ * or "apply". Revisions advance by one per committed write; a batch of
+ * read traces carries the current revision without advancing it.
+ * @param {number} applied last revision applied
+ * @param {{revision: number, events?: object[]}} batch
+ * @returns {"stale"|"gap"|"apply"}
+ */
+export function classifyBatch(applied, batch) {
+  const wrote = (batch.events ?? []).length > 0;
+  if (batch.revision < applied || (wrote && batch.revision <= applied)) return "stale";
+  if (batch.revision > applied + 1 || (wrote && batch.revision !== applied + 1)) return "gap";
+  return "apply";
+}
+
+/** Rebuilding an old revision starts from the nearest copy, at most this many batches back. */
+const CHECKPOINT_EVERY = 200;
+
+/**
+ * Every snapshot and batch applied since the page opened, to rebuild the
+ * cluster at any revision seen (replay) and to find the before/after of a
+ * write (the timeline).
+ */
+export class History {
+  /** @param {{limit?: number}} [options] batches kept before the oldest are forgotten */
+  constructor({ limit = 20000 } = {}) {
+    this.limit = limit;
+    /** @type {Array<{revision: number, base?: ClusterState, batch?: object}>} arrival order */
+    this.frames = [];
+    /** @type {Map<number, object[]>} revision -> the store events written at it */
+    this.eventsByRevision = new Map();
+    /** @type {number[]|null} revisions() until the next change */
+    this.revisionList = null;
+    this.batchesSinceCheckpoint = 0;
+  }
+
+  /** @param {ClusterState} state a state just built from a snapshot */
+  recordSnapshot(state) {
+    this.frames.push({ revision: state.revision, base: state.clone() });
+    this.revisionList = null;
+    this.batchesSinceCheckpoint = 0;
+  }
+
+  /**
+   * @param {object} batch a changes batch just applied
+   * @param {ClusterState} stateAfter the live state after applying it
+   */
+  recordBatch(batch, stateAfter) {
+    this.frames.push({ revision: batch.revision, batch });
+    if ((batch.events ?? []).length) this.revisionList = null;
+    for (const event of batch.events ?? []) {
+      const list = this.eventsByRevision.get(event.revision) ?? [];
+      list.push(event);
+      this.eventsByRevision.set(event.revision, list);
+    }
+    this.batchesSinceCheckpoint += 1;
+    if (this.batchesSinceCheckpoint >= CHECKPOINT_EVERY) {
+      this.frames.push({ revision: stateAfter.revision, base: stateAfter.clone() });
+      this.batchesSinceCheckpoint = 0;
+    }
+    this.forgetOldest();
+  }
+
+  forgetOldest() {
+    if (this.frames.length <= this.limit) return;
+    const nextBase = this.frames.findIndex((frame, index) => index > 0 && frame.base);
+    if (nextBase <= 0) return;
+    for (const frame of this.frames.slice(0, nextBase)) {
+      for (const event of frame.batch?.events ?? []) this.eventsByRevision.delete(event.revision);
+    }
+    this.frames.splice(0, nextBase);
+    this.revisionList = null;
+  }
+
+  /** @returns {number[]} the revisions a student can scrub to, oldest first */
+  revisions() {
+    if (!this.revisionList) {
+      const seen = new Set();
+      for (const frame of this.frames) {
+        if (frame.base || (frame.batch.events ?? []).length) seen.add(frame.revision);
+      }
+      this.revisionList = [...seen].sort((a, b) => a - b);
+    }
+    return this.revisionList;
+  }
+
+  /**
+   * The cluster as it was at a revision: the latest copy at or before it,
+   * plus the batches that followed up to it.
+   * @param {number} revision
+   * @returns {ClusterState|null} null when nothing that old is remembered
+   */
+  stateAt(revision) {
+    let start = -1;
+    for (let index = this.frames.length - 1; index >= 0; index -= 1) {
+      const frame = this.frames[index];
+      if (frame.base && frame.revision <= revision) {
+        start = index;
+        break;
+      }
+    }
+    if (start < 0) return null;
+    const state = this.frames[start].base.clone();
+    for (const frame of this.frames.slice(start + 1)) {
+      if (frame.base || frame.revision > revision) break;
+      state.applyBatch(frame.batch);
+    }
+    return state;
+  }
+
+  /**
+   * The store events a write committed at this revision (seen live only).
+   * @param {number} revision
+   * @returns {object[]}
+   */
+  eventsAt(revision) {
+    return this.eventsByRevision.get(revision) ?? [];
+  }
+}

@@ -1,0 +1,55 @@
+"""Browser tests of the live page's JavaScript against a static harness:
+Chromium (Debian's), no database, no Redis, no server but harness.py's."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.browser.harness import CHROMIUM, CHROMIUM_ARGS, FAKE_SOCKET_JS, Harness, start_server
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "browser: drives Chromium against the static harness")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def isolated_redis_names():
+    """These tests touch no Redis, so they skip the suite's Redis namespacing."""
+    yield
+
+
+@pytest.fixture(scope="session")
+def harness():
+    state = Harness()
+    server = start_server(state)
+    yield state
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Chromium for this module's tests. Module-scoped, not session-scoped: Playwright's
+    sync API keeps an event loop running in this thread, which would break the async
+    tests (and any other Playwright) that run after these."""
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    with playwright_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, harness):
+    """A fresh 1280x800 page with the fake WebSocket; fails the test on any script error."""
+    harness.posts.clear()
+    harness.panel_gets.clear()
+    harness.post_answer = b""
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    context.add_init_script(path=str(FAKE_SOCKET_JS))
+    tab = context.new_page()
+    errors: list[str] = []
+    tab.on("pageerror", lambda error: errors.append(str(error)))
+    tab.on("console", lambda message: message.type == "error" and errors.append(message.text))
+    yield tab
+    context.close()
+    assert errors == [], f"script errors in the page: {errors}"

@@ -1,0 +1,128 @@
+"""The live page, end to end, as a student meets it."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.e2e.conftest import pod_card, wait_connected
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def create_pod_with_form(page, name: str, **fields: str) -> None:
+    page.click("#create-pod")
+    page.wait_for_selector("#pod-form")
+    page.fill("#id_name", name)
+    for field, value in fields.items():
+        page.fill(f"#id_{field}", value)
+    page.click("#pod-form button[type=submit]")
+
+
+def wait_status(page, name: str, status: str, timeout: float = 30_000) -> None:
+    page.wait_for_function(
+        """([name, status]) => {
+            const card = document.querySelector(`g.pod[data-name="${name}"]`);
+            return card && (card.getAttribute('aria-label') || '').includes(': ' + status);
+        }""",
+        arg=[name, status],
+        timeout=timeout,
+    )
+
+
+def timeline_texts(page) -> list[str]:
+    return page.locator("#timeline-list li").all_inner_texts()
+
+
+def test_a_pod_created_from_the_form_runs_and_the_timeline_tells_the_story(
+    open_page, sandbox, alice
+):
+    page = open_page(alice, f"/sandboxes/{sandbox.pk}/?animations=off")
+    wait_connected(page)
+    create_pod_with_form(page, "web")
+    wait_status(page, "web", "Running")
+    texts = timeline_texts(page)
+
+    def first(pattern: str) -> int:
+        return next(i for i, text in enumerate(texts) if re.search(pattern, text))
+
+    steps = [
+        first(r"alice created pod default/web"),
+        first(r"scheduler bound pod default/web to node node-\d"),
+        first(r"kubelet/node-\d reported the status of pod default/web \(Pending\)"),
+        first(r"kubelet/node-\d reported the status of pod default/web \(Running\)"),
+    ]
+    assert steps == sorted(steps)
+    assert page.errors == []
+
+
+def test_a_too_big_pod_explains_why_it_is_pending(open_page, sandbox, alice):
+    page = open_page(alice, f"/sandboxes/{sandbox.pk}/?animations=off")
+    wait_connected(page)
+    create_pod_with_form(page, "huge", cpu_request="3")
+    page.wait_for_selector("#pod-panel")
+    # The panel shows the pod as the API server answered; the scheduler decides a
+    # moment later, so reopen the panel until its decision is there.
+    for _ in range(40):
+        pod_card(page, "huge").click()
+        page.wait_for_selector("#pod-panel")
+        if page.locator("#pod-panel .scheduler-message").count():
+            break
+        page.wait_for_timeout(500)
+    message = page.inner_text("#pod-panel .scheduler-message")
+    assert message.startswith("0/3 nodes are available: 1 node(s) had untolerated taint")
+    assert "2 Insufficient cpu" in message
+
+
+def test_a_second_browser_sees_the_same_changes(open_page, sandbox, alice):
+    first = open_page(alice, f"/sandboxes/{sandbox.pk}/?animations=off")
+    second = open_page(alice, f"/sandboxes/{sandbox.pk}/?animations=off")
+    wait_connected(first)
+    wait_connected(second)
+    create_pod_with_form(first, "shared")
+    wait_status(second, "shared", "Running")
+
+
+def test_another_student_gets_403_on_the_page_and_the_socket(open_page, sandbox, bob):
+    page = open_page(bob, f"/sandboxes/{sandbox.pk}/")
+    assert "403 Forbidden" in page.content()
+
+
+def test_pause_then_step_advances_one_tick_of_each_component(open_page, sandbox, alice):
+    page = open_page(alice, f"/sandboxes/{sandbox.pk}/?animations=off")
+    wait_connected(page)
+    page.click('form[data-clock-action="pause"] button')
+    page.wait_for_function(
+        "() => document.querySelector('#clock-state').textContent.includes('Paused')"
+    )
+    create_pod_with_form(page, "stepper")
+    wait_status(page, "stepper", "Pending")
+    page.wait_for_timeout(2000)  # a running worker and beat get every chance to act
+    assert not any("bound pod default/stepper" in text for text in timeline_texts(page))
+
+    page.click('form[data-clock-action="step"] button')
+    page.wait_for_function(
+        """() => [...document.querySelectorAll('#timeline-list li')]
+                 .some(li => li.textContent.includes('bound pod default/stepper'))""",
+        timeout=20_000,
+    )
+    page.wait_for_timeout(1500)
+    # One tick each: the scheduler bound the pod, but no kubelet has run it yet.
+    assert not any("reported the status of pod default/stepper" in t for t in timeline_texts(page))
+
+
+def test_a_crashed_container_restarts(open_page, sandbox, alice):
+    page = open_page(alice, f"/sandboxes/{sandbox.pk}/?animations=off")
+    wait_connected(page)
+    create_pod_with_form(page, "crashy")
+    wait_status(page, "crashy", "Running")
+    pod_card(page, "crashy").click()
+    page.wait_for_selector("#pod-panel #crash-exit")
+    page.fill("#crash-exit", "2")
+    page.click("#pod-panel form:has(#crash-exit) button")
+    page.wait_for_function(
+        """() => (document.querySelector('g.pod[data-name="crashy"]')
+                  ?.getAttribute('aria-label') || '').includes('1 restarts')""",
+        timeout=30_000,
+    )
