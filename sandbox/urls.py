@@ -17,6 +17,7 @@ sandbox_urls = [
     path("nodes/<str:name>/<slug:action>/", views.node_action, name="node-action"),
     path("components/scheduler/", views.scheduler_panel, name="scheduler-panel"),
     path("components/scheduler/<slug:action>/", views.scheduler_panel, name="scheduler-action"),
+    path("components/<slug:name>/", views.component_panel, name="component-panel"),
 ]
 
 urlpatterns = [

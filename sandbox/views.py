@@ -380,3 +380,18 @@ def etcd_browser(request: HttpRequest, sandbox: Sandbox) -> HttpResponse:
 def sandbox_reset_view(request: HttpRequest, sandbox: Sandbox) -> HttpResponse:
     sandbox_reset(sandbox, request.user)
     return redirect("sandbox-detail", sandbox_id=sandbox.pk)
+
+
+COMPONENT_PANELS = {
+    "kube-apiserver": "sandbox/partials/apiserver.html",
+    "controller-manager": "sandbox/partials/controller_manager.html",
+}
+
+
+@require_GET
+@sandbox_view
+def component_panel(request: HttpRequest, sandbox: Sandbox, name: str) -> HttpResponse:
+    template = COMPONENT_PANELS.get(name)
+    if template is None:
+        return HttpResponse(status=404)
+    return render(request, template, {"sandbox": sandbox})

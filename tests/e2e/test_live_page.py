@@ -126,3 +126,27 @@ def test_a_crashed_container_restarts(open_page, sandbox, alice):
                   ?.getAttribute('aria-label') || '').includes('1 restarts')""",
         timeout=30_000,
     )
+
+
+def test_yaml_with_an_error_shows_the_cause_at_its_line(open_page, sandbox, alice):
+    page = open_page(alice, f"/sandboxes/{sandbox.pk}/?animations=off")
+    wait_connected(page)
+    page.click("#create-yaml")
+    page.wait_for_selector("#manifest-text")
+    page.fill(
+        "#manifest-text",
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  containers:\n"
+        "    - name: app\n      image: nginx\n      resources:\n        requests:\n"
+        "          memory: lots\n",
+    )
+    page.click("#manifest-editor button[type=submit]")
+    error = page.wait_for_selector('#manifest-editor .field-error[data-line="11"]')
+    assert "spec.containers[0].resources.requests[memory]: Invalid value" in error.inner_text()
+
+
+def test_a_bad_field_in_the_form_shows_the_api_servers_cause_next_to_it(open_page, sandbox, alice):
+    page = open_page(alice, f"/sandboxes/{sandbox.pk}/?animations=off")
+    wait_connected(page)
+    create_pod_with_form(page, "web", cpu_request="lots")
+    error = page.wait_for_selector("#error-cpu_request")
+    assert "spec.containers[0].resources.requests[cpu]: Invalid value" in error.inner_text()

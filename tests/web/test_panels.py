@@ -188,3 +188,10 @@ def test_reset_brings_the_sandbox_back_to_its_template(alice_client, sandbox, al
     )
     assert ComponentState.objects.get(sandbox=sandbox, name="scheduler").running
     assert not ComponentState.objects.filter(sandbox=sandbox, name="kubelet/node-3").exists()
+
+
+def test_the_api_server_and_controller_manager_have_panels(alice_client, sandbox):
+    base = f"/sandboxes/{sandbox.pk}/components"
+    assert "Authentication" in alice_client.get(f"{base}/kube-apiserver/", **HTMX).content.decode()
+    assert alice_client.get(f"{base}/controller-manager/", **HTMX).status_code == 200
+    assert alice_client.get(f"{base}/nonsense/", **HTMX).status_code == 404

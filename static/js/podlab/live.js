@@ -38,6 +38,7 @@ const PANEL_PATHS = {
   apiserver: () => "components/kube-apiserver/",
   etcd: () => "etcd/",
   create: () => "pods/new/",
+  yaml: () => "manifests/",
 };
 
 const CONNECTION_WORDS = {
@@ -156,6 +157,7 @@ class LivePage {
       rememberPace(Number(pace.value));
     });
     this.root.querySelector("#create-pod")?.addEventListener("click", () => this.openPanel("create", {}));
+    this.root.querySelector("#create-yaml")?.addEventListener("click", () => this.openPanel("yaml", {}));
     this.root.querySelector("#panel-close")?.addEventListener("click", () => this.closePanel());
     this.errorBox.querySelector("button")?.addEventListener("click", () => this.hideError());
     document.body.addEventListener("htmx:afterRequest", (event) => this.controlAnswered(event));
