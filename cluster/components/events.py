@@ -11,11 +11,26 @@ import hashlib
 from cluster.components.api import Clock, ClusterApi
 from cluster.objects import format_time
 
+# How many recorded events a component remembers, so a repeat is a patch at once
+# instead of a create the API server refuses (409) and then a patch.
+REMEMBERED_EVENTS = 500
+
 
 class EventRecorder:
-    def __init__(self, api: ClusterApi, clock: Clock, *, component: str, host: str = ""):
+    def __init__(
+        self,
+        api: ClusterApi,
+        clock: Clock,
+        *,
+        component: str,
+        host: str = "",
+        memory: dict | None = None,
+    ):
+        """memory: the component's own record of events it filed (name -> count),
+        kept in its state between ticks."""
         self.api = api
         self.clock = clock
+        self.memory = memory if memory is not None else {}
         self.source = {"component": component, **({"host": host} if host else {})}
         self.component = component
 
@@ -31,6 +46,10 @@ class EventRecorder:
         digest = hashlib.sha256(f"{meta.get('uid')}|{reason}|{message}".encode()).hexdigest()
         name = f"{meta['name']}.{digest[:16]}"
         now = format_time(self.clock.now())
+        key = f"{namespace}/{name}"
+        if key in self.memory:
+            self._repeat(namespace, name, key, now)
+            return
         try:
             self.api.create(
                 "events",
@@ -40,16 +59,28 @@ class EventRecorder:
         except Exception as error:  # an ApiError: AlreadyExists means "a repeat"
             if getattr(error, "code", None) != 409:
                 return _lost(error)
-            try:
-                existing = self.api.get("events", name, namespace=namespace)
-                self.api.patch(
-                    "events",
-                    name,
-                    {"count": int(existing.get("count", 1)) + 1, "lastTimestamp": now},
-                    namespace=namespace,
-                )
-            except Exception as repeat_error:
-                _lost(repeat_error)
+            existing = self.api.get("events", name, namespace=namespace)
+            self.memory[key] = int(existing.get("count", 1))
+            self._repeat(namespace, name, key, now)
+            return
+        self._remember(key, 1)
+
+    def _repeat(self, namespace: str, name: str, key: str, now: str) -> None:
+        count = self.memory[key] + 1
+        try:
+            self.api.patch(
+                "events", name, {"count": count, "lastTimestamp": now}, namespace=namespace
+            )
+        except Exception as error:
+            self.memory.pop(key, None)  # gone (deleted, reset): the next one creates afresh
+            return _lost(error)
+        self._remember(key, count)
+
+    def _remember(self, key: str, count: int) -> None:
+        self.memory.pop(key, None)
+        self.memory[key] = count
+        while len(self.memory) > REMEMBERED_EVENTS:
+            self.memory.pop(next(iter(self.memory)))
 
     def _event(
         self, obj: dict, name: str, event_type: str, reason: str, message: str, now: str

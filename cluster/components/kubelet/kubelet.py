@@ -43,7 +43,9 @@ def kubelet_tick(api: ClusterApi, clock: Clock, node_name: str, state: dict) -> 
     runtime.advance(now)
     ctx = PodContext(
         runtime=runtime,
-        events=EventRecorder(api, clock, component="kubelet", host=node_name),
+        events=EventRecorder(
+            api, clock, component="kubelet", host=node_name, memory=state.setdefault("events", {})
+        ),
         now=now,
     )
     node = node_duties(api, node_name, state, runtime.list_images(now), now)

@@ -144,7 +144,9 @@ def scheduler_tick(
     infos_by_name = {info.name: info for info in node_infos}
     memory.observe_nodes(nodes)
     now = clock.now()
-    events = EventRecorder(api, clock, component=DEFAULT_SCHEDULER_NAME)
+    events = EventRecorder(
+        api, clock, component=DEFAULT_SCHEDULER_NAME, memory=state.setdefault("events", {})
+    )
 
     decisions: list[SchedulingDecision] = []
     for pod in queue:
