@@ -199,12 +199,11 @@ def wake(sandbox_id: int, component: str) -> None:
 def on_commit_enqueue(enqueue: Callable[[int, str], None]) -> Callable[..., None]:
     """A store_committed receiver that enqueues a tick for every watcher woken."""
 
-    def receiver(sender, *, sandbox_id: int, actor: str, events: list[dict], **kwargs) -> None:
-        sandbox = Sandbox.objects.filter(pk=sandbox_id).first()
-        if sandbox is None or sandbox.clock_paused:
+    def receiver(sender, *, sandbox: Sandbox, actor: str, events: list[dict], **kwargs) -> None:
+        if sandbox.clock_paused:
             return
         for component in watchers_of(sandbox, actor, events):
-            enqueue(sandbox_id, component)
+            enqueue(sandbox.pk, component)
 
     return receiver
 

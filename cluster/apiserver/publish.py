@@ -21,7 +21,7 @@ logger = logging.getLogger(__name__)
 
 CHANGES_MESSAGE_TYPE = "cluster.changes"
 
-# Sent after a write commits, with sandbox_id, actor and events (the store
+# Sent after a write commits, with sandbox, actor and events (the store
 # events as watch events). It is how watchers are told: the task layer listens
 # and wakes the components that watch what changed, without the API server
 # knowing any component.

@@ -390,7 +390,7 @@ class ApiServer:
                 partial(
                     store_committed.send,
                     sender=ApiServer,
-                    sandbox_id=self.sandbox.pk,
+                    sandbox=self.sandbox,
                     actor=trace.actor,
                     events=messages,
                 )
