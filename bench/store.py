@@ -122,7 +122,12 @@ def run_database(label: str) -> None:
 
 
 def child(label: str, database_url: str) -> None:
-    env = {**os.environ, "DATABASE_URL": database_url, "PODLAB_CHANNEL_PREFIX": "podlab-bench"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "PODLAB_CHANNEL_PREFIX": "podlab-bench",
+        "PODLAB_TASK_QUEUE": "podlab-bench",  # no developer's worker takes these ticks
+    }
     subprocess.run([sys.executable, __file__, "--database", label], cwd=ROOT, env=env, check=True)
 
 

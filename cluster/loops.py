@@ -25,6 +25,7 @@ from cluster.objects import parse_time
 logger = logging.getLogger(__name__)
 
 LOCK_SECONDS = 30  # a tick that takes longer than this has crashed; its lock lapses
+MAX_RERUNS = 10  # reruns for notifications that came in during a tick, then the next one
 
 
 @dataclass(frozen=True)
@@ -65,13 +66,13 @@ def _key(kind: str, sandbox_id: int, component: str) -> str:
 
 
 @contextmanager
-def component_lock(sandbox_id: int, component: str, *, wait: float = 0) -> Iterator[bool]:
-    """Yield True while holding this component's lock, False if another tick holds it
-    (after waiting up to `wait` seconds for it)."""
+def component_lock(sandbox_id: int, component: str, *, wait: float = 0) -> Iterator:
+    """Yield the lock while holding this component's lock, None if another tick holds
+    it (after waiting up to `wait` seconds for it)."""
     lock = redis_client().lock(_key("lock", sandbox_id, component), timeout=LOCK_SECONDS)
     acquired = lock.acquire(blocking=wait > 0, blocking_timeout=wait or None)
     try:
-        yield acquired
+        yield lock if acquired else None
     finally:
         if acquired:
             try:
@@ -89,18 +90,31 @@ def run_tick(sandbox_id: int, component: str, *, force: bool = False) -> bool:
     A tick that finds the lock taken marks the component dirty instead, and the
     holder runs once more when done, so a watch notification is never lost.
     """
-    dirty = redis_client()
+    client = redis_client()
     dirty_key = _key("dirty", sandbox_id, component)
-    with component_lock(sandbox_id, component) as acquired:
-        if not acquired:
-            dirty.set(dirty_key, 1, ex=LOCK_SECONDS)
+    client.delete(_key("queued", sandbox_id, component))
+    with component_lock(sandbox_id, component) as lock:
+        if lock is None:
+            client.set(dirty_key, 1, ex=LOCK_SECONDS)
             return False
         ran = False
-        while True:
-            dirty.delete(dirty_key)
+        for _ in range(MAX_RERUNS):
+            client.delete(dirty_key)
             ran = _tick_once(sandbox_id, component, force=force) or ran
-            if not dirty.get(dirty_key):
-                return ran
+            if not client.get(dirty_key):
+                break
+            lock.reacquire()  # each rerun gets the lock's full time again
+        return ran
+
+
+def mark_queued(sandbox_id: int, component: str, seconds: float) -> bool:
+    """True if no tick of this component is already waiting in the queue (and now one is).
+
+    Beat finds a busy sandbox's components due every second; without this, a lagging
+    worker would find hundreds of copies of the same tick in its queue.
+    """
+    key = _key("queued", sandbox_id, component)
+    return bool(redis_client().set(key, 1, nx=True, ex=max(int(seconds), 1)))
 
 
 def _tick_once(sandbox_id: int, component: str, *, force: bool) -> bool:

@@ -22,18 +22,22 @@ KUBELET_RESYNC_SECONDS = 10  # node status and lease renewal
 def run_scheduler(api: ApiServer, sandbox: Sandbox, row: ComponentState) -> None:
     decisions = scheduler_tick(api, sandbox, row.state, rng=random.Random())
     now = sandbox.now()
-    SchedulingRecord.objects.bulk_create(
-        SchedulingRecord(
-            sandbox=sandbox,
-            namespace=decision.as_dict()["pod"]["namespace"],
-            pod=decision.as_dict()["pod"]["name"],
-            pod_uid=decision.as_dict()["pod"]["uid"],
-            node=decision.node_name or "",
-            decision=decision.as_dict(),
-            sandbox_time=now,
+    records = []
+    for decision in decisions:
+        record = decision.as_dict()
+        records.append(
+            SchedulingRecord(
+                sandbox=sandbox,
+                namespace=record["pod"]["namespace"],
+                pod=record["pod"]["name"],
+                pod_uid=record["pod"]["uid"],
+                node=decision.node_name or "",
+                decision=record,
+                sandbox_time=now,
+            )
         )
-        for decision in decisions
-    )
+    # In batches: with 1,000 nodes one record is about a megabyte.
+    SchedulingRecord.objects.bulk_create(records, batch_size=20)
     retries = [
         entry["retryAfter"]
         for entry in row.state.get("backoff", {}).values()

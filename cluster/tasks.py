@@ -24,7 +24,8 @@ def resync() -> None:
 
 
 def enqueue_tick(sandbox_id: int, component: str) -> None:
-    tick.apply_async((sandbox_id, component), expires=TICK_EXPIRES_SECONDS)
+    if loops.mark_queued(sandbox_id, component, TICK_EXPIRES_SECONDS):
+        tick.apply_async((sandbox_id, component), expires=TICK_EXPIRES_SECONDS)
 
 
 @shared_task(ignore_result=True)

@@ -135,7 +135,9 @@ CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
         "CONFIG": {
-            "hosts": [REDIS_URL],
+            # channels-redis blocks up to 5 s reading a websocket's channel; redis-py's
+            # default 5 s socket timeout would then drop every idle socket.
+            "hosts": [{"address": REDIS_URL, "socket_timeout": 10}],
             "prefix": os.environ.get("PODLAB_CHANNEL_PREFIX", "podlab"),
         },
     }

@@ -521,10 +521,8 @@ class ApiServer:
         precondition = obj["metadata"].get("resourceVersion")
         if precondition and precondition != str(existing.mod_revision):
             raise errors.conflict(rt, request.name)
-        try:
-            return self._write_update(request, stages, existing, obj)
-        except CompareFailed as e:
-            raise errors.conflict(rt, request.name) from e
+        # A lost race is retried from a fresh read, where a stale precondition is a 409.
+        return self._write_update(request, stages, existing, obj)
 
     def _patch(
         self, request: Request, stages: Stages, *, patch: object, patch_type: str
@@ -535,12 +533,7 @@ class ApiServer:
         if precondition and precondition != str(existing.mod_revision):
             raise errors.conflict(request.rt, request.name)
         obj = self._decode(request.rt, patched, request.namespace)
-        try:
-            return self._write_update(request, stages, existing, obj)
-        except CompareFailed:
-            if precondition:
-                raise errors.conflict(request.rt, request.name) from None
-            raise _LostRace from None
+        return self._write_update(request, stages, existing, obj)
 
     def _write_update(
         self, request: Request, stages: Stages, existing: KeyValue, obj: dict
@@ -848,10 +841,14 @@ class ApiServer:
         return kv
 
     def _put(self, request: Request, obj: dict, expected: int) -> TxnResult:
+        """Write what was computed from the object at `expected`; if another writer got
+        there first, the whole call starts again from a fresh read."""
         try:
             return self.store.put(request.key, obj, expect_mod_revision=expected, savepoint=False)
         except ValueTooLarge as e:
             raise errors.too_large(MAX_VALUE_BYTES) from e
+        except CompareFailed as e:
+            raise _LostRace from e
 
     def _grace_period(self, rt: ResourceType, obj: dict, requested: int | None) -> int:
         if not rt.graceful_delete:
