@@ -862,33 +862,23 @@ class ApiServer:
         return int(spec.get("terminationGracePeriodSeconds", 30))
 
 
-_COMPONENTS = ResourceType(
-    name="components",
-    singular="component",
-    kind="Component",
-    group="",
-    version="v1",
-    namespaced=False,
-    validate=lambda obj, old: [],
-)
-_ETCD = ResourceType(
-    name="etcd",
-    singular="etcd key",
-    kind="KeyValue",
-    group="",
-    version="v1",
-    namespaced=False,
-    validate=lambda obj, old: [],
-)
-_BINDING = ResourceType(
-    name="bindings",
-    singular="binding",
-    kind="Binding",
-    group="",
-    version="v1",
-    namespaced=True,
-    validate=lambda obj, old: [],
-)
+def _pseudo_resource(name: str, singular: str, kind: str, *, namespaced: bool) -> ResourceType:
+    """Targets the API server authorizes and traces but does not serve as a resource."""
+    return ResourceType(
+        name=name,
+        singular=singular,
+        kind=kind,
+        group="",
+        version="v1",
+        namespaced=namespaced,
+        validate=lambda obj, old: [],
+    )
+
+
+# A lesson's faults and clock, etcd browsing, and the binding of a pod.
+_COMPONENTS = _pseudo_resource("components", "component", "Component", namespaced=False)
+_ETCD = _pseudo_resource("etcd", "etcd key", "KeyValue", namespaced=False)
+_BINDING = _pseudo_resource("bindings", "binding", "Binding", namespaced=True)
 
 
 def _update_narration(request: Request, new: dict, revision: int) -> str:
