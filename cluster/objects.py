@@ -44,10 +44,3 @@ def set_condition(
         conditions[conditions.index(existing)] = condition
     else:
         conditions.append(condition)
-
-
-def object_ref(obj: dict) -> str:
-    """'default/web' for namespaced objects, 'node-1' for cluster-scoped ones."""
-    meta = obj.get("metadata", {})
-    namespace = meta.get("namespace")
-    return f"{namespace}/{meta.get('name', '')}" if namespace else meta.get("name", "")

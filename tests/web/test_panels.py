@@ -195,3 +195,14 @@ def test_the_api_server_and_controller_manager_have_panels(alice_client, sandbox
     assert "Authentication" in alice_client.get(f"{base}/kube-apiserver/", **HTMX).content.decode()
     assert alice_client.get(f"{base}/controller-manager/", **HTMX).status_code == 200
     assert alice_client.get(f"{base}/nonsense/", **HTMX).status_code == 404
+
+
+def test_removing_a_worker_deletes_its_node_and_stops_its_kubelet(sandbox, alice):
+    from cluster.faults import worker_remove
+
+    worker_remove(sandbox, alice, name="node-2")
+    names = [
+        n["metadata"]["name"] for n in ApiServer.as_user(sandbox, alice).list("nodes")["items"]
+    ]
+    assert names == ["control-plane", "node-1"]
+    assert not ComponentState.objects.filter(sandbox=sandbox, name="kubelet/node-2").exists()
