@@ -12,15 +12,16 @@ queue behind each other and revision order is commit order with no gaps.
 from __future__ import annotations
 
 import gc
-import json
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+import orjson
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 
+from cluster import store_sql
 from cluster.models import StoreEvent, StoreKey, StoreRevision
 
 MAX_VALUE_BYTES = 1536 * 1024  # etcd's default request limit: 1.5 MiB
@@ -53,6 +54,14 @@ class TooOld(StoreError):
         )
         self.requested = requested
         self.compacted = compacted
+
+
+class RequiredKeyMissing(StoreError):
+    """A key the transaction requires (an etcd compare on another key) does not exist."""
+
+    def __init__(self, key: str):
+        super().__init__(f"required key is missing: {key}")
+        self.key = key
 
 
 class ValueTooLarge(StoreError):
@@ -163,6 +172,37 @@ def _is_create(op: Put | Delete) -> bool:
     return isinstance(op, Put) and op.expect_mod_revision == 0
 
 
+def _one_statement(ops: list[Put | Delete], requires: Sequence[str]) -> bool:
+    """Whether PostgreSQL can do this write in one statement: a single create (with
+    or without required keys), or a single compare-and-swap update or delete."""
+    if len(ops) != 1:
+        return False
+    op = ops[0]
+    if _is_create(op):
+        return True
+    if requires:
+        return False
+    return isinstance(op, Delete) or op.expect_mod_revision is not None
+
+
+def _encode(op: Put) -> str:
+    """The value as the JSON text both the key and its log entry store, size-checked."""
+    encoded = orjson.dumps(op.value)
+    if len(encoded) > MAX_VALUE_BYTES:
+        raise ValueTooLarge(op.key, len(encoded))
+    return encoded.decode()
+
+
+def _encode_json(value: dict | None) -> str | None:
+    return None if value is None else orjson.dumps(value).decode()
+
+
+def _decode(text: str | bytes | dict | None) -> dict | None:
+    if text is None or isinstance(text, dict):
+        return text
+    return orjson.loads(text)
+
+
 def _kv(row: StoreKey) -> KeyValue:
     return KeyValue(row.key, row.value, row.create_revision, row.mod_revision, row.version)
 
@@ -252,84 +292,47 @@ class Store:
         value: dict,
         *,
         expect_mod_revision: int | None = None,
+        requires: Sequence[str] = (),
         savepoint: bool = True,
     ) -> TxnResult:
-        return self.txn([Put(key, value, expect_mod_revision)], savepoint=savepoint)
+        return self.txn(
+            [Put(key, value, expect_mod_revision)], requires=requires, savepoint=savepoint
+        )
 
     def delete(
         self, key: str, *, expect_mod_revision: int | None = None, savepoint: bool = True
     ) -> TxnResult:
         return self.txn([Delete(key, expect_mod_revision)], savepoint=savepoint)
 
-    def txn(self, ops: Iterable[Put | Delete], *, savepoint: bool = True) -> TxnResult:
+    def txn(
+        self,
+        ops: Iterable[Put | Delete],
+        *,
+        requires: Sequence[str] = (),
+        savepoint: bool = True,
+    ) -> TxnResult:
         """Apply all ops at one new revision, or none of them.
 
-        Raises CompareFailed when an expectation does not hold, ValueTooLarge
-        for an oversized value, KeyMissing for a delete of a missing key.
-        savepoint=False is for a caller whose own transaction ends on any
-        failure here: it saves two round trips per write.
+        requires: keys that must exist (etcd's compare on create_revision > 0),
+        checked in the same transaction; RequiredKeyMissing names the first
+        missing one. Raises CompareFailed when an expectation does not hold,
+        ValueTooLarge for an oversized value, KeyMissing for a delete of a
+        missing key; nothing is written then. savepoint=False is for a caller
+        whose own transaction ends on any failure here: it saves two round
+        trips per write.
         """
         ops = list(ops)
-        for op in ops:
-            if isinstance(op, Put):
-                size = len(json.dumps(op.value, separators=(",", ":")))
-                if size > MAX_VALUE_BYTES:
-                    raise ValueTooLarge(op.key, size)
+        encoded = {op.key: _encode(op) for op in ops if isinstance(op, Put)}
         with transaction.atomic(savepoint=savepoint):
-            revision, compacted = self._bump_revision()
-            # A create needs no read: the unique key constraint is its compare.
-            to_read = [op.key for op in ops if not _is_create(op)]
-            current = (
-                {
-                    row.key: row
-                    for row in StoreKey.objects.filter(sandbox_id=self.sandbox_id, key__in=to_read)
-                }
-                if to_read
-                else {}
-            )
-            events: list[Event] = []
-            kvs: dict[str, KeyValue] = {}
-            for op in ops:
-                row = current.get(op.key)
-                if _is_create(op) and row is None:
-                    try:
-                        written = self._insert(op, revision)
-                    except IntegrityError as e:
-                        raise CompareFailed(op.key, 0, None) from e
-                    current[op.key] = written
-                    kvs[op.key] = _kv(written)
-                    events.append(Event("PUT", op.key, revision, op.value, None))
-                    continue
-                self._check_expectation(op, row)
-                if isinstance(op, Put):
-                    previous = row.value if row else None
-                    written = self._write(op, row, revision)
-                    current[op.key] = written
-                    kvs[op.key] = _kv(written)
-                    events.append(Event("PUT", op.key, revision, op.value, previous))
-                else:
-                    if row is None:
-                        raise KeyMissing(op.key)
-                    StoreKey.objects.filter(pk=row.pk).delete()
-                    current.pop(op.key)
-                    kvs.pop(op.key, None)
-                    events.append(Event("DELETE", op.key, revision, None, row.value))
-            StoreEvent.objects.bulk_create(
-                StoreEvent(
-                    sandbox_id=self.sandbox_id,
-                    revision=revision,
-                    type=e.type,
-                    key=e.key,
-                    value=e.value,
-                    prev_value=e.prev_value,
-                )
-                for e in events
-            )
+            if connection.vendor == "postgresql" and _one_statement(ops, requires):
+                result, compacted = self._write_one_postgres(ops[0], encoded, requires)
+            else:
+                result, compacted = self._write_portable(ops, encoded, requires)
             history = settings.PODLAB_STORE_HISTORY
             # Compact in batches of a tenth of the history, so the cost is spread thin.
-            if revision - compacted > history + max(history // 10, 1):
-                self._compact(revision - history)
-        return TxnResult(revision, events, kvs)
+            if result.revision - compacted > history + max(history // 10, 1):
+                self._compact(result.revision - history)
+        return result
 
     def compact(self, revision: int) -> None:
         """Forget the watch log up to and including `revision`."""
@@ -338,52 +341,149 @@ class Store:
 
     # -- internals ---------------------------------------------------------
 
-    def _bump_revision(self) -> tuple[int, int]:
-        # An upsert so a keyspace needs no set-up; RETURNING gives the new value
-        # from the same statement that took the row lock.
+    def _write_one_postgres(
+        self, op: Put | Delete, encoded: dict[str, str], requires: Sequence[str]
+    ) -> tuple[TxnResult, int]:
+        """One key, one statement, one round trip (cluster.store_sql)."""
+        params: dict[str, object] = {"sandbox": self.sandbox_id, "key": op.key}
+        if isinstance(op, Delete):
+            statement = store_sql.postgres_delete()
+            params["expected"] = op.expect_mod_revision
+        elif _is_create(op):
+            statement = store_sql.postgres_create(len(requires))
+            resource, namespace, name = split_key(op.key)
+            params |= {"resource": resource, "namespace": namespace, "name": name}
+            params |= {f"required{i}": key for i, key in enumerate(requires)}
+        else:
+            statement = store_sql.postgres_update()
+            params["expected"] = op.expect_mod_revision
+        if isinstance(op, Put):
+            params["value"] = encoded[op.key]
         with connection.cursor() as cursor:
-            table = StoreRevision._meta.db_table
-            cursor.execute(
-                f"INSERT INTO {table} (sandbox_id, revision, compacted_revision)"
-                " VALUES (%s, 1, 0) ON CONFLICT (sandbox_id)"
-                f" DO UPDATE SET revision = {table}.revision + 1"
-                " RETURNING revision, compacted_revision",
-                [self.sandbox_id],
-            )
-            revision, compacted = cursor.fetchone()
-        return revision, compacted
+            cursor.execute(statement, params)
+            row = cursor.fetchone()
+        if row is None:
+            raise self._missing_requirement(requires)
+        revision, compacted, written, create_revision, version, previous = row
+        if not written:
+            raise self._failure(op)
+        prev_value = _decode(previous)
+        if isinstance(op, Delete):
+            event = Event("DELETE", op.key, revision, None, prev_value)
+            return TxnResult(revision, [event], {}), compacted
+        kv = KeyValue(op.key, op.value, create_revision, revision, version)
+        event = Event("PUT", op.key, revision, op.value, prev_value)
+        return TxnResult(revision, [event], {op.key: kv}), compacted
+
+    def _write_portable(
+        self, ops: list[Put | Delete], encoded: dict[str, str], requires: Sequence[str]
+    ) -> tuple[TxnResult, int]:
+        with connection.cursor() as cursor:
+            params: list[object] = [self.sandbox_id]
+            for key in requires:
+                params += [self.sandbox_id, key]
+            cursor.execute(store_sql.bump_revision(len(requires)), params)
+            bumped = cursor.fetchone()
+            if bumped is None:
+                raise self._missing_requirement(requires)
+            revision, compacted = bumped
+            # A create needs no read: the unique key constraint is its compare.
+            current = self._read_rows(cursor, [op.key for op in ops if not _is_create(op)])
+            events: list[Event] = []
+            log: list[object] = []
+            kvs: dict[str, KeyValue] = {}
+            for op in ops:
+                row = current.get(op.key)
+                if isinstance(op, Put) and row is None:
+                    if op.expect_mod_revision not in (None, 0):
+                        raise CompareFailed(op.key, op.expect_mod_revision, None)
+                    resource, namespace, name = split_key(op.key)
+                    try:
+                        cursor.execute(
+                            store_sql.INSERT_KEY,
+                            [
+                                self.sandbox_id,
+                                op.key,
+                                resource,
+                                namespace,
+                                name,
+                                encoded[op.key],
+                                revision,
+                                revision,
+                            ],
+                        )
+                    except IntegrityError as e:
+                        raise CompareFailed(op.key, 0, None) from e
+                    current[op.key] = written = KeyValue(op.key, op.value, revision, revision, 1)
+                    prev_text = None
+                elif isinstance(op, Put):
+                    self._check_expectation(op, row)
+                    cursor.execute(
+                        store_sql.UPDATE_KEY,
+                        [encoded[op.key], revision, self.sandbox_id, op.key],
+                    )
+                    written = KeyValue(
+                        op.key, op.value, row.create_revision, revision, row.version + 1
+                    )
+                    current[op.key] = written
+                    prev_text = _encode_json(row.value)
+                else:
+                    if row is None:
+                        raise KeyMissing(op.key)
+                    self._check_expectation(op, row)
+                    cursor.execute(store_sql.DELETE_KEY, [self.sandbox_id, op.key])
+                    del current[op.key]
+                    kvs.pop(op.key, None)
+                    events.append(Event("DELETE", op.key, revision, None, row.value))
+                    log += [
+                        self.sandbox_id,
+                        revision,
+                        "DELETE",
+                        op.key,
+                        None,
+                        _encode_json(row.value),
+                    ]
+                    continue
+                kvs[op.key] = written
+                previous = row.value if row else None
+                events.append(Event("PUT", op.key, revision, op.value, previous))
+                log += [self.sandbox_id, revision, "PUT", op.key, encoded[op.key], prev_text]
+            if events:
+                values = ", ".join([store_sql.INSERT_EVENT_VALUES] * len(events))
+                cursor.execute(store_sql.INSERT_EVENTS + values, log)
+        return TxnResult(revision, events, kvs), compacted
+
+    def _read_rows(self, cursor, keys: list[str]) -> dict[str, KeyValue]:
+        if not keys:
+            return {}
+        placeholders = ", ".join(["%s"] * len(keys))
+        cursor.execute(
+            store_sql.SELECT_KEYS.format(placeholders=placeholders), [self.sandbox_id, *keys]
+        )
+        return {
+            key: KeyValue(key, _decode(value), create, mod, version)
+            for key, value, create, mod, version in cursor.fetchall()
+        }
+
+    def _failure(self, op: Put | Delete) -> StoreError:
+        """Why a single-key write wrote nothing (read in the same transaction)."""
+        actual = self.get(op.key)
+        if isinstance(op, Delete) and actual is None:
+            return KeyMissing(op.key)
+        return CompareFailed(op.key, op.expect_mod_revision or 0, actual)
+
+    def _missing_requirement(self, requires: Sequence[str]) -> RequiredKeyMissing:
+        missing = next((key for key in requires if not self.exists(key)), requires[0])
+        return RequiredKeyMissing(missing)
 
     @staticmethod
-    def _check_expectation(op: Put | Delete, row: StoreKey | None) -> None:
+    def _check_expectation(op: Put | Delete, row: KeyValue | None) -> None:
         expected = op.expect_mod_revision
         if expected is None:
             return
         actual = row.mod_revision if row else 0
         if actual != expected:
-            raise CompareFailed(op.key, expected, _kv(row) if row else None)
-
-    def _insert(self, op: Put, revision: int) -> StoreKey:
-        resource, namespace, name = split_key(op.key)
-        return StoreKey.objects.create(
-            sandbox_id=self.sandbox_id,
-            key=op.key,
-            resource=resource,
-            namespace=namespace,
-            name=name,
-            value=op.value,
-            create_revision=revision,
-            mod_revision=revision,
-            version=1,
-        )
-
-    def _write(self, op: Put, row: StoreKey | None, revision: int) -> StoreKey:
-        if row is None:
-            return self._insert(op, revision)
-        StoreKey.objects.filter(pk=row.pk).update(
-            value=op.value, mod_revision=revision, version=row.version + 1
-        )
-        row.value, row.mod_revision, row.version = op.value, revision, row.version + 1
-        return row
+            raise CompareFailed(op.key, expected, row)
 
     def _compact(self, revision: int) -> None:
         current = StoreRevision.objects.select_for_update().get(sandbox_id=self.sandbox_id)

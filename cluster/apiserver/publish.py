@@ -1,4 +1,5 @@
-"""After commit, push a sandbox's new store events and traces to its Channels group.
+"""After commit, push a sandbox's new store events and traces to its Channels group,
+and tell the watchers of what changed.
 
 One batched send per committed API call, carrying its revision. Sends go
 through one background thread per process that owns an event loop and the
@@ -6,6 +7,11 @@ channel layer's Redis connections, so an API call only enqueues (a fresh
 loop and connection per call would cost milliseconds), and messages leave in
 commit order. A lost message is not a disaster: browsers resync from a
 snapshot when they see a revision gap (ARCHITECTURE.md).
+
+Watch notifications (the store_committed signal) leave from the same thread,
+after the call's push: as with kube-apiserver's watch cache, the API call
+answers without waiting for its watchers to be told, and a watcher that
+misses a notification catches up at its next resync.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+from collections.abc import Callable
 
 from channels.layers import get_channel_layer
 from django.dispatch import Signal
@@ -53,19 +60,29 @@ class _Publisher:
 
     async def _send_forever(self) -> None:
         while True:
-            group, message, done = await self._queue.get()
+            group, message, call, done = await self._queue.get()
             try:
                 layer = get_channel_layer()
                 if group and layer is not None:
                     await layer.group_send(group, message)
+                if call is not None:
+                    call()
             except Exception:  # the write is committed; a missed push is healed by resync
-                logger.exception("could not publish to %s", group)
+                logger.exception("could not publish to %s", group or call)
             finally:
                 if done is not None:
                     done.set()
 
-    def submit(self, group: str, message: dict, done: threading.Event | None = None) -> None:
-        self._loop.call_soon_threadsafe(self._queue.put_nowait, (group, message, done))
+    def submit(
+        self,
+        group: str = "",
+        message: dict | None = None,
+        *,
+        call: Callable[[], object] | None = None,
+        done: threading.Event | None = None,
+    ) -> None:
+        """Queue a group send, or a plain call to run in this thread, in order."""
+        self._loop.call_soon_threadsafe(self._queue.put_nowait, (group, message, call, done))
 
 
 _publisher: _Publisher | None = None
@@ -80,7 +97,16 @@ def _get_publisher() -> _Publisher:
         return _publisher
 
 
-def publish_changes(sandbox_id: int, revision: int, events: list[dict], traces: list[dict]) -> None:
+def publish_changes(
+    sandbox_id: int,
+    revision: int,
+    events: list[dict],
+    traces: list[dict],
+    *,
+    notify_watchers: Callable[[], object] | None = None,
+) -> None:
+    """Queue the push of one committed call, then the call that tells its watchers
+    (store_committed.send with the changes), both to run in the publisher thread."""
     message = {
         "type": CHANGES_MESSAGE_TYPE,
         "sandbox": sandbox_id,
@@ -88,11 +114,12 @@ def publish_changes(sandbox_id: int, revision: int, events: list[dict], traces: 
         "events": events,
         "traces": traces,
     }
-    _get_publisher().submit(sandbox_group(sandbox_id), message)
+    _get_publisher().submit(sandbox_group(sandbox_id), message, call=notify_watchers)
 
 
 def flush(timeout: float = 5.0) -> bool:
-    """Wait until everything queued so far has been sent (for clean shutdowns and benchmarks)."""
+    """Wait until everything queued so far has been sent and every watcher told (for clean
+    shutdowns, tests and benchmarks)."""
     done = threading.Event()
-    _get_publisher().submit("", {}, done)
+    _get_publisher().submit(done=done)
     return done.wait(timeout)

@@ -35,7 +35,13 @@ from cluster.apiserver.selectors import (
     parse_label_selector,
     store_column_matches,
 )
-from cluster.apiserver.tracing import Request, Stages, failure_narration, record_trace
+from cluster.apiserver.tracing import (
+    RecordedTrace,
+    Request,
+    Stages,
+    failure_narration,
+    record_trace,
+)
 from cluster.models import Sandbox
 from cluster.objects import format_time, set_condition
 from cluster.resources import RESOURCES, ResourceType
@@ -47,6 +53,7 @@ from cluster.store import (
     Event,
     KeyValue,
     Put,
+    RequiredKeyMissing,
     Store,
     TooOld,
     TxnResult,
@@ -380,21 +387,29 @@ class ApiServer:
             self._caller = self._authenticate()
         return self._caller
 
-    def _publish_on_commit(self, revision: int, events: list[Event], trace) -> None:
+    def _publish_on_commit(self, revision: int, events: list[Event], trace: RecordedTrace) -> None:
         messages = [_event_message(e) for e in events]
-        transaction.on_commit(
-            partial(publish_changes, self.sandbox.pk, revision, messages, [trace.as_message()])
-        )
-        if messages:
-            transaction.on_commit(
-                partial(
-                    store_committed.send,
-                    sender=ApiServer,
-                    sandbox=self.sandbox,
-                    actor=trace.actor,
-                    events=messages,
-                )
+        watchers = (
+            partial(
+                store_committed.send,
+                sender=ApiServer,
+                sandbox=self.sandbox,
+                actor=trace.actor,
+                events=messages,
             )
+            if messages
+            else None
+        )
+        transaction.on_commit(
+            partial(
+                publish_changes,
+                self.sandbox.pk,
+                revision,
+                messages,
+                [trace.message],
+                notify_watchers=watchers,
+            )
+        )
 
     # -- handlers ------------------------------------------------------------
 
@@ -407,16 +422,30 @@ class ApiServer:
                 secrets.choice(_NAME_SUFFIX_ALPHABET) for _ in range(5)
             )
         request.name = meta.get("name", "")
-        self._admit_namespace(request)
         self._default_on_create(rt, obj)
         stages.passed("admission", f"defaulted the {rt.singular} and gave it uid {meta['uid']}")
-        self._validate(rt, obj, rt.validate(obj, None), stages)
+        problems = rt.validate(obj, None)
+        if problems:
+            # Upstream's order: NamespaceLifecycle admission answers 404 before validation.
+            self._admit_namespace(request)
+        self._validate(rt, obj, problems, stages)
         if not request.name:
             raise errors.invalid(
                 rt, "", [required("metadata.name", "name or generateName is required")]
             )
+        # NamespaceLifecycle for a valid object: the namespace must exist when the object
+        # is stored, checked by the store in the write itself (etcd's compare on another key).
+        namespace_key = f"/registry/namespaces/{request.namespace}"
         try:
-            result = self.store.put(request.key, obj, expect_mod_revision=0, savepoint=False)
+            result = self.store.put(
+                request.key,
+                obj,
+                expect_mod_revision=0,
+                requires=(namespace_key,) if rt.namespaced else (),
+                savepoint=False,
+            )
+        except RequiredKeyMissing as e:
+            raise errors.not_found(RESOURCES["namespaces"], request.namespace) from e
         except CompareFailed as e:
             raise errors.already_exists(rt, request.name) from e
         except ValueTooLarge as e:

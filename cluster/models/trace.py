@@ -31,19 +31,46 @@ class Trace(models.Model):
         return self.narration
 
     def as_message(self) -> dict:
-        return {
-            "id": self.pk,
-            "revision": self.revision,
-            "actor": self.actor,
-            "verb": self.verb,
-            "resource": self.resource,
-            "subresource": self.subresource,
-            "namespace": self.namespace,
-            "name": self.name,
-            "code": self.code,
-            "reason": self.reason,
-            "duration_ms": round(self.duration_ms, 3),
-            "narration": self.narration,
-            "stages": self.stages,
-            "sandbox_time": self.sandbox_time.isoformat(),
-        }
+        return trace_message(
+            self.pk,
+            {field: getattr(self, field) for field in TRACE_FIELDS},
+        )
+
+
+# The columns a trace is written with, in order (cluster.apiserver.tracing writes them).
+TRACE_FIELDS = (
+    "revision",
+    "actor",
+    "verb",
+    "resource",
+    "subresource",
+    "namespace",
+    "name",
+    "code",
+    "reason",
+    "duration_ms",
+    "narration",
+    "stages",
+    "created_at",
+    "sandbox_time",
+)
+
+
+def trace_message(trace_id: int, fields: dict) -> dict:
+    """A trace as the live page and the timeline receive it."""
+    return {
+        "id": trace_id,
+        "revision": fields["revision"],
+        "actor": fields["actor"],
+        "verb": fields["verb"],
+        "resource": fields["resource"],
+        "subresource": fields["subresource"],
+        "namespace": fields["namespace"],
+        "name": fields["name"],
+        "code": fields["code"],
+        "reason": fields["reason"],
+        "duration_ms": round(fields["duration_ms"], 3),
+        "narration": fields["narration"],
+        "stages": fields["stages"],
+        "sandbox_time": fields["sandbox_time"].isoformat(),
+    }

@@ -112,8 +112,18 @@ def test_an_object_over_the_store_limit_is_request_entity_too_large(api):
 
 
 def test_a_pod_in_a_missing_namespace_is_not_found(api):
+    revision = api.list("pods")["metadata"]["resourceVersion"]
     status = status_of(lambda: api.create("pods", pod_manifest("web"), namespace="nowhere"))
     assert (status["code"], status["message"]) == (404, 'namespaces "nowhere" not found')
+    assert api.list("pods")["metadata"]["resourceVersion"] == revision, "nothing was written"
+
+
+def test_a_missing_namespace_is_reported_before_invalid_fields(api):
+    """Upstream's order: NamespaceLifecycle admission answers before validation."""
+    manifest = pod_manifest("web")
+    manifest["spec"]["restartPolicy"] = "Sometimes"
+    status = status_of(lambda: api.create("pods", manifest, namespace="nowhere"))
+    assert (status["code"], status["reason"]) == (404, "NotFound")
 
 
 def test_an_unknown_resource_is_not_found(api):

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from asgiref.sync import async_to_sync, sync_to_async
 from channels.auth import AuthMiddlewareStack
 from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
-from django.db import transaction
+from django.db import connections, transaction
 
 from cluster.apiserver import ApiServer, publish
 from sandbox.routing import websocket_urlpatterns
@@ -123,4 +125,34 @@ def test_another_student_cannot_open_the_sandbox_socket(sandbox, bob):
 
 
 async def _in_thread(work):
-    await sync_to_async(work, thread_sensitive=False)()
+    """Run work in a thread of its own; its database connection closes with it, or the
+    test database could not be dropped at the end of the run."""
+
+    def run() -> None:
+        try:
+            work()
+        finally:
+            connections.close_all()
+
+    await sync_to_async(run, thread_sensitive=False)()
+
+
+def test_watchers_are_told_after_commit_without_holding_up_the_call(sandbox, alice):
+    """store_committed reaches its receivers from the publisher thread, once per
+    committed write, with the watch events; the API call does not wait for them."""
+    told: list[tuple[str, list[str], bool]] = []
+    caller = threading.get_ident()
+
+    def receiver(sender, *, sandbox, actor, events, **kwargs):
+        told.append((actor, [e["key"] for e in events], threading.get_ident() != caller))
+
+    assert publish.flush()  # the sandbox's own set-up writes are told first
+    publish.store_committed.connect(receiver, weak=False, dispatch_uid="test-watchers")
+    try:
+        api = ApiServer.as_user(sandbox, alice)
+        api.create("pods", pod_manifest("web"), namespace="default")
+        api.get("pods", "web", namespace="default")  # a read tells no watcher
+        assert publish.flush()
+    finally:
+        publish.store_committed.disconnect(dispatch_uid="test-watchers")
+    assert told == [("alice", ["/registry/pods/default/web"], True)]

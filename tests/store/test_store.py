@@ -12,6 +12,7 @@ from cluster.store import (
     Delete,
     KeyMissing,
     Put,
+    RequiredKeyMissing,
     Store,
     TooOld,
     ValueTooLarge,
@@ -180,3 +181,69 @@ def test_an_oversized_value_is_refused_and_nothing_is_written(bare_sandbox):
     assert store.get("/registry/pods/default/huge") is None
     assert store.revision() == 0
     assert not StoreEvent.objects.filter(sandbox=bare_sandbox).exists()
+
+
+def test_a_write_that_requires_a_missing_key_writes_nothing(bare_sandbox):
+    store = Store(bare_sandbox.pk)
+    store.put("/registry/namespaces/default", {"metadata": {"name": "default"}})
+    with pytest.raises(RequiredKeyMissing) as failure:
+        store.put(
+            "/registry/pods/nowhere/web",
+            pod("web"),
+            expect_mod_revision=0,
+            requires=("/registry/namespaces/default", "/registry/namespaces/nowhere"),
+        )
+    assert failure.value.key == "/registry/namespaces/nowhere"
+    assert store.get("/registry/pods/nowhere/web") is None
+    assert store.revision() == 1, "a failed requirement must not use up a revision"
+    written = store.put(
+        "/registry/pods/default/web",
+        pod("web"),
+        expect_mod_revision=0,
+        requires=("/registry/namespaces/default",),
+    )
+    assert written.revision == 2
+
+
+def test_a_transaction_of_several_keys_checks_its_requirements(bare_sandbox):
+    store = Store(bare_sandbox.pk)
+    with pytest.raises(RequiredKeyMissing):
+        store.txn(
+            [Put("/registry/pods/default/a", pod("a")), Put("/registry/pods/default/b", pod("b"))],
+            requires=("/registry/namespaces/default",),
+        )
+    assert store.range("/registry/").items == [] and store.revision() == 0
+
+
+def test_a_stale_delete_fails_and_keeps_the_key(bare_sandbox):
+    store = Store(bare_sandbox.pk)
+    first = store.put("/registry/pods/default/web", pod("web")).revision
+    store.put("/registry/pods/default/web", pod("web", phase="Running"))
+    with pytest.raises(CompareFailed) as failure:
+        store.delete("/registry/pods/default/web", expect_mod_revision=first)
+    assert failure.value.actual.mod_revision == 2
+    assert store.revision() == 2
+    deleted = store.delete("/registry/pods/default/web", expect_mod_revision=2)
+    (event,) = deleted.events
+    assert (event.type, event.revision, event.prev_value["status"]["phase"]) == (
+        "DELETE",
+        3,
+        "Running",
+    )
+    assert store.get("/registry/pods/default/web") is None
+
+
+def test_a_compare_and_swap_update_logs_the_value_it_replaced(bare_sandbox):
+    store = Store(bare_sandbox.pk)
+    created = store.put("/registry/pods/default/web", pod("web"), expect_mod_revision=0)
+    updated = store.put(
+        "/registry/pods/default/web",
+        pod("web", phase="Running"),
+        expect_mod_revision=created.revision,
+    )
+    kv = updated.kvs["/registry/pods/default/web"]
+    assert (kv.create_revision, kv.mod_revision, kv.version) == (1, 2, 2)
+    (event,) = store.events_since(1)
+    assert event.prev_value == pod("web") and event.value == pod("web", phase="Running")
+    stored = StoreKey.objects.get(sandbox=bare_sandbox, key="/registry/pods/default/web")
+    assert (stored.phase, stored.version) == ("Running", 2)
