@@ -203,10 +203,6 @@ def _decode(text: str | bytes | dict | None) -> dict | None:
     return orjson.loads(text)
 
 
-def _kv(row: StoreKey) -> KeyValue:
-    return KeyValue(row.key, row.value, row.create_revision, row.mod_revision, row.version)
-
-
 class Store:
     """The keyspace of one sandbox."""
 
@@ -216,23 +212,19 @@ class Store:
     # -- reads -------------------------------------------------------------
 
     def revision(self) -> int:
-        row = StoreRevision.objects.filter(sandbox_id=self.sandbox_id).values_list(
-            "revision", flat=True
-        )
-        return next(iter(row), 0)
+        return self._revisions()[0]
 
     def compacted_revision(self) -> int:
-        row = StoreRevision.objects.filter(sandbox_id=self.sandbox_id).values_list(
-            "compacted_revision", flat=True
-        )
-        return next(iter(row), 0)
+        return self._revisions()[1]
 
     def exists(self, key: str) -> bool:
-        return StoreKey.objects.filter(sandbox_id=self.sandbox_id, key=key).exists()
+        with connection.cursor() as cursor:
+            cursor.execute(store_sql.KEY_EXISTS, [self.sandbox_id, key])
+            return cursor.fetchone() is not None
 
     def get(self, key: str) -> KeyValue | None:
-        row = StoreKey.objects.filter(sandbox_id=self.sandbox_id, key=key).first()
-        return _kv(row) if row else None
+        with connection.cursor() as cursor:
+            return self._read_rows(cursor, [key]).get(key)
 
     def range(
         self,
@@ -452,6 +444,13 @@ class Store:
                 values = ", ".join([store_sql.INSERT_EVENT_VALUES] * len(events))
                 cursor.execute(store_sql.INSERT_EVENTS + values, log)
         return TxnResult(revision, events, kvs), compacted
+
+    def _revisions(self) -> tuple[int, int]:
+        """(revision, compacted revision); (0, 0) for a keyspace never written."""
+        with connection.cursor() as cursor:
+            cursor.execute(store_sql.SELECT_REVISIONS, [self.sandbox_id])
+            row = cursor.fetchone()
+        return (row[0], row[1]) if row else (0, 0)
 
     def _read_rows(self, cursor, keys: list[str]) -> dict[str, KeyValue]:
         if not keys:

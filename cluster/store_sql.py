@@ -1,4 +1,4 @@
-"""The store's write statements, as SQL: every API call that changes state runs them.
+"""The store's statements, as SQL: every API call runs some of them.
 
 A write is the hot path of the whole simulation (a pod's journey is a dozen
 writes), and building the same statements through the ORM cost several times
@@ -52,6 +52,10 @@ def bump_revision(required: int) -> str:
         " RETURNING revision, compacted_revision"
     )
 
+
+SELECT_REVISIONS = f"SELECT revision, compacted_revision FROM {REVISIONS} WHERE sandbox_id = %s"
+
+KEY_EXISTS = f"SELECT 1 FROM {KEYS} WHERE sandbox_id = %s AND key = %s"
 
 SELECT_KEYS = (
     f"SELECT key, value, create_revision, mod_revision, version FROM {KEYS}"

@@ -17,6 +17,7 @@ import secrets
 import time
 import uuid
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from functools import partial
 
@@ -24,7 +25,7 @@ from django.db import transaction
 
 from cluster.apiserver import errors
 from cluster.apiserver.authn import Caller, caller_for_component, caller_for_token, caller_for_user
-from cluster.apiserver.authz import authorize
+from cluster.apiserver.authz import READ_VERBS, authorize
 from cluster.apiserver.errors import ApiError
 from cluster.apiserver.patch import apply_patch
 from cluster.apiserver.publish import publish_changes, store_committed
@@ -360,10 +361,13 @@ class ApiServer:
         as upstream's GuaranteedUpdate does.
         """
         authenticated = list(stages.entries)
+        # A read is one consistent statement (a list reads in a transaction of its own),
+        # so only its trace is written: in autocommit, without a BEGIN and a COMMIT.
+        in_transaction = nullcontext if request.verb in READ_VERBS else transaction.atomic
         for _ in range(_RACE_RETRIES):
             stages.entries = list(authenticated)
             try:
-                with transaction.atomic():
+                with in_transaction():
                     outcome = handler(request, stages)
                     trace = record_trace(
                         sandbox=self.sandbox,
