@@ -1,10 +1,13 @@
 """The scheduler framework's vocabulary: node snapshots, plugin interfaces and results, decisions.
 
 Modelled on kube-scheduler's framework (pkg/scheduler/framework): a pipeline of
-small plugins with one interface per stage. Filters say why a node cannot take
-the pod; scores rank the nodes that can. A SchedulingDecision keeps every
-plugin's answer for every node, so the web page can show "why this node" and
-"why pending" from the same record.
+small plugins with one interface per stage. PreFilter and PreScore work out,
+once per pod, what Filter and Score then read at every node (kept in the
+CycleState, as upstream keeps it). Filters say why a node cannot take the pod;
+scores rank the nodes that can. A SchedulingDecision keeps every plugin's
+answer for every node it evaluated; its record (as_dict) keeps why each
+infeasible node failed and the best-scored feasible ones, which is what the
+web page shows as "why this node" and "why pending".
 """
 
 from __future__ import annotations
@@ -12,7 +15,8 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from functools import cache, cached_property
+from typing import Any, NamedTuple, Protocol, runtime_checkable
 
 from cluster.components.scheduler.requests import (
     HostPort,
@@ -23,6 +27,12 @@ from cluster.components.scheduler.requests import (
 from cluster.quantity import cpu_millis, memory_bytes, parse_quantity
 
 MAX_NODE_SCORE = 100
+
+# How many feasible nodes a decision's record keeps (the chosen one and the next best):
+# enough to show why the winner won, without a row for each of a thousand nodes.
+RECORDED_FEASIBLE_NODES = 10
+# A summary names the nodes a tie was broken among only when they are this few.
+MAX_TIED_NODES_NAMED = 5
 
 # Upstream status codes. Preemption is only tried on "Unschedulable" nodes: an
 # "UnschedulableAndUnresolvable" node would refuse the pod even if it were empty.
@@ -43,6 +53,7 @@ class NodeInfo:
 
     node: dict = field(repr=False)
     pods: list[dict] = field(default_factory=list, repr=False)
+    name: str = field(init=False)
     # What the pods on the node request: filters compare this with allocatable.
     requested: Resources = field(init=False)
     # The same with upstream's non-zero defaults: what LeastAllocated scoring counts.
@@ -54,6 +65,7 @@ class NodeInfo:
     image_sizes: dict[str, int] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
+        self.name = self.node["metadata"]["name"]
         status = self.node.get("status") or {}
         allocatable = status.get("allocatable") or {}
         self.allocatable = Resources(
@@ -73,10 +85,6 @@ class NodeInfo:
             self.add_pod(pod)
 
     @property
-    def name(self) -> str:
-        return self.node["metadata"]["name"]
-
-    @property
     def pod_count(self) -> int:
         return len(self.pods)
 
@@ -85,6 +93,28 @@ class NodeInfo:
         self.requested += pod_requests(pod)
         self.non_zero_requested += pod_requests(pod, non_zero=True)
         self.used_ports.update(host_ports(pod))
+
+
+class CycleState:
+    """Upstream framework.CycleState: what plugins worked out once for the pod being scheduled.
+
+    A PreFilter or PreScore plugin writes, under its own key, what the pod asks
+    (its requests, its host ports, its tolerations); Filter and Score read it at
+    each node instead of working it out again. One CycleState per scheduling cycle.
+    """
+
+    def __init__(self) -> None:
+        self._data: dict[str, Any] = {}
+
+    def write(self, key: str, value: Any) -> None:
+        self._data[key] = value
+
+    def read(self, key: str) -> Any:
+        try:
+            return self._data[key]
+        except KeyError:
+            # Upstream fails the cycle the same way: a plugin stage was skipped.
+            raise KeyError(f"reading {key!r} from the cycle state: not found") from None
 
 
 @dataclass(frozen=True)
@@ -97,7 +127,7 @@ class FilterResult:
 
     @classmethod
     def success(cls, plugin: str) -> FilterResult:
-        return cls(plugin)
+        return _success(plugin)
 
     @classmethod
     def unschedulable(cls, plugin: str, *reasons: str) -> FilterResult:
@@ -118,13 +148,22 @@ class FilterResult:
         return ", ".join(self.reasons)  # as upstream Status.Message() joins them
 
     def as_dict(self) -> dict:
+        if self.passed:
+            # Most answers are passes: without empty reasons, a record of many nodes stays small.
+            return {"plugin": self.plugin, "passed": True, "code": self.code}
         return {
             "plugin": self.plugin,
-            "passed": self.passed,
+            "passed": False,
             "code": self.code,
             "reason": self.reason,
             "reasons": list(self.reasons),
         }
+
+
+@cache
+def _success(plugin: str) -> FilterResult:
+    # One shared pass per plugin: the answer most nodes get, made once rather than per node.
+    return FilterResult(plugin)
 
 
 @dataclass(frozen=True)
@@ -135,8 +174,9 @@ class PreFilterResult:
     rejection: str = ""  # set when the pod can go nowhere at all
 
 
-@dataclass(frozen=True)
-class ScoreResult:
+class ScoreResult(NamedTuple):
+    """A tuple, not a dataclass: a decision makes one per plugin per feasible node."""
+
     plugin: str
     raw_score: int
     score: int  # normalized to 0..MAX_NODE_SCORE
@@ -159,20 +199,40 @@ class ScoreResult:
 class PreFilterPlugin(Protocol):
     name: str
 
-    def pre_filter(self, pod: dict) -> PreFilterResult: ...
+    def pre_filter(self, state: CycleState, pod: dict) -> PreFilterResult:
+        """Once per pod, before any node: may narrow the candidates or write to state."""
+        ...
 
 
 class FilterPlugin(Protocol):
     name: str
 
-    def filter(self, pod: dict, node_info: NodeInfo) -> FilterResult: ...
+    def filter(self, state: CycleState, pod: dict, node_info: NodeInfo) -> FilterResult: ...
+
+
+class PreScorePlugin(Protocol):
+    name: str
+
+    def pre_score(
+        self,
+        state: CycleState,
+        pod: dict,
+        feasible: Sequence[NodeInfo],
+        all_node_infos: Sequence[NodeInfo],
+    ) -> None:
+        """Once per pod, before scoring: write what score reads at each node to state.
+
+        all_node_infos (the whole snapshot) stands in for upstream's
+        handle.SnapshotSharedLister(), which ImageLocality reads.
+        """
+        ...
 
 
 class ScorePlugin(Protocol):
     name: str
 
-    def score(self, pod: dict, node_info: NodeInfo, all_node_infos: Sequence[NodeInfo]) -> int:
-        """A raw score for a feasible node; all_node_infos is the whole cluster snapshot."""
+    def score(self, state: CycleState, pod: dict, node_info: NodeInfo) -> int:
+        """A raw score for a feasible node."""
         ...
 
 
@@ -188,19 +248,18 @@ class NodeDecision:
     node_name: str
     filters: tuple[FilterResult, ...]
     scores: tuple[ScoreResult, ...] = ()
+    # Worked out once: a decision over many nodes asks both of every node more than once.
+    feasible: bool = field(init=False)
+    total_score: int = field(init=False)
 
-    @property
-    def feasible(self) -> bool:
-        return all(f.passed for f in self.filters)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "feasible", all(f.passed for f in self.filters))
+        object.__setattr__(self, "total_score", sum(s.weighted_score for s in self.scores))
 
     @property
     def failure(self) -> FilterResult | None:
         """The first failing filter: upstream stops there, so only its reasons are reported."""
         return next((f for f in self.filters if not f.passed), None)
-
-    @property
-    def total_score(self) -> int:
-        return sum(s.weighted_score for s in self.scores)
 
     def as_dict(self) -> dict:
         failure = self.failure
@@ -216,7 +275,14 @@ class NodeDecision:
 
 @dataclass(frozen=True)
 class SchedulingDecision:
-    """Where one pod goes and why, or why it stays pending."""
+    """Where one pod goes and why, or why it stays pending.
+
+    nodes holds every node the scheduler looked at, in the snapshot's order:
+    each node the filters ran on, and each node a PreFilter ruled out. On a
+    big cluster kube-scheduler stops filtering once it has found enough
+    feasible nodes (percentageOfNodesToScore), so evaluated_nodes can be
+    fewer than total_nodes; a pod that fits nowhere is checked against all.
+    """
 
     pod_namespace: str
     pod_name: str
@@ -226,24 +292,61 @@ class SchedulingDecision:
     message: str = ""  # the FailedScheduling message when node_name is None
     tied_nodes: tuple[str, ...] = ()  # the best-scored nodes the pick was made among
     outcome: str = ""  # what scheduler_tick did with it, one of the OUTCOME_* values
+    total_nodes: int = 0  # the nodes in the snapshot
+    # Upstream's ScheduleResult.EvaluatedNodes: the nodes the filters ran on.
+    evaluated_nodes: int = 0
+
+    @cached_property
+    def feasible_nodes(self) -> tuple[NodeDecision, ...]:
+        return tuple(d for d in self.nodes if d.feasible)
 
     @property
     def summary(self) -> str:
         if self.node_name is None:
             return self.message
-        feasible = [d for d in self.nodes if d.feasible]
+        feasible = self.feasible_nodes
         if len(feasible) == 1:
             return f"{self.node_name} is the only node that passed every filter."
-        best = next(d for d in self.nodes if d.node_name == self.node_name).total_score
+        best = next(d for d in feasible if d.node_name == self.node_name).total_score
         summary = (
             f"{self.node_name} has the highest total score ({best}) "
             f"of {len(feasible)} nodes that passed every filter."
         )
-        if len(self.tied_nodes) > 1:
+        if self.evaluated_nodes < self.total_nodes:
+            summary += (
+                f" The scheduler stopped looking once it had found that many"
+                f" (percentageOfNodesToScore): it evaluated {self.evaluated_nodes}"
+                f" of the {self.total_nodes} nodes."
+            )
+        if len(self.tied_nodes) > MAX_TIED_NODES_NAMED:
+            summary += (
+                f" It was picked at random among {len(self.tied_nodes)} nodes with that score."
+            )
+        elif len(self.tied_nodes) > 1:
             summary += f" It was picked at random among {', '.join(self.tied_nodes)}."
+        if len(feasible) > RECORDED_FEASIBLE_NODES:
+            summary += f" The table shows the {RECORDED_FEASIBLE_NODES} best."
         return summary
 
+    def recorded_nodes(self) -> tuple[NodeDecision, ...]:
+        """What the record keeps: every node that failed (with why), and the best feasible ones.
+
+        On the lesson's cluster that is every node. On a big one it spares a row
+        for each of hundreds of nodes that passed and merely scored lower.
+        """
+        feasible = self.feasible_nodes
+        if len(feasible) <= RECORDED_FEASIBLE_NODES:
+            return self.nodes
+        # The chosen node first among equals, so the pick is always in the table.
+        ranked = sorted(
+            feasible, key=lambda d: (-d.total_score, d.node_name != self.node_name, d.node_name)
+        )
+        kept = {d.node_name for d in ranked[:RECORDED_FEASIBLE_NODES]}
+        return tuple(d for d in self.nodes if not d.feasible or d.node_name in kept)
+
     def as_dict(self) -> dict:
+        recorded = self.recorded_nodes()
+        feasible = len(self.feasible_nodes)
         return {
             "pod": {"namespace": self.pod_namespace, "name": self.pod_name, "uid": self.pod_uid},
             "node_name": self.node_name,
@@ -251,5 +354,9 @@ class SchedulingDecision:
             "summary": self.summary,
             "tied_nodes": list(self.tied_nodes),
             "outcome": self.outcome,
-            "nodes": [d.as_dict() for d in self.nodes],
+            "total_nodes": self.total_nodes,
+            "evaluated_nodes": self.evaluated_nodes,
+            "feasible_nodes": feasible,
+            "omitted_feasible_nodes": feasible - sum(d.feasible for d in recorded),
+            "nodes": [d.as_dict() for d in recorded],
         }

@@ -20,7 +20,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from cluster.components.scheduler.failure_message import fit_error_message
-from cluster.components.scheduler.framework import UNSCHEDULABLE, NodeDecision, NodeInfo
+from cluster.components.scheduler.framework import (
+    UNSCHEDULABLE,
+    CycleState,
+    NodeDecision,
+    NodeInfo,
+)
 from cluster.components.scheduler.profile import first_failure
 
 NOT_HELPFUL = "Preemption is not helpful for scheduling"
@@ -29,7 +34,10 @@ NEVER_PREEMPTS = "not eligible due to preemptionPolicy=Never."
 
 
 def preemption_message(
-    pod: dict, node_decisions: Sequence[NodeDecision], node_infos: Sequence[NodeInfo]
+    state: CycleState,
+    pod: dict,
+    node_decisions: Sequence[NodeDecision],
+    node_infos: Sequence[NodeInfo],
 ) -> str:
     """'preemption: ...' for a pod no node could take, or '' if preemption could help."""
     if (pod.get("spec") or {}).get("preemptionPolicy") == "Never":
@@ -41,20 +49,22 @@ def preemption_message(
         if failure is None or failure.code != UNSCHEDULABLE:
             reasons_per_node.append((NOT_HELPFUL,))
             continue
-        reasons = _reasons_after_evicting_victims(pod, infos[decision.node_name])
+        reasons = _reasons_after_evicting_victims(state, pod, infos[decision.node_name])
         if reasons is None:
             return ""
         reasons_per_node.append(reasons)
     return "preemption: " + fit_error_message(len(node_infos), reasons_per_node)
 
 
-def _reasons_after_evicting_victims(pod: dict, node_info: NodeInfo) -> tuple[str, ...] | None:
+def _reasons_after_evicting_victims(
+    state: CycleState, pod: dict, node_info: NodeInfo
+) -> tuple[str, ...] | None:
     """Why the pod still would not fit without the node's lower-priority pods; None if it would."""
     priority = _priority(pod)
     survivors = [p for p in node_info.pods if _priority(p) >= priority]
     if len(survivors) == len(node_info.pods):
         return (NO_VICTIMS,)
-    failure = first_failure(pod, NodeInfo(node_info.node, survivors))
+    failure = first_failure(state, pod, NodeInfo(node_info.node, survivors))
     return failure.reasons if failure else None
 
 

@@ -2,8 +2,10 @@
 
 Order and weights are upstream's defaults (Kubernetes 1.32). The filter order
 matters: upstream stops at a node's first failing filter, and only that
-plugin's reasons reach the FailedScheduling message. PodTopologySpread,
-InterPodAffinity and the volume plugins are not simulated.
+plugin's reasons reach the FailedScheduling message. PreFilter and PreScore
+run once per pod and leave in the CycleState what Filter and Score read at
+each node. PodTopologySpread, InterPodAffinity and the volume plugins are not
+simulated.
 """
 
 from __future__ import annotations
@@ -11,10 +13,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from cluster.components.scheduler.framework import (
+    CycleState,
     FilterPlugin,
     FilterResult,
     NodeInfo,
     PreFilterPlugin,
+    PreScorePlugin,
     ScoreNormalizer,
     ScorePlugin,
     ScoreResult,
@@ -31,18 +35,30 @@ from cluster.components.scheduler.plugins.node_unschedulable import NodeUnschedu
 from cluster.components.scheduler.plugins.taint_toleration import TaintToleration
 
 _node_affinity = NodeAffinity()
+_node_ports = NodePorts()
 _taint_toleration = TaintToleration()
 _node_resources_fit = NodeResourcesFit()
+_balanced_allocation = NodeResourcesBalancedAllocation()
+_image_locality = ImageLocality()
 
-PRE_FILTER_PLUGINS: tuple[PreFilterPlugin, ...] = (_node_affinity,)
+# What the pod asks is worked out here once, not again at every node.
+PRE_FILTER_PLUGINS: tuple[PreFilterPlugin, ...] = (_node_affinity, _node_ports, _node_resources_fit)
 
 FILTER_PLUGINS: tuple[FilterPlugin, ...] = (
     NodeUnschedulable(),
     NodeName(),
     _taint_toleration,
     _node_affinity,
-    NodePorts(),
+    _node_ports,
     _node_resources_fit,
+)
+
+PRE_SCORE_PLUGINS: tuple[PreScorePlugin, ...] = (
+    _taint_toleration,
+    _node_affinity,
+    _node_resources_fit,
+    _balanced_allocation,
+    _image_locality,
 )
 
 # (plugin, weight): a node's total is the sum of normalized score * weight.
@@ -50,8 +66,8 @@ SCORE_PLUGINS: tuple[tuple[ScorePlugin, int], ...] = (
     (_taint_toleration, 3),
     (_node_affinity, 2),
     (_node_resources_fit, 1),
-    (NodeResourcesBalancedAllocation(), 1),
-    (ImageLocality(), 1),
+    (_balanced_allocation, 1),
+    (_image_locality, 1),
 )
 
 
@@ -61,13 +77,13 @@ def excluded_by_pre_filter(plugins: Sequence[str]) -> str:
 
 
 def run_pre_filters(
-    pod: dict,
+    state: CycleState, pod: dict
 ) -> tuple[frozenset[str] | None, tuple[str, ...], FilterResult | None]:
     """(candidate node names or None for all, plugins that narrowed them, a rejection or None)."""
     candidates: frozenset[str] | None = None
     narrowed_by: list[str] = []
     for plugin in PRE_FILTER_PLUGINS:
-        result = plugin.pre_filter(pod)
+        result = plugin.pre_filter(state, pod)
         if result.rejection:
             return None, (), FilterResult.unresolvable(plugin.name, result.rejection)
         if result.node_names is not None:
@@ -77,28 +93,36 @@ def run_pre_filters(
     return candidates, tuple(narrowed_by), None
 
 
-def run_filters(pod: dict, node_info: NodeInfo) -> tuple[FilterResult, ...]:
+def run_filters(state: CycleState, pod: dict, node_info: NodeInfo) -> tuple[FilterResult, ...]:
     """Every filter's answer, in profile order (upstream would stop at the first failure)."""
-    return tuple(plugin.filter(pod, node_info) for plugin in FILTER_PLUGINS)
+    return tuple(plugin.filter(state, pod, node_info) for plugin in FILTER_PLUGINS)
 
 
-def first_failure(pod: dict, node_info: NodeInfo) -> FilterResult | None:
+def first_failure(state: CycleState, pod: dict, node_info: NodeInfo) -> FilterResult | None:
     """The failure upstream reports for this node, or None if the pod fits."""
     for plugin in FILTER_PLUGINS:
-        result = plugin.filter(pod, node_info)
+        result = plugin.filter(state, pod, node_info)
         if not result.passed:
             return result
     return None
 
 
 def run_scores(
-    pod: dict, feasible: Sequence[NodeInfo], all_node_infos: Sequence[NodeInfo]
+    state: CycleState,
+    pod: dict,
+    feasible: Sequence[NodeInfo],
+    all_node_infos: Sequence[NodeInfo],
 ) -> dict[str, tuple[ScoreResult, ...]]:
     """Every score plugin's raw and normalized score for each feasible node, by node name."""
-    scores: dict[str, list[ScoreResult]] = {info.name: [] for info in feasible}
+    for pre_score_plugin in PRE_SCORE_PLUGINS:
+        pre_score_plugin.pre_score(state, pod, feasible, all_node_infos)
+    by_plugin: list[list[ScoreResult]] = []
     for plugin, weight in SCORE_PLUGINS:
-        raw = [plugin.score(pod, info, all_node_infos) for info in feasible]
+        raw = [plugin.score(state, pod, info) for info in feasible]
         normalized = plugin.normalize(raw) if isinstance(plugin, ScoreNormalizer) else raw
-        for info, raw_score, score in zip(feasible, raw, normalized, strict=True):
-            scores[info.name].append(ScoreResult(plugin.name, raw_score, score, weight))
-    return {name: tuple(results) for name, results in scores.items()}
+        by_plugin.append(
+            [ScoreResult(plugin.name, r, n, weight) for r, n in zip(raw, normalized, strict=True)]
+        )
+    # One row per plugin, turned into one row per node.
+    per_node = zip(*by_plugin, strict=True)
+    return {info.name: results for info, results in zip(feasible, per_node, strict=True)}

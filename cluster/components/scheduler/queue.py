@@ -85,13 +85,22 @@ class SchedulerState:
     """The scheduler's memory between ticks, kept in the caller's JSON dict.
 
     {"backoff": {<pod uid>: {"attempts": 2, "retryAfter": "<RFC 3339>"}},
-     "nodeFingerprint": "<digest>"}
+     "nodeFingerprint": "<digest>", "nextStartNodeIndex": 420}
     """
 
     def __init__(self, data: dict) -> None:
         self.data = data
         self._backoff: dict[str, dict] = data.setdefault("backoff", {})
         data.setdefault("nodeFingerprint", "")
+
+    @property
+    def next_start_node_index(self) -> int:
+        """Where the next pod's search for nodes starts (upstream nextStartNodeIndex)."""
+        return self.data.get("nextStartNodeIndex", 0)
+
+    @next_start_node_index.setter
+    def next_start_node_index(self, index: int) -> None:
+        self.data["nextStartNodeIndex"] = index
 
     def attempts(self, uid: str) -> int:
         return self._backoff.get(uid, {}).get("attempts", 0)

@@ -1,6 +1,6 @@
 """kube-scheduler in Podlab: one scheduling cycle per pod, and the resync tick that drives them.
 
-schedule_pod is the pure decision (filter every node, score the feasible
+schedule_pod is the pure decision (filter the nodes, score the feasible
 ones, pick the best). scheduler_tick is one pass of the lesson's loop: ask the
 API server whether anything needs scheduling, decide, then bind (the
 scheduler only suggests a node; the API server writes the binding) or record
@@ -24,15 +24,20 @@ from cluster.components.scheduler.framework import (
     OUTCOME_BOUND,
     OUTCOME_POD_GONE,
     OUTCOME_UNSCHEDULABLE,
+    CycleState,
     FilterResult,
     NodeDecision,
     NodeInfo,
     SchedulingDecision,
 )
+from cluster.components.scheduler.node_search import (
+    ADAPTIVE_PERCENTAGE,
+    find_nodes_that_pass_filters,
+    next_start_node_index,
+)
 from cluster.components.scheduler.preemption import preemption_message
 from cluster.components.scheduler.profile import (
     excluded_by_pre_filter,
-    run_filters,
     run_pre_filters,
     run_scores,
 )
@@ -58,9 +63,19 @@ def build_node_infos(nodes: Iterable[dict], pods: Iterable[dict]) -> list[NodeIn
 
 
 def schedule_pod(
-    pod: dict, node_infos: Sequence[NodeInfo], *, rng: random.Random
+    pod: dict,
+    node_infos: Sequence[NodeInfo],
+    *,
+    rng: random.Random,
+    start_index: int = 0,
+    percentage_of_nodes_to_score: int = ADAPTIVE_PERCENTAGE,
 ) -> SchedulingDecision:
-    """Filter every node, score the feasible ones, pick the best (ties: at random with rng)."""
+    """Filter the nodes, score the feasible ones, pick the best (ties: at random with rng).
+
+    On a cluster of 100 nodes or more the filtering stops once enough feasible
+    nodes are found (node_search.py), starting at start_index; the decision's
+    evaluated_nodes says how far it got, for the next pod's start_index.
+    """
     meta = pod.get("metadata") or {}
     undecided = SchedulingDecision(
         pod_namespace=meta.get("namespace", ""),
@@ -68,31 +83,49 @@ def schedule_pod(
         pod_uid=meta.get("uid", ""),
         node_name=None,
         nodes=(),
+        total_nodes=len(node_infos),
     )
     if not node_infos:
         return replace(undecided, message=NO_NODES_AVAILABLE)
 
-    candidates, narrowed_by, rejection = run_pre_filters(pod)
+    state = CycleState()
+    candidates, narrowed_by, rejection = run_pre_filters(state, pod)
     if rejection is not None:
         nodes = tuple(NodeDecision(info.name, (rejection,)) for info in node_infos)
         message = fit_error_message(len(node_infos), (), pre_filter_message=rejection.reason)
         return replace(
-            undecided, nodes=nodes, message=_with_preemption(message, pod, nodes, node_infos)
+            undecided,
+            nodes=nodes,
+            message=_with_preemption(message, state, pod, nodes, node_infos),
         )
 
-    nodes = tuple(_filter_node(pod, info, candidates, narrowed_by) for info in node_infos)
-    feasible = [info for info, decision in zip(node_infos, nodes, strict=True) if decision.feasible]
+    searched = [info for info in node_infos if candidates is None or info.name in candidates]
+    search = find_nodes_that_pass_filters(
+        state, pod, searched, start_index=start_index, percentage=percentage_of_nodes_to_score
+    )
+    decided = {decision.node_name: decision for _, decision in search.evaluated}
+    excluded = _excluded_by_pre_filter(narrowed_by)
+    # In the snapshot's order whatever node the search started at, so the page's table
+    # lists the nodes the same way for every pod.
+    nodes = tuple(
+        decided.get(info.name) or NodeDecision(info.name, (excluded,))
+        for info in node_infos
+        if info.name in decided or candidates is not None
+    )
+    undecided = replace(undecided, nodes=nodes, evaluated_nodes=len(search.evaluated))
+    feasible = search.feasible
     if not feasible:
         message = fit_error_message(len(node_infos), (d.failure.reasons for d in nodes))
-        return replace(
-            undecided, nodes=nodes, message=_with_preemption(message, pod, nodes, node_infos)
-        )
+        return replace(undecided, message=_with_preemption(message, state, pod, nodes, node_infos))
     if len(feasible) == 1:
         # Upstream skips scoring when only one node is left: there is nothing to rank.
-        return replace(undecided, nodes=nodes, node_name=feasible[0].name)
+        return replace(undecided, node_name=feasible[0].name)
 
-    scores = run_scores(pod, feasible, node_infos)
-    nodes = tuple(replace(d, scores=scores[d.node_name]) if d.feasible else d for d in nodes)
+    scores = run_scores(state, pod, feasible, node_infos)
+    nodes = tuple(
+        NodeDecision(d.node_name, d.filters, scores[d.node_name]) if d.feasible else d
+        for d in nodes
+    )
     best = max(d.total_score for d in nodes if d.feasible)
     tied = tuple(sorted(d.node_name for d in nodes if d.feasible and d.total_score == best))
     # Upstream picks uniformly among the best (reservoir sampling); sorting first makes
@@ -101,22 +134,19 @@ def schedule_pod(
     return replace(undecided, nodes=nodes, node_name=chosen, tied_nodes=tied)
 
 
-def _filter_node(
-    pod: dict, info: NodeInfo, candidates: frozenset[str] | None, narrowed_by: tuple[str, ...]
-) -> NodeDecision:
-    if candidates is not None and info.name not in candidates:
-        # Ruled out before any filter ran, as upstream does for PreFilter results.
-        excluded = FilterResult.unresolvable(
-            " ".join(narrowed_by), excluded_by_pre_filter(narrowed_by)
-        )
-        return NodeDecision(info.name, (excluded,))
-    return NodeDecision(info.name, run_filters(pod, info))
+def _excluded_by_pre_filter(narrowed_by: tuple[str, ...]) -> FilterResult:
+    """What nodes a PreFilter ruled out get, before any filter runs, as upstream gives them."""
+    return FilterResult.unresolvable(" ".join(narrowed_by), excluded_by_pre_filter(narrowed_by))
 
 
 def _with_preemption(
-    message: str, pod: dict, nodes: Sequence[NodeDecision], node_infos: Sequence[NodeInfo]
+    message: str,
+    state: CycleState,
+    pod: dict,
+    nodes: Sequence[NodeDecision],
+    node_infos: Sequence[NodeInfo],
 ) -> str:
-    preemption = preemption_message(pod, nodes, node_infos)
+    preemption = preemption_message(state, pod, nodes, node_infos)
     return f"{message} {preemption}" if preemption else message
 
 
@@ -155,7 +185,10 @@ def scheduler_tick(
         uid = pod["metadata"].get("uid", "")
         if memory.backing_off(uid, now):
             continue
-        decision = schedule_pod(pod, node_infos, rng=rng)
+        decision = schedule_pod(pod, node_infos, rng=rng, start_index=memory.next_start_node_index)
+        memory.next_start_node_index = next_start_node_index(
+            memory.next_start_node_index, decision.evaluated_nodes, len(node_infos)
+        )
         if decision.node_name is None:
             memory.record_failure(uid, now)
             _record_unschedulable(api, pod, decision.message, now, events)

@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Protocol, runtime_checkable
 
-from cluster.components.scheduler.framework import NodeInfo
+from cluster.components.scheduler.framework import (
+    CycleState,
+    FilterPlugin,
+    FilterResult,
+    NodeInfo,
+    ScorePlugin,
+)
 from cluster.topology import SHAPES, NodeShape, node_manifest
 
 START = dt.datetime(2026, 11, 26, 21, 40, tzinfo=dt.UTC)
@@ -89,3 +96,29 @@ def make_pod(
 
 def node_info(node: dict | None = None, *pods: dict) -> NodeInfo:
     return NodeInfo(node or make_node(), list(pods))
+
+
+def run_filter(plugin: FilterPlugin, pod: dict, info: NodeInfo) -> FilterResult:
+    """A filter plugin's answer, after its PreFilter, as the framework runs them."""
+    state = CycleState()
+    if isinstance(plugin, HasPreFilter):
+        plugin.pre_filter(state, pod)
+    return plugin.filter(state, pod, info)
+
+
+def run_score(plugin: ScorePlugin, pod: dict, info: NodeInfo, all_infos: list[NodeInfo]) -> int:
+    """A score plugin's raw score for one node, after its PreScore, as the framework runs them."""
+    state = CycleState()
+    if isinstance(plugin, HasPreScore):
+        plugin.pre_score(state, pod, [info], all_infos)
+    return plugin.score(state, pod, info)
+
+
+@runtime_checkable
+class HasPreFilter(Protocol):
+    def pre_filter(self, state: CycleState, pod: dict) -> object: ...
+
+
+@runtime_checkable
+class HasPreScore(Protocol):
+    def pre_score(self, state: CycleState, pod: dict, feasible: list, all_infos: list) -> None: ...

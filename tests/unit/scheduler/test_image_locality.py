@@ -6,7 +6,7 @@ from cluster.components.scheduler.plugins.image_locality import (
     normalized_image_name,
 )
 
-from .builders import make_node, make_pod, node_info
+from .builders import make_node, make_pod, node_info, run_score
 
 PLUGIN = ImageLocality()
 MB = 1024 * 1024
@@ -20,7 +20,7 @@ def node_with(name, *images):
 
 def test_a_node_without_the_image_scores_zero():
     nodes = [node_with("node-1"), node_with("node-2", ("nginx:1.27", 500 * MB))]
-    assert PLUGIN.score(make_pod(image="nginx:1.27"), nodes[0], nodes) == 0
+    assert run_score(PLUGIN, make_pod(image="nginx:1.27"), nodes[0], nodes) == 0
 
 
 def test_the_image_size_is_scaled_by_its_spread_across_nodes():
@@ -31,13 +31,13 @@ def test_the_image_size_is_scaled_by_its_spread_across_nodes():
         node_with("node-2", ("nginx:1.27", 500 * MB)),
         node_with("node-3"),
     ]
-    assert PLUGIN.score(make_pod(image="nginx:1.27"), nodes[0], nodes) == 31
+    assert run_score(PLUGIN, make_pod(image="nginx:1.27"), nodes[0], nodes) == 31
 
 
 def test_an_image_on_every_node_counts_its_full_size():
     nodes = [node_with("node-1", ("nginx:1.27", 500 * MB))]
     # 100 * (500 MB - 23 MB) // (1000 MB - 23 MB) = 48.
-    assert PLUGIN.score(make_pod(image="nginx:1.27"), nodes[0], nodes) == 48
+    assert run_score(PLUGIN, make_pod(image="nginx:1.27"), nodes[0], nodes) == 48
 
 
 def test_small_images_score_zero_and_huge_ones_are_capped():
@@ -52,4 +52,4 @@ def test_an_untagged_image_means_latest():
     assert normalized_image_name("registry:5000/team/app") == "registry:5000/team/app:latest"
     assert normalized_image_name("nginx:1.27") == "nginx:1.27"
     nodes = [node_with("node-1", ("nginx:latest", 500 * MB))]
-    assert PLUGIN.score(make_pod(image="nginx"), nodes[0], nodes) == 48
+    assert run_score(PLUGIN, make_pod(image="nginx"), nodes[0], nodes) == 48

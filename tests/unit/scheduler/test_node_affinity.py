@@ -2,10 +2,10 @@
 
 import pytest
 
-from cluster.components.scheduler.framework import UNSCHEDULABLE_AND_UNRESOLVABLE
+from cluster.components.scheduler.framework import UNSCHEDULABLE_AND_UNRESOLVABLE, CycleState
 from cluster.components.scheduler.plugins.node_affinity import NodeAffinity
 
-from .builders import make_node, make_pod, node_info
+from .builders import make_node, make_pod, node_info, run_filter, run_score
 
 PLUGIN = NodeAffinity()
 REASON = "node(s) didn't match Pod's node affinity/selector"
@@ -28,7 +28,7 @@ def expression(key, operator, *values):
 
 
 def fits(pod, node=SSD_NODE):
-    return PLUGIN.filter(pod, node_info(node)).passed
+    return run_filter(PLUGIN, pod, node_info(node)).passed
 
 
 def test_a_pod_without_constraints_fits():
@@ -43,7 +43,7 @@ def test_node_selector_labels_must_all_be_present():
 
 
 def test_a_mismatch_is_reported_with_upstreams_reason():
-    result = PLUGIN.filter(make_pod(nodeSelector={"disk": "hdd"}), node_info(SSD_NODE))
+    result = run_filter(PLUGIN, make_pod(nodeSelector={"disk": "hdd"}), node_info(SSD_NODE))
     assert result.reason == REASON
     assert result.code == UNSCHEDULABLE_AND_UNRESOLVABLE
 
@@ -97,15 +97,19 @@ def test_node_selector_and_affinity_must_both_match():
 
 def test_pre_filter_narrows_to_nodes_named_by_match_fields():
     term = {"matchFields": [{"key": "metadata.name", "operator": "In", "values": ["node-2"]}]}
-    result = PLUGIN.pre_filter(make_pod(affinity=required(term)))
+    result = PLUGIN.pre_filter(CycleState(), make_pod(affinity=required(term)))
     assert result.node_names == frozenset({"node-2"})
 
 
 def test_pre_filter_keeps_every_node_when_a_term_names_none():
     term = {"matchFields": [{"key": "metadata.name", "operator": "In", "values": ["node-2"]}]}
-    result = PLUGIN.pre_filter(make_pod(affinity=required(term, expression("disk", "Exists"))))
+    result = PLUGIN.pre_filter(
+        CycleState(), make_pod(affinity=required(term, expression("disk", "Exists")))
+    )
     assert result.node_names is None
-    assert PLUGIN.pre_filter(make_pod(nodeSelector={"disk": "ssd"})).node_names is None
+    assert (
+        PLUGIN.pre_filter(CycleState(), make_pod(nodeSelector={"disk": "ssd"})).node_names is None
+    )
 
 
 def test_pre_filter_rejects_terms_that_name_no_node_at_all():
@@ -115,7 +119,7 @@ def test_pre_filter_rejects_terms_that_name_no_node_at_all():
             {"key": "metadata.name", "operator": "In", "values": ["node-2"]},
         ]
     }
-    result = PLUGIN.pre_filter(make_pod(affinity=required(conflicting)))
+    result = PLUGIN.pre_filter(CycleState(), make_pod(affinity=required(conflicting)))
     assert result.rejection == "pod affinity terms conflict"
 
 
@@ -138,8 +142,8 @@ def test_the_score_sums_the_weights_of_matching_preferred_terms():
         )
     )
     info = node_info(SSD_NODE)
-    assert PLUGIN.score(pod, info, [info]) == 40
-    assert PLUGIN.score(make_pod(), info, [info]) == 0
+    assert run_score(PLUGIN, pod, info, [info]) == 40
+    assert run_score(PLUGIN, make_pod(), info, [info]) == 0
 
 
 def test_normalization_scales_the_best_node_to_100():

@@ -3,7 +3,7 @@
 from cluster.components.scheduler.framework import UNSCHEDULABLE
 from cluster.components.scheduler.plugins.node_ports import NodePorts
 
-from .builders import make_node, make_pod, node_info
+from .builders import make_node, make_pod, node_info, run_filter
 
 PLUGIN = NodePorts()
 
@@ -25,15 +25,15 @@ def node_using(port, **options):
 
 
 def test_a_pod_without_host_ports_always_passes():
-    assert PLUGIN.filter(make_pod(), node_using(8080)).passed
+    assert run_filter(PLUGIN, make_pod(), node_using(8080)).passed
 
 
 def test_a_free_port_passes():
-    assert PLUGIN.filter(with_host_port(make_pod(), 9090), node_using(8080)).passed
+    assert run_filter(PLUGIN, with_host_port(make_pod(), 9090), node_using(8080)).passed
 
 
 def test_a_taken_port_is_rejected_with_upstreams_reason():
-    result = PLUGIN.filter(with_host_port(make_pod(), 8080), node_using(8080))
+    result = run_filter(PLUGIN, with_host_port(make_pod(), 8080), node_using(8080))
     assert not result.passed
     assert result.reason == "node(s) didn't have free ports for the requested pod ports"
     assert result.code == UNSCHEDULABLE  # evicting the holder would free it
@@ -41,16 +41,16 @@ def test_a_taken_port_is_rejected_with_upstreams_reason():
 
 def test_same_port_on_another_protocol_is_free():
     pod = with_host_port(make_pod(), 8080, protocol="UDP")
-    assert PLUGIN.filter(pod, node_using(8080)).passed
+    assert run_filter(PLUGIN, pod, node_using(8080)).passed
 
 
 def test_different_specific_addresses_do_not_clash():
     pod = with_host_port(make_pod(), 8080, ip="10.0.0.2")
-    assert PLUGIN.filter(pod, node_using(8080, ip="10.0.0.1")).passed
+    assert run_filter(PLUGIN, pod, node_using(8080, ip="10.0.0.1")).passed
 
 
 def test_all_addresses_clash_with_a_specific_one_both_ways():
     specific = with_host_port(make_pod(), 8080, ip="10.0.0.2")
-    assert not PLUGIN.filter(specific, node_using(8080)).passed
+    assert not run_filter(PLUGIN, specific, node_using(8080)).passed
     everywhere = with_host_port(make_pod(), 8080)
-    assert not PLUGIN.filter(everywhere, node_using(8080, ip="10.0.0.1")).passed
+    assert not run_filter(PLUGIN, everywhere, node_using(8080, ip="10.0.0.1")).passed

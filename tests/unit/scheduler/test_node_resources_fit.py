@@ -4,7 +4,7 @@ from cluster.components.scheduler.framework import UNSCHEDULABLE
 from cluster.components.scheduler.plugins.node_resources_fit import NodeResourcesFit
 from cluster.components.scheduler.requests import Resources, pod_requests
 
-from .builders import make_node, make_pod, node_info
+from .builders import make_node, make_pod, node_info, run_filter, run_score
 
 PLUGIN = NodeResourcesFit()
 GI = 1024**3
@@ -16,31 +16,31 @@ def running(name, **requests):
 
 def test_a_pod_that_fits_passes():
     info = node_info(make_node(cpu="2", memory="4Gi"), running("a", cpu="1", memory="2Gi"))
-    assert PLUGIN.filter(make_pod(cpu="1", memory="2Gi"), info).passed
+    assert run_filter(PLUGIN, make_pod(cpu="1", memory="2Gi"), info).passed
 
 
 def test_not_enough_cpu_left():
     info = node_info(make_node(cpu="2"), running("a", cpu="1500m"))
-    result = PLUGIN.filter(make_pod(cpu="600m"), info)
+    result = run_filter(PLUGIN, make_pod(cpu="600m"), info)
     assert result.reasons == ("Insufficient cpu",)
     assert result.code == UNSCHEDULABLE
 
 
 def test_every_shortage_is_reported_for_one_node():
     info = node_info(make_node(cpu="2", memory="4Gi"))
-    result = PLUGIN.filter(make_pod(cpu="3", memory="5Gi"), info)
+    result = run_filter(PLUGIN, make_pod(cpu="3", memory="5Gi"), info)
     assert result.reasons == ("Insufficient cpu", "Insufficient memory")
     assert result.reason == "Insufficient cpu, Insufficient memory"
 
 
 def test_a_full_node_has_too_many_pods_even_for_a_pod_that_requests_nothing():
     info = node_info(make_node(pods="1"), running("a"))
-    assert PLUGIN.filter(make_pod(), info).reasons == ("Too many pods",)
+    assert run_filter(PLUGIN, make_pod(), info).reasons == ("Too many pods",)
 
 
 def test_a_pod_without_requests_fits_an_overcommitted_node():
     info = node_info(make_node(cpu="1"), running("a", cpu="2"))
-    assert PLUGIN.filter(make_pod(), info).passed
+    assert run_filter(PLUGIN, make_pod(), info).passed
 
 
 def test_init_containers_set_a_floor_and_sidecars_add_up():
@@ -69,16 +69,16 @@ def test_least_allocated_score_counts_the_incoming_pod():
     # 2 cpu / 4Gi node with 500m / 1Gi used; incoming 500m / 1Gi:
     # cpu (2000-1000)*100/2000 = 50, memory (4Gi-2Gi)*100/4Gi = 50, average 50.
     info = node_info(make_node(cpu="2", memory="4Gi"), running("a", cpu="500m", memory="1Gi"))
-    assert PLUGIN.score(make_pod(cpu="500m", memory="1Gi"), info, [info]) == 50
+    assert run_score(PLUGIN, make_pod(cpu="500m", memory="1Gi"), info, [info]) == 50
 
 
 def test_least_allocated_score_uses_non_zero_defaults_for_a_pod_without_requests():
     # cpu (2000-100)*100//2000 = 95; memory (4096Mi-200Mi)*100//4096Mi = 95.
     info = node_info(make_node(cpu="2", memory="4Gi"))
-    assert PLUGIN.score(make_pod(), info, [info]) == 95
+    assert run_score(PLUGIN, make_pod(), info, [info]) == 95
 
 
 def test_least_allocated_score_averages_unevenly_used_resources():
     # cpu (2000-1500)*100/2000 = 25; memory (4Gi-1Gi)*100/4Gi = 75; (25+75)//2 = 50.
     info = node_info(make_node(cpu="2", memory="4Gi"))
-    assert PLUGIN.score(make_pod(cpu="1500m", memory="1Gi"), info, [info]) == 50
+    assert run_score(PLUGIN, make_pod(cpu="1500m", memory="1Gi"), info, [info]) == 50

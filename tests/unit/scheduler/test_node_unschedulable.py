@@ -3,17 +3,17 @@
 from cluster.components.scheduler.framework import UNSCHEDULABLE_AND_UNRESOLVABLE
 from cluster.components.scheduler.plugins.node_unschedulable import NodeUnschedulable
 
-from .builders import make_node, make_pod, node_info
+from .builders import make_node, make_pod, node_info, run_filter
 
 PLUGIN = NodeUnschedulable()
 
 
 def test_a_schedulable_node_passes():
-    assert PLUGIN.filter(make_pod(), node_info(make_node())).passed
+    assert run_filter(PLUGIN, make_pod(), node_info(make_node())).passed
 
 
 def test_a_cordoned_node_is_rejected_with_upstreams_reason():
-    result = PLUGIN.filter(make_pod(), node_info(make_node(unschedulable=True)))
+    result = run_filter(PLUGIN, make_pod(), node_info(make_node(unschedulable=True)))
     assert not result.passed
     assert result.reason == "node(s) were unschedulable"
     assert result.code == UNSCHEDULABLE_AND_UNRESOLVABLE
@@ -29,7 +29,7 @@ def test_a_pod_tolerating_the_unschedulable_taint_may_land_on_a_cordoned_node():
             }
         ]
     )
-    assert PLUGIN.filter(pod, node_info(make_node(unschedulable=True))).passed
+    assert run_filter(PLUGIN, pod, node_info(make_node(unschedulable=True))).passed
 
 
 def test_a_toleration_for_another_effect_does_not_count():
@@ -38,4 +38,4 @@ def test_a_toleration_for_another_effect_does_not_count():
             {"key": "node.kubernetes.io/unschedulable", "operator": "Exists", "effect": "NoExecute"}
         ]
     )
-    assert not PLUGIN.filter(pod, node_info(make_node(unschedulable=True))).passed
+    assert not run_filter(PLUGIN, pod, node_info(make_node(unschedulable=True))).passed

@@ -3,6 +3,9 @@
 import json
 import random
 
+import pytest
+
+from cluster.components.scheduler import requests
 from cluster.components.scheduler.scheduler import build_node_infos, schedule_pod
 
 from .builders import CONTROL_PLANE_TAINT_REASON, lesson_nodes, make_node, make_pod
@@ -113,3 +116,50 @@ def test_the_record_is_json_serialisable():
         "reasons": [CONTROL_PLANE_TAINT_REASON],
     }
     assert record["summary"].startswith(record["node_name"] + " has the highest total score")
+
+
+@pytest.mark.parametrize("node_count", [3, 200])
+def test_the_pods_requests_are_added_up_once_per_decision_not_per_node(monkeypatch, node_count):
+    nodes = [make_node(f"node-{i}") for i in range(node_count)]
+    infos = build_node_infos(nodes, [make_pod("busy", cpu="1", node_name="node-1")])
+    counted = []
+    count_each = requests._container_requests
+
+    def counting(container, non_zero):
+        counted.append(non_zero)
+        return count_each(container, non_zero)
+
+    monkeypatch.setattr(requests, "_container_requests", counting)
+    decision = schedule_pod(make_pod(cpu="100m"), infos, rng=random.Random(0))
+    assert len(decision.feasible_nodes) > 1  # it filtered and scored
+    # NodeResourcesFit's PreFilter and PreScore, NodeResourcesBalancedAllocation's PreScore.
+    assert sorted(counted) == [False, False, True]
+
+
+def test_the_lessons_record_keeps_every_node_and_every_plugin():
+    record = decide(make_pod(cpu="100m")).as_dict()
+    assert [n["node_name"] for n in record["nodes"]] == ["control-plane", "node-1", "node-2"]
+    assert all(len(n["filters"]) == 6 for n in record["nodes"])
+    assert all(len(n["scores"]) == 5 for n in record["nodes"] if n["feasible"])
+    assert record["omitted_feasible_nodes"] == 0
+    assert (record["total_nodes"], record["evaluated_nodes"], record["feasible_nodes"]) == (3, 3, 2)
+
+
+def test_a_big_clusters_record_keeps_why_each_node_failed_and_the_best_scored():
+    nodes = [make_node(f"full-{i}", pods="0") for i in range(5)]
+    nodes += [make_node(f"node-{i:02d}") for i in range(40)]
+    busy = [make_pod(f"busy-{i}", cpu="500m", node_name=f"node-{i:02d}") for i in range(20, 40)]
+    decision = decide(make_pod(cpu="100m"), nodes, busy)
+    record = decision.as_dict()
+    kept = {n["node_name"]: n for n in record["nodes"]}
+    assert {name for name, n in kept.items() if not n["feasible"]} == {
+        f"full-{i}" for i in range(5)
+    }
+    assert all(kept[f"full-{i}"]["reported_reasons"] == ["Too many pods"] for i in range(5))
+    best = [name for name, n in kept.items() if n["feasible"]]
+    assert len(best) == 10 and decision.node_name in best
+    # The busy nodes score lower, so none of them makes the table.
+    assert set(best) <= {f"node-{i:02d}" for i in range(20)}
+    assert record["omitted_feasible_nodes"] == 30
+    assert record["feasible_nodes"] == 40
+    assert "The table shows the 10 best." in record["summary"]

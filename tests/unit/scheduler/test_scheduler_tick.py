@@ -203,3 +203,14 @@ def test_a_pod_that_left_the_queue_is_forgotten(clock, state):
     api.delete("pods", "huge", namespace="default")
     tick(api, clock, state)
     assert state["backoff"] == {}
+
+
+def test_each_pods_search_starts_where_the_last_one_stopped(clock, state):
+    nodes = [make_node(f"node-{i:03d}") for i in range(150)]  # 100 feasible nodes are enough
+    api = FakeClusterApi(nodes=nodes, pods=[make_pod("a"), make_pod("b")])
+    first, second = tick(api, clock, state)
+    assert [d.node_name for d in first.nodes] == [f"node-{i:03d}" for i in range(100)]
+    assert {d.node_name for d in second.nodes} == {
+        f"node-{i:03d}" for i in [*range(100, 150), *range(50)]
+    }
+    assert state["nextStartNodeIndex"] == 50

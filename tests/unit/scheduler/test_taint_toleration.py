@@ -5,18 +5,27 @@ import pytest
 from cluster.components.scheduler.framework import UNSCHEDULABLE_AND_UNRESOLVABLE
 from cluster.components.scheduler.plugins.taint_toleration import TaintToleration
 
-from .builders import CONTROL_PLANE_TAINT_REASON, make_node, make_pod, node_info
+from .builders import (
+    CONTROL_PLANE_TAINT_REASON,
+    make_node,
+    make_pod,
+    node_info,
+    run_filter,
+    run_score,
+)
 
 PLUGIN = TaintToleration()
 DEDICATED_GPU = {"key": "dedicated", "value": "gpu", "effect": "NoSchedule"}
 
 
 def test_an_untainted_node_passes():
-    assert PLUGIN.filter(make_pod(), node_info(make_node())).passed
+    assert run_filter(PLUGIN, make_pod(), node_info(make_node())).passed
 
 
 def test_the_control_plane_taint_rejects_a_plain_pod_with_upstreams_exact_wording():
-    result = PLUGIN.filter(make_pod(), node_info(make_node("control-plane", control_plane=True)))
+    result = run_filter(
+        PLUGIN, make_pod(), node_info(make_node("control-plane", control_plane=True))
+    )
     assert result.reason == CONTROL_PLANE_TAINT_REASON
     assert result.reason == (
         "node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }"
@@ -25,7 +34,7 @@ def test_the_control_plane_taint_rejects_a_plain_pod_with_upstreams_exact_wordin
 
 
 def test_a_taint_value_is_shown_after_the_key():
-    result = PLUGIN.filter(make_pod(), node_info(make_node(taints=[DEDICATED_GPU])))
+    result = run_filter(PLUGIN, make_pod(), node_info(make_node(taints=[DEDICATED_GPU])))
     assert result.reason == "node(s) had untolerated taint {dedicated: gpu}"
 
 
@@ -35,13 +44,13 @@ def test_the_first_untolerated_taint_is_the_one_reported():
         {"key": "first", "effect": "NoExecute"},
         DEDICATED_GPU,
     ]
-    result = PLUGIN.filter(make_pod(), node_info(make_node(taints=taints)))
+    result = run_filter(PLUGIN, make_pod(), node_info(make_node(taints=taints)))
     assert result.reason == "node(s) had untolerated taint {first: }"
 
 
 def test_prefer_no_schedule_taints_do_not_filter():
     node = make_node(taints=[{"key": "soft", "effect": "PreferNoSchedule"}])
-    assert PLUGIN.filter(make_pod(), node_info(node)).passed
+    assert run_filter(PLUGIN, make_pod(), node_info(node)).passed
 
 
 @pytest.mark.parametrize(
@@ -55,7 +64,7 @@ def test_prefer_no_schedule_taints_do_not_filter():
 )
 def test_matching_tolerations_let_the_pod_through(toleration):
     node = make_node(taints=[DEDICATED_GPU])
-    assert PLUGIN.filter(make_pod(tolerations=[toleration]), node_info(node)).passed
+    assert run_filter(PLUGIN, make_pod(tolerations=[toleration]), node_info(node)).passed
 
 
 @pytest.mark.parametrize(
@@ -68,7 +77,7 @@ def test_matching_tolerations_let_the_pod_through(toleration):
 )
 def test_non_matching_tolerations_do_not(toleration):
     node = make_node(taints=[DEDICATED_GPU])
-    assert not PLUGIN.filter(make_pod(tolerations=[toleration]), node_info(node)).passed
+    assert not run_filter(PLUGIN, make_pod(tolerations=[toleration]), node_info(node)).passed
 
 
 def test_the_score_counts_untolerated_prefer_no_schedule_taints():
@@ -78,13 +87,13 @@ def test_the_score_counts_untolerated_prefer_no_schedule_taints():
         {"key": "c", "effect": "NoSchedule"},
     ]
     info = node_info(make_node(taints=taints))
-    assert PLUGIN.score(make_pod(), info, [info]) == 2
+    assert run_score(PLUGIN, make_pod(), info, [info]) == 2
     tolerant = make_pod(tolerations=[{"key": "a", "operator": "Exists"}])
-    assert PLUGIN.score(tolerant, info, [info]) == 1
+    assert run_score(PLUGIN, tolerant, info, [info]) == 1
     no_schedule_only = make_pod(
         tolerations=[{"key": "b", "operator": "Exists", "effect": "NoSchedule"}]
     )
-    assert PLUGIN.score(no_schedule_only, info, [info]) == 2
+    assert run_score(PLUGIN, no_schedule_only, info, [info]) == 2
 
 
 def test_normalization_is_reversed_so_fewer_taints_score_higher():

@@ -4,7 +4,7 @@ Filter: the node must carry every nodeSelector label and match at least one of
 the required nodeSelectorTerms. PreFilter: terms that name nodes through
 matchFields metadata.name (as DaemonSet pods do) narrow the candidates before
 any filter runs. Score: the sum of the weights of the preferred terms the node
-matches, scaled so the best node gets 100.
+matches, scaled so the best node gets 100 (PreScore picks out those terms once per pod).
 
 Terms follow upstream's rules: the requirements of one term are ANDed, terms
 are ORed, an empty term matches nothing, and a malformed requirement (In with
@@ -15,18 +15,24 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from cluster.components.scheduler.framework import FilterResult, NodeInfo, PreFilterResult
+from cluster.components.scheduler.framework import (
+    CycleState,
+    FilterResult,
+    NodeInfo,
+    PreFilterResult,
+)
 from cluster.components.scheduler.plugins.normalize import default_normalize_score
 
 ERR_REASON_POD = "node(s) didn't match Pod's node affinity/selector"
 ERR_REASON_CONFLICT = "pod affinity terms conflict"
 NODE_NAME_FIELD = "metadata.name"
+PRE_SCORE_STATE_KEY = "PreScoreNodeAffinity"
 
 
 class NodeAffinity:
     name = "NodeAffinity"
 
-    def pre_filter(self, pod: dict) -> PreFilterResult:
+    def pre_filter(self, state: CycleState, pod: dict) -> PreFilterResult:
         """Only the nodes named by matchFields metadata.name In, when every term names some."""
         terms = _required_terms(pod)
         if not terms:
@@ -41,14 +47,24 @@ class NodeAffinity:
             return PreFilterResult(rejection=ERR_REASON_CONFLICT)
         return PreFilterResult(node_names=frozenset(named))
 
-    def filter(self, pod: dict, node_info: NodeInfo) -> FilterResult:
+    def filter(self, state: CycleState, pod: dict, node_info: NodeInfo) -> FilterResult:
         if required_node_affinity_matches(pod, node_info.node):
             return FilterResult.success(self.name)
         return FilterResult.unresolvable(self.name, ERR_REASON_POD)
 
-    def score(self, pod: dict, node_info: NodeInfo, all_node_infos: Sequence[NodeInfo]) -> int:
+    def pre_score(
+        self,
+        state: CycleState,
+        pod: dict,
+        feasible: Sequence[NodeInfo],
+        all_node_infos: Sequence[NodeInfo],
+    ) -> None:
         affinity = _node_affinity(pod)
         preferred = affinity.get("preferredDuringSchedulingIgnoredDuringExecution") or []
+        state.write(PRE_SCORE_STATE_KEY, preferred)
+
+    def score(self, state: CycleState, pod: dict, node_info: NodeInfo) -> int:
+        preferred: list[dict] = state.read(PRE_SCORE_STATE_KEY)
         return sum(
             term.get("weight") or 0
             for term in preferred

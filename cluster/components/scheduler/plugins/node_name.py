@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cluster.components.scheduler.framework import FilterResult, NodeInfo
+from cluster.components.scheduler.framework import CycleState, FilterResult, NodeInfo
 
 ERR_REASON = "node(s) didn't match the requested node name"
 
@@ -10,7 +10,7 @@ ERR_REASON = "node(s) didn't match the requested node name"
 class NodeName:
     name = "NodeName"
 
-    def filter(self, pod: dict, node_info: NodeInfo) -> FilterResult:
+    def filter(self, state: CycleState, pod: dict, node_info: NodeInfo) -> FilterResult:
         wanted = (pod.get("spec") or {}).get("nodeName")
         if wanted and wanted != node_info.name:
             return FilterResult.unresolvable(self.name, ERR_REASON)

@@ -6,7 +6,7 @@ incoming pod included. For two resources that is |cpu - memory| / 2.
 
 Unlike LeastAllocated, upstream counts the pods' real requests here, with no
 non-zero defaults (since Kubernetes 1.23), so a pod with no requests changes
-nothing.
+nothing. The pod's requests are added up once per pod, in PreScore.
 """
 
 from __future__ import annotations
@@ -14,21 +14,32 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from cluster.components.scheduler.framework import MAX_NODE_SCORE, NodeInfo
-from cluster.components.scheduler.requests import pod_requests
+from cluster.components.scheduler.framework import MAX_NODE_SCORE, CycleState, NodeInfo
+from cluster.components.scheduler.requests import Resources, pod_requests
+
+PRE_SCORE_STATE_KEY = "PreScoreNodeResourcesBalancedAllocation"
 
 
 class NodeResourcesBalancedAllocation:
     name = "NodeResourcesBalancedAllocation"
 
-    def score(self, pod: dict, node_info: NodeInfo, all_node_infos: Sequence[NodeInfo]) -> int:
-        requested = node_info.requested + pod_requests(pod)
-        allocatable = node_info.allocatable
+    def pre_score(
+        self,
+        state: CycleState,
+        pod: dict,
+        feasible: Sequence[NodeInfo],
+        all_node_infos: Sequence[NodeInfo],
+    ) -> None:
+        state.write(PRE_SCORE_STATE_KEY, pod_requests(pod))
+
+    def score(self, state: CycleState, pod: dict, node_info: NodeInfo) -> int:
+        wanted: Resources = state.read(PRE_SCORE_STATE_KEY)
+        requested, allocatable = node_info.requested, node_info.allocatable
         fractions = [
             min(want / have, 1.0)
             for want, have in (
-                (requested.cpu_millis, allocatable.cpu_millis),
-                (requested.memory_bytes, allocatable.memory_bytes),
+                (requested.cpu_millis + wanted.cpu_millis, allocatable.cpu_millis),
+                (requested.memory_bytes + wanted.memory_bytes, allocatable.memory_bytes),
             )
             if have
         ]

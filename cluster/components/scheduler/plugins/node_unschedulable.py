@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cluster.components.scheduler.framework import FilterResult, NodeInfo
+from cluster.components.scheduler.framework import CycleState, FilterResult, NodeInfo
 from cluster.components.scheduler.plugins.tolerations import any_tolerates, pod_tolerations
 
 ERR_REASON = "node(s) were unschedulable"
@@ -14,7 +14,7 @@ UNSCHEDULABLE_TAINT = {"key": "node.kubernetes.io/unschedulable", "effect": "NoS
 class NodeUnschedulable:
     name = "NodeUnschedulable"
 
-    def filter(self, pod: dict, node_info: NodeInfo) -> FilterResult:
+    def filter(self, state: CycleState, pod: dict, node_info: NodeInfo) -> FilterResult:
         cordoned = bool((node_info.node.get("spec") or {}).get("unschedulable"))
         if cordoned and not any_tolerates(pod_tolerations(pod), UNSCHEDULABLE_TAINT):
             return FilterResult.unresolvable(self.name, ERR_REASON)
