@@ -11,11 +11,18 @@ the same state and the same `now` always give the same answer.
 All state lives in the dict passed in (the node's disk), changed in place:
 save it after a tick, load it before the next, and a fresh ContainerRuntime
 over the loaded dict carries on exactly where the last one stopped.
+
+Applying what came due must not cost a look at every container at every
+verb: a kubelet asks several things of each pod per tick, which would make a
+tick quadratic in the pods on the node. So the runtime keeps, in memory, the
+running containers ordered by when they will next exit (a heap built from
+the state when it is created); each verb looks only at those due by `now`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 
 from cluster.components.runtime import containers
 from cluster.components.runtime.containers import (
@@ -67,6 +74,12 @@ class ContainerRuntime:
         self._state: NodeState = state  # type: ignore[assignment]
         self._images = ImageService(self._state)
         self.node_name = node_name
+        # (when, container id) for each running container's scheduled exit, soonest first.
+        # Entries can be stale (the container stopped, was removed or exits sooner since):
+        # advance() checks each against its record before acting on it.
+        self._exits: list[tuple[dt.datetime, str]] = []
+        for record in self._state["containers"].values():
+            self._index_exit(record)
 
     # Time ------------------------------------------------------------------
 
@@ -74,10 +87,16 @@ class ContainerRuntime:
         """Apply everything due by `now`: pulls finishing, containers exiting."""
         to_iso(now)  # rejects a naive datetime before it can be compared
         self._images.advance(now)
-        for record in self._state["containers"].values():
+        while self._exits and self._exits[0][0] <= now:
+            _, container_id = heapq.heappop(self._exits)
+            record = self._state["containers"].get(container_id)
+            if record is None:
+                continue  # removed since
             exit_ = containers.scheduled_exit(record)
             if exit_ is not None and exit_.at <= now:
                 mark_exited(record, exit_)
+            elif exit_ is not None:
+                heapq.heappush(self._exits, (exit_.at, container_id))
 
     def next_event_at(self, now: dt.datetime) -> dt.datetime | None:
         """When something will next change by itself: a good time for the next tick."""
@@ -200,6 +219,7 @@ class ContainerRuntime:
             )
         record["state"] = ContainerState.RUNNING.value
         record["startedAt"] = to_iso(now)
+        self._index_exit(record)
         # A container with nothing to do (hello-world) has exited by `now` already.
         return self.container_status(record["id"], now)
 
@@ -217,6 +237,7 @@ class ContainerRuntime:
         self.advance(now)
         record = self._container(container_id)
         containers.request_stop(record, timeout_seconds, now)
+        self._index_exit(record)  # a pending SIGKILL may come sooner than the process's exit
         self.advance(now)  # a zero timeout, or a process that exits at once, is done now
         return status_of(record, now)
 
@@ -261,6 +282,11 @@ class ContainerRuntime:
         return lines
 
     # Lookups ---------------------------------------------------------------
+
+    def _index_exit(self, record: ContainerRecord) -> None:
+        exit_ = containers.scheduled_exit(record)
+        if exit_ is not None:
+            heapq.heappush(self._exits, (exit_.at, record["id"]))
 
     def _sandbox(self, sandbox_id: str) -> SandboxRecord:
         sandbox = self._state["sandboxes"].get(sandbox_id)
