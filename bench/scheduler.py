@@ -157,9 +157,9 @@ def write_records(sandbox, decisions) -> str:
             SchedulingRecord.objects.bulk_create(
                 SchedulingRecord(
                     sandbox=sandbox,
-                    namespace=d.as_dict()["pod"]["namespace"],
-                    pod=d.as_dict()["pod"]["name"],
-                    pod_uid=d.as_dict()["pod"]["uid"],
+                    namespace=d.pod_namespace,
+                    pod=d.pod_name,
+                    pod_uid=d.pod_uid,
                     node=d.node_name or "",
                     decision=d.as_dict(),
                     sandbox_time=now,

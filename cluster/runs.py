@@ -36,7 +36,8 @@ def run_scheduler(api: ApiServer, sandbox: Sandbox, row: ComponentState) -> None
                 sandbox_time=now,
             )
         )
-    # In batches: with 1,000 nodes one record is about a megabyte.
+    # In batches: a record lists every node that failed, so a pod pending on a big cluster
+    # writes a large one.
     SchedulingRecord.objects.bulk_create(records, batch_size=20)
     retries = [
         entry["retryAfter"]

@@ -16,6 +16,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache, cached_property
+from operator import attrgetter
 from typing import Any, NamedTuple, Protocol, runtime_checkable
 
 from cluster.components.scheduler.requests import (
@@ -124,6 +125,11 @@ class FilterResult:
     plugin: str
     code: str = SUCCESS
     reasons: tuple[str, ...] = ()
+    passed: bool = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # A field, not a property: it is read for every filter at every node.
+        object.__setattr__(self, "passed", self.code == SUCCESS)
 
     @classmethod
     def success(cls, plugin: str) -> FilterResult:
@@ -138,10 +144,6 @@ class FilterResult:
     def unresolvable(cls, plugin: str, *reasons: str) -> FilterResult:
         """Rejected whatever runs on the node: taints, cordons, selectors."""
         return cls(plugin, UNSCHEDULABLE_AND_UNRESOLVABLE, reasons)
-
-    @property
-    def passed(self) -> bool:
-        return self.code == SUCCESS
 
     @property
     def reason(self) -> str:
@@ -243,6 +245,9 @@ class ScoreNormalizer(Protocol):
     def normalize(self, scores: list[int]) -> list[int]: ...
 
 
+_passed = attrgetter("passed")
+
+
 @dataclass(frozen=True)
 class NodeDecision:
     node_name: str
@@ -253,8 +258,8 @@ class NodeDecision:
     total_score: int = field(init=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "feasible", all(f.passed for f in self.filters))
-        object.__setattr__(self, "total_score", sum(s.weighted_score for s in self.scores))
+        object.__setattr__(self, "feasible", all(map(_passed, self.filters)))
+        object.__setattr__(self, "total_score", sum(s.score * s.weight for s in self.scores))
 
     @property
     def failure(self) -> FilterResult | None:

@@ -69,6 +69,8 @@ SCORE_PLUGINS: tuple[tuple[ScorePlugin, int], ...] = (
     (_balanced_allocation, 1),
     (_image_locality, 1),
 )
+# Asked once here: a runtime Protocol check is slow enough to show at every decision.
+_NORMALIZES = {plugin.name: isinstance(plugin, ScoreNormalizer) for plugin, _ in SCORE_PLUGINS}
 
 
 def excluded_by_pre_filter(plugins: Sequence[str]) -> str:
@@ -119,7 +121,7 @@ def run_scores(
     by_plugin: list[list[ScoreResult]] = []
     for plugin, weight in SCORE_PLUGINS:
         raw = [plugin.score(state, pod, info) for info in feasible]
-        normalized = plugin.normalize(raw) if isinstance(plugin, ScoreNormalizer) else raw
+        normalized = plugin.normalize(raw) if _NORMALIZES[plugin.name] else raw  # type: ignore[attr-defined]
         by_plugin.append(
             [ScoreResult(plugin.name, r, n, weight) for r, n in zip(raw, normalized, strict=True)]
         )
