@@ -32,6 +32,7 @@ from cluster.components.scheduler.framework import (
 )
 from cluster.components.scheduler.node_search import (
     ADAPTIVE_PERCENTAGE,
+    NodeSearch,
     find_nodes_that_pass_filters,
     next_start_node_index,
 )
@@ -103,15 +104,7 @@ def schedule_pod(
     search = find_nodes_that_pass_filters(
         state, pod, searched, start_index=start_index, percentage=percentage_of_nodes_to_score
     )
-    decided = {decision.node_name: decision for _, decision in search.evaluated}
-    excluded = _excluded_by_pre_filter(narrowed_by)
-    # In the snapshot's order whatever node the search started at, so the page's table
-    # lists the nodes the same way for every pod.
-    nodes = tuple(
-        decided.get(info.name) or NodeDecision(info.name, (excluded,))
-        for info in node_infos
-        if info.name in decided or candidates is not None
-    )
+    nodes = _in_snapshot_order(search, node_infos, narrowed_by if candidates is not None else None)
     undecided = replace(undecided, nodes=nodes, evaluated_nodes=len(search.evaluated))
     feasible = search.feasible
     if not feasible:
@@ -134,9 +127,22 @@ def schedule_pod(
     return replace(undecided, nodes=nodes, node_name=chosen, tied_nodes=tied)
 
 
-def _excluded_by_pre_filter(narrowed_by: tuple[str, ...]) -> FilterResult:
-    """What nodes a PreFilter ruled out get, before any filter runs, as upstream gives them."""
-    return FilterResult.unresolvable(" ".join(narrowed_by), excluded_by_pre_filter(narrowed_by))
+def _in_snapshot_order(
+    search: NodeSearch, node_infos: Sequence[NodeInfo], narrowed_by: tuple[str, ...] | None
+) -> tuple[NodeDecision, ...]:
+    """The nodes looked at, in the snapshot's order whatever node the search started at,
+    so the page's table lists them the same way for every pod.
+
+    narrowed_by names the PreFilter plugins that ruled nodes out (None: none did); those
+    nodes are listed too, with the reason upstream gives them, before any filter ran.
+    """
+    decided = {decision.node_name: decision for _, decision in search.evaluated}
+    if narrowed_by is None:
+        return tuple(decided[info.name] for info in node_infos if info.name in decided)
+    excluded = FilterResult.unresolvable(" ".join(narrowed_by), excluded_by_pre_filter(narrowed_by))
+    return tuple(
+        decided.get(info.name) or NodeDecision(info.name, (excluded,)) for info in node_infos
+    )
 
 
 def _with_preemption(
