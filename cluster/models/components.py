@@ -31,7 +31,9 @@ class ComponentState(models.Model):
 
 
 class SchedulingRecord(models.Model):
-    """One scheduling decision: every node, every plugin, pass or fail, every score."""
+    """One scheduling decision (SchedulingDecision.as_dict()): why each node failed, and the
+    scores of the best feasible ones, every plugin's answer for each; on a small cluster,
+    every node."""
 
     sandbox = models.ForeignKey(
         Sandbox, on_delete=models.CASCADE, related_name="scheduling_records"
