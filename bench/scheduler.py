@@ -144,27 +144,18 @@ def profiled(what: str) -> Iterator[None]:
 
 def write_records(sandbox, decisions) -> str:
     """What the worker's adapter (cluster/runs.py run_scheduler) does after a tick:
-    one SchedulingRecord per decision, in one bulk_create. Timed apart from the tick."""
+    one SchedulingRecord per decision, in batches. Timed apart from the tick."""
     from django.db import DatabaseError, transaction
 
     from cluster.models import SchedulingRecord
+    from cluster.runs import scheduling_records
 
     size = len(json.dumps(decisions[0].as_dict()))
     t0 = time.perf_counter()
-    now = sandbox.now()
     try:
         with transaction.atomic():
             SchedulingRecord.objects.bulk_create(
-                SchedulingRecord(
-                    sandbox=sandbox,
-                    namespace=d.pod_namespace,
-                    pod=d.pod_name,
-                    pod_uid=d.pod_uid,
-                    node=d.node_name or "",
-                    decision=d.as_dict(),
-                    sandbox_time=now,
-                )
-                for d in decisions
+                scheduling_records(sandbox, decisions, sandbox.now()), batch_size=20
             )
     except DatabaseError as error:
         return (
