@@ -106,6 +106,8 @@ class CycleState:
 
     def __init__(self) -> None:
         self._data: dict[str, Any] = {}
+        # Filter plugins whose PreFilter said Skip (upstream CycleState.SkipFilterPlugins).
+        self.skip_filter_plugins: set[str] = set()
 
     def write(self, key: str, value: Any) -> None:
         self._data[key] = value
@@ -174,6 +176,9 @@ class PreFilterResult:
 
     node_names: frozenset[str] | None = None
     rejection: str = ""  # set when the pod can go nowhere at all
+    # Upstream's Skip status: the plugin's Filter has nothing to check for this pod, so it
+    # is not run and every node passes it.
+    skip: bool = False
 
 
 class ScoreResult(NamedTuple):

@@ -86,6 +86,9 @@ def run_pre_filters(
     narrowed_by: list[str] = []
     for plugin in PRE_FILTER_PLUGINS:
         result = plugin.pre_filter(state, pod)
+        if result.skip:
+            state.skip_filter_plugins.add(plugin.name)
+            continue
         if result.rejection:
             return None, (), FilterResult.unresolvable(plugin.name, result.rejection)
         if result.node_names is not None:
@@ -96,13 +99,24 @@ def run_pre_filters(
 
 
 def run_filters(state: CycleState, pod: dict, node_info: NodeInfo) -> tuple[FilterResult, ...]:
-    """Every filter's answer, in profile order (upstream would stop at the first failure)."""
-    return tuple(plugin.filter(state, pod, node_info) for plugin in FILTER_PLUGINS)
+    """Every filter's answer, in profile order (upstream would stop at the first failure).
+
+    A plugin its PreFilter skipped is not run; the node passes it, as upstream's does.
+    """
+    skipped = state.skip_filter_plugins
+    return tuple(
+        FilterResult.success(plugin.name)
+        if plugin.name in skipped
+        else plugin.filter(state, pod, node_info)
+        for plugin in FILTER_PLUGINS
+    )
 
 
 def first_failure(state: CycleState, pod: dict, node_info: NodeInfo) -> FilterResult | None:
     """The failure upstream reports for this node, or None if the pod fits."""
     for plugin in FILTER_PLUGINS:
+        if plugin.name in state.skip_filter_plugins:
+            continue
         result = plugin.filter(state, pod, node_info)
         if not result.passed:
             return result

@@ -10,6 +10,7 @@ from cluster.components.scheduler.framework import (
     FilterPlugin,
     FilterResult,
     NodeInfo,
+    PreFilterResult,
     ScorePlugin,
 )
 from cluster.topology import SHAPES, NodeShape, node_manifest
@@ -101,8 +102,8 @@ def node_info(node: dict | None = None, *pods: dict) -> NodeInfo:
 def run_filter(plugin: FilterPlugin, pod: dict, info: NodeInfo) -> FilterResult:
     """A filter plugin's answer, after its PreFilter, as the framework runs them."""
     state = CycleState()
-    if isinstance(plugin, HasPreFilter):
-        plugin.pre_filter(state, pod)
+    if isinstance(plugin, HasPreFilter) and plugin.pre_filter(state, pod).skip:
+        return FilterResult.success(plugin.name)  # not run: the node passes it
     return plugin.filter(state, pod, info)
 
 
@@ -116,7 +117,7 @@ def run_score(plugin: ScorePlugin, pod: dict, info: NodeInfo, all_infos: list[No
 
 @runtime_checkable
 class HasPreFilter(Protocol):
-    def pre_filter(self, state: CycleState, pod: dict) -> object: ...
+    def pre_filter(self, state: CycleState, pod: dict) -> PreFilterResult: ...
 
 
 @runtime_checkable

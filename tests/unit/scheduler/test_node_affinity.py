@@ -149,3 +149,10 @@ def test_the_score_sums_the_weights_of_matching_preferred_terms():
 def test_normalization_scales_the_best_node_to_100():
     assert PLUGIN.normalize([40, 30, 0]) == [100, 75, 0]
     assert PLUGIN.normalize([0, 0]) == [0, 0]
+
+
+def test_for_a_pod_that_asks_nothing_of_labels_the_filter_is_skipped_as_upstream_skips_it():
+    assert PLUGIN.pre_filter(CycleState(), make_pod()).skip
+    assert not PLUGIN.pre_filter(CycleState(), make_pod(nodeSelector={"disk": "ssd"})).skip
+    term = {"matchExpressions": [expression("disk", "Exists")]}
+    assert not PLUGIN.pre_filter(CycleState(), make_pod(affinity=required(term))).skip

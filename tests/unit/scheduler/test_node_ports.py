@@ -1,6 +1,6 @@
 """NodePorts: a host port can be bound by one pod per node (and per address)."""
 
-from cluster.components.scheduler.framework import UNSCHEDULABLE
+from cluster.components.scheduler.framework import UNSCHEDULABLE, CycleState
 from cluster.components.scheduler.plugins.node_ports import NodePorts
 
 from .builders import make_node, make_pod, node_info, run_filter
@@ -26,6 +26,11 @@ def node_using(port, **options):
 
 def test_a_pod_without_host_ports_always_passes():
     assert run_filter(PLUGIN, make_pod(), node_using(8080)).passed
+
+
+def test_for_a_pod_without_host_ports_the_filter_is_skipped_as_upstream_skips_it():
+    assert PLUGIN.pre_filter(CycleState(), make_pod()).skip
+    assert not PLUGIN.pre_filter(CycleState(), with_host_port(make_pod(), 8080)).skip
 
 
 def test_a_free_port_passes():

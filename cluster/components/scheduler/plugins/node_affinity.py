@@ -26,7 +26,6 @@ from cluster.components.scheduler.plugins.normalize import default_normalize_sco
 ERR_REASON_POD = "node(s) didn't match Pod's node affinity/selector"
 ERR_REASON_CONFLICT = "pod affinity terms conflict"
 NODE_NAME_FIELD = "metadata.name"
-PRE_FILTER_STATE_KEY = "PreFilterNodeAffinity"
 PRE_SCORE_STATE_KEY = "PreScoreNodeAffinity"
 
 
@@ -35,11 +34,9 @@ class NodeAffinity:
 
     def pre_filter(self, state: CycleState, pod: dict) -> PreFilterResult:
         """Only the nodes named by matchFields metadata.name In, when every term names some."""
-        # Upstream skips the filter for a pod that asks nothing of the node's labels.
-        asks = bool((pod.get("spec") or {}).get("nodeSelector")) or (
-            _node_affinity(pod).get("requiredDuringSchedulingIgnoredDuringExecution") is not None
-        )
-        state.write(PRE_FILTER_STATE_KEY, asks)
+        required = _node_affinity(pod).get("requiredDuringSchedulingIgnoredDuringExecution")
+        if required is None and not (pod.get("spec") or {}).get("nodeSelector"):
+            return PreFilterResult(skip=True)  # the pod asks nothing of the node's labels
         terms = _required_terms(pod)
         if not terms:
             return PreFilterResult()
@@ -54,9 +51,7 @@ class NodeAffinity:
         return PreFilterResult(node_names=frozenset(named))
 
     def filter(self, state: CycleState, pod: dict, node_info: NodeInfo) -> FilterResult:
-        if not state.read(PRE_FILTER_STATE_KEY) or required_node_affinity_matches(
-            pod, node_info.node
-        ):
+        if required_node_affinity_matches(pod, node_info.node):
             return FilterResult.success(self.name)
         return FilterResult.unresolvable(self.name, ERR_REASON_POD)
 

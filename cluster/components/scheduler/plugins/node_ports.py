@@ -1,6 +1,7 @@
 """NodePorts: two pods cannot bind the same host port on one node.
 
-PreFilter reads the pod's host ports once; Filter checks them at each node.
+PreFilter reads the pod's host ports once (and skips the filter for a pod that
+asks for none, as upstream does); Filter checks them at each node.
 """
 
 from __future__ import annotations
@@ -21,7 +22,10 @@ class NodePorts:
     name = "NodePorts"
 
     def pre_filter(self, state: CycleState, pod: dict) -> PreFilterResult:
-        state.write(PRE_FILTER_STATE_KEY, host_ports(pod))
+        wanted = host_ports(pod)
+        if not wanted:
+            return PreFilterResult(skip=True)
+        state.write(PRE_FILTER_STATE_KEY, wanted)
         return PreFilterResult()
 
     def filter(self, state: CycleState, pod: dict, node_info: NodeInfo) -> FilterResult:
