@@ -70,7 +70,9 @@ SCORE_PLUGINS: tuple[tuple[ScorePlugin, int], ...] = (
     (_image_locality, 1),
 )
 # Asked once here: a runtime Protocol check is slow enough to show at every decision.
-_NORMALIZES = {plugin.name: isinstance(plugin, ScoreNormalizer) for plugin, _ in SCORE_PLUGINS}
+_NORMALIZERS: dict[str, ScoreNormalizer] = {
+    plugin.name: plugin for plugin, _ in SCORE_PLUGINS if isinstance(plugin, ScoreNormalizer)
+}
 
 
 def excluded_by_pre_filter(plugins: Sequence[str]) -> str:
@@ -135,7 +137,8 @@ def run_scores(
     by_plugin: list[list[ScoreResult]] = []
     for plugin, weight in SCORE_PLUGINS:
         raw = [plugin.score(state, pod, info) for info in feasible]
-        normalized = plugin.normalize(raw) if _NORMALIZES[plugin.name] else raw  # type: ignore[attr-defined]
+        normalizer = _NORMALIZERS.get(plugin.name)
+        normalized = normalizer.normalize(raw) if normalizer else raw
         by_plugin.append(
             [ScoreResult(plugin.name, r, n, weight) for r, n in zip(raw, normalized, strict=True)]
         )
