@@ -19,10 +19,9 @@ from dataclasses import dataclass
 import orjson
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
 
 from cluster import store_sql
-from cluster.models import StoreEvent, StoreKey, StoreRevision
+from cluster.models import StoreEvent, StoreRevision
 
 MAX_VALUE_BYTES = 1536 * 1024  # etcd's default request limit: 1.5 MiB
 
@@ -129,13 +128,18 @@ class ColumnMatch:
     value: str
     negate: bool = False
 
-    def as_q(self) -> Q:
+    def as_sql(self) -> tuple[str, list[str]]:
+        """The condition on the key table (alias k), NULL meaning "absent" as for ""."""
         if self.column not in {"namespace", "name", "node_name", "phase"}:
             raise ValueError(f"cannot filter on {self.column}")
-        q = Q(**{self.column: self.value})
+        column = f"k.{self.column}"
         if self.value == "":
-            q |= Q(**{f"{self.column}__isnull": True})
-        return ~q if self.negate else q
+            if self.negate:
+                return f"{column} <> ''", []
+            return f"({column} = '' OR {column} IS NULL)", []
+        if self.negate:
+            return f"({column} IS NULL OR {column} <> %s)", [self.value]
+        return f"{column} = %s", [self.value]
 
 
 def split_key(key: str) -> tuple[str, str, str]:
@@ -146,9 +150,6 @@ def split_key(key: str) -> tuple[str, str, str]:
     if len(parts) == 4 and parts[:2] == ["", "registry"]:
         return parts[2], "", parts[3]
     raise ValueError(f"not a registry key: {key!r}")
-
-
-_KV_FIELDS = ("key", "value", "create_revision", "mod_revision", "version")
 
 
 @contextmanager
@@ -234,22 +235,30 @@ class Store:
         start_after: str = "",
         where: Sequence[ColumnMatch] = (),
     ) -> RangeResult:
-        """Keys under prefix in key order; `more` says a next page starts after the last."""
-        with transaction.atomic():
-            # One transaction, so the revision read matches the rows read on
-            # PostgreSQL (REPEATABLE READ would be needed for a strict snapshot).
-            revision = self.revision()
-            rows = StoreKey.objects.filter(sandbox_id=self.sandbox_id, key__startswith=prefix)
-            if start_after:
-                rows = rows.filter(key__gt=start_after)
-            for match in where:
-                rows = rows.filter(match.as_q())
-            # Tuples, not model instances: building 5,000 models costs more than the query.
-            rows = rows.order_by("key").values_list(*_KV_FIELDS)
+        """Keys under prefix in key order; `more` says a next page starts after the last.
+
+        One statement, so the revision and the rows come from one snapshot on both
+        databases, with no transaction around them.
+        """
+        statement, params = store_sql.range_keys(
+            self.sandbox_id,
+            prefix,
+            start_after=start_after,
+            where=[match.as_sql() for match in where],
+            limit=limit + 1 if limit else None,
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(statement, params)
             with collector_paused():
-                fetched = list(rows[: limit + 1] if limit else rows)
-        more = bool(limit) and len(fetched) > limit
-        return RangeResult([KeyValue(*row) for row in fetched[:limit]], revision, more)
+                rows = cursor.fetchall()
+                items = [
+                    KeyValue(key, orjson.loads(value), create, mod, version)
+                    for _, key, value, create, mod, version in rows
+                    if key is not None  # the revision's row when no key matched
+                ]
+        revision = rows[0][0] if rows else 0
+        more = bool(limit) and len(items) > limit
+        return RangeResult(items[:limit] if limit else items, revision, more)
 
     def events_since(
         self, revision: int, *, prefix: str = "", limit: int | None = None

@@ -79,6 +79,44 @@ INSERT_EVENT_VALUES = "(%s, %s, %s, %s, %s, %s)"
 INSERT_EVENTS = f"INSERT INTO {EVENTS} (sandbox_id, revision, type, key, value, prev_value) VALUES "
 
 
+def range_keys(
+    sandbox_id: int,
+    prefix: str,
+    *,
+    start_after: str,
+    where: list[tuple[str, list[str]]],
+    limit: int | None,
+) -> tuple[str, list[object]]:
+    """The keys under prefix in key order, each row led by the keyspace's revision.
+
+    The keys are LEFT JOINed to the revision row, so a range that matches nothing
+    still answers one row with the revision (and NULL key columns).
+    """
+    conditions = ["k.sandbox_id = r.sandbox_id", "k.key LIKE %s ESCAPE '\\'"]
+    params: list[object] = [_like_prefix(prefix)]
+    if start_after:
+        conditions.append("k.key > %s")
+        params.append(start_after)
+    for condition, values in where:
+        conditions.append(condition)
+        params += values
+    statement = (
+        "SELECT r.revision, k.key, k.value, k.create_revision, k.mod_revision, k.version"
+        f" FROM {REVISIONS} AS r LEFT JOIN {KEYS} AS k ON {' AND '.join(conditions)}"
+        " WHERE r.sandbox_id = %s ORDER BY k.key"
+    )
+    params.append(sandbox_id)
+    if limit:
+        statement += " LIMIT %s"
+        params.append(limit)
+    return statement, params
+
+
+def _like_prefix(prefix: str) -> str:
+    escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return escaped + "%"
+
+
 def postgres_create(required: int) -> str:
     """One statement: bump, insert the key unless it exists, log the PUT.
 

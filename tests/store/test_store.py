@@ -247,3 +247,39 @@ def test_a_compare_and_swap_update_logs_the_value_it_replaced(bare_sandbox):
     assert event.prev_value == pod("web") and event.value == pod("web", phase="Running")
     stored = StoreKey.objects.get(sandbox=bare_sandbox, key="/registry/pods/default/web")
     assert (stored.phase, stored.version) == ("Running", 2)
+
+
+def test_range_filters_treat_an_absent_column_as_empty(bare_sandbox):
+    store = Store(bare_sandbox.pk)
+    store.put("/registry/pods/default/a", pod("a"))
+    store.put("/registry/pods/default/b", pod("b", node="node-1", phase="Running"))
+    store.put("/registry/pods/default/c", pod("c", node="node-2", phase="Running"))
+
+    def names(*where: ColumnMatch) -> list[str]:
+        return [
+            kv.value["metadata"]["name"] for kv in store.range("/registry/pods/", where=where).items
+        ]
+
+    assert names(ColumnMatch("node_name", "node-1", negate=True)) == ["a", "c"]
+    assert names(ColumnMatch("node_name", "", negate=True)) == ["b", "c"]
+    assert names(ColumnMatch("phase", "Running"), ColumnMatch("node_name", "node-2")) == ["c"]
+
+
+def test_an_empty_range_still_answers_the_revision(bare_sandbox):
+    store = Store(bare_sandbox.pk)
+    assert (store.range("/registry/pods/").items, store.range("/registry/pods/").revision) == (
+        [],
+        0,
+    )
+    store.put("/registry/nodes/node-1", {"metadata": {"name": "node-1"}})
+    empty = store.range("/registry/pods/", limit=10)
+    assert (empty.items, empty.revision, empty.more) == ([], 1, False)
+
+
+def test_a_prefix_matches_literally(bare_sandbox):
+    """LIKE's wildcards in a prefix are plain characters: "pod_" is not "pods"."""
+    store = Store(bare_sandbox.pk)
+    store.put("/registry/pods/default/a", pod("a"))
+    assert store.range("/registry/pod_/").items == []
+    assert store.range("/registry/pod%").items == []
+    assert [kv.key for kv in store.range("/registry/pods").items] == ["/registry/pods/default/a"]
