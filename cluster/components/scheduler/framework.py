@@ -203,6 +203,40 @@ class ScoreResult(NamedTuple):
         }
 
 
+class ScoreTable:
+    """Every score plugin's raw and normalized score for each feasible node, kept as one
+    column per plugin.
+
+    A decision over hundreds of nodes needs only each node's total; the page
+    shows the plugin-by-plugin scores of the best few. So a node's row of
+    ScoreResults is built when it is read, not for every node scored.
+    """
+
+    def __init__(
+        self,
+        node_names: Sequence[str],
+        plugins: Sequence[tuple[str, int]],
+        raw: Sequence[Sequence[int]],
+        normalized: Sequence[Sequence[int]],
+    ):
+        self.node_names = tuple(node_names)
+        self.plugins = tuple(plugins)  # (name, weight), in profile order
+        self.raw = raw
+        self.normalized = normalized
+        totals = [0] * len(self.node_names)
+        for (_, weight), column in zip(self.plugins, normalized, strict=True):
+            totals = [total + weight * score for total, score in zip(totals, column, strict=True)]
+        self.totals = totals
+
+    def row(self, index: int) -> tuple[ScoreResult, ...]:
+        return tuple(
+            ScoreResult(name, raw[index], normalized[index], weight)
+            for (name, weight), raw, normalized in zip(
+                self.plugins, self.raw, self.normalized, strict=True
+            )
+        )
+
+
 class PreFilterPlugin(Protocol):
     name: str
 
@@ -253,18 +287,38 @@ class ScoreNormalizer(Protocol):
 _passed = attrgetter("passed")
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class NodeDecision:
+    """What the filters said about one node and, if it passed them all, how it scored
+    (its row of the decision's ScoreTable).
+
+    Not frozen, unlike the rest of a decision: schedule_pod makes one per node it
+    looks at (hundreds on a big cluster) and gives the feasible ones their scores
+    in place, which a frozen dataclass would make cost a copy of each.
+    """
+
     node_name: str
     filters: tuple[FilterResult, ...]
-    scores: tuple[ScoreResult, ...] = ()
-    # Worked out once: a decision over many nodes asks both of every node more than once.
+    score_table: ScoreTable | None = field(default=None, repr=False, compare=False)
+    score_index: int = -1
     feasible: bool = field(init=False)
     total_score: int = field(init=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "feasible", all(map(_passed, self.filters)))
-        object.__setattr__(self, "total_score", sum(s.score * s.weight for s in self.scores))
+        # Worked out once: a decision over many nodes asks both of every node more than once.
+        self.feasible = all(map(_passed, self.filters))
+        table = self.score_table
+        self.total_score = table.totals[self.score_index] if table else 0
+
+    @property
+    def scores(self) -> tuple[ScoreResult, ...]:
+        table = self.score_table
+        return table.row(self.score_index) if table else ()
+
+    def set_scores(self, table: ScoreTable, index: int) -> None:
+        """Give a feasible node its row of the decision's scores, while the decision is made."""
+        self.score_table, self.score_index = table, index
+        self.total_score = table.totals[index]
 
     @property
     def failure(self) -> FilterResult | None:

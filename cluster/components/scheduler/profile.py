@@ -21,7 +21,7 @@ from cluster.components.scheduler.framework import (
     PreScorePlugin,
     ScoreNormalizer,
     ScorePlugin,
-    ScoreResult,
+    ScoreTable,
 )
 from cluster.components.scheduler.plugins.image_locality import ImageLocality
 from cluster.components.scheduler.plugins.node_affinity import NodeAffinity
@@ -130,18 +130,21 @@ def run_scores(
     pod: dict,
     feasible: Sequence[NodeInfo],
     all_node_infos: Sequence[NodeInfo],
-) -> dict[str, tuple[ScoreResult, ...]]:
-    """Every score plugin's raw and normalized score for each feasible node, by node name."""
+) -> ScoreTable:
+    """Every score plugin's raw and normalized score for each feasible node, in the order
+    of feasible."""
     for pre_score_plugin in PRE_SCORE_PLUGINS:
         pre_score_plugin.pre_score(state, pod, feasible, all_node_infos)
-    by_plugin: list[list[ScoreResult]] = []
-    for plugin, weight in SCORE_PLUGINS:
+    raw_columns: list[list[int]] = []
+    normalized_columns: list[list[int]] = []
+    for plugin, _ in SCORE_PLUGINS:
         raw = [plugin.score(state, pod, info) for info in feasible]
         normalizer = _NORMALIZERS.get(plugin.name)
-        normalized = normalizer.normalize(raw) if normalizer else raw
-        by_plugin.append(
-            [ScoreResult(plugin.name, r, n, weight) for r, n in zip(raw, normalized, strict=True)]
-        )
-    # One row per plugin, turned into one row per node.
-    per_node = zip(*by_plugin, strict=True)
-    return {info.name: results for info, results in zip(feasible, per_node, strict=True)}
+        raw_columns.append(raw)
+        normalized_columns.append(normalizer.normalize(raw) if normalizer else raw)
+    return ScoreTable(
+        [info.name for info in feasible],
+        [(plugin.name, weight) for plugin, weight in SCORE_PLUGINS],
+        raw_columns,
+        normalized_columns,
+    )

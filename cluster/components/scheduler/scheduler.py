@@ -114,13 +114,14 @@ def schedule_pod(
         # Upstream skips scoring when only one node is left: there is nothing to rank.
         return replace(undecided, node_name=feasible[0].name)
 
-    scores = run_scores(state, pod, feasible, node_infos)
-    nodes = tuple(
-        NodeDecision(d.node_name, d.filters, scores[d.node_name]) if d.feasible else d
-        for d in nodes
-    )
-    best = max(d.total_score for d in nodes if d.feasible)
-    tied = tuple(sorted(d.node_name for d in nodes if d.feasible and d.total_score == best))
+    table = run_scores(state, pod, feasible, node_infos)
+    index = {name: i for i, name in enumerate(table.node_names)}
+    for decision in nodes:
+        if decision.feasible:
+            decision.set_scores(table, index[decision.node_name])
+    best = max(table.totals)
+    totals = zip(table.node_names, table.totals, strict=True)
+    tied = tuple(sorted(name for name, total in totals if total == best))
     # Upstream picks uniformly among the best (reservoir sampling); sorting first makes
     # the pick depend only on the seed, not on the order the nodes were listed in.
     chosen = tied[0] if len(tied) == 1 else rng.choice(tied)
