@@ -1,0 +1,61 @@
+"""Full pages: the home page, a new sandbox, the live sandbox page, reset."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from cluster.models import Sandbox
+from cluster.sandboxes import sandbox_create, sandbox_reset
+from cluster.topology import SHAPES
+from sandbox.selectors import sandbox_snapshot, sandboxes_for_user
+from sandbox.views.access import sandbox_view
+from sandbox.views.controls import SPEEDS
+
+
+@require_GET
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "sandbox/home.html",
+        {"sandboxes": sandboxes_for_user(request.user), "shapes": SHAPES.values()},
+    )
+
+
+@require_POST
+@login_required
+def sandbox_new(request: HttpRequest) -> HttpResponse:
+    shape = request.POST.get("shape", "lesson")
+    if shape not in SHAPES:
+        return HttpResponse(f"Unknown cluster shape {shape!r}", status=400)
+    sandbox = sandbox_create(owner=request.user, name=SHAPES[shape].title, shape=shape)
+    return redirect("sandbox-detail", sandbox_id=sandbox.pk)
+
+
+@require_GET
+@sandbox_view
+def sandbox_detail(request: HttpRequest, sandbox: Sandbox) -> HttpResponse:
+    snapshot = sandbox_snapshot(sandbox, request.user)
+    base = f"/sandboxes/{sandbox.pk}/"
+    return render(
+        request,
+        "sandbox/detail.html",
+        {
+            "sandbox": sandbox,
+            "snapshot": snapshot,
+            "panel_base": base,
+            "history_url": f"{base}history/",
+            "ws_path": f"/ws/sandboxes/{sandbox.pk}/",
+            "speeds": SPEEDS,
+        },
+    )
+
+
+@require_POST
+@sandbox_view
+def sandbox_reset_view(request: HttpRequest, sandbox: Sandbox) -> HttpResponse:
+    sandbox_reset(sandbox, request.user)
+    return redirect("sandbox-detail", sandbox_id=sandbox.pk)
