@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -13,6 +14,14 @@ from cluster.topology import SHAPES
 from sandbox.selectors import sandbox_snapshot, sandboxes_for_user
 from sandbox.views.access import sandbox_view
 from sandbox.views.controls import SPEEDS
+
+# The live page's script modules, preloaded in parallel from the page's head:
+# otherwise the browser finds each import only after fetching its importer.
+LIVE_PAGE_MODULES = tuple(
+    sorted(
+        f"js/podlab/{path.name}" for path in (settings.BASE_DIR / "static/js/podlab").glob("*.js")
+    )
+)
 
 
 @require_GET
@@ -50,6 +59,7 @@ def sandbox_detail(request: HttpRequest, sandbox: Sandbox) -> HttpResponse:
             "history_url": f"{base}history/",
             "ws_path": f"/ws/sandboxes/{sandbox.pk}/",
             "speeds": SPEEDS,
+            "live_modules": LIVE_PAGE_MODULES,
         },
     )
 

@@ -56,6 +56,8 @@ def render_page(snapshot: dict, *, username: str = "student") -> bytes:
     from django.template.loader import render_to_string
     from django.test import RequestFactory
 
+    from sandbox.views.pages import LIVE_PAGE_MODULES
+
     request = RequestFactory().get(SANDBOX_PATH)
     request.user = get_user_model()(username=username)  # never saved: no database
     clock = snapshot["sandbox"]
@@ -74,6 +76,7 @@ def render_page(snapshot: dict, *, username: str = "student") -> bytes:
         "history_url": HISTORY_PATH,
         "ws_path": "/ws/sandboxes/1/",
         "speeds": (0.5, 1.0, 2.0, 5.0, 10.0),
+        "live_modules": LIVE_PAGE_MODULES,
     }
     return render_to_string("sandbox/detail.html", context, request=request).encode()
 

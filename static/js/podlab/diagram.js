@@ -17,8 +17,12 @@ import { fitText, setAttrs, setText, svg, textWidth } from "./svg.js";
 const TERMINAL_PHASES = new Set(["Succeeded", "Failed"]);
 /** Pod kinds whose status is drawn bold (see sandbox.css). */
 const ALARMING_KINDS = new Set(["crash", "failed", "image"]);
-/** Build off the document when a render adds more parts than this. */
-const BULK_PARTS = 50;
+/**
+ * At most this many new nodes and pods per frame: a big cluster's first
+ * draw shows its top (what is on screen) in the first frame and fills in
+ * the rest in the frames after, instead of one long frame.
+ */
+const PARTS_PER_FRAME = 250;
 /** Never draw smaller than this (20-unit text stays >= 16 px), unless the window is narrower. */
 const MIN_SCALE = 0.8;
 /** Below this window width the page is one column and the diagram only fits the width. */
@@ -278,8 +282,12 @@ export class Diagram {
    * @param {(kind: string, target: {name?: string, namespace?: string}) => void} [options.onOpen]
    *   a pod, node or component was clicked or activated with the keyboard
    */
-  constructor(container, { user = "you", onOpen = () => {} } = {}) {
+  constructor(container, { user = "you", onOpen = () => {}, onComplete = () => {} } = {}) {
     this.onOpen = onOpen;
+    this.onComplete = onComplete;
+    /** Some nodes are not drawn yet (see PARTS_PER_FRAME); the next frame draws more. */
+    this.unfinished = false;
+    this.fillQueued = false;
     this.container = container;
     this.animate = true;
     this.root = svg("svg", {
@@ -319,8 +327,10 @@ export class Diagram {
     /** The box's size, kept by a ResizeObserver: reading clientWidth here would force a layout. */
     this.box = { width: container.clientWidth, height: container.clientHeight };
     new ResizeObserver(([entry]) => {
-      const { width, height } = entry.contentRect;
-      this.box = { width: Math.floor(width), height: Math.floor(height) };
+      const box = { width: Math.floor(entry.contentRect.width), height: Math.floor(entry.contentRect.height) };
+      // Its first report is the size already read: no need to draw again.
+      if (box.width === this.box.width && box.height === this.box.height) return;
+      this.box = box;
       if (this.lastState) this.render(this.lastState);
     }).observe(container);
     this.root.addEventListener("click", (event) => this.activate(event));
@@ -438,34 +448,31 @@ export class Diagram {
     setAttrs(this.root, { viewBox: `0 0 ${layout.width} ${layout.height}` });
     setAttrs(this.fixedLayer, { transform: layout.offset ? `translate(${layout.offset},0)` : null });
     this.renderFixed(state, layout);
-    // Many new parts (the first draw of a big cluster, a resync): build the
-    // layers off the document, where attribute writes cost no style
-    // invalidation, and put them back in one insertion.
-    const offDocument = this.newParts(layout) > BULK_PARTS;
-    if (offDocument) {
-      this.trayLayer.remove();
-      this.workersLayer.remove();
-    }
     this.renderTray(layout);
-    this.renderWorkers(state, layout);
+    const wasUnfinished = this.unfinished;
+    // New nodes are built whole, pods and all, before they join the document in
+    // one insertion: writes to detached elements invalidate no style or layout.
+    const arriving = document.createDocumentFragment();
+    this.unfinished = !this.renderWorkers(state, layout, PARTS_PER_FRAME, arriving);
     phase("workers");
     this.renderPods(layout);
+    this.workersLayer.append(arriving);
     phase("pods");
-    if (offDocument) this.focusRing.before(this.trayLayer, this.workersLayer);
     this.fit();
+    if (this.unfinished) this.fillSoon();
+    else if (wasUnfinished || measuring) this.onComplete();
   }
 
-  /** How many nodes and pods the layout draws that have no element yet. */
-  newParts(layout) {
-    let count = 0;
-    for (const worker of layout.workers) {
-      if (!this.nodeViews.has(worker.name)) count += 1;
-      for (const entry of worker.pods) {
-        if (!this.podViews.has(`${entry.key}#${entry.pod.metadata?.uid ?? ""}`)) count += 1;
-      }
-    }
-    return count;
+  /** Draw more of an unfinished picture in the next frame. */
+  fillSoon() {
+    if (this.fillQueued) return;
+    this.fillQueued = true;
+    requestAnimationFrame(() => {
+      this.fillQueued = false;
+      if (this.unfinished && this.lastState) this.render(this.lastState);
+    });
   }
+
 
   /**
    * The canvas width that shows this cluster largest in the box: wide
@@ -549,12 +556,23 @@ export class Diagram {
     this.workersEmpty.style.display = layout.workers.length ? "none" : "";
   }
 
-  renderWorkers(state, layout) {
+  /**
+   * @param {number} room how many new nodes and pods to draw now
+   * @param {DocumentFragment} arriving where new nodes go (the caller attaches them)
+   * @returns {boolean} whether every node is drawn (new ones beyond `room` parts wait)
+   */
+  renderWorkers(state, layout, room, arriving) {
     const seen = new Set();
+    let complete = true;
     for (const worker of layout.workers) {
       let view = this.nodeViews.get(worker.name);
       const isNew = !view;
       if (isNew) {
+        if (room <= 0) {
+          complete = false;
+          continue;
+        }
+        room -= 1 + worker.pods.length;
         view = new NodeView(worker.name);
         this.nodeViews.set(worker.name, view);
       }
@@ -567,7 +585,7 @@ export class Diagram {
         used.memory += requests.memory;
       }
       view.update(worker, nodeStatus(worker.node, state.isRunning(`kubelet/${worker.name}`)), used);
-      if (isNew) this.workersLayer.append(view.g);
+      if (isNew) arriving.append(view.g);
     }
     for (const [name, view] of this.nodeViews) {
       if (!seen.has(name)) {
@@ -575,6 +593,7 @@ export class Diagram {
         this.nodeViews.delete(name);
       }
     }
+    return complete;
   }
 
   renderPods(layout) {
@@ -599,6 +618,7 @@ export class Diagram {
     };
     for (const worker of layout.workers) {
       const view = this.nodeViews.get(worker.name);
+      if (!view) continue; // drawn in a later frame
       for (const entry of worker.pods) {
         const slot = worker.slots.get(entry.key);
         place(entry, { ...slot, x: slot.x + worker.pad, y: slot.y + worker.podsY }, view.pods, "");

@@ -16,6 +16,9 @@
  *   backfill      history from before the page opened: "idle" (not asked for
  *                 yet), "loading", "complete" or "failed"
  *   oldest        the oldest revision the replay can show
+ *   drawnAll      every node and pod is drawn (a big cluster's first draw
+ *                 takes a few frames: see PARTS_PER_FRAME in diagram.js)
+ *   drawnAllAt    performance.now() when it last became so
  * document.body.dataset.revision mirrors revision.
  */
 
@@ -80,6 +83,8 @@ class LivePage {
       resyncs: 0,
       backfill: "complete",
       oldest: 0,
+      drawnAll: false,
+      drawnAllAt: 0,
     };
     window.podlab = this.flags;
 
@@ -105,6 +110,10 @@ class LivePage {
     this.diagram = new Diagram(find("#diagram"), {
       user: user || "you",
       onOpen: (kind, target) => this.openPanel(kind, target),
+      onComplete: () => {
+        this.flags.drawnAll = true;
+        this.flags.drawnAllAt = performance.now();
+      },
     });
     this.player = new Player(this.diagram, {
       onCommit: (seq) => this.commitThrough(seq),
@@ -307,6 +316,7 @@ class LivePage {
   render() {
     if (this.replaying !== null) return;
     this.diagram.render(this.shown);
+    this.flags.drawnAll = !this.diagram.unfinished;
     // With nothing left to show, the picture is the live state.
     const caughtUp = this.pending.length === 0;
     this.flags.revision = caughtUp ? this.live.revision : this.shown.revision;
