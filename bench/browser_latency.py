@@ -1,6 +1,7 @@
 """Benchmark: what a student sees, and how soon, in headless Chromium on the whole stack.
 
-Run `.venv/bin/python bench/browser_latency.py`. Like bench/pod_startup.py it
+Run `.venv/bin/python bench/browser_latency.py` (or name the parts to run:
+`click`, `viewers`, `big`). Like bench/pod_startup.py it
 makes sure Redis and PostgreSQL answer, migrates a throwaway PostgreSQL
 database, and starts Daphne, a Celery worker (concurrency 2) and Celery beat
 on a queue and Channels prefix of its own (bench/stack.py). Chromium is
@@ -231,7 +232,9 @@ def viewers_latency(browser, stack: Stack, sandbox, user) -> None:
     api = ApiServer.as_user(sandbox, user)
     base = f"http://127.0.0.1:{stack.port}"
     page = open_page(browser, user, f"{base}/sandboxes/{sandbox.pk}/?animations=off", base)
-    name = "click-00"  # a running pod from part 1
+    name = "diff-target"
+    api.create("pods", pod_manifest(name), namespace="default")
+    wait_for(lambda: phase_of(api, name) == "Running", timeout=60, what=name)
     alone = diff_latency(page, api, name, DIFF_WRITES)
     log(f"1 viewer: p50 {percentile(alone, 0.5):.1f} ms, max {max(alone):.1f} ms")
     viewers = [Viewer(stack, sandbox, user).start() for _ in range(VIEWERS - 1)]
@@ -382,7 +385,7 @@ def frame_times(trace_path: Path) -> tuple[list[float], list[float]]:
     return every, restyled
 
 
-def run(env: dict[str, str], logs: Path) -> None:
+def run(env: dict[str, str], logs: Path, parts: set[str]) -> None:
     setup_django(env)
     from django.contrib.auth import get_user_model
     from playwright.sync_api import sync_playwright
@@ -394,14 +397,24 @@ def run(env: dict[str, str], logs: Path) -> None:
     assert sandbox.mode == "watch"
     with Stack(env, logs) as stack, sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        click_to_running(browser, stack, sandbox, user)
-        viewers_latency(browser, stack, sandbox, user)
+        if "click" in parts:
+            click_to_running(browser, stack, sandbox, user)
+        if "viewers" in parts:
+            viewers_latency(browser, stack, sandbox, user)
         browser.close()
-        big_cluster(playwright, stack, user)
+        if "big" in parts:
+            big_cluster(playwright, stack, user)
     stack.report()
 
 
+PARTS = ("click", "viewers", "big")
+
+
 def main() -> None:
+    """`bench/browser_latency.py [click] [viewers] [big]`: the parts to run (default all)."""
+    parts = set(sys.argv[1:]) or set(PARTS)
+    if unknown := parts - set(PARTS):
+        raise SystemExit(f"unknown parts {sorted(unknown)}; choose from {PARTS}")
     # Playwright's sync API runs an event loop in this thread; the Django calls
     # between browser steps are synchronous, as in tests/e2e.
     os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -410,7 +423,7 @@ def main() -> None:
     tag = f"podlab-bench-browser-{os.getpid()}"
     try:
         with tempfile.TemporaryDirectory() as tmp, throwaway_database("browser") as url:
-            run(bench_environment(url, tag), Path(os.environ.get("BENCH_LOGS") or tmp))
+            run(bench_environment(url, tag), Path(os.environ.get("BENCH_LOGS") or tmp), parts)
     finally:
         cleanup_redis(tag)
     log_conditions("browser_latency ends")

@@ -1,7 +1,11 @@
 """The live channel of a sandbox: a snapshot first, then the API server's committed changes.
 
 Messages to the page:
-  {"type": "snapshot", "revision", "sandbox", "nodes", "pods", "components", "traces"}
+  {"type": "snapshot", "revision", "sandbox", "nodes", "pods", "components", "traces",
+   "parts"}: with "parts" > 1, the rest of its pods follow in parts - 1 messages
+   {"type": "snapshot-part", "revision", "pods"}, sent right after it. A big
+   cluster's snapshot (2.5 MB at 1,000 pods) is over what Daphne lets one
+   websocket message carry (1 MiB).
   {"type": "changes", "revision", "events": [{"type", "key", "revision", "object",
    "previous"}], "traces": [...]}
   {"type": "error", "status": <Kubernetes Status>}
@@ -11,12 +15,17 @@ Messages from the page:
 
 from __future__ import annotations
 
+import json
+
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from cluster.apiserver import ApiError
 from cluster.apiserver.publish import sandbox_group
 from sandbox.selectors import sandbox_lookup, sandbox_snapshot
+
+# Well under Daphne's (autobahn's) 1 MiB limit on one websocket message.
+MESSAGE_BYTES = 512 * 1024
 
 
 class SandboxConsumer(AsyncJsonWebsocketConsumer):
@@ -33,7 +42,7 @@ class SandboxConsumer(AsyncJsonWebsocketConsumer):
             return
         self.group = sandbox_group(self.sandbox.pk)
         await self.channel_layer.group_add(self.group, self.channel_name)
-        await self.send_json(snapshot)
+        await self._send_snapshot(snapshot)
 
     async def disconnect(self, code: int) -> None:
         if group := getattr(self, "group", None):
@@ -41,7 +50,7 @@ class SandboxConsumer(AsyncJsonWebsocketConsumer):
 
     async def receive_json(self, content: dict, **kwargs) -> None:
         if content.get("type") == "resync" and getattr(self, "group", None):
-            await self.send_json(await self._snapshot())
+            await self._send_snapshot(await self._snapshot())
 
     async def cluster_changes(self, message: dict) -> None:
         # Publishing is asynchronous, so a batch committed before this socket's
@@ -54,7 +63,41 @@ class SandboxConsumer(AsyncJsonWebsocketConsumer):
             return
         await self.send_json({**message, "type": "changes"})
 
+    async def _send_snapshot(self, snapshot: dict) -> None:
+        """The snapshot, its pods split over as many messages as they need. The
+        parts go out back to back: this consumer handles one event at a time, so
+        no batch of changes comes between them."""
+        head, *rest = snapshot_messages(snapshot)
+        await self.send(text_data=head)
+        for part in rest:
+            await self.send(text_data=part)
+
     async def _snapshot(self) -> dict:
         snapshot = await database_sync_to_async(sandbox_snapshot)(self.sandbox, self.scope["user"])
         self.revision = snapshot["revision"]
         return snapshot
+
+
+def snapshot_messages(snapshot: dict, limit: int | None = None) -> list[str]:
+    """The snapshot as websocket messages (JSON text) of at most about `limit` bytes
+    (MESSAGE_BYTES) each: everything but the pods in the first, with as many pods as fit."""
+    limit = limit or MESSAGE_BYTES
+    chunks: list[list[str]] = [[]]
+    size = len(json.dumps({key: v for key, v in snapshot.items() if key != "pods"}))
+    for pod in snapshot["pods"]:
+        encoded = json.dumps(pod)
+        if chunks[-1] and size + len(encoded) > limit:
+            chunks.append([])
+            size = 0
+        chunks[-1].append(encoded)
+        size += len(encoded) + 1
+    rest = json.dumps(
+        {key: v for key, v in snapshot.items() if key != "pods"} | {"parts": len(chunks)}
+    )
+    # Pods already encoded are spliced in as text, not decoded and encoded again.
+    messages = [f'{rest[:-1]}, "pods": [{", ".join(chunks[0])}]}}']
+    revision = snapshot["revision"]
+    for chunk in chunks[1:]:
+        pods = ", ".join(chunk)
+        messages.append(f'{{"type": "snapshot-part", "revision": {revision}, "pods": [{pods}]}}')
+    return messages

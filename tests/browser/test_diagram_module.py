@@ -727,3 +727,17 @@ def test_replay_reaches_back_before_the_page_opened_through_the_history_endpoint
     page.get_by_role("button", name="Back to live").click()
     page.wait_for_function("() => window.podlab.replaying === null")
     assert status_of(page, "web") == "Running"
+
+
+def test_a_snapshot_in_parts_is_drawn_once_its_last_part_came(page, harness):
+    first, second = data.running("first", "node-1"), data.running("second", "node-2")
+    snapshot = lesson_snapshot([first], revision=30)
+    harness.load(page, snapshot=lesson_snapshot(revision=1))
+    deliver(page, {**snapshot, "parts": 2})
+    page.wait_for_timeout(100)
+    assert page.evaluate("window.podlab.connected") is False
+    deliver(page, {"type": "snapshot-part", "revision": 30, "pods": [second]})
+    wait_for_snapshots(page, 1)
+    assert page.evaluate("window.podlab.revision") == 30
+    assert status_of(page, "first") == "Running"
+    assert status_of(page, "second") == "Running"

@@ -473,7 +473,6 @@ export class Diagram {
     });
   }
 
-
   /**
    * The canvas width that shows this cluster largest in the box: wide
    * screens get more worker columns instead of empty margins. Chosen again

@@ -97,6 +97,8 @@ class LivePage {
     this.pending = [];
     this.batchSeq = 0;
     this.replaying = null;
+    /** A snapshot whose pods are still coming: {snapshot, missing} */
+    this.partialSnapshot = null;
     this.awaitingResync = false;
     this.resyncTimer = 0;
     this.renderQueued = false;
@@ -201,9 +203,32 @@ class LivePage {
 
   /** @param {object} message a websocket message */
   receive(message) {
-    if (message.type === "snapshot") this.applySnapshot(message, { fromSocket: true });
-    else if (message.type === "changes") this.applyChanges(message);
+    if (message.type === "snapshot-part") {
+      this.addSnapshotPart(message);
+      return;
+    }
+    if (this.partialSnapshot && message.type !== "snapshot") {
+      // A snapshot's parts come back to back: a batch between them means some went missing.
+      this.partialSnapshot = null;
+      this.requestResync();
+    }
+    if (message.type === "snapshot") {
+      this.partialSnapshot = null; // a newer snapshot (a reconnect) replaces an unfinished one
+      if ((message.parts ?? 1) > 1) this.partialSnapshot = { snapshot: message, missing: message.parts - 1 };
+      else this.applySnapshot(message, { fromSocket: true });
+    } else if (message.type === "changes") this.applyChanges(message);
     else if (message.type === "error") this.showError(message.status);
+  }
+
+  /** More pods of a snapshot too big for one message (see sandbox/consumers.py). */
+  addSnapshotPart(part) {
+    const partial = this.partialSnapshot;
+    if (!partial || part.revision !== partial.snapshot.revision) return;
+    partial.snapshot.pods.push(...part.pods);
+    partial.missing -= 1;
+    if (partial.missing > 0) return;
+    this.partialSnapshot = null;
+    this.applySnapshot(partial.snapshot, { fromSocket: true });
   }
 
   applySnapshot(snapshot, { fromSocket }) {
