@@ -16,6 +16,7 @@ Messages from the page:
 from __future__ import annotations
 
 import json
+from collections import OrderedDict
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
@@ -26,6 +27,10 @@ from sandbox.selectors import sandbox_lookup, sandbox_snapshot
 
 # Well under Daphne's (autobahn's) 1 MiB limit on one websocket message.
 MESSAGE_BYTES = 512 * 1024
+# Every viewer of a sandbox served by this process gets the same batch: it is
+# encoded once for all of them. Batches are keyed by what tells them apart.
+ENCODED_BATCHES_KEPT = 256
+_encoded_batches: OrderedDict[tuple, str] = OrderedDict()
 
 
 class SandboxConsumer(AsyncJsonWebsocketConsumer):
@@ -61,7 +66,7 @@ class SandboxConsumer(AsyncJsonWebsocketConsumer):
         )
         if already_seen:
             return
-        await self.send_json({**message, "type": "changes"})
+        await self.send(text_data=encoded_changes(message))
 
     async def _send_snapshot(self, snapshot: dict) -> None:
         """The snapshot, its pods split over as many messages as they need. The
@@ -101,3 +106,30 @@ def snapshot_messages(snapshot: dict, limit: int | None = None) -> list[str]:
         pods = ", ".join(chunk)
         messages.append(f'{{"type": "snapshot-part", "revision": {revision}, "pods": [{pods}]}}')
     return messages
+
+
+def encoded_changes(message: dict) -> str:
+    """The "changes" message for a published batch, as JSON text, encoded once per batch.
+
+    Consumers of one process run on one event loop, so the cache needs no lock.
+    """
+    traces = message.get("traces") or []
+    if "sandbox" not in message or any("id" not in trace for trace in traces):
+        return _changes_text(message)  # nothing to tell it apart by: not cached
+    key = (
+        message["sandbox"],
+        message["revision"],
+        tuple(trace["id"] for trace in traces),
+        tuple((event["key"], event["revision"]) for event in message.get("events") or []),
+    )
+    text = _encoded_batches.get(key)
+    if text is None:
+        text = _encoded_batches[key] = _changes_text(message)
+        if len(_encoded_batches) > ENCODED_BATCHES_KEPT:
+            _encoded_batches.popitem(last=False)
+    return text
+
+
+def _changes_text(message: dict) -> str:
+    fields = {key: value for key, value in message.items() if not key.startswith("__")}
+    return json.dumps({**fields, "type": "changes"})

@@ -122,3 +122,18 @@ def test_a_snapshot_too_big_for_one_message_comes_in_parts(sandbox, alice, monke
     assert {part["revision"] for part in parts} == {first["revision"]}
     names = [pod["metadata"]["name"] for message in [first, *parts] for pod in message["pods"]]
     assert names == [f"web-{i}" for i in range(6)]
+
+
+def test_a_batch_is_encoded_once_for_every_viewer_of_the_process():
+    from sandbox.consumers import encoded_changes
+
+    def batch(revision: int) -> dict:
+        trace = {"id": revision * 10, "verb": "patch"}
+        event = {"key": "/registry/pods/default/web", "revision": revision}
+        message = {"type": CHANGES_MESSAGE_TYPE, "sandbox": 1, "revision": revision}
+        return {**message, "events": [event], "traces": [trace]}
+
+    first = encoded_changes(batch(7))
+    assert encoded_changes(batch(7)) is first
+    assert '"type": "changes"' in first
+    assert encoded_changes(batch(8)) != first
