@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from cluster.apiserver import ApiServer
+from cluster.apiserver.authn import caller_for_user
+from cluster.apiserver.authz import authorize
 from cluster.apiserver.errors import ApiError
 from cluster.models import ComponentState, Sandbox, SchedulingRecord, Trace
+from cluster.resources import RESOURCES
 
 SNAPSHOT_TRACES = 200
 
@@ -29,6 +32,23 @@ def sandbox_clock(sandbox: Sandbox) -> dict:
         "speed": sandbox.clock_speed,
         "now": sandbox.now().isoformat(),
     }
+
+
+def clock_readable(sandbox: Sandbox, user) -> None:
+    """Raise the API server's 401 or 403 unless user may read this sandbox.
+
+    The clock is the sandbox's, not an object in the store, so reading it is no
+    API call and leaves no trace (a page asks often); it is allowed to whoever
+    the API server lets read the sandbox's objects (owner, instructor, admin).
+    """
+    authorize(
+        caller_for_user(user),
+        sandbox,
+        verb="get",
+        rt=RESOURCES["namespaces"],
+        namespace="",
+        name="default",
+    )
 
 
 def sandbox_snapshot(sandbox: Sandbox, user) -> dict:

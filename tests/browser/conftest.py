@@ -44,6 +44,8 @@ def page(browser, harness):
     harness.posts.clear()
     harness.panel_gets.clear()
     harness.post_answer = b""
+    harness.history_pages.clear()
+    harness.history_gets.clear()
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     context.add_init_script(path=str(FAKE_SOCKET_JS))
     tab = context.new_page()

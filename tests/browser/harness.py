@@ -7,14 +7,17 @@ Used by the tests in this folder and by screenshots.py.
 
 from __future__ import annotations
 
+import json
 import mimetypes
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import SimpleNamespace
+from urllib.parse import parse_qs, urlsplit
 
 SANDBOX_PATH = "/sandboxes/1/"
+HISTORY_PATH = f"{SANDBOX_PATH}history/"
 FAKE_SOCKET_JS = Path(__file__).with_name("fake_socket.js")
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -53,6 +56,8 @@ def render_page(snapshot: dict, *, username: str = "student") -> bytes:
     from django.template.loader import render_to_string
     from django.test import RequestFactory
 
+    from sandbox.views.pages import LIVE_PAGE_MODULES
+
     request = RequestFactory().get(SANDBOX_PATH)
     request.user = get_user_model()(username=username)  # never saved: no database
     clock = snapshot["sandbox"]
@@ -68,8 +73,10 @@ def render_page(snapshot: dict, *, username: str = "student") -> bytes:
         "sandbox": sandbox,
         "snapshot": snapshot,
         "panel_base": SANDBOX_PATH,
+        "history_url": HISTORY_PATH,
         "ws_path": "/ws/sandboxes/1/",
         "speeds": (0.5, 1.0, 2.0, 5.0, 10.0),
+        "live_modules": LIVE_PAGE_MODULES,
     }
     return render_to_string("sandbox/detail.html", context, request=request).encode()
 
@@ -83,6 +90,9 @@ class Harness:
     posts: list[dict] = field(default_factory=list)
     panel_gets: list[str] = field(default_factory=list)
     post_answer: bytes = b""
+    # What GET history/ answers: pages as sandbox/history.py sends them, by their "to".
+    history_pages: dict[int, dict] = field(default_factory=dict)
+    history_gets: list[str] = field(default_factory=list)
 
     def load(
         self, browser_page, *, snapshot: dict | None = None, query: str = "animations=off"
@@ -127,12 +137,24 @@ def _handler(harness: Harness):
                 self.reply(204, b"")
             elif path == SANDBOX_PATH:
                 self.reply(200, harness.page)
+            elif path == HISTORY_PATH:
+                self.reply_history()
             elif path.startswith(SANDBOX_PATH):
                 harness.panel_gets.append(path)
                 panel = path.removeprefix(SANDBOX_PATH)
                 self.reply(200, f'<h2 class="fixture-panel">panel {panel}</h2>'.encode())
             else:
                 self.reply(404, b"not found")
+
+        def reply_history(self) -> None:
+            query = parse_qs(urlsplit(self.path).query)
+            harness.history_gets.append(self.path)
+            to = int(query.get("to", ["0"])[0])
+            page = harness.history_pages.get(to)
+            if page is None:
+                empty = {"from": to, "to": to, "oldest": to, "more": False}
+                page = {**empty, "revision": to, "events": [], "traces": []}
+            self.reply(200, json.dumps(page).encode(), "application/json")
 
         def do_POST(self) -> None:  # noqa: N802
             length = int(self.headers.get("Content-Length") or 0)

@@ -665,3 +665,79 @@ def test_the_timeline_follows_the_newest_call_until_the_student_scrolls_up(page,
     page.locator("#timeline-jump").click()
     page.wait_for_timeout(100)
     assert newest_in_view()
+
+
+def test_replay_reaches_back_before_the_page_opened_through_the_history_endpoint(page, harness):
+    """The page opened at revision 20; the server's history holds a pod that was
+    created at 5 and deleted at 8, and web's way to Running (12 to 14)."""
+    old = data.pod("old")
+    web = data.pod("web")
+    bound_event, bound = data.modified(
+        web, 13, lambda pod: pod["spec"].__setitem__("nodeName", "node-2")
+    )
+    running_event, running = data.modified(
+        bound, 14, lambda pod: pod.__setitem__("status", data.running("web", "node-2")["status"])
+    )
+    deleted = {**data.added(old, 8), "type": "DELETED", "previous": data.added(old, 5)["object"]}
+    history_traces = [
+        data.trace("student", "create", "pods", "old", 5),
+        data.trace("student", "delete", "pods", "old", 8),
+        data.trace("student", "create", "pods", "web", 12),
+    ]
+    snapshot = lesson_snapshot(
+        [running], revision=20, traces=[data.trace("student", "list", "pods", "", 20)]
+    )
+    harness.history_pages[20] = {
+        "revision": 20,
+        "oldest": 1,
+        "from": 1,
+        "to": 20,
+        "more": False,
+        "events": [data.added(old, 5), deleted, data.added(web, 12), bound_event, running_event],
+        "traces": history_traces,
+    }
+    open_page(page, harness, snapshot)
+    assert page.evaluate("window.podlab.backfill") == "idle"
+
+    slider = page.locator("#replay")
+    slider.focus()
+    page.wait_for_function("() => window.podlab.backfill === 'complete'")
+    assert harness.history_gets == ["/sandboxes/1/history/?to=20&revisions=500"]
+    assert page.evaluate("window.podlab.oldest") == 1
+    assert "back to revision 1" in page.locator("#history-reach").text_content()
+
+    page.keyboard.press("Home")
+    page.wait_for_function("() => window.podlab.replaying === 1")
+    assert page.locator(".diagram .pod").count() == 0
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function("() => window.podlab.replaying === 5")
+    assert page.locator('.diagram .tray-pods .pod[data-name="old"]').count() == 1
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function("() => window.podlab.replaying === 8")
+    assert pod_card(page, "old").count() == 0
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function("() => window.podlab.replaying === 13")
+    assert page.locator('.diagram .node[data-node="node-2"] .pod[data-name="web"]').count() == 1
+
+    numbers = page.locator("#timeline-list .tl-num").all_text_contents()
+    assert numbers == ["1", "2", "3", "4"]
+    texts = page.locator("#timeline-list .tl-text").all_text_contents()
+    assert "create pods old" in texts[0]
+    page.get_by_role("button", name="Back to live").click()
+    page.wait_for_function("() => window.podlab.replaying === null")
+    assert status_of(page, "web") == "Running"
+
+
+def test_a_snapshot_in_parts_is_drawn_once_its_last_part_came(page, harness):
+    first, second = data.running("first", "node-1"), data.running("second", "node-2")
+    snapshot = lesson_snapshot([first], revision=30)
+    harness.load(page, snapshot=lesson_snapshot(revision=1))
+    deliver(page, {**snapshot, "parts": 2})
+    page.wait_for_timeout(100)
+    assert page.evaluate("window.podlab.connected") is False
+    deliver(page, {"type": "snapshot-part", "revision": 30, "pods": [second]})
+    wait_for_snapshots(page, 1)
+    assert page.evaluate("window.podlab.revision") == 30
+    assert status_of(page, "first") == "Running"
+    assert status_of(page, "second") == "Running"

@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from cluster.apiserver import ApiServer
 from tests.e2e.conftest import pod_card, wait_connected
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -150,3 +151,50 @@ def test_a_bad_field_in_the_form_shows_the_api_servers_cause_next_to_it(open_pag
     create_pod_with_form(page, "web", cpu_request="lots")
     error = page.wait_for_selector("#error-cpu_request")
     assert "spec.containers[0].resources.requests[cpu]: Invalid value" in error.inner_text()
+
+
+def test_replay_reaches_a_pod_that_came_and_went_before_the_page_opened(open_page, sandbox, alice):
+    api = ApiServer.as_user(sandbox, alice)
+    manifest = {
+        "metadata": {"name": "early"},
+        "spec": {"containers": [{"name": "app", "image": "nginx"}]},
+    }
+    api.create("pods", manifest, namespace="default")
+    api.delete("pods", "early", namespace="default", grace_period_seconds=0)
+
+    page = open_page(alice, f"/sandboxes/{sandbox.pk}/?animations=off")
+    wait_connected(page)
+    assert pod_card(page, "early").count() == 0
+    page.focus("#replay")
+    page.wait_for_function("() => window.podlab.backfill === 'complete'", timeout=20_000)
+    assert page.evaluate("window.podlab.oldest") == 1
+
+    page.keyboard.press("Home")
+    page.wait_for_function("() => window.podlab.replaying === 1")
+    for _ in range(300):  # one revision with changes per key press, from the sandbox's start
+        if pod_card(page, "early").count():
+            break
+        page.keyboard.press("ArrowRight")
+    assert pod_card(page, "early").count() == 1
+    assert any("alice created pod default/early" in text for text in timeline_texts(page))
+
+    page.click("#back-to-live")
+    page.wait_for_function("() => window.podlab.replaying === null")
+    assert pod_card(page, "early").count() == 0
+    assert page.errors == []
+
+
+def test_a_clock_paused_in_one_tab_shows_paused_in_the_other(open_page, sandbox, alice):
+    first = open_page(alice, f"/sandboxes/{sandbox.pk}/?animations=off")
+    second = open_page(alice, f"/sandboxes/{sandbox.pk}/?animations=off")
+    wait_connected(first)
+    wait_connected(second)
+    first.click('form[data-clock-action="pause"] button')
+    second.wait_for_function(
+        "() => document.querySelector('#clock-state').textContent === 'Paused'"
+    )
+    first.select_option("#clock-speed", "5")
+    first.click('form[data-clock-action="resume"] button')
+    second.wait_for_function(
+        "() => document.querySelector('#clock-state').textContent === 'Running ×5'"
+    )

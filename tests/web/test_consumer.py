@@ -93,3 +93,47 @@ def test_batches_older_than_the_snapshot_are_not_forwarded(sandbox, alice):
 
     snapshot, forwarded = async_to_sync(scenario)()
     assert forwarded["revision"] == snapshot["revision"] + 1
+
+
+def test_a_snapshot_too_big_for_one_message_comes_in_parts(sandbox, alice, monkeypatch):
+    from cluster.apiserver import ApiServer
+    from sandbox import consumers
+
+    api = ApiServer.as_user(sandbox, alice)
+    for i in range(6):
+        pod = {
+            "metadata": {"name": f"web-{i}"},
+            "spec": {"containers": [{"name": "a", "image": "nginx"}]},
+        }
+        api.create("pods", pod, namespace="default")
+    monkeypatch.setattr(consumers, "MESSAGE_BYTES", 4000)
+
+    async def scenario():
+        socket = socket_for(sandbox.pk, alice)
+        await socket.connect()
+        first = await socket.receive_json_from(timeout=5)
+        parts = [await socket.receive_json_from(timeout=5) for _ in range(first["parts"] - 1)]
+        await socket.disconnect()
+        return first, parts
+
+    first, parts = async_to_sync(scenario)()
+    assert first["type"] == "snapshot" and first["parts"] > 1
+    assert {part["type"] for part in parts} == {"snapshot-part"}
+    assert {part["revision"] for part in parts} == {first["revision"]}
+    names = [pod["metadata"]["name"] for message in [first, *parts] for pod in message["pods"]]
+    assert names == [f"web-{i}" for i in range(6)]
+
+
+def test_a_batch_is_encoded_once_for_every_viewer_of_the_process():
+    from sandbox.consumers import encoded_changes
+
+    def batch(revision: int) -> dict:
+        trace = {"id": revision * 10, "verb": "patch"}
+        event = {"key": "/registry/pods/default/web", "revision": revision}
+        message = {"type": CHANGES_MESSAGE_TYPE, "sandbox": 1, "revision": revision}
+        return {**message, "events": [event], "traces": [trace]}
+
+    first = encoded_changes(batch(7))
+    assert encoded_changes(batch(7)) is first
+    assert '"type": "changes"' in first
+    assert encoded_changes(batch(8)) != first

@@ -130,18 +130,6 @@ def test_node_actions_go_through_the_api_server(alice_client, sandbox, alice):
     assert not ComponentState.objects.get(sandbox=sandbox, name="kubelet/node-1").running
 
 
-def test_the_clock_controls_pause_speed_and_step(alice_client, sandbox):
-    base = f"/sandboxes/{sandbox.pk}/clock"
-    assert alice_client.post(f"{base}/pause/", **HTMX).status_code == 204
-    assert Sandbox.objects.get(pk=sandbox.pk).clock_paused
-    paused_at = Sandbox.objects.get(pk=sandbox.pk).now()
-    assert alice_client.post(f"{base}/step/", {"component": "scheduler"}, **HTMX).status_code == 204
-    assert Sandbox.objects.get(pk=sandbox.pk).now() > paused_at
-    assert alice_client.post(f"{base}/speed/", {"speed": "5"}, **HTMX).status_code == 204
-    assert Sandbox.objects.get(pk=sandbox.pk).clock_speed == 5
-    assert alice_client.post(f"{base}/speed/", {"speed": "1000"}, **HTMX).status_code == 400
-
-
 def test_another_student_gets_403_on_panels_and_controls(client, sandbox, bob):
     client.force_login(bob)
     assert client.get(f"/sandboxes/{sandbox.pk}/nodes/node-1/", **HTMX).status_code == 403

@@ -108,25 +108,37 @@ export function rememberPace(pace) {
   }
 }
 
-/** The history slider: scrub back through the revisions seen; "Back to live". */
+/** Where the history reaches, by the backfill's state (see backfill.js). */
+const REACH_WORDS = {
+  idle: () => "since the page opened; earlier history loads when you use the slider",
+  loading: () => "loading earlier history…",
+  complete: (oldest) => `back to revision ${oldest}, all the sandbox keeps`,
+  failed: () => "since the page opened (earlier history could not be loaded)",
+};
+
+/** The history slider: scrub back through the revisions kept; "Back to live". */
 export class ReplayControl {
   /**
    * @param {object} parts
    * @param {HTMLInputElement} parts.slider <input type=range>
    * @param {HTMLElement} parts.label what the slider shows
    * @param {HTMLButtonElement} parts.back "Back to live"
+   * @param {HTMLElement} [parts.reach] how far back the history goes
    * @param {(revision: number|null) => void} onScrub a revision to show, or null for live
+   * @param {() => void} [onWanted] the student reached for the slider: load older history
    */
-  constructor({ slider, label, back }, onScrub) {
-    this.parts = { slider, label, back };
+  constructor({ slider, label, back, reach }, onScrub, onWanted = () => {}) {
+    this.parts = { slider, label, back, reach };
     this.revisions = [];
     this.live = 0;
     this.replaying = null;
+    this.backfill = "complete";
     slider.addEventListener("input", () => {
       const index = Number(slider.value);
       const last = this.revisions.length - 1;
       onScrub(index >= last ? null : this.revisions[index]);
     });
+    for (const type of ["focus", "pointerdown"]) slider.addEventListener(type, () => onWanted());
     back.addEventListener("click", () => onScrub(null));
   }
 
@@ -134,15 +146,23 @@ export class ReplayControl {
    * @param {number[]} revisions those the history can rebuild, oldest first
    * @param {number} live the live revision
    * @param {number|null} replaying the revision shown, or null when live
+   * @param {string} [backfill] the older history's state: "idle", "loading", "complete", "failed"
    */
-  update(revisions, live, replaying) {
-    const { slider, label, back } = this.parts;
+  update(revisions, live, replaying, backfill = this.backfill) {
+    const { slider, label, back, reach } = this.parts;
     this.revisions = revisions;
     this.live = live;
     this.replaying = replaying;
+    this.backfill = backfill;
     const last = Math.max(0, revisions.length - 1);
     slider.max = String(last);
-    slider.disabled = revisions.length < 2;
+    // Usable while older history may still come (reaching for it loads it); never
+    // disabled under the student's hand while it loads, which would take its focus.
+    slider.disabled = revisions.length < 2 && backfill === "complete";
+    if (reach) {
+      const words = REACH_WORDS[backfill](revisions[0] ?? live);
+      if (reach.textContent !== words) reach.textContent = words;
+    }
     if (replaying === null) {
       slider.value = String(last);
       label.textContent = `Live: revision ${live}`;

@@ -17,6 +17,12 @@ import { fitText, setAttrs, setText, svg, textWidth } from "./svg.js";
 const TERMINAL_PHASES = new Set(["Succeeded", "Failed"]);
 /** Pod kinds whose status is drawn bold (see sandbox.css). */
 const ALARMING_KINDS = new Set(["crash", "failed", "image"]);
+/**
+ * At most this many new nodes and pods per frame: a big cluster's first
+ * draw shows its top (what is on screen) in the first frame and fills in
+ * the rest in the frames after, instead of one long frame.
+ */
+const PARTS_PER_FRAME = 250;
 /** Never draw smaller than this (20-unit text stays >= 16 px), unless the window is narrower. */
 const MIN_SCALE = 0.8;
 /** Below this window width the page is one column and the diagram only fits the width. */
@@ -276,8 +282,12 @@ export class Diagram {
    * @param {(kind: string, target: {name?: string, namespace?: string}) => void} [options.onOpen]
    *   a pod, node or component was clicked or activated with the keyboard
    */
-  constructor(container, { user = "you", onOpen = () => {} } = {}) {
+  constructor(container, { user = "you", onOpen = () => {}, onComplete = () => {} } = {}) {
     this.onOpen = onOpen;
+    this.onComplete = onComplete;
+    /** Some nodes are not drawn yet (see PARTS_PER_FRAME); the next frame draws more. */
+    this.unfinished = false;
+    this.fillQueued = false;
     this.container = container;
     this.animate = true;
     this.root = svg("svg", {
@@ -313,11 +323,14 @@ export class Diagram {
     this.scale = 0;
     this.canvas = { width: WIDTH, key: "" };
     this.lastState = null;
+    this.drawn = false;
     /** The box's size, kept by a ResizeObserver: reading clientWidth here would force a layout. */
     this.box = { width: container.clientWidth, height: container.clientHeight };
     new ResizeObserver(([entry]) => {
-      const { width, height } = entry.contentRect;
-      this.box = { width: Math.floor(width), height: Math.floor(height) };
+      const box = { width: Math.floor(entry.contentRect.width), height: Math.floor(entry.contentRect.height) };
+      // Its first report is the size already read: no need to draw again.
+      if (box.width === this.box.width && box.height === this.box.height) return;
+      this.box = box;
       if (this.lastState) this.render(this.lastState);
     }).observe(container);
     this.root.addEventListener("click", (event) => this.activate(event));
@@ -416,15 +429,48 @@ export class Diagram {
    */
   render(state) {
     this.lastState = state;
-    const layout = layoutCluster(state, this.canvasWidth(state));
+    // The first draw's phases, as "podlab:draw <phase>" performance measures
+    // (bench/browser_latency.py reports them); later draws record nothing.
+    let start = performance.now();
+    const measuring = !this.drawn;
+    this.drawn = true;
+    const phase = (name) => {
+      if (!measuring) return;
+      const end = performance.now();
+      performance.measure(`podlab:draw ${name}`, { start, end });
+      start = end;
+    };
+    const width = this.canvasWidth(state);
+    phase("canvas width");
+    const layout = layoutCluster(state, width);
+    phase("layout");
     this.layout = layout;
     setAttrs(this.root, { viewBox: `0 0 ${layout.width} ${layout.height}` });
     setAttrs(this.fixedLayer, { transform: layout.offset ? `translate(${layout.offset},0)` : null });
     this.renderFixed(state, layout);
     this.renderTray(layout);
-    this.renderWorkers(state, layout);
+    const wasUnfinished = this.unfinished;
+    // New nodes are built whole, pods and all, before they join the document in
+    // one insertion: writes to detached elements invalidate no style or layout.
+    const arriving = document.createDocumentFragment();
+    this.unfinished = !this.renderWorkers(state, layout, PARTS_PER_FRAME, arriving);
+    phase("workers");
     this.renderPods(layout);
+    this.workersLayer.append(arriving);
+    phase("pods");
     this.fit();
+    if (this.unfinished) this.fillSoon();
+    else if (wasUnfinished || measuring) this.onComplete();
+  }
+
+  /** Draw more of an unfinished picture in the next frame. */
+  fillSoon() {
+    if (this.fillQueued) return;
+    this.fillQueued = true;
+    requestAnimationFrame(() => {
+      this.fillQueued = false;
+      if (this.unfinished && this.lastState) this.render(this.lastState);
+    });
   }
 
   /**
@@ -509,14 +555,25 @@ export class Diagram {
     this.workersEmpty.style.display = layout.workers.length ? "none" : "";
   }
 
-  renderWorkers(state, layout) {
+  /**
+   * @param {number} room how many new nodes and pods to draw now
+   * @param {DocumentFragment} arriving where new nodes go (the caller attaches them)
+   * @returns {boolean} whether every node is drawn (new ones beyond `room` parts wait)
+   */
+  renderWorkers(state, layout, room, arriving) {
     const seen = new Set();
+    let complete = true;
     for (const worker of layout.workers) {
       let view = this.nodeViews.get(worker.name);
-      if (!view) {
+      const isNew = !view;
+      if (isNew) {
+        if (room <= 0) {
+          complete = false;
+          continue;
+        }
+        room -= 1 + worker.pods.length;
         view = new NodeView(worker.name);
         this.nodeViews.set(worker.name, view);
-        this.workersLayer.append(view.g);
       }
       seen.add(worker.name);
       const used = { cpu: 0, memory: 0 };
@@ -527,6 +584,7 @@ export class Diagram {
         used.memory += requests.memory;
       }
       view.update(worker, nodeStatus(worker.node, state.isRunning(`kubelet/${worker.name}`)), used);
+      if (isNew) arriving.append(view.g);
     }
     for (const [name, view] of this.nodeViews) {
       if (!seen.has(name)) {
@@ -534,6 +592,7 @@ export class Diagram {
         this.nodeViews.delete(name);
       }
     }
+    return complete;
   }
 
   renderPods(layout) {
@@ -547,16 +606,18 @@ export class Diagram {
         view = new PodView(entry.key, entry.pod);
         this.podViews.set(id, view);
       }
+      // Written before it is attached: writes to a detached card invalidate no style.
+      view.update(slot, entry.pod, podStatus(entry.pod), layout.density, where);
       if (view.parent !== parent) {
         const moved = view.parent !== null;
         parent.append(view.g);
         view.parent = parent;
         if ((moved || isNew) && this.animate) this.flash(view.g, moved ? "arrived" : "appeared");
       }
-      view.update(slot, entry.pod, podStatus(entry.pod), layout.density, where);
     };
     for (const worker of layout.workers) {
       const view = this.nodeViews.get(worker.name);
+      if (!view) continue; // drawn in a later frame
       for (const entry of worker.pods) {
         const slot = worker.slots.get(entry.key);
         place(entry, { ...slot, x: slot.x + worker.pad, y: slot.y + worker.podsY }, view.pods, "");

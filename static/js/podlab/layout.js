@@ -55,7 +55,18 @@ function podOrder(a, b) {
   const ta = a.metadata?.creationTimestamp ?? "~";
   const tb = b.metadata?.creationTimestamp ?? "~";
   if (ta !== tb) return ta < tb ? -1 : 1;
-  return byName(`${a.metadata?.namespace}/${a.metadata?.name}`, `${b.metadata?.namespace}/${b.metadata?.name}`);
+  return byName(fullName(a), fullName(b));
+}
+
+/** "namespace/name", built once per (never mutated) pod object: layouts sort often. */
+const fullNames = new WeakMap();
+function fullName(pod) {
+  let name = fullNames.get(pod);
+  if (name === undefined) {
+    name = `${pod.metadata?.namespace}/${pod.metadata?.name}`;
+    fullNames.set(pod, name);
+  }
+  return name;
 }
 
 /**

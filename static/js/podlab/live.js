@@ -13,10 +13,17 @@
  *   animations    whether messages travel (false with ?animations=off)
  *   replaying     the revision shown while scrubbing history, else null
  *   resyncs       resync requests sent after a revision gap
+ *   backfill      history from before the page opened: "idle" (not asked for
+ *                 yet), "loading", "complete" or "failed"
+ *   oldest        the oldest revision the replay can show
+ *   drawnAll      every node and pod is drawn (a big cluster's first draw
+ *                 takes a few frames: see PARTS_PER_FRAME in diagram.js)
+ *   drawnAllAt    performance.now() when it last became so
  * document.body.dataset.revision mirrors revision.
  */
 
 import { Player } from "./animation.js";
+import { Backfill } from "./backfill.js";
 import { ClockDisplay, initialPace, rememberPace, ReplayControl } from "./controls.js";
 import { Diagram } from "./diagram.js";
 import {
@@ -59,8 +66,10 @@ class LivePage {
   /** @param {HTMLElement} root the #podlab element */
   constructor(root) {
     this.root = root;
-    const { panelBase, wsPath, user } = root.dataset;
+    const { panelBase, wsPath, user, historyUrl, clockUrl } = root.dataset;
     this.panelBase = panelBase;
+    this.clockUrl = clockUrl;
+    this.clockRefresh = null;
     const params = new URLSearchParams(window.location.search);
     const pace = initialPace(params);
 
@@ -72,6 +81,10 @@ class LivePage {
       animations: pace > 0,
       replaying: null,
       resyncs: 0,
+      backfill: "complete",
+      oldest: 0,
+      drawnAll: false,
+      drawnAllAt: 0,
     };
     window.podlab = this.flags;
 
@@ -84,6 +97,8 @@ class LivePage {
     this.pending = [];
     this.batchSeq = 0;
     this.replaying = null;
+    /** A snapshot whose pods are still coming: {snapshot, missing} */
+    this.partialSnapshot = null;
     this.awaitingResync = false;
     this.resyncTimer = 0;
     this.renderQueued = false;
@@ -97,6 +112,10 @@ class LivePage {
     this.diagram = new Diagram(find("#diagram"), {
       user: user || "you",
       onOpen: (kind, target) => this.openPanel(kind, target),
+      onComplete: () => {
+        this.flags.drawnAll = true;
+        this.flags.drawnAllAt = performance.now();
+      },
     });
     this.player = new Player(this.diagram, {
       onCommit: (seq) => this.commitThrough(seq),
@@ -127,12 +146,27 @@ class LivePage {
       slider: find("#replay"),
       label: find("#replay-label"),
       back: find("#back-to-live"),
-    }, (revision) => this.scrub(revision));
+      reach: find("#history-reach"),
+    }, (revision) => this.scrub(revision), () => this.backfill.start());
+    this.backfill = new Backfill(historyUrl, this.history, {
+      onPage: (page) => {
+        this.timeline.add(page.traces);
+        this.updateReplay();
+      },
+      onState: (state) => {
+        this.flags.backfill = state;
+        this.updateReplay();
+      },
+    });
+    this.flags.backfill = this.backfill.state;
 
     this.bindControls(find("#pace"));
 
     const embedded = document.getElementById("initial-snapshot");
-    if (embedded) this.applySnapshot(JSON.parse(embedded.textContent), { fromSocket: false });
+    if (embedded) {
+      const parsed = measured("parse snapshot", () => JSON.parse(embedded.textContent));
+      this.applySnapshot(parsed, { fromSocket: false });
+    }
 
     this.socket = new LiveSocket(socketUrl(wsPath), {
       onMessage: (message) => this.receive(message),
@@ -169,21 +203,44 @@ class LivePage {
 
   /** @param {object} message a websocket message */
   receive(message) {
-    if (message.type === "snapshot") this.applySnapshot(message, { fromSocket: true });
-    else if (message.type === "changes") this.applyChanges(message);
+    if (message.type === "snapshot-part") {
+      this.addSnapshotPart(message);
+      return;
+    }
+    if (this.partialSnapshot && message.type !== "snapshot") {
+      // A snapshot's parts come back to back: a batch between them means some went missing.
+      this.partialSnapshot = null;
+      this.requestResync();
+    }
+    if (message.type === "snapshot") {
+      this.partialSnapshot = null; // a newer snapshot (a reconnect) replaces an unfinished one
+      if ((message.parts ?? 1) > 1) this.partialSnapshot = { snapshot: message, missing: message.parts - 1 };
+      else this.applySnapshot(message, { fromSocket: true });
+    } else if (message.type === "changes") this.applyChanges(message);
     else if (message.type === "error") this.showError(message.status);
+  }
+
+  /** More pods of a snapshot too big for one message (see sandbox/consumers.py). */
+  addSnapshotPart(part) {
+    const partial = this.partialSnapshot;
+    if (!partial || part.revision !== partial.snapshot.revision) return;
+    partial.snapshot.pods.push(...part.pods);
+    partial.missing -= 1;
+    if (partial.missing > 0) return;
+    this.partialSnapshot = null;
+    this.applySnapshot(partial.snapshot, { fromSocket: true });
   }
 
   applySnapshot(snapshot, { fromSocket }) {
     this.player.flush();
-    this.live = ClusterState.fromSnapshot(snapshot);
+    this.live = measured("state", () => ClusterState.fromSnapshot(snapshot));
     this.shown = this.live.clone();
     this.pending = [];
     this.history.recordSnapshot(this.live);
-    this.timeline.add(snapshot.traces ?? []);
+    measured("timeline", () => this.timeline.add(snapshot.traces ?? []));
     if (snapshot.sandbox) this.clock.set(snapshot.sandbox);
     // Drawn at once (not in the next frame), so the flags below describe the picture.
-    this.render();
+    measured("render", () => this.render());
     if (fromSocket) {
       this.flags.snapshots += 1;
       this.flags.connected = true;
@@ -223,16 +280,24 @@ class LivePage {
     if (!(batch.traces ?? []).length) this.player.enqueue({ trace: null, hops: [], commit: seq });
   }
 
-  /** The clock moves with every call; a clock control (from any tab) changes its state. */
+  /** The clock moves with every call; after a clock control (from any tab), ask the clock. */
   followClock(trace) {
     this.clock.observe(trace.sandbox_time);
-    if (!isClockControl(trace) || trace.code >= 400) return;
-    if (trace.verb === "pause") this.clock.set({ paused: true });
-    else if (trace.verb === "resume") this.clock.set({ paused: false });
-    else if (trace.verb === "speed") {
-      const speed = /([\d.]+)x\b/.exec(trace.narration ?? "");
-      if (speed) this.clock.set({ speed: Number(speed[1]) });
-    }
+    if (isClockControl(trace) && trace.code < 400) this.refreshClock();
+  }
+
+  /** GET the clock's state (paused, speed, sandbox time); one request at a time. */
+  refreshClock() {
+    if (!this.clockUrl || this.clockRefresh) return;
+    this.clockRefresh = fetch(this.clockUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then((response) => (response.ok ? response.json() : null))
+      .then((clock) => {
+        if (clock) this.clock.set(clock);
+      })
+      .catch(() => {}) // the next control or snapshot says it again
+      .finally(() => {
+        this.clockRefresh = null;
+      });
   }
 
   requestResync() {
@@ -276,6 +341,7 @@ class LivePage {
   render() {
     if (this.replaying !== null) return;
     this.diagram.render(this.shown);
+    this.flags.drawnAll = !this.diagram.unfinished;
     // With nothing left to show, the picture is the live state.
     const caughtUp = this.pending.length === 0;
     this.flags.revision = caughtUp ? this.live.revision : this.shown.revision;
@@ -285,7 +351,9 @@ class LivePage {
   }
 
   updateReplay() {
-    this.replay.update(this.history.revisions(), this.live.revision, this.replaying);
+    const revisions = this.history.revisions();
+    this.flags.oldest = revisions[0] ?? this.live.revision;
+    this.replay.update(revisions, this.live.revision, this.replaying, this.backfill?.state);
   }
 
   /** @param {number|null} revision a revision to replay, or null for live */
@@ -424,6 +492,19 @@ class LivePage {
 
   hideError() {
     this.errorBox.hidden = true;
+  }
+}
+
+/**
+ * Run fn and record its duration as a "podlab:<name>" performance measure
+ * (bench/browser_latency.py and the profiling notes read them).
+ */
+function measured(name, fn) {
+  const start = performance.now();
+  try {
+    return fn();
+  } finally {
+    performance.measure(`podlab:${name}`, { start, end: performance.now() });
   }
 }
 

@@ -74,6 +74,25 @@ export function memoryBytes(text) {
  * @returns {{cpu: number, memory: number}} millicores and bytes
  */
 export function podRequests(pod) {
+  if (pod && typeof pod === "object") {
+    let requests = requestsByPod.get(pod);
+    if (!requests) {
+      requests = countRequests(pod);
+      requestsByPod.set(pod, requests);
+    }
+    return requests;
+  }
+  return countRequests(pod);
+}
+
+/**
+ * Pods are never changed in place (a change replaces the object, see
+ * state.js), so what one requests is counted once: a 1,000-pod diagram
+ * asks again at every draw.
+ */
+const requestsByPod = new WeakMap();
+
+function countRequests(pod) {
   const spec = pod?.spec ?? {};
   const requestsOf = (container) => container?.resources?.requests ?? {};
   let cpu = 0;

@@ -49,6 +49,8 @@ export class ClusterState {
     this.pods = new Map();
     /** @type {Map<string, boolean>} "scheduler", "kubelet/node-1" -> running */
     this.components = new Map();
+    /** @type {number} the newest trace applied: older traces are in this state */
+    this.lastTraceId = 0;
   }
 
   /**
@@ -65,6 +67,7 @@ export class ClusterState {
     for (const component of snapshot.components ?? []) {
       state.components.set(component.name, Boolean(component.running));
     }
+    for (const trace of snapshot.traces ?? []) state.lastTraceId = Math.max(state.lastTraceId, trace.id);
     return state;
   }
 
@@ -76,6 +79,7 @@ export class ClusterState {
     copy.nodes = new Map(this.nodes);
     copy.pods = new Map(this.pods);
     copy.components = new Map(this.components);
+    copy.lastTraceId = this.lastTraceId;
     return copy;
   }
 
@@ -94,15 +98,28 @@ export class ClusterState {
    * @param {{type: string, key: string, object: object|null}} event a store event
    */
   applyEvent(event) {
-    const { resource, name } = parseKey(event.key);
+    this.setObject(event.key, event.type === "DELETED" ? null : event.object);
+  }
+
+  /**
+   * Take a store event back: the object as it was before it (history replay).
+   * @param {{type: string, key: string, previous: object|null}} event
+   */
+  undoEvent(event) {
+    this.setObject(event.key, event.type === "ADDED" ? null : event.previous);
+  }
+
+  /** @param {string} key a store key @param {object|null} object null: gone */
+  setObject(key, object) {
+    const { resource, name } = parseKey(key);
     const table = resource === "pods" ? this.pods : resource === "nodes" ? this.nodes : null;
     if (!table) return;
-    const id = resource === "pods" ? event.key : name;
-    if (event.type === "DELETED") {
+    const id = resource === "pods" ? key : name;
+    if (object === null) {
       table.delete(id);
       if (resource === "nodes") this.components.delete(`kubelet/${name}`);
-    } else if (event.object) {
-      table.set(id, event.object);
+    } else if (object) {
+      table.set(id, object);
     }
   }
 
@@ -112,11 +129,26 @@ export class ClusterState {
    * @param {object} trace
    */
   applyTrace(trace) {
+    this.lastTraceId = Math.max(this.lastTraceId, trace.id ?? 0);
     if (trace.code >= 400) return;
     if (trace.verb in COMPONENT_VERBS) {
       this.components.set(trace.name, COMPONENT_VERBS[trace.verb]);
     } else if (trace.verb === "boot") {
       this.components.set(`kubelet/${trace.name}`, true);
+    }
+  }
+
+  /**
+   * Take a component fault back (history replay): before a "stop" it ran,
+   * before a "start" it was stopped, before a "boot" its kubelet was not there.
+   * @param {object} trace
+   */
+  undoTrace(trace) {
+    if (trace.code >= 400) return;
+    if (trace.verb in COMPONENT_VERBS) {
+      this.components.set(trace.name, !COMPONENT_VERBS[trace.verb]);
+    } else if (trace.verb === "boot") {
+      this.components.delete(`kubelet/${trace.name}`);
     }
   }
 
@@ -149,13 +181,13 @@ export function classifyBatch(applied, batch) {
 const CHECKPOINT_EVERY = 200;
 
 /**
- * Every snapshot and batch applied since the page opened, to rebuild the
- * cluster at any revision seen (replay) and to find the before/after of a
- * write (the timeline).
+ * Every snapshot and batch applied since the page opened, and the pages of
+ * older history the server sent (prepend), to rebuild the cluster at any
+ * revision (replay) and to find the before/after of a write (the timeline).
  */
 export class History {
   /** @param {{limit?: number}} [options] batches kept before the oldest are forgotten */
-  constructor({ limit = 20000 } = {}) {
+  constructor({ limit = 40000 } = {}) {
     this.limit = limit;
     /** @type {Array<{revision: number, base?: ClusterState, batch?: object}>} arrival order */
     this.frames = [];
@@ -202,6 +234,58 @@ export class History {
     }
     this.frames.splice(0, nextBase);
     this.revisionList = null;
+  }
+
+  /**
+   * Put a page of older history (GET history/, see sandbox/history.py) before
+   * the oldest state remembered: that state, rewound through the page's
+   * changes, becomes the new oldest, and the page's changes are replayed
+   * from it like batches.
+   * @param {{from: number, to: number, events: object[], traces: object[]}} page
+   * @returns {boolean} false when nothing remembered is old enough to rewind from
+   */
+  prepend(page) {
+    const first = this.frames[0];
+    if (!first?.base || page.to > first.revision) return false;
+    const newest = first.base;
+    // Calls made after the oldest state was taken are already in what followed it.
+    const traces = page.traces.filter((trace) => trace.id <= newest.lastTraceId && trace.revision > page.from);
+    const events = page.events.filter((event) => event.revision > page.from && event.revision <= newest.revision);
+    const rewound = newest.clone();
+    for (const event of [...events].reverse()) rewound.undoEvent(event);
+    for (const trace of [...traces].reverse()) rewound.undoTrace(trace);
+    rewound.revision = page.from;
+
+    const byRevision = new Map();
+    const batchAt = (revision) => {
+      if (!byRevision.has(revision)) byRevision.set(revision, { revision, events: [], traces: [] });
+      return byRevision.get(revision);
+    };
+    for (const event of events) batchAt(event.revision).events.push(event);
+    for (const trace of traces) batchAt(trace.revision).traces.push(trace);
+    const batches = [...byRevision.values()].sort((a, b) => a.revision - b.revision);
+
+    const frames = [{ revision: page.from, base: rewound.clone() }];
+    const state = rewound;
+    batches.forEach((batch, index) => {
+      frames.push({ revision: batch.revision, batch });
+      state.applyBatch(batch);
+      if ((index + 1) % CHECKPOINT_EVERY === 0) frames.push({ revision: state.revision, base: state.clone() });
+    });
+    // Older than anything seen live, so no revision here has its events yet.
+    for (const batch of batches) {
+      if (batch.events.length && !this.eventsByRevision.has(batch.revision)) {
+        this.eventsByRevision.set(batch.revision, batch.events);
+      }
+    }
+    this.frames.unshift(...frames);
+    this.revisionList = null;
+    return true;
+  }
+
+  /** @returns {number} the oldest revision the history can rebuild */
+  oldestRevision() {
+    return this.frames[0]?.revision ?? 0;
   }
 
   /** @returns {number[]} the revisions a student can scrub to, oldest first */

@@ -63,6 +63,8 @@ export class Timeline {
     /** @type {Map<number|string, {trace: object, item: HTMLLIElement}>} */
     this.items = new Map();
     this.sequence = 0;
+    /** Items dropped from the top to keep the list short (they keep their numbers). */
+    this.trimmed = 0;
     this.selected = null;
     this.unseen = 0;
     /** Following the newest call (the student has not scrolled up). */
@@ -160,6 +162,11 @@ export class Timeline {
   add(traces) {
     const fresh = traces.filter((trace) => !this.items.has(trace.id));
     if (!fresh.length) return;
+    const firstId = this.list.firstElementChild ? Number(this.list.firstElementChild.dataset.id) : null;
+    if (firstId !== null && fresh.every((trace) => trace.id < firstId)) {
+      this.prepend(fresh);
+      return;
+    }
     const tail = document.createDocumentFragment();
     const lastId = this.lastId();
     for (const trace of fresh) {
@@ -173,6 +180,32 @@ export class Timeline {
     setTextIfChanged(this.countLabel, `${this.sequence} calls`);
     if (this.stuck) this.scrollSoon();
     else this.setUnseen(this.unseen + fresh.filter((trace) => this.isShown(trace)).length);
+  }
+
+  /**
+   * Calls older than every listed one (history from before the page opened):
+   * listed on top while there is room (the list keeps the newest), then all
+   * items numbered again in order.
+   * @param {object[]} older
+   */
+  prepend(older) {
+    const room = MAX_ITEMS - this.list.children.length;
+    if (room <= 0) return;
+    const head = document.createDocumentFragment();
+    for (const trace of older.slice(-room)) {
+      const item = this.buildItem(trace);
+      this.items.set(trace.id, { trace, item });
+      head.append(item);
+    }
+    this.list.prepend(head);
+    let number = this.trimmed;
+    for (const item of this.list.children) {
+      number += 1;
+      setTextIfChanged(item.querySelector(".tl-num"), String(number));
+    }
+    this.sequence = number;
+    setTextIfChanged(this.countLabel, `${this.sequence} calls`);
+    if (this.stuck) this.scrollSoon();
   }
 
   /** Scroll to the newest in the next frame, once however many batches came. */
@@ -200,6 +233,7 @@ export class Timeline {
       const oldest = this.list.firstElementChild;
       this.items.delete(Number(oldest.dataset.id));
       oldest.remove();
+      this.trimmed += 1;
     }
   }
 

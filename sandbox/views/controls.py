@@ -1,0 +1,73 @@
+"""The sandbox clock: its state (GET), and pause, resume, speed and step (POST).
+
+Both answer with the clock's state as JSON ({"paused", "speed", "now", ...},
+see selectors.sandbox_clock), so the page shows what the server says instead
+of inferring it from traces.
+"""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.http import require_GET, require_POST
+
+from cluster import loops
+from cluster.apiserver import ApiServer
+from cluster.models import Sandbox
+from cluster.sandboxes import clock_pause, clock_resume, clock_set_speed
+from sandbox.selectors import clock_readable, sandbox_clock
+from sandbox.views.access import sandbox_json_view
+
+SPEEDS = (0.5, 1.0, 2.0, 5.0, 10.0)
+
+
+@require_GET
+@sandbox_json_view
+def clock_state(request: HttpRequest, sandbox: Sandbox) -> HttpResponse:
+    clock_readable(sandbox, request.user)
+    return JsonResponse(sandbox_clock(sandbox))
+
+
+@require_POST
+@sandbox_json_view
+def clock_control(request: HttpRequest, sandbox: Sandbox, action: str) -> HttpResponse:
+    apiserver = ApiServer.as_user(sandbox, request.user)
+    if action == "pause":
+        apiserver.fault(
+            "pause",
+            "clock",
+            apply=lambda: clock_pause(sandbox),
+            narration="paused the sandbox clock: no component acts until play",
+        )
+    elif action == "resume":
+        apiserver.fault(
+            "resume",
+            "clock",
+            apply=lambda: clock_resume(sandbox),
+            narration="resumed the sandbox clock",
+        )
+    elif action == "speed":
+        try:
+            speed = float(request.POST.get("speed", "1"))
+        except ValueError:
+            speed = 0
+        if speed not in SPEEDS:
+            return HttpResponse(f"speed must be one of {SPEEDS}", status=400)
+        apiserver.fault(
+            "speed",
+            "clock",
+            apply=lambda: clock_set_speed(sandbox, speed),
+            narration=f"set the sandbox clock to {speed:g}x",
+        )
+    elif action == "step":
+        component = request.POST.get("component") or None
+        apiserver.fault(
+            "step",
+            component or "all",
+            apply=lambda: None,
+            narration=f"stepped {component or 'every component'} one tick",
+        )
+        loops.step(sandbox, component)
+    else:
+        return HttpResponse(status=404)
+    sandbox.refresh_from_db()
+    return JsonResponse(sandbox_clock(sandbox))

@@ -1,0 +1,131 @@
+"""The other panels: a node and its actions, the control-plane components
+(scheduler, API server, controller manager) and the etcd browser."""
+
+from __future__ import annotations
+
+import json
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from cluster import faults
+from cluster.apiserver import ApiServer
+from cluster.models import Sandbox
+from sandbox.pod_status import pod_status_label
+from sandbox.selectors import component_states
+from sandbox.views.access import sandbox_view
+
+
+@require_GET
+@sandbox_view
+def node_detail(request: HttpRequest, sandbox: Sandbox, name: str) -> HttpResponse:
+    return _node_panel(request, sandbox, name)
+
+
+def _node_panel(request: HttpRequest, sandbox: Sandbox, name: str) -> HttpResponse:
+    apiserver = ApiServer.as_user(sandbox, request.user)
+    node = apiserver.get("nodes", name)
+    pods = apiserver.list("pods", field_selector=f"spec.nodeName={name}")["items"]
+    kubelet = next((c for c in component_states(sandbox) if c["name"] == f"kubelet/{name}"), None)
+    return render(
+        request,
+        "sandbox/partials/node.html",
+        {
+            "sandbox": sandbox,
+            "node": node,
+            "pods": [(pod, pod_status_label(pod)) for pod in pods],
+            "kubelet": kubelet,
+            "ready": next(
+                (
+                    c["status"]
+                    for c in node.get("status", {}).get("conditions", [])
+                    if c["type"] == "Ready"
+                ),
+                "Unknown",
+            ),
+        },
+    )
+
+
+@require_POST
+@sandbox_view
+def node_action(request: HttpRequest, sandbox: Sandbox, name: str, action: str) -> HttpResponse:
+    apiserver = ApiServer.as_user(sandbox, request.user)
+    if action == "cordon":
+        apiserver.patch("nodes", name, {"spec": {"unschedulable": True}})
+    elif action == "uncordon":
+        apiserver.patch("nodes", name, {"spec": {"unschedulable": None}})
+    elif action == "drain":
+        apiserver.patch("nodes", name, {"spec": {"unschedulable": True}})
+        for pod in apiserver.list("pods", field_selector=f"spec.nodeName={name}")["items"]:
+            apiserver.delete(
+                "pods", pod["metadata"]["name"], namespace=pod["metadata"]["namespace"]
+            )
+    elif action in {"stop-kubelet", "start-kubelet"}:
+        change = faults.component_stop if action == "stop-kubelet" else faults.component_start
+        change(sandbox, request.user, f"kubelet/{name}")
+    elif action in {"taint", "untaint"}:
+        node = apiserver.get("nodes", name)
+        taints = [
+            t for t in node["spec"].get("taints", []) if t.get("key") != request.POST.get("key")
+        ]
+        if action == "taint":
+            taint = {"key": request.POST.get("key", ""), "effect": request.POST.get("effect", "")}
+            if value := request.POST.get("value"):
+                taint["value"] = value
+            taints.append(taint)
+        apiserver.patch("nodes", name, {"spec": {"taints": taints or None}})
+    else:
+        return HttpResponse(status=404)
+    return _node_panel(request, sandbox, name)
+
+
+@require_http_methods(["GET", "POST"])
+@sandbox_view
+def scheduler_panel(request: HttpRequest, sandbox: Sandbox, action: str = "") -> HttpResponse:
+    if request.method == "POST":
+        if action == "stop":
+            faults.component_stop(sandbox, request.user, "scheduler")
+        elif action == "start":
+            faults.component_start(sandbox, request.user, "scheduler")
+        else:
+            return HttpResponse(status=404)
+    scheduler = next(c for c in component_states(sandbox) if c["name"] == "scheduler")
+    return render(
+        request, "sandbox/partials/scheduler.html", {"sandbox": sandbox, "scheduler": scheduler}
+    )
+
+
+@require_GET
+@sandbox_view
+def etcd_browser(request: HttpRequest, sandbox: Sandbox) -> HttpResponse:
+    prefix = request.GET.get("prefix") or "/registry/"
+    key = request.GET.get("key", "")
+    browse = ApiServer.as_user(sandbox, request.user).etcd_browse(prefix, key=key)
+    return render(
+        request,
+        "sandbox/partials/etcd.html",
+        {
+            "sandbox": sandbox,
+            "prefix": prefix,
+            "key": key,
+            "browse": browse,
+            "value_json": json.dumps(browse.get("value"), indent=2) if key else "",
+        },
+    )
+
+
+COMPONENT_PANELS = {
+    "kube-apiserver": "sandbox/partials/apiserver.html",
+    "controller-manager": "sandbox/partials/controller_manager.html",
+}
+
+
+@require_GET
+@sandbox_view
+def component_panel(request: HttpRequest, sandbox: Sandbox, name: str) -> HttpResponse:
+    template = COMPONENT_PANELS.get(name)
+    if template is None:
+        return HttpResponse(status=404)
+    return render(request, template, {"sandbox": sandbox})

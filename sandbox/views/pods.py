@@ -1,0 +1,149 @@
+"""The pod panels: create pods (the form and the YAML editor), a pod's details
+with "why here" or "why pending", and a pod's actions (crash, delete)."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from cluster import faults
+from cluster.apiserver import ApiError, ApiServer
+from cluster.components.runtime import CATALOGUE
+from cluster.models import Sandbox
+from sandbox.forms import PodForm
+from sandbox.manifests import manifests_create
+from sandbox.pod_status import pod_status_label, ready_count, restarts
+from sandbox.selectors import latest_scheduling
+from sandbox.views.access import sandbox_view
+
+
+@require_http_methods(["GET", "POST"])
+@sandbox_view
+def pod_new(request: HttpRequest, sandbox: Sandbox) -> HttpResponse:
+    form = PodForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        apiserver = ApiServer.as_user(sandbox, request.user)
+        created = []
+        try:
+            for manifest in form.manifests():
+                created.append(apiserver.create("pods", manifest, namespace="default"))
+        except ApiError as error:
+            form.add_api_causes(error.status())
+        if created and not form.errors:
+            return _pod_panel(request, sandbox, created[0])
+    return render(
+        request,
+        "sandbox/partials/pod_form.html",
+        {"form": form, "sandbox": sandbox, "catalogue": CATALOGUE},
+        status=422 if form.errors else 200,
+    )
+
+
+@require_GET
+@sandbox_view
+def pod_detail(request: HttpRequest, sandbox: Sandbox, namespace: str, name: str) -> HttpResponse:
+    pod = ApiServer.as_user(sandbox, request.user).get("pods", name, namespace=namespace)
+    return _pod_panel(request, sandbox, pod)
+
+
+def _pod_panel(request: HttpRequest, sandbox: Sandbox, pod: dict) -> HttpResponse:
+    apiserver = ApiServer.as_user(sandbox, request.user)
+    meta = pod["metadata"]
+    events = apiserver.list(
+        "events",
+        namespace=meta["namespace"],
+        field_selector=f"involvedObject.name={meta['name']},involvedObject.uid={meta['uid']}",
+    )["items"]
+    decision = latest_scheduling(sandbox, meta["uid"])
+    return render(
+        request,
+        "sandbox/partials/pod.html",
+        {
+            "sandbox": sandbox,
+            "pod": pod,
+            "status_label": pod_status_label(pod),
+            "ready": ready_count(pod),
+            "restarts": restarts(pod),
+            "events": sorted(events, key=lambda e: e.get("lastTimestamp") or ""),
+            "decision": decision,
+            "plugins": [f["plugin"] for f in decision["nodes"][0]["filters"]]
+            if decision and decision["nodes"]
+            else [],
+        },
+    )
+
+
+@require_POST
+@sandbox_view
+def pod_action(
+    request: HttpRequest, sandbox: Sandbox, namespace: str, name: str, action: str
+) -> HttpResponse:
+    apiserver = ApiServer.as_user(sandbox, request.user)
+    if action == "delete":
+        deleted = apiserver.delete("pods", name, namespace=namespace)
+        if not deleted["metadata"].get("deletionTimestamp"):  # gone at once (never scheduled)
+            return render(request, "sandbox/partials/gone.html", {"pod": deleted})
+    elif action == "crash":
+        pod = apiserver.get("pods", name, namespace=namespace)
+        container = request.POST.get("container") or pod["spec"]["containers"][0]["name"]
+        try:
+            exit_code = int(request.POST.get("exit_code", "1"))
+        except ValueError:
+            exit_code = 1
+        faults.container_crash(
+            sandbox,
+            request.user,
+            namespace=namespace,
+            pod=name,
+            container=container,
+            exit_code=exit_code,
+        )
+    else:
+        return HttpResponse(status=404)
+    return _pod_panel(request, sandbox, apiserver.get("pods", name, namespace=namespace))
+
+
+EXAMPLE_MANIFEST = """apiVersion: v1
+kind: Pod
+metadata:
+  name: hello
+  labels:
+    app: hello
+spec:
+  restartPolicy: Always
+  containers:
+    - name: app
+      image: nginx:1.27.3
+      resources:
+        requests:
+          cpu: 250m
+          memory: 64Mi
+"""
+
+
+@require_http_methods(["GET", "POST"])
+@sandbox_view
+def manifest_create(request: HttpRequest, sandbox: Sandbox) -> HttpResponse:
+    """A YAML editor: `kubectl create -f`, with each cause shown at its line."""
+    text = request.POST.get("manifest", EXAMPLE_MANIFEST)
+    result = None
+    if request.method == "POST":
+        result = manifests_create(ApiServer.as_user(sandbox, request.user), text)
+    errors = result.errors_by_line if result else {}
+    lines = [
+        (number, line, errors.get(number, []))
+        for number, line in enumerate(text.splitlines(), start=1)
+    ]
+    return render(
+        request,
+        "sandbox/partials/manifest.html",
+        {
+            "sandbox": sandbox,
+            "text": text,
+            "result": result,
+            "lines": lines,
+            "has_errors": bool(errors),
+        },
+        status=422 if errors else 200,
+    )

@@ -1,0 +1,71 @@
+"""The clock endpoints: the state of the sandbox clock, and the controls that change it."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from cluster.models import Sandbox, Trace
+
+pytestmark = pytest.mark.django_db
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+@pytest.fixture
+def alice_client(client, alice):
+    client.force_login(alice)
+    return client
+
+
+def test_the_clock_answers_with_its_state(alice_client, sandbox):
+    answer = alice_client.get(f"/sandboxes/{sandbox.pk}/clock/").json()
+    assert answer["paused"] is False
+    assert answer["speed"] == 1.0
+    assert answer["mode"] == "watch"
+    assert abs(dt.datetime.fromisoformat(answer["now"]) - sandbox.now()) < dt.timedelta(minutes=1)
+
+
+def test_reading_the_clock_leaves_no_trace(alice_client, sandbox):
+    before = Trace.objects.filter(sandbox=sandbox).count()
+    alice_client.get(f"/sandboxes/{sandbox.pk}/clock/")
+    assert Trace.objects.filter(sandbox=sandbox).count() == before
+
+
+def test_each_control_answers_with_the_clock_it_left(alice_client, sandbox):
+    base = f"/sandboxes/{sandbox.pk}/clock"
+    paused = alice_client.post(f"{base}/pause/", **HTMX)
+    assert paused.status_code == 200
+    assert paused.json()["paused"] is True
+    assert alice_client.get(f"{base}/").json()["paused"] is True
+    paused_at = dt.datetime.fromisoformat(paused.json()["now"])
+
+    stepped = alice_client.post(f"{base}/step/", {"component": "scheduler"}, **HTMX).json()
+    assert stepped["paused"] is True
+    assert dt.datetime.fromisoformat(stepped["now"]) > paused_at
+
+    assert alice_client.post(f"{base}/speed/", {"speed": "5"}, **HTMX).json()["speed"] == 5
+    assert Sandbox.objects.get(pk=sandbox.pk).clock_speed == 5
+    assert alice_client.post(f"{base}/resume/", **HTMX).json()["paused"] is False
+    assert alice_client.post(f"{base}/speed/", {"speed": "1000"}, **HTMX).status_code == 400
+
+
+def test_the_instructor_reads_the_clock_but_may_not_pause_it(client, sandbox, teacher):
+    client.force_login(teacher)
+    assert client.get(f"/sandboxes/{sandbox.pk}/clock/").json()["paused"] is False
+    refused = client.post(f"/sandboxes/{sandbox.pk}/clock/pause/", **HTMX)
+    assert refused.status_code == 403
+    assert not Sandbox.objects.get(pk=sandbox.pk).clock_paused
+
+
+def test_another_student_gets_403_as_a_kubernetes_status(client, sandbox, bob):
+    client.force_login(bob)
+    refused = client.get(f"/sandboxes/{sandbox.pk}/clock/")
+    assert refused.status_code == 403
+    assert refused.json()["kind"] == "Status"
+    assert refused.json()["reason"] == "Forbidden"
+
+
+def test_the_clock_needs_a_login(client, sandbox):
+    assert client.get(f"/sandboxes/{sandbox.pk}/clock/").status_code == 401
