@@ -67,11 +67,19 @@ def _pod_panel(request: HttpRequest, sandbox: Sandbox, pod: dict) -> HttpRespons
             "restarts": restarts(pod),
             "events": sorted(events, key=lambda e: e.get("lastTimestamp") or ""),
             "decision": decision,
-            "plugins": [f["plugin"] for f in decision["nodes"][0]["filters"]]
-            if decision and decision["nodes"]
-            else [],
+            "plugins": filter_columns(decision),
         },
     )
+
+
+def filter_columns(decision: dict | None) -> list[str]:
+    """The filter plugins, one table column each, as a node that went through every filter
+    lists them. A node a PreFilter ruled out has a single answer instead, which the
+    table spans across the columns."""
+    if not decision:
+        return []
+    widest = max((node["filters"] for node in decision["nodes"]), key=len, default=[])
+    return [f["plugin"] for f in widest]
 
 
 @require_POST

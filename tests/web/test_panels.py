@@ -194,3 +194,35 @@ def test_removing_a_worker_deletes_its_node_and_stops_its_kubelet(sandbox, alice
     ]
     assert names == ["control-plane", "node-1"]
     assert not ComponentState.objects.filter(sandbox=sandbox, name="kubelet/node-2").exists()
+
+
+def test_nodes_a_prefilter_ruled_out_span_the_filter_columns(alice_client, sandbox, alice):
+    """A pod whose node affinity names node-2 by metadata.name: NodeAffinity's PreFilter
+    leaves the other nodes out before any filter runs, and their rows say so across
+    the table instead of under the first column."""
+    affinity = {
+        "nodeAffinity": {
+            "requiredDuringSchedulingIgnoredDuringExecution": {
+                "nodeSelectorTerms": [
+                    {
+                        "matchFields": [
+                            {"key": "metadata.name", "operator": "In", "values": ["node-2"]}
+                        ]
+                    }
+                ]
+            }
+        }
+    }
+    manifest = {
+        "metadata": {"name": "pinned"},
+        "spec": {"affinity": affinity, "containers": [{"name": "app", "image": "nginx"}]},
+    }
+    ApiServer.as_user(sandbox, alice).create("pods", manifest, namespace="default")
+    loops.step(sandbox, "scheduler")
+    page = alice_client.get(
+        f"/sandboxes/{sandbox.pk}/pods/default/pinned/", **HTMX
+    ).content.decode()
+    assert "Why here: the scheduler chose node-2" in page
+    header = page.split("<thead>")[1].split("</thead>")[0]
+    assert header.count('<th scope="col">') == 8  # Node, six filters, Score
+    assert page.count('colspan="6"') == 2  # control-plane and node-1
