@@ -131,13 +131,17 @@ LOGOUT_REDIRECT_URL = "login"
 
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 
+# The pub/sub layer: a group send is one Redis PUBLISH, which each web process
+# receives once and hands to its own viewers of the group. (The default layer
+# writes a copy into a list per viewer, which made every API call's push cost
+# more the more students watched.) It keeps nothing for a socket that is not
+# listening, which the live page does not need: it resyncs from a snapshot
+# when it sees a revision gap or reconnects (ARCHITECTURE.md, "push, then resync").
 CHANNEL_LAYERS = {
     "default": {
-        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
         "CONFIG": {
-            # channels-redis blocks up to 5 s reading a websocket's channel; redis-py's
-            # default 5 s socket timeout would then drop every idle socket.
-            "hosts": [{"address": REDIS_URL, "socket_timeout": 10}],
+            "hosts": [{"address": REDIS_URL}],
             "prefix": os.environ.get("PODLAB_CHANNEL_PREFIX", "podlab"),
         },
     }
