@@ -65,11 +65,17 @@ def _pod_panel(request: HttpRequest, sandbox: Sandbox, pod: dict) -> HttpRespons
             "status_label": pod_status_label(pod),
             "ready": ready_count(pod),
             "restarts": restarts(pod),
-            "events": sorted(events, key=lambda e: e.get("lastTimestamp") or ""),
+            "events": sorted(events, key=_event_order),
             "decision": decision,
             "plugins": filter_columns(decision),
         },
     )
+
+
+def _event_order(event: dict) -> tuple[str, int]:
+    """As `kubectl describe` lists them, by when they last happened; events of the same
+    second (timestamps have no finer grain) in the order they were recorded."""
+    return event.get("lastTimestamp") or "", int(event["metadata"].get("resourceVersion") or 0)
 
 
 def filter_columns(decision: dict | None) -> list[str]:

@@ -226,3 +226,35 @@ def test_nodes_a_prefilter_ruled_out_span_the_filter_columns(alice_client, sandb
     header = page.split("<thead>")[1].split("</thead>")[0]
     assert header.count('<th scope="col">') == 8  # Node, six filters, Score
     assert page.count('colspan="6"') == 2  # control-plane and node-1
+
+
+def test_events_of_the_same_second_are_listed_in_the_order_they_were_recorded(
+    alice_client, sandbox, alice
+):
+    api = ApiServer.as_user(sandbox, alice)
+    pod = api.create(
+        "pods",
+        {"metadata": {"name": "web"}, "spec": {"containers": [{"name": "app", "image": "nginx"}]}},
+        namespace="default",
+    )
+    for name, reason in (("web.zzz", "Pulled"), ("web.mmm", "Created"), ("web.aaa", "Started")):
+        api.create(
+            "events",
+            {
+                "metadata": {"name": name},
+                "involvedObject": {
+                    "kind": "Pod",
+                    "namespace": "default",
+                    "name": "web",
+                    "uid": pod["metadata"]["uid"],
+                },
+                "reason": reason,
+                "message": reason,
+                "type": "Normal",
+                "lastTimestamp": "2026-12-02T10:00:00Z",
+            },
+            namespace="default",
+        )
+    page = alice_client.get(f"/sandboxes/{sandbox.pk}/pods/default/web/", **HTMX).content.decode()
+    positions = [page.index(f"Normal {reason}") for reason in ("Pulled", "Created", "Started")]
+    assert positions == sorted(positions)
