@@ -125,12 +125,7 @@ def postgres_create(required: int) -> str:
     and its transaction rolls the bump back). No row: a required key is missing.
     """
     return f"""
-        WITH rev AS (
-            INSERT INTO {REVISIONS} AS r (sandbox_id, revision, compacted_revision)
-            SELECT %(sandbox)s, 1, 0 WHERE {_named_requirement(required)}
-            ON CONFLICT (sandbox_id) DO UPDATE SET revision = r.revision + 1
-            RETURNING revision, compacted_revision
-        ), written AS (
+        WITH rev AS ({_bump_returning(_named_requirement(required))}), written AS (
             INSERT INTO {KEYS} (sandbox_id, key, resource, namespace, name, value,
                                 create_revision, mod_revision, version)
             SELECT %(sandbox)s, %(key)s, %(resource)s, %(namespace)s, %(name)s,
@@ -160,12 +155,7 @@ def postgres_update() -> str:
     changed the key since, so that is the value being replaced.
     """
     return f"""
-        WITH rev AS (
-            INSERT INTO {REVISIONS} AS r (sandbox_id, revision, compacted_revision)
-            VALUES (%(sandbox)s, 1, 0)
-            ON CONFLICT (sandbox_id) DO UPDATE SET revision = r.revision + 1
-            RETURNING revision, compacted_revision
-        ), previous AS (
+        WITH rev AS ({_bump_returning("TRUE")}), previous AS (
             SELECT value FROM {KEYS} WHERE sandbox_id = %(sandbox)s AND key = %(key)s
         ), written AS (
             UPDATE {KEYS} AS k
@@ -192,12 +182,7 @@ def postgres_delete() -> str:
     """One statement: bump, delete the key if its mod_revision is the expected one (or
     any, when %(expected)s is NULL), log the DELETE with the removed value."""
     return f"""
-        WITH rev AS (
-            INSERT INTO {REVISIONS} AS r (sandbox_id, revision, compacted_revision)
-            VALUES (%(sandbox)s, 1, 0)
-            ON CONFLICT (sandbox_id) DO UPDATE SET revision = r.revision + 1
-            RETURNING revision, compacted_revision
-        ), removed AS (
+        WITH rev AS ({_bump_returning("TRUE")}), removed AS (
             DELETE FROM {KEYS} AS k
             USING rev
             WHERE k.sandbox_id = %(sandbox)s AND k.key = %(key)s
@@ -213,6 +198,16 @@ def postgres_delete() -> str:
         FROM rev
         LEFT JOIN removed ON TRUE
     """
+
+
+def _bump_returning(condition: str) -> str:
+    """The revision counter's upsert, for the one-statement writes (named parameters)."""
+    return (
+        f"INSERT INTO {REVISIONS} AS r (sandbox_id, revision, compacted_revision)"
+        f" SELECT %(sandbox)s, 1, 0 WHERE {condition}"
+        " ON CONFLICT (sandbox_id) DO UPDATE SET revision = r.revision + 1"
+        " RETURNING revision, compacted_revision"
+    )
 
 
 def _named_requirement(count: int) -> str:
