@@ -31,7 +31,9 @@ CHANGES_MESSAGE_TYPE = "cluster.changes"
 # Sent after a write commits, with sandbox, actor and events (the store
 # events as watch events). It is how watchers are told: the task layer listens
 # and wakes the components that watch what changed, without the API server
-# knowing any component.
+# knowing any component. Receivers run in the publisher thread: they must be
+# quick and must not use the database (a connection opened there would never
+# be closed); the task layer's only enqueues ticks in Redis.
 store_committed = Signal()
 
 
