@@ -741,3 +741,32 @@ def test_a_snapshot_in_parts_is_drawn_once_its_last_part_came(page, harness):
     assert page.evaluate("window.podlab.revision") == 30
     assert status_of(page, "first") == "Running"
     assert status_of(page, "second") == "Running"
+
+
+def test_an_open_pod_panel_follows_its_pod_until_it_is_deleted(page, harness):
+    web, db = data.running("web", "node-1"), data.running("db", "node-2")
+    open_page(page, harness, lesson_snapshot([web, db]))
+    pod_card(page, "web").click()
+    page.wait_for_selector("#panel .fixture-panel")
+    gets = lambda: harness.panel_gets.count("/sandboxes/1/pods/default/web/")  # noqa: E731
+    assert gets() == 1
+
+    other, _ = data.modified(db, 11, lambda pod: pod["metadata"].update(labels={"tier": "db"}))
+    deliver(page, data.changes(11, [other], []))
+    wait_for_revision(page, 11)
+    # Two changes to web in quick succession: one request for both.
+    first, web = data.modified(web, 12, lambda pod: pod["metadata"].update(labels={"v": "1"}))
+    second, web = data.modified(web, 13, lambda pod: pod["metadata"].update(labels={"v": "2"}))
+    deliver(page, data.changes(12, [first], []))
+    deliver(page, data.changes(13, [second], []))
+    wait_for_revision(page, 13)
+    page.wait_for_timeout(1000)  # longer than the panel's wait: any extra request is made
+    assert gets() == 2
+
+    deleted = {**data.added(web, 14), "type": "DELETED", "previous": web}
+    deliver(page, data.changes(14, [deleted], []))
+    page.wait_for_function(
+        "() => document.querySelector('#panel h2')?.textContent === 'Pod default/web is gone'"
+    )
+    assert "deleted it from etcd at revision 14" in page.locator("#panel").text_content()
+    assert gets() == 2

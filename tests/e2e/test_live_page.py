@@ -55,6 +55,11 @@ def test_a_pod_created_from_the_form_runs_and_the_timeline_tells_the_story(
         first(r"kubelet/node-\d reported the status of pod default/web \(Running\)"),
     ]
     assert steps == sorted(steps)
+    # The pod's panel, opened by the form while the pod was Pending, follows it.
+    page.wait_for_function(
+        """() => document.querySelector('#pod-panel .pod-status')?.dataset.status === 'Running'""",
+        timeout=10_000,
+    )
     assert page.errors == []
 
 

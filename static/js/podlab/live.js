@@ -48,6 +48,28 @@ const PANEL_PATHS = {
   yaml: () => "manifests/",
 };
 
+/**
+ * The store keys an open panel shows: its object, and the prefix of the events filed
+ * about it (upstream names an event "<object name>.<suffix>"). A change to either
+ * asks for the panel again.
+ */
+const PANEL_OBJECTS = {
+  pod: ({ namespace, name }) => ({
+    key: `/registry/pods/${namespace}/${name}`,
+    events: `/registry/events/${namespace}/${name}.`,
+    what: `Pod ${namespace}/${name}`,
+  }),
+  node: ({ name }) => ({
+    key: `/registry/nodes/${name}`,
+    events: `/registry/events/default/${name}.`,
+    what: `Node ${name}`,
+  }),
+};
+
+/** A burst of changes to a panel's object (a pod's start is several status reports)
+ *  costs one request: the panel asks again this long after the first of them. */
+const PANEL_REFRESH_MS = 300;
+
 const CONNECTION_WORDS = {
   connecting: () => "Connecting…",
   connected: () => "Live",
@@ -195,6 +217,9 @@ class LivePage {
     this.root.querySelector("#panel-close")?.addEventListener("click", () => this.closePanel());
     this.errorBox.querySelector("button")?.addEventListener("click", () => this.hideError());
     document.body.addEventListener("htmx:afterRequest", (event) => this.controlAnswered(event));
+    document.body.addEventListener("htmx:afterSwap", (event) => {
+      if (event.detail?.target === this.panel) this.panelSwapped();
+    });
     document.body.addEventListener("htmx:responseError", (event) => this.panelFailed(event));
     document.body.addEventListener("htmx:sendError", (event) => this.panelFailed(event));
   }
@@ -259,6 +284,7 @@ class LivePage {
     }
     this.live.applyBatch(batch);
     this.history.recordBatch(batch, this.live);
+    this.followPanel(batch.events ?? []);
     this.timeline.add(batch.traces ?? []);
     for (const trace of batch.traces ?? []) this.followClock(trace);
     this.batchSeq += 1;
@@ -425,13 +451,92 @@ class LivePage {
     if (!path || !window.htmx) return;
     const url = `${this.panelBase}${path(target)}`;
     this.panel.dataset.url = url;
+    this.panelObject = PANEL_OBJECTS[kind]?.(target) ?? null;
+    clearTimeout(this.panelRefreshTimer);
+    this.panelRefreshTimer = null;
     this.root.classList.add("panel-open");
     window.htmx.ajax("GET", url, { target: "#panel", swap: "innerHTML" }).then(() => {
       if (this.panel.dataset.url === url) this.panel.focus({ preventScroll: true });
     }, () => {});
   }
 
+  /** A panel that came as the answer to a form (a created pod's, a node's after an
+   *  action) follows the object it shows, as if the student had opened it. */
+  panelSwapped() {
+    const pod = this.panel.querySelector("#pod-panel[data-pod]");
+    const node = this.panel.querySelector("#node-panel[data-node]");
+    let kind = null;
+    let target = null;
+    if (pod) {
+      const [namespace, name] = pod.dataset.pod.split("/");
+      [kind, target] = ["pod", { namespace, name }];
+    } else if (node) {
+      [kind, target] = ["node", { name: node.dataset.node }];
+    }
+    if (!kind) return;
+    const url = `${this.panelBase}${PANEL_PATHS[kind](target)}`;
+    if (this.panel.dataset.url === url && this.panelObject) return;
+    this.panel.dataset.url = url;
+    this.panelObject = PANEL_OBJECTS[kind](target);
+  }
+
+  /** The open panel shows the live object (also while the diagram replays the past):
+   *  when a batch changes it or files an event about it, ask for the panel again. */
+  followPanel(events) {
+    const shown = this.panelObject;
+    if (!shown) return;
+    for (const event of events) {
+      if (event.key === shown.key && event.type === "DELETED") {
+        this.panelGone(shown, event.revision);
+        return;
+      }
+      if (event.key === shown.key || event.key.startsWith(shown.events)) {
+        this.schedulePanelRefresh();
+        return;
+      }
+    }
+  }
+
+  schedulePanelRefresh() {
+    if (this.panelRefreshTimer) return;
+    this.panelRefreshTimer = setTimeout(() => {
+      this.panelRefreshTimer = null;
+      this.refreshPanel();
+    }, PANEL_REFRESH_MS);
+  }
+
+  refreshPanel() {
+    const url = this.panel.dataset.url;
+    if (!url || !window.htmx) return;
+    const editing = document.activeElement;
+    if (this.panel.contains(editing) && editing.matches("input, select, textarea")) {
+      this.schedulePanelRefresh(); // not under the student's typing: once they leave the field
+      return;
+    }
+    const scrolled = this.panel.scrollTop;
+    window.htmx.ajax("GET", url, { target: "#panel", swap: "innerHTML" }).then(() => {
+      if (this.panel.dataset.url === url) this.panel.scrollTop = scrolled;
+    }, () => {});
+  }
+
+  panelGone(shown, revision) {
+    clearTimeout(this.panelRefreshTimer);
+    this.panelRefreshTimer = null;
+    this.panelObject = null;
+    const section = document.createElement("section");
+    section.className = "panel-section";
+    const heading = document.createElement("h2");
+    heading.textContent = `${shown.what} is gone`;
+    const note = document.createElement("p");
+    note.textContent = `The API server deleted it from etcd at revision ${revision}.`;
+    section.append(heading, note);
+    this.panel.replaceChildren(section);
+  }
+
   closePanel() {
+    clearTimeout(this.panelRefreshTimer);
+    this.panelRefreshTimer = null;
+    this.panelObject = null;
     this.panel.replaceChildren();
     delete this.panel.dataset.url;
     this.root.classList.remove("panel-open");
