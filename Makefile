@@ -85,6 +85,7 @@ run: demo
 
 test: services
 	@bash scripts/ensure-chromium.sh
+	@bash scripts/ensure-firefox.sh
 	$(VENV)/bin/pytest $(TESTS) $(PYTEST_ARGS)
 
 lint: venv

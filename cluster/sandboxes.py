@@ -108,15 +108,23 @@ def node_add(sandbox: Sandbox, shape: NodeShape, *, address: str, pod_cidr: str)
 # re-anchors the base at "now", so sandbox time never jumps except by a step.
 
 
+CLOCK_FIELDS = ("clock_base", "clock_wall_base", "clock_speed", "clock_paused")
+
+
 def _rebase(sandbox: Sandbox, **changes) -> None:
-    now_wall = timezone.now()
-    sandbox.clock_base = sandbox.now()
-    sandbox.clock_wall_base = now_wall
-    for field, value in changes.items():
-        setattr(sandbox, field, value)
-    sandbox.save(
-        update_fields=["clock_base", "clock_wall_base", "clock_speed", "clock_paused", *changes]
-    )
+    with transaction.atomic():
+        # Rebase from the row as it is now, locked: this request's copy may predate
+        # another control (a speed change and Play pressed at once), which saving the
+        # stale copy's speed or paused flag would undo.
+        current = Sandbox.objects.select_for_update().only(*CLOCK_FIELDS).get(pk=sandbox.pk)
+        for field in CLOCK_FIELDS:
+            setattr(sandbox, field, getattr(current, field))
+        now_wall = timezone.now()
+        sandbox.clock_base = sandbox.now()
+        sandbox.clock_wall_base = now_wall
+        for field, value in changes.items():
+            setattr(sandbox, field, value)
+        sandbox.save(update_fields=["clock_base", "clock_wall_base", *changes])
 
 
 def clock_pause(sandbox: Sandbox) -> None:

@@ -770,3 +770,32 @@ def test_an_open_pod_panel_follows_its_pod_until_it_is_deleted(page, harness):
     )
     assert "deleted it from etcd at revision 14" in page.locator("#panel").text_content()
     assert gets() == 2
+
+
+def test_a_clock_control_seen_while_the_clock_is_being_asked_for_asks_once_more(page, harness):
+    """Another tab sets the speed, then presses Play: the page asks the clock after the
+    first trace, and the Play may come after the server answered that; so the page
+    must ask again, or it stays "Paused" at the new speed."""
+    open_page(page, harness, lesson_snapshot(paused=True))
+    held = []
+    page.route("**/sandboxes/1/clock/", lambda route: held.append(route))
+
+    def wait_asked(times: int) -> None:
+        for _ in range(100):
+            if len(held) >= times:
+                return
+            page.wait_for_timeout(20)
+        raise AssertionError(f"the page asked the clock {len(held)} times, not {times}")
+
+    deliver(page, data.changes(10, [], [data.trace("bob", "speed", "components", "clock", 10)]))
+    wait_asked(1)
+    deliver(page, data.changes(10, [], [data.trace("bob", "resume", "components", "clock", 10)]))
+    page.wait_for_timeout(100)
+    assert len(held) == 1  # one request at a time
+
+    held[0].fulfill(json={"paused": True, "speed": 5, "now": "2026-11-26T23:00:00+00:00"})
+    wait_asked(2)
+    held[1].fulfill(json={"paused": False, "speed": 5, "now": "2026-11-26T23:00:01+00:00"})
+    page.wait_for_function(
+        "() => document.querySelector('#clock-state').textContent === 'Running ×5'"
+    )

@@ -1,13 +1,19 @@
-"""End-to-end: Debian's Chromium driving the live page served by a real Daphne, with a
-real Celery worker and beat, Redis and the test database."""
+"""End-to-end: the live page served by a real Daphne, with a real Celery worker and
+beat, Redis and the test database, driven by Debian's Chromium (Playwright) and by
+Debian's firefox-esr (WebDriver BiDi, tests/e2e/bidi.py)."""
 
 from __future__ import annotations
 
 import os
+import subprocess
 from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from django.test import Client
+
+from tests.e2e.bidi import FIREFOX, BidiSession, Firefox, Tab
 
 # Playwright's sync API runs an event loop in this thread, and Django then refuses
 # database calls from it; the tests make their calls between browser steps.
@@ -73,3 +79,55 @@ def wait_connected(page, timeout: float = 20_000) -> None:
 
 def pod_card(page, name: str):
     return page.locator(f'g.pod[data-name="{name}"]')
+
+
+# -- Firefox: Debian's firefox-esr over WebDriver BiDi (tests/e2e/bidi.py) --------------
+
+ENSURE_FIREFOX = Path(__file__).resolve().parents[2] / "scripts" / "ensure-firefox.sh"
+
+
+@pytest.fixture(scope="module")
+def firefox() -> Iterator[BidiSession]:
+    """A headless firefox-esr and one BiDi session on it, for this module's tests.
+    If the browser is missing, scripts/ensure-firefox.sh installs it (as root) or
+    the tests are skipped with its reason."""
+    if not Path(FIREFOX).exists():
+        setup = subprocess.run(["bash", str(ENSURE_FIREFOX)], capture_output=True, text=True)
+        if setup.returncode != 0 or not Path(FIREFOX).exists():
+            pytest.skip(f"{FIREFOX} is missing and could not be installed: {setup.stderr.strip()}")
+    with Firefox() as browser:
+        session = BidiSession(browser.url)
+        yield session
+        session.end()
+
+
+@pytest.fixture
+def open_tab(firefox, live_server_url, stack) -> Iterator:
+    """open_tab(user, path): a logged-in Firefox tab in its own user context (its
+    session made by Django's test client), 1280x800, with path loaded."""
+    tabs: list[Tab] = []
+
+    def open_as(user, path: str) -> Tab:
+        client = Client()
+        client.force_login(user)
+        cookie = {
+            "name": "sessionid",
+            "value": client.cookies["sessionid"].value,
+            "domain": urlsplit(live_server_url).hostname,
+        }
+        tab = firefox.new_tab(width=1280, height=800, cookies=[cookie])
+        tabs.append(tab)
+        tab.navigate(f"{live_server_url}{path}")
+        return tab
+
+    yield open_as
+    for tab in tabs:
+        tab.close()
+
+
+def wait_connected_tab(tab: Tab, timeout: float = 20) -> None:
+    tab.wait_for(
+        "() => Boolean(window.podlab && window.podlab.connected)",
+        timeout=timeout,
+        what="window.podlab.connected (the socket's snapshot applied)",
+    )

@@ -69,3 +69,20 @@ def test_another_student_gets_403_as_a_kubernetes_status(client, sandbox, bob):
 
 def test_the_clock_needs_a_login(client, sandbox):
     assert client.get(f"/sandboxes/{sandbox.pk}/clock/").status_code == 401
+
+
+def test_a_control_made_from_an_older_copy_of_the_sandbox_keeps_the_other_controls_change(
+    sandbox,
+):
+    """A speed change and Play pressed at once: each request read the sandbox before the
+    other saved it. Play must not put the old speed back (nor the speed change the pause)."""
+    from cluster.sandboxes import clock_pause, clock_resume, clock_set_speed
+
+    clock_pause(sandbox)
+    for_speed = Sandbox.objects.get(pk=sandbox.pk)
+    for_play = Sandbox.objects.get(pk=sandbox.pk)
+    clock_set_speed(for_speed, 5.0)
+    clock_resume(for_play)
+    sandbox.refresh_from_db()
+    assert (sandbox.clock_paused, sandbox.clock_speed) == (False, 5.0)
+    assert (for_play.clock_paused, for_play.clock_speed) == (False, 5.0)

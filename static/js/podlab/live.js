@@ -92,6 +92,7 @@ class LivePage {
     this.panelBase = panelBase;
     this.clockUrl = clockUrl;
     this.clockRefresh = null;
+    this.clockRefreshAgain = false;
     const params = new URLSearchParams(window.location.search);
     const pace = initialPace(params);
 
@@ -312,9 +313,19 @@ class LivePage {
     if (isClockControl(trace) && trace.code < 400) this.refreshClock();
   }
 
-  /** GET the clock's state (paused, speed, sandbox time); one request at a time. */
+  /**
+   * GET the clock's state (paused, speed, sandbox time); one request at a time.
+   * A control seen while a request is out may have come after the server
+   * answered it, so one more request follows (a speed change then a resume
+   * from another tab must end as "Running ×5", not as the paused ×5 between).
+   */
   refreshClock() {
-    if (!this.clockUrl || this.clockRefresh) return;
+    if (!this.clockUrl) return;
+    if (this.clockRefresh) {
+      this.clockRefreshAgain = true;
+      return;
+    }
+    this.clockRefreshAgain = false;
     this.clockRefresh = fetch(this.clockUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
       .then((response) => (response.ok ? response.json() : null))
       .then((clock) => {
@@ -323,6 +334,7 @@ class LivePage {
       .catch(() => {}) // the next control or snapshot says it again
       .finally(() => {
         this.clockRefresh = null;
+        if (this.clockRefreshAgain) this.refreshClock();
       });
   }
 
