@@ -31,7 +31,6 @@ import math
 import os
 import re
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -41,6 +40,8 @@ from pathlib import Path
 from typing import Any
 
 import websocket  # websocket-client
+
+from tests.processes import free_port
 
 FIREFOX = "/usr/bin/firefox-esr"
 
@@ -218,12 +219,6 @@ class Firefox:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 # --- the protocol --------------------------------------------------------------------

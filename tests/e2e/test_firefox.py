@@ -8,7 +8,6 @@ docs/firefox-live-page.png.
 from __future__ import annotations
 
 import os
-import re
 import struct
 from pathlib import Path
 
@@ -16,6 +15,7 @@ import pytest
 
 from tests.e2e.bidi import Tab
 from tests.e2e.conftest import wait_connected_tab
+from tests.e2e.lesson import POD_SHOWS_STATUS_JS, TIMELINE_TEXTS_JS, assert_lesson_steps_in_order
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -47,10 +47,7 @@ def pod_label(tab: Tab, name: str) -> str:
 
 def wait_status(tab: Tab, name: str, status: str, timeout: float = 30) -> None:
     tab.wait_for(
-        """(name, status) => {
-            const card = document.querySelector(`g.pod[data-name="${name}"]`);
-            return Boolean(card) && (card.getAttribute('aria-label') || '').includes(': ' + status);
-        }""",
+        POD_SHOWS_STATUS_JS,
         name,
         status,
         timeout=timeout,
@@ -59,9 +56,7 @@ def wait_status(tab: Tab, name: str, status: str, timeout: float = 30) -> None:
 
 
 def timeline_texts(tab: Tab) -> list[str]:
-    return tab.evaluate(
-        "[...document.querySelectorAll('#timeline-list li')].map((li) => li.innerText)"
-    )
+    return tab.evaluate(TIMELINE_TEXTS_JS)
 
 
 def png_size(png: bytes) -> tuple[int, int]:
@@ -86,18 +81,7 @@ def test_in_firefox_a_pod_created_from_the_form_runs_and_the_timeline_tells_the_
 
     create_pod_with_form(tab, "web")
     wait_status(tab, "web", "Running")
-    texts = timeline_texts(tab)
-
-    def first(pattern: str) -> int:
-        return next(i for i, text in enumerate(texts) if re.search(pattern, text))
-
-    steps = [
-        first(r"alice created pod default/web"),
-        first(r"scheduler bound pod default/web to node node-\d"),
-        first(r"kubelet/node-\d reported the status of pod default/web \(Pending\)"),
-        first(r"kubelet/node-\d reported the status of pod default/web \(Running\)"),
-    ]
-    assert steps == sorted(steps)
+    assert_lesson_steps_in_order(timeline_texts(tab))
     # The Running pod is drawn inside the node it was bound to.
     inside = tab.evaluate(
         """(() => {

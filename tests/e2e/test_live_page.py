@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
 
 from cluster.apiserver import ApiServer
 from tests.e2e.conftest import pod_card, wait_connected
+from tests.e2e.lesson import POD_SHOWS_STATUS_JS, TIMELINE_TEXTS_JS, assert_lesson_steps_in_order
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -23,17 +22,14 @@ def create_pod_with_form(page, name: str, **fields: str) -> None:
 
 def wait_status(page, name: str, status: str, timeout: float = 30_000) -> None:
     page.wait_for_function(
-        """([name, status]) => {
-            const card = document.querySelector(`g.pod[data-name="${name}"]`);
-            return card && (card.getAttribute('aria-label') || '').includes(': ' + status);
-        }""",
+        f"([name, status]) => ({POD_SHOWS_STATUS_JS})(name, status)",
         arg=[name, status],
         timeout=timeout,
     )
 
 
 def timeline_texts(page) -> list[str]:
-    return page.locator("#timeline-list li").all_inner_texts()
+    return page.evaluate(TIMELINE_TEXTS_JS)
 
 
 def test_a_pod_created_from_the_form_runs_and_the_timeline_tells_the_story(
@@ -43,18 +39,7 @@ def test_a_pod_created_from_the_form_runs_and_the_timeline_tells_the_story(
     wait_connected(page)
     create_pod_with_form(page, "web")
     wait_status(page, "web", "Running")
-    texts = timeline_texts(page)
-
-    def first(pattern: str) -> int:
-        return next(i for i, text in enumerate(texts) if re.search(pattern, text))
-
-    steps = [
-        first(r"alice created pod default/web"),
-        first(r"scheduler bound pod default/web to node node-\d"),
-        first(r"kubelet/node-\d reported the status of pod default/web \(Pending\)"),
-        first(r"kubelet/node-\d reported the status of pod default/web \(Running\)"),
-    ]
-    assert steps == sorted(steps)
+    assert_lesson_steps_in_order(timeline_texts(page))
     # The pod's panel, opened by the form while the pod was Pending, follows it.
     page.wait_for_function(
         """() => document.querySelector('#pod-panel .pod-status')?.dataset.status === 'Running'""",
