@@ -17,6 +17,7 @@ misses a notification catches up at its next resync.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import logging
 import threading
 from collections.abc import Callable
@@ -95,8 +96,17 @@ def _get_publisher() -> _Publisher:
     global _publisher
     with _publisher_lock:
         if _publisher is None or not _publisher._thread.is_alive():
+            if _publisher is None:
+                # The thread is a daemon, gone at once when the process exits: a short
+                # process (a management command, a shell) would lose its last pushes.
+                atexit.register(_flush_at_exit)
             _publisher = _Publisher()
         return _publisher
+
+
+def _flush_at_exit() -> None:
+    if _publisher is not None and _publisher._thread.is_alive():
+        flush(timeout=2.0)
 
 
 def publish_changes(

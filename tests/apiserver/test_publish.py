@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
+from pathlib import Path
 
 import pytest
 from asgiref.sync import async_to_sync, sync_to_async
@@ -14,6 +18,7 @@ from django.db import connections, transaction
 from cluster.apiserver import ApiServer, publish
 from sandbox.routing import websocket_urlpatterns
 from tests.apiserver.manifests import pod_manifest
+from tests.processes import ROOT, subprocess_database_url
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -156,3 +161,24 @@ def test_watchers_are_told_after_commit_without_holding_up_the_call(sandbox, ali
     finally:
         publish.store_committed.disconnect(dispatch_uid="test-watchers")
     assert told == [("alice", ["/registry/pods/default/web"], True)]
+
+
+def test_a_short_process_delivers_its_pushes_before_it_exits(sandbox, alice, tmp_path):
+    """The publisher thread is a daemon; without the flush at exit a management command's
+    last writes would never reach the page or the watchers."""
+    told = tmp_path / "told"
+    env = {**os.environ, "DATABASE_URL": subprocess_database_url(), "PYTHONPATH": str(ROOT)}
+    subprocess.run(
+        [
+            sys.executable,
+            str(Path(__file__).with_name("short_process.py")),
+            str(sandbox.pk),
+            alice.username,
+            str(told),
+        ],
+        env=env,
+        cwd=ROOT,
+        check=True,
+        timeout=60,
+    )
+    assert told.read_text().splitlines() == ["/registry/pods/default/brief"]

@@ -799,3 +799,25 @@ def test_a_clock_control_seen_while_the_clock_is_being_asked_for_asks_once_more(
     page.wait_for_function(
         "() => document.querySelector('#clock-state').textContent === 'Running ×5'"
     )
+
+
+def test_after_a_resync_an_open_panel_asks_again_or_says_its_pod_is_gone(page, harness):
+    web, db = data.running("web", "node-1"), data.running("db", "node-2")
+    open_page(page, harness, lesson_snapshot([web, db]))
+    gets = lambda name: harness.panel_gets.count(f"/sandboxes/1/pods/default/{name}/")  # noqa: E731
+    pod_card(page, "web").click()
+    page.wait_for_selector("#panel .fixture-panel")
+
+    # A snapshot after a gap: web is still there, so its panel asks again.
+    deliver(page, lesson_snapshot([web, db], revision=20))
+    wait_for_snapshots(page, 2)
+    page.wait_for_timeout(1000)  # longer than the panel's wait
+    assert gets("web") == 2
+
+    # Another, without web: the changes that deleted it were lost, the panel says so.
+    deliver(page, lesson_snapshot([db], revision=30))
+    wait_for_snapshots(page, 3)
+    page.wait_for_function(
+        "() => document.querySelector('#panel h2')?.textContent === 'Pod default/web is gone'"
+    )
+    assert "not in etcd at revision 30" in page.locator("#panel").text_content()

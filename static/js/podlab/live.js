@@ -55,11 +55,15 @@ const PANEL_PATHS = {
  */
 const PANEL_OBJECTS = {
   pod: ({ namespace, name }) => ({
+    kind: "pod",
+    name,
     key: `/registry/pods/${namespace}/${name}`,
     events: `/registry/events/${namespace}/${name}.`,
     what: `Pod ${namespace}/${name}`,
   }),
   node: ({ name }) => ({
+    kind: "node",
+    name,
     key: `/registry/nodes/${name}`,
     events: `/registry/events/default/${name}.`,
     what: `Node ${name}`,
@@ -268,6 +272,7 @@ class LivePage {
     // Drawn at once (not in the next frame), so the flags below describe the picture.
     measured("render", () => this.render());
     if (fromSocket) {
+      this.panelAfterResync();
       this.flags.snapshots += 1;
       this.flags.connected = true;
       this.awaitingResync = false;
@@ -499,7 +504,7 @@ class LivePage {
     if (!shown) return;
     for (const event of events) {
       if (event.key === shown.key && event.type === "DELETED") {
-        this.panelGone(shown, event.revision);
+        this.panelGone(shown, `The API server deleted it from etcd at revision ${event.revision}.`);
         return;
       }
       if (event.key === shown.key || event.key.startsWith(shown.events)) {
@@ -531,7 +536,19 @@ class LivePage {
     }, () => {});
   }
 
-  panelGone(shown, revision) {
+  /** A snapshot (after a gap or a reconnect) may stand for changes the panel never saw. */
+  panelAfterResync() {
+    const shown = this.panelObject;
+    if (!shown) return;
+    const present = shown.kind === "pod" ? this.live.pods.has(shown.key) : this.live.nodes.has(shown.name);
+    if (present) {
+      this.schedulePanelRefresh();
+    } else {
+      this.panelGone(shown, `It is not in etcd at revision ${this.live.revision}.`);
+    }
+  }
+
+  panelGone(shown, why) {
     clearTimeout(this.panelRefreshTimer);
     this.panelRefreshTimer = null;
     this.panelObject = null;
@@ -540,7 +557,7 @@ class LivePage {
     const heading = document.createElement("h2");
     heading.textContent = `${shown.what} is gone`;
     const note = document.createElement("p");
-    note.textContent = `The API server deleted it from etcd at revision ${revision}.`;
+    note.textContent = why;
     section.append(heading, note);
     this.panel.replaceChildren(section);
   }
