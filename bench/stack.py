@@ -54,13 +54,38 @@ def percentile(samples: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
 
 
+_cpu_times_at_last_note: list[int] | None = None
+
+
 def log_conditions(what: str) -> None:
-    """The commit measured and how busy the machine is: figures depend on both."""
+    """The commit measured and how busy the machine is: figures depend on both.
+
+    On a virtual machine, the share of CPU time the hypervisor gave to others
+    since the previous note (the steal column of /proc/stat) says how much a
+    noisy neighbour slowed the run down.
+    """
+    global _cpu_times_at_last_note
     head = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
     ).stdout.strip()
     load = " ".join(f"{x:.2f}" for x in os.getloadavg())
-    log(f"{what}: commit {head or '?'}, {os.cpu_count()} CPUs, load average {load}")
+    note = f"{what}: commit {head or '?'}, {os.cpu_count()} CPUs, load average {load}"
+    now = _cpu_times()
+    if _cpu_times_at_last_note and now:
+        spent = [after - before for before, after in zip(_cpu_times_at_last_note, now, strict=True)]
+        stolen = spent[7] if len(spent) > 7 else 0
+        note += f", {100 * stolen / max(sum(spent), 1):.0f}% of CPU time stolen since the last note"
+    _cpu_times_at_last_note = now
+    log(note)
+
+
+def _cpu_times() -> list[int]:
+    """The machine's CPU time so far, per kind (user, nice, system, idle, ..., steal)."""
+    try:
+        with open("/proc/stat") as stat:
+            return [int(ticks) for ticks in stat.readline().split()[1:]]
+    except OSError:
+        return []
 
 
 def wait_for(

@@ -4,6 +4,10 @@ Run `.venv/bin/python bench/store.py`. It makes sure Redis and PostgreSQL
 answer, runs each database in a child process on a throwaway database, and
 prints one line per figure: `BENCH <name> <value> <unit>`.
 
+The children run with DEBUG=0, as a deployment does: in DEBUG, Django keeps
+every query it ran in memory. stderr shows the load and the CPU time stolen by
+the hypervisor during each database's run: on a shared VM they move every figure.
+
 Figures per database (<db> is sqlite or postgres):
   <db>.create_p50, <db>.create_p99  pod create through the API server (authn,
                                     authz, admission, validation, store, trace,
@@ -25,6 +29,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.stack import bench, log_conditions, percentile  # noqa: E402
+
 CREATES = 1000
 RAW_INSERTS = 1000
 NODES = 500
@@ -34,18 +42,8 @@ POSTGRES_URL = os.environ.get(
 )
 
 
-def percentile(samples: list[float], fraction: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
-
-
-def bench(name: str, value: float, unit: str) -> None:
-    print(f"BENCH {name} {value:.3f} {unit}", flush=True)
-
-
 def run_database(label: str) -> None:
     """Child process: DATABASE_URL points at an empty throwaway database."""
-    sys.path.insert(0, str(ROOT))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sandbox.settings")
     import django
 
@@ -79,6 +77,7 @@ def run_database(label: str) -> None:
 
     for i in range(20):  # warm up connections, caches and the Redis publish path
         api.create("pods", pod(f"warm-{i}"), namespace="kube-public")
+    log_conditions(f"{label} creates start")
 
     timings = []
     started = time.perf_counter()
@@ -103,6 +102,7 @@ def run_database(label: str) -> None:
             )
         raw.append((time.perf_counter() - t0) * 1000)
     bench(f"{label}.raw_insert_p99", percentile(raw, 0.99), "ms")
+    log_conditions(f"{label} creates and raw INSERTs end")
 
     kubelet = ApiServer.as_component(sandbox, "kubelet/bench")
     for i in range(NODES):
@@ -119,6 +119,7 @@ def run_database(label: str) -> None:
         lists.append((time.perf_counter() - t0) * 1000)
         assert len(listed["items"]) == PODS
     bench(f"{label}.list_5000_pods", statistics.median(lists), "ms")
+    log_conditions(f"{label} list ends")
 
 
 def child(label: str, database_url: str) -> None:
@@ -127,6 +128,7 @@ def child(label: str, database_url: str) -> None:
         "DATABASE_URL": database_url,
         "PODLAB_CHANNEL_PREFIX": "podlab-bench",
         "PODLAB_TASK_QUEUE": "podlab-bench",  # no developer's worker takes these ticks
+        "DEBUG": "0",
     }
     subprocess.run([sys.executable, __file__, "--database", label], cwd=ROOT, env=env, check=True)
 

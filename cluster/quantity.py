@@ -8,6 +8,7 @@ what a student computes on paper.
 
 from __future__ import annotations
 
+import functools
 import re
 from decimal import ROUND_CEILING, ROUND_UP, Context, Decimal, localcontext
 
@@ -99,9 +100,20 @@ def _parse(text: object) -> tuple[Decimal, str]:
         raise InvalidQuantity(text)
     # A JSON number such as 2 or 0.5 goes through its shortest decimal text,
     # so 0.1 is Decimal("0.1") and not the float's binary approximation.
-    match = _QUANTITY_SHAPE.fullmatch(str(text))
-    if match is None:
+    parsed = _parse_text(str(text))
+    if parsed is None:
         raise InvalidQuantity(text)
+    return parsed
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_text(text: str) -> tuple[Decimal, str] | None:
+    """None for a text that is no quantity. Cached: a sandbox spells the same few
+    quantities over and over (every pod's requests, every node's capacity), and
+    a Decimal is immutable, so the parsed values can be shared."""
+    match = _QUANTITY_SHAPE.fullmatch(text)
+    if match is None:
+        return None
     number, suffix = Decimal(match["number"]), match["suffix"]
     with localcontext(_EXACT):
         if suffix in _BINARY_SUFFIXES:
@@ -110,7 +122,7 @@ def _parse(text: object) -> tuple[Decimal, str]:
             return number.scaleb(_DECIMAL_SUFFIXES[suffix]), DECIMAL_SI
         exponent = int(suffix[1:])
         if abs(exponent) > _MAX_DECIMAL_EXPONENT:
-            raise InvalidQuantity(text)
+            return None
         return number.scaleb(exponent), DECIMAL_EXPONENT
 
 

@@ -12,7 +12,7 @@ queue behind each other and revision order is commit order with no gaps.
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -104,10 +104,28 @@ class Delete:
 
 
 @dataclass(frozen=True)
+class Rider:
+    """A statement that commits with a write, and only if the write happens: the API
+    server's trace of the call.
+
+    `sql` is an INSERT ... SELECT ... FROM new_revision RETURNING ..., where
+    new_revision is a one-row table holding the revision written, in the
+    database's own dialect (cluster.store knows no table but its own).
+    `params` gives its named parameters when the statement is about to be sent.
+    On PostgreSQL a single-key write carries it inside its one statement;
+    elsewhere it runs after the writes, in their transaction.
+    """
+
+    sql: str
+    params: Callable[[], dict[str, object]]
+
+
+@dataclass(frozen=True)
 class TxnResult:
     revision: int
     events: list[Event]
     kvs: dict[str, KeyValue]  # the written keys as they now are (deleted ones absent)
+    rider_row: tuple | None = None  # what the rider's RETURNING gave
 
 
 @dataclass(frozen=True)
@@ -219,12 +237,12 @@ class Store:
         return self._revisions()[1]
 
     def exists(self, key: str) -> bool:
-        with connection.cursor() as cursor:
+        with store_sql.statement_cursor() as cursor:
             cursor.execute(store_sql.KEY_EXISTS, [self.sandbox_id, key])
             return cursor.fetchone() is not None
 
     def get(self, key: str) -> KeyValue | None:
-        with connection.cursor() as cursor:
+        with store_sql.statement_cursor() as cursor:
             return self._read_rows(cursor, [key]).get(key)
 
     def range(
@@ -247,7 +265,7 @@ class Store:
             where=[match.as_sql() for match in where],
             limit=limit + 1 if limit else None,
         )
-        with connection.cursor() as cursor:
+        with store_sql.statement_cursor() as cursor:
             cursor.execute(statement, params)
             with collector_paused():
                 rows = cursor.fetchall()
@@ -294,22 +312,32 @@ class Store:
         *,
         expect_mod_revision: int | None = None,
         requires: Sequence[str] = (),
+        rider: Rider | None = None,
         savepoint: bool = True,
     ) -> TxnResult:
         return self.txn(
-            [Put(key, value, expect_mod_revision)], requires=requires, savepoint=savepoint
+            [Put(key, value, expect_mod_revision)],
+            requires=requires,
+            rider=rider,
+            savepoint=savepoint,
         )
 
     def delete(
-        self, key: str, *, expect_mod_revision: int | None = None, savepoint: bool = True
+        self,
+        key: str,
+        *,
+        expect_mod_revision: int | None = None,
+        rider: Rider | None = None,
+        savepoint: bool = True,
     ) -> TxnResult:
-        return self.txn([Delete(key, expect_mod_revision)], savepoint=savepoint)
+        return self.txn([Delete(key, expect_mod_revision)], rider=rider, savepoint=savepoint)
 
     def txn(
         self,
         ops: Iterable[Put | Delete],
         *,
         requires: Sequence[str] = (),
+        rider: Rider | None = None,
         savepoint: bool = True,
     ) -> TxnResult:
         """Apply all ops at one new revision, or none of them.
@@ -318,21 +346,26 @@ class Store:
         checked in the same transaction; RequiredKeyMissing names the first
         missing one. Raises CompareFailed when an expectation does not hold,
         ValueTooLarge for an oversized value, KeyMissing for a delete of a
-        missing key; nothing is written then. savepoint=False is for a caller
-        whose own transaction ends on any failure here: it saves two round
-        trips per write.
+        missing key; nothing is written then, not even the rider. savepoint=False
+        is for a caller whose own transaction ends on any failure here: it saves
+        two round trips per write.
+
+        On PostgreSQL a single-key write is one statement, which needs no
+        transaction of its own: in autocommit it commits in the same round trip.
         """
         ops = list(ops)
         encoded = {op.key: _encode(op) for op in ops if isinstance(op, Put)}
-        with transaction.atomic(savepoint=savepoint):
-            if connection.vendor == "postgresql" and _one_statement(ops, requires):
-                result, compacted = self._write_one_postgres(ops[0], encoded, requires)
-            else:
-                result, compacted = self._write_portable(ops, encoded, requires)
-            history = settings.PODLAB_STORE_HISTORY
-            # Compact in batches of a tenth of the history, so the cost is spread thin.
-            if result.revision - compacted > history + max(history // 10, 1):
-                self._compact(result.revision - history)
+        written = None
+        if connection.vendor == "postgresql" and _one_statement(ops, requires):
+            written = self._write_one_postgres(ops[0], encoded, requires, rider)
+        if written is None:  # or the keyspace's first write, which creates its counter
+            with transaction.atomic(savepoint=savepoint):
+                written = self._write_portable(ops, encoded, requires, rider)
+        result, compacted = written
+        history = settings.PODLAB_STORE_HISTORY
+        # Compact in batches of a tenth of the history, so the cost is spread thin.
+        if result.revision - compacted > history + max(history // 10, 1):
+            self.compact(result.revision - history)
         return result
 
     def compact(self, revision: int) -> None:
@@ -343,43 +376,58 @@ class Store:
     # -- internals ---------------------------------------------------------
 
     def _write_one_postgres(
-        self, op: Put | Delete, encoded: dict[str, str], requires: Sequence[str]
-    ) -> tuple[TxnResult, int]:
-        """One key, one statement, one round trip (cluster.store_sql)."""
+        self,
+        op: Put | Delete,
+        encoded: dict[str, str],
+        requires: Sequence[str],
+        rider: Rider | None,
+    ) -> tuple[TxnResult, int] | None:
+        """One key, one statement, one round trip (cluster.store_sql); None when the
+        keyspace has no revision counter yet."""
         params: dict[str, object] = {"sandbox": self.sandbox_id, "key": op.key}
+        rider_sql = rider.sql if rider else ""
         if isinstance(op, Delete):
-            statement = store_sql.postgres_delete()
+            statement = store_sql.postgres_delete(rider_sql)
             params["expected"] = op.expect_mod_revision
         elif _is_create(op):
-            statement = store_sql.postgres_create(len(requires))
+            statement = store_sql.postgres_create(len(requires), rider_sql)
             resource, namespace, name = split_key(op.key)
             params |= {"resource": resource, "namespace": namespace, "name": name}
             params |= {f"required{i}": key for i, key in enumerate(requires)}
         else:
-            statement = store_sql.postgres_update()
+            statement = store_sql.postgres_update(rider_sql)
             params["expected"] = op.expect_mod_revision
         if isinstance(op, Put):
             params["value"] = encoded[op.key]
-        with connection.cursor() as cursor:
+        if rider:
+            params |= rider.params()
+        with store_sql.statement_cursor() as cursor:
             cursor.execute(statement, params)
             row = cursor.fetchone()
         if row is None:
+            return None
+        revision, compacted, admitted, written, create_revision, version, previous = row[:7]
+        if not admitted:
             raise self._missing_requirement(requires)
-        revision, compacted, written, create_revision, version, previous = row
         if not written:
             raise self._failure(op)
+        rider_row = tuple(row[7:]) if rider else None
         prev_value = _decode(previous)
         if isinstance(op, Delete):
             event = Event("DELETE", op.key, revision, None, prev_value)
-            return TxnResult(revision, [event], {}), compacted
+            return TxnResult(revision, [event], {}, rider_row), compacted
         kv = KeyValue(op.key, op.value, create_revision, revision, version)
         event = Event("PUT", op.key, revision, op.value, prev_value)
-        return TxnResult(revision, [event], {op.key: kv}), compacted
+        return TxnResult(revision, [event], {op.key: kv}, rider_row), compacted
 
     def _write_portable(
-        self, ops: list[Put | Delete], encoded: dict[str, str], requires: Sequence[str]
+        self,
+        ops: list[Put | Delete],
+        encoded: dict[str, str],
+        requires: Sequence[str],
+        rider: Rider | None,
     ) -> tuple[TxnResult, int]:
-        with connection.cursor() as cursor:
+        with store_sql.statement_cursor() as cursor:
             params: list[object] = [self.sandbox_id]
             for key in requires:
                 params += [self.sandbox_id, key]
@@ -452,11 +500,17 @@ class Store:
             if events:
                 values = ", ".join([store_sql.INSERT_EVENT_VALUES] * len(events))
                 cursor.execute(store_sql.INSERT_EVENTS + values, log)
-        return TxnResult(revision, events, kvs), compacted
+            rider_row = None
+            if rider:
+                cursor.execute(
+                    store_sql.portable_rider(rider.sql), {**rider.params(), "revision": revision}
+                )
+                rider_row = tuple(cursor.fetchone())
+        return TxnResult(revision, events, kvs, rider_row), compacted
 
     def _revisions(self) -> tuple[int, int]:
         """(revision, compacted revision); (0, 0) for a keyspace never written."""
-        with connection.cursor() as cursor:
+        with store_sql.statement_cursor() as cursor:
             cursor.execute(store_sql.SELECT_REVISIONS, [self.sandbox_id])
             row = cursor.fetchone()
         return (row[0], row[1]) if row else (0, 0)

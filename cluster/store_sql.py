@@ -7,23 +7,50 @@ plain cursor, and values are JSON text encoded once (orjson) for both the key
 and its watch-log entry.
 
 Two dialects:
-- PostgreSQL writes a single key in ONE statement: data-modifying CTEs bump
-  the revision counter, write the key with its compare, and append the watch
-  log entry, in one round trip. The revision CTE runs first in every plan
-  (the key write reads its revision), so every writer takes the sandbox's
-  counter row lock before any key row lock: writers queue in one order and
-  cannot deadlock.
-- Everything else (SQLite, and multi-key transactions on PostgreSQL) runs the
-  portable statements one by one inside the caller's transaction.
+- PostgreSQL writes a single key in ONE statement: data-modifying CTEs lock
+  the sandbox's revision counter, write the key with its compare, bump the
+  counter if the key was written, append the watch-log entry, and insert the
+  write's rider (the API server's trace). It needs no transaction around it: in
+  autocommit the write, its trace and the commit take one round trip, as one
+  committed INSERT does. The counter is locked first in every plan (the key
+  write reads the revision from it), so writers queue in one order and cannot
+  deadlock; a compare that fails bumps nothing, so revisions stay gap-free.
+- Everything else (SQLite, multi-key transactions, and a keyspace's first
+  write, which creates its counter) runs the portable statements one by one
+  inside a transaction.
 
 Both take an optional requirement, etcd's compare on another key
-(`create_revision(key) > 0`): the revision is bumped only when every required
-key exists, so a create in a missing namespace writes nothing at all.
+(`create_revision(key) > 0`): nothing is written unless every required key
+exists, so a create in a missing namespace uses no revision at all.
 """
 
 from __future__ import annotations
 
+import functools
+
+import psycopg
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
+
 from cluster.models import StoreEvent, StoreKey, StoreRevision
+
+
+def statement_cursor() -> CursorWrapper:
+    """A cursor for these statements (and the API server's trace INSERT).
+
+    On PostgreSQL it binds parameters on the server, so psycopg prepares each
+    statement on the connection after a few uses (its prepare_threshold) and the
+    server stops parsing and planning the same few statements at every call.
+    Django's cursors bind on the client, which the ORM needs; this one is still
+    wrapped by Django, for its error classes and its query log in DEBUG.
+    """
+    db = connections[DEFAULT_DB_ALIAS]  # one lookup of the thread's connection, not five
+    if db.vendor != "postgresql":
+        return db.cursor()
+    db.ensure_connection()
+    wrapper = CursorDebugWrapper if db.queries_logged else CursorWrapper
+    return wrapper(psycopg.Cursor(db.connection), db)
+
 
 REVISIONS = StoreRevision._meta.db_table
 KEYS = StoreKey._meta.db_table
@@ -117,97 +144,132 @@ def _like_prefix(prefix: str) -> str:
     return escaped + "%"
 
 
-def postgres_create(required: int) -> str:
-    """One statement: bump, insert the key unless it exists, log the PUT.
+@functools.cache
+def postgres_create(required: int, rider: str = "") -> str:
+    """One statement: take the counter, insert the key unless it exists, log the PUT, bump.
 
-    Returns one row: revision, compacted revision, and whether the key was written
-    (ON CONFLICT DO NOTHING leaves the transaction usable, so the caller raises
-    and its transaction rolls the bump back). No row: a required key is missing.
+    Returns one row: the revision the write takes, the compacted revision, whether
+    every required key exists, whether the key was written, its create_revision,
+    version and previous value, then the rider's columns. No row: the keyspace
+    has no counter yet (its first write goes the portable way).
     """
     return f"""
-        WITH rev AS ({_bump_returning(_named_requirement(required))}), written AS (
+        WITH {_locked(required)}, written AS (
             INSERT INTO {KEYS} (sandbox_id, key, resource, namespace, name, value,
                                 create_revision, mod_revision, version)
             SELECT %(sandbox)s, %(key)s, %(resource)s, %(namespace)s, %(name)s,
-                   %(value)s::jsonb, rev.revision, rev.revision, 1
-            FROM rev
+                   %(value)s::jsonb, locked.next, locked.next, 1
+            FROM locked WHERE locked.admitted
             ON CONFLICT (sandbox_id, key) DO NOTHING
             RETURNING mod_revision
-        ), logged AS (
+        ), {_BUMPED}, logged AS (
             INSERT INTO {EVENTS} (sandbox_id, revision, type, key, value, prev_value)
             SELECT %(sandbox)s, mod_revision, 'PUT', %(key)s, %(value)s::jsonb, NULL
             FROM written
-        )
-        SELECT rev.revision, rev.compacted_revision, EXISTS (SELECT 1 FROM written),
-               rev.revision, 1, NULL::text
-        FROM rev
+        ){_with_rider(rider)}
+        SELECT locked.next, locked.compacted_revision, locked.admitted,
+               EXISTS (SELECT 1 FROM written), locked.next, 1, NULL::text{_rider_columns(rider)}
+        FROM locked{_rider_join(rider)}
     """
 
 
-def postgres_update() -> str:
-    """One statement: bump, update the key if its mod_revision is the expected one, log the
-    PUT with the previous value.
+@functools.cache
+def postgres_update(rider: str = "") -> str:
+    """One statement: take the counter, update the key if its mod_revision is the expected
+    one, log the PUT with the previous value, bump.
 
-    Returns revision, compacted revision, whether it was written, and the key's
-    create_revision, version and previous value. A compare that fails writes no
-    key and no event; the caller raises and rolls the bump back. The previous
-    value comes from the statement's snapshot: when the compare holds, no writer
-    changed the key since, so that is the value being replaced.
+    Returns the same row as postgres_create. The previous value comes from the
+    statement's snapshot: when the compare holds, no writer changed the key
+    since, so that is the value being replaced.
     """
     return f"""
-        WITH rev AS ({_bump_returning("TRUE")}), previous AS (
+        WITH {_locked(0)}, previous AS (
             SELECT value FROM {KEYS} WHERE sandbox_id = %(sandbox)s AND key = %(key)s
         ), written AS (
             UPDATE {KEYS} AS k
-            SET value = %(value)s::jsonb, mod_revision = rev.revision, version = k.version + 1
-            FROM rev
+            SET value = %(value)s::jsonb, mod_revision = locked.next, version = k.version + 1
+            FROM locked
             WHERE k.sandbox_id = %(sandbox)s AND k.key = %(key)s
               AND k.mod_revision = %(expected)s
             RETURNING k.mod_revision, k.create_revision, k.version
-        ), logged AS (
+        ), {_BUMPED}, logged AS (
             INSERT INTO {EVENTS} (sandbox_id, revision, type, key, value, prev_value)
             SELECT %(sandbox)s, written.mod_revision, 'PUT', %(key)s, %(value)s::jsonb,
                    previous.value
             FROM written, previous
-        )
-        SELECT rev.revision, rev.compacted_revision, written.mod_revision IS NOT NULL,
-               written.create_revision, written.version, previous.value::text
-        FROM rev
+        ){_with_rider(rider)}
+        SELECT locked.next, locked.compacted_revision, TRUE, written.mod_revision IS NOT NULL,
+               written.create_revision, written.version,
+               previous.value::text{_rider_columns(rider)}
+        FROM locked
         LEFT JOIN written ON TRUE
-        LEFT JOIN previous ON TRUE
+        LEFT JOIN previous ON TRUE{_rider_join(rider)}
     """
 
 
-def postgres_delete() -> str:
-    """One statement: bump, delete the key if its mod_revision is the expected one (or
-    any, when %(expected)s is NULL), log the DELETE with the removed value."""
+@functools.cache
+def postgres_delete(rider: str = "") -> str:
+    """One statement: take the counter, delete the key if its mod_revision is the expected
+    one (or any, when %(expected)s is NULL), log the DELETE with the removed value, bump."""
     return f"""
-        WITH rev AS ({_bump_returning("TRUE")}), removed AS (
+        WITH {_locked(0)}, written AS (
             DELETE FROM {KEYS} AS k
-            USING rev
+            USING locked
             WHERE k.sandbox_id = %(sandbox)s AND k.key = %(key)s
               AND (%(expected)s::bigint IS NULL OR k.mod_revision = %(expected)s::bigint)
-            RETURNING rev.revision, k.value
-        ), logged AS (
+            RETURNING locked.next AS mod_revision, k.value
+        ), {_BUMPED}, logged AS (
             INSERT INTO {EVENTS} (sandbox_id, revision, type, key, value, prev_value)
-            SELECT %(sandbox)s, removed.revision, 'DELETE', %(key)s, NULL, removed.value
-            FROM removed
-        )
-        SELECT rev.revision, rev.compacted_revision, removed.value IS NOT NULL,
-               0, 0, removed.value::text
-        FROM rev
-        LEFT JOIN removed ON TRUE
+            SELECT %(sandbox)s, mod_revision, 'DELETE', %(key)s, NULL, value
+            FROM written
+        ){_with_rider(rider)}
+        SELECT locked.next, locked.compacted_revision, TRUE, written.value IS NOT NULL,
+               0, 0, written.value::text{_rider_columns(rider)}
+        FROM locked
+        LEFT JOIN written ON TRUE{_rider_join(rider)}
     """
 
 
-def _bump_returning(condition: str) -> str:
-    """The revision counter's upsert, for the one-statement writes (named parameters)."""
+@functools.cache
+def portable_rider(rider: str) -> str:
+    """The rider as a statement of its own, after the writes, in their transaction."""
+    return f"WITH new_revision (revision) AS (VALUES (%(revision)s)) {rider}"
+
+
+def _locked(required: int) -> str:
+    """The counter row, locked FOR UPDATE first thing, with the revision a write would take.
+
+    Waiting for the lock re-reads the row, so `next` counts every write committed
+    before ours. Writes are bumped only by _BUMPED, from a row actually written:
+    a compare that fails (or a missing required key) changes nothing, which keeps
+    revisions gap-free even in autocommit, with no rollback to undo a bump.
+    """
     return (
-        f"INSERT INTO {REVISIONS} AS r (sandbox_id, revision, compacted_revision)"
-        f" SELECT %(sandbox)s, 1, 0 WHERE {condition}"
-        " ON CONFLICT (sandbox_id) DO UPDATE SET revision = r.revision + 1"
-        " RETURNING revision, compacted_revision"
+        "locked AS (SELECT revision + 1 AS next, compacted_revision,"
+        f" {_named_requirement(required)} AS admitted"
+        f" FROM {REVISIONS} WHERE sandbox_id = %(sandbox)s FOR UPDATE)"
     )
+
+
+_BUMPED = (
+    f"bumped AS (UPDATE {REVISIONS} AS r SET revision = written.mod_revision"
+    " FROM written WHERE r.sandbox_id = %(sandbox)s)"
+)
+
+
+def _with_rider(rider: str) -> str:
+    """A rider reads the written revision from new_revision: one row, or none."""
+    if not rider:
+        return ""
+    return f", new_revision AS (SELECT mod_revision AS revision FROM written), rider AS ({rider})"
+
+
+def _rider_columns(rider: str) -> str:
+    return ", rider.*" if rider else ""
+
+
+def _rider_join(rider: str) -> str:
+    return " LEFT JOIN rider ON TRUE" if rider else ""
 
 
 def _named_requirement(count: int) -> str:

@@ -105,6 +105,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     # A file, not :memory:, so that test worker processes share the test database.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-podlab.sqlite3")}
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # The store's few statements (cluster.store_sql) run on server-binding cursors,
+    # which psycopg prepares after 5 runs on a connection, so PostgreSQL stops
+    # parsing and planning them at every call. Django turns this off for the sake
+    # of transaction-mode poolers, which Podlab does not use. The ORM's cursors
+    # bind on the client and never prepare.
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 5
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -2,11 +2,9 @@
 and tell the watchers of what changed.
 
 One batched send per committed API call, carrying its revision. Sends go
-through one background thread per process that owns an event loop and the
-channel layer's Redis connections, so an API call only enqueues (a fresh
-loop and connection per call would cost milliseconds), and messages leave in
-commit order. A lost message is not a disaster: browsers resync from a
-snapshot when they see a revision gap (ARCHITECTURE.md).
+through one background thread per process, so an API call only enqueues, and
+messages leave in commit order. A lost message is not a disaster: browsers
+resync from a snapshot when they see a revision gap (ARCHITECTURE.md).
 
 Watch notifications (the store_committed signal) leave from the same thread,
 after the call's push: as with kube-apiserver's watch cache, the API call
@@ -16,18 +14,24 @@ misses a notification catches up at its next resync.
 
 from __future__ import annotations
 
-import asyncio
 import atexit
 import logging
+import queue
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 
+from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from channels_redis.pubsub import RedisPubSubChannelLayer
+from django.conf import settings
 from django.dispatch import Signal
+from redis import Redis
 
 logger = logging.getLogger(__name__)
 
 CHANGES_MESSAGE_TYPE = "cluster.changes"
+_BATCH = 100  # messages sent in one Redis round trip, at most
 
 # Sent after a write commits, with sandbox, actor and events (the store
 # events as watch events). It is how watchers are told: the task layer listens
@@ -42,39 +46,60 @@ def sandbox_group(sandbox_id: int) -> str:
     return f"sandbox-{sandbox_id}"
 
 
-class _Publisher:
-    """A daemon thread running an event loop that sends queued messages in order."""
+def pubsub_channel(group: str) -> str:
+    """The Redis channel a RedisPubSubChannelLayer's group members subscribe to (its
+    RedisPubSubLoopLayer._get_group_channel_name; a test holds the two together)."""
+    prefix = settings.CHANNEL_LAYERS["default"].get("CONFIG", {}).get("prefix", "asgi")
+    return f"{prefix}__group__{group}"
+
+
+class _GroupSender:
+    """Sends group messages from a plain thread.
+
+    The pub/sub layer's group_send is one PUBLISH, but as a coroutine it needs an
+    event loop, and the loop, its lock and redis-py's asyncio client cost more
+    CPU than the API call that committed the change. So with that layer (on one
+    Redis) the messages go out as PUBLISH commands on a plain redis-py
+    connection, serialized by the layer itself, pipelined in one round trip per
+    batch. Any other layer gets its own group_send.
+    """
 
     def __init__(self) -> None:
-        self._loop = asyncio.new_event_loop()
-        self._queue: asyncio.Queue | None = None
-        ready = threading.Event()
-        self._thread = threading.Thread(
-            target=self._run, args=(ready,), name="podlab-publisher", daemon=True
-        )
+        self._layer = get_channel_layer()
+        self._redis: Redis | None = None
+        hosts = settings.CHANNEL_LAYERS["default"].get("CONFIG", {}).get("hosts", [])
+        if isinstance(self._layer, RedisPubSubChannelLayer) and len(hosts) == 1:
+            host = hosts[0]
+            self._redis = Redis.from_url(host["address"] if isinstance(host, dict) else host)
+
+    def send(self, messages: list[tuple[str, dict]]) -> None:
+        if self._layer is None or not messages:
+            return
+        if self._redis is None:
+            for group, message in messages:
+                async_to_sync(self._layer.group_send)(group, message)
+            return
+        pipeline = self._redis.pipeline(transaction=False)
+        for group, message in messages:
+            pipeline.publish(pubsub_channel(group), self._layer.serialize(message))
+        pipeline.execute()
+
+
+@dataclass(frozen=True)
+class _Item:
+    group: str = ""
+    message: dict | None = None
+    call: Callable[[], object] | None = None
+    done: threading.Event | None = None
+
+
+class _Publisher:
+    """A daemon thread that sends queued messages, then runs their calls, in order."""
+
+    def __init__(self) -> None:
+        self._queue: queue.SimpleQueue[_Item] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name="podlab-publisher", daemon=True)
         self._thread.start()
-        ready.wait()
-
-    def _run(self, ready: threading.Event) -> None:
-        asyncio.set_event_loop(self._loop)
-        self._queue = asyncio.Queue()
-        ready.set()
-        self._loop.run_until_complete(self._send_forever())
-
-    async def _send_forever(self) -> None:
-        while True:
-            group, message, call, done = await self._queue.get()
-            try:
-                layer = get_channel_layer()
-                if group and layer is not None:
-                    await layer.group_send(group, message)
-                if call is not None:
-                    call()
-            except Exception:  # the write is committed; a missed push is healed by resync
-                logger.exception("could not publish to %s", group or call)
-            finally:
-                if done is not None:
-                    done.set()
 
     def submit(
         self,
@@ -85,7 +110,34 @@ class _Publisher:
         done: threading.Event | None = None,
     ) -> None:
         """Queue a group send, or a plain call to run in this thread, in order."""
-        self._loop.call_soon_threadsafe(self._queue.put_nowait, (group, message, call, done))
+        self._queue.put(_Item(group, message, call, done))
+
+    def _run(self) -> None:
+        sender = _GroupSender()
+        while True:
+            batch = [self._queue.get()]
+            while len(batch) < _BATCH:
+                try:
+                    batch.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            self._send(sender, batch)
+
+    @staticmethod
+    def _send(sender: _GroupSender, batch: list[_Item]) -> None:
+        try:
+            sender.send([(item.group, item.message) for item in batch if item.message])
+        except Exception:  # the writes are committed; a missed push is healed by resync
+            logger.exception("could not publish %d messages", len(batch))
+        for item in batch:
+            try:
+                if item.call is not None:
+                    item.call()
+            except Exception:  # a watcher that misses a wake-up catches up at its resync
+                logger.exception("could not tell the watchers (%s)", item.call)
+            finally:
+                if item.done is not None:
+                    item.done.set()
 
 
 _publisher: _Publisher | None = None

@@ -25,7 +25,7 @@ from django.db import transaction
 
 from cluster.apiserver import errors
 from cluster.apiserver.authn import Caller, caller_for_component, caller_for_token, caller_for_user
-from cluster.apiserver.authz import READ_VERBS, authorize
+from cluster.apiserver.authz import authorize
 from cluster.apiserver.errors import ApiError
 from cluster.apiserver.patch import apply_patch
 from cluster.apiserver.publish import publish_changes, store_committed
@@ -37,9 +37,11 @@ from cluster.apiserver.selectors import (
     store_column_matches,
 )
 from cluster.apiserver.tracing import (
+    REVISION,
     RecordedTrace,
     Request,
     Stages,
+    WriteTrace,
     failure_narration,
     record_trace,
 )
@@ -61,6 +63,8 @@ from cluster.store import (
     ValueTooLarge,
     collector_paused,
 )
+
+_WriteOp = Put | Delete
 
 SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 # Upstream's generateName suffix alphabet: no vowels, no look-alike characters.
@@ -86,8 +90,9 @@ class Outcome:
     body: dict
     code: int
     revision: int
-    narration: str
+    narration: str = ""  # for a call that wrote nothing; a write's trace tells its own
     events: list[Event] = field(default_factory=list)
+    trace: RecordedTrace | None = None  # written with the write (ApiServer._write)
 
 
 @dataclass(frozen=True)
@@ -266,7 +271,7 @@ class ApiServer:
             stages.passed("fault", narration)
             return Outcome(body={}, code=200, revision=self.store.revision(), narration=narration)
 
-        self._serve(request, handler)
+        self._serve(request, handler, atomic=True)
 
     def etcd_browse(self, prefix: str = "/registry/", *, key: str = "") -> dict:
         """What `etcdctl get --prefix` would show, for the lesson's etcd browser: the keys
@@ -307,13 +312,18 @@ class ApiServer:
 
     # -- the pipeline --------------------------------------------------------
 
-    def _serve(self, request: Request, handler: Callable[[Request, Stages], Outcome]) -> dict:
-        started = time.perf_counter()
+    def _serve(
+        self,
+        request: Request,
+        handler: Callable[[Request, Stages], Outcome],
+        *,
+        atomic: bool = False,
+    ) -> dict:
+        """atomic: run the handler and its trace in one transaction (a fault's changes)."""
         stages = Stages()
-        actor = "anonymous"
         try:
             caller = self._caller_or_raise()
-            actor = caller.actor
+            request.actor = caller.actor
             stages.passed("authentication", f"{caller.describe()} (as {caller.username})")
             why = authorize(
                 caller,
@@ -325,10 +335,11 @@ class ApiServer:
                 subresource=request.subresource,
             )
             stages.passed("authorization", why)
-            return self._handle_in_transaction(request, handler, stages, actor, started)
+            return self._handle(request, handler, stages, atomic=atomic)
         except ApiError as error:
             stages.failed(_FAILED_STAGE.get(error.code, "etcd"), error.message)
             revision = self.store.revision()
+            actor = request.actor
             trace = record_trace(
                 sandbox=self.sandbox,
                 actor=actor,
@@ -340,51 +351,77 @@ class ApiServer:
                     actor, request, error.code, error.reason, error.message
                 ),
                 stages=stages,
-                duration_ms=(time.perf_counter() - started) * 1000,
+                duration_ms=(time.perf_counter() - request.received) * 1000,
             )
             self._publish_on_commit(revision, [], trace)
             raise
 
-    def _handle_in_transaction(
+    def _handle(
         self,
         request: Request,
         handler: Callable[[Request, Stages], Outcome],
         stages: Stages,
-        actor: str,
-        started: float,
+        *,
+        atomic: bool,
     ) -> dict:
-        """Run the handler and record its trace in one transaction, retrying lost races.
+        """Run the handler, record its trace and publish, retrying lost races.
 
-        The store writes inside commit with the trace or not at all, so the
-        store skips its own savepoints (savepoint=False) and a lost race
-        rolls back the whole attempt and starts again from a fresh read,
-        as upstream's GuaranteedUpdate does.
+        No transaction is needed around a call: its one write commits with its
+        trace (ApiServer._write), and its reads before that are checked by the
+        write's compare, so a lost race writes nothing and the call starts again
+        from a fresh read, as upstream's GuaranteedUpdate does. A call that wrote
+        nothing (a read, an unchanged update) writes its trace alone.
         """
         authenticated = list(stages.entries)
-        # A read is one consistent statement (a list reads in a transaction of its own),
-        # so only its trace is written: in autocommit, without a BEGIN and a COMMIT.
-        in_transaction = nullcontext if request.verb in READ_VERBS else transaction.atomic
+        in_transaction = transaction.atomic if atomic else nullcontext
         for _ in range(_RACE_RETRIES):
             stages.entries = list(authenticated)
             try:
                 with in_transaction():
                     outcome = handler(request, stages)
-                    trace = record_trace(
+                    trace = outcome.trace or record_trace(
                         sandbox=self.sandbox,
-                        actor=actor,
+                        actor=request.actor,
                         request=request,
                         code=outcome.code,
                         reason="",
                         revision=outcome.revision,
-                        narration=f"{actor} {outcome.narration}",
+                        narration=f"{request.actor} {outcome.narration}",
                         stages=stages,
-                        duration_ms=(time.perf_counter() - started) * 1000,
+                        duration_ms=(time.perf_counter() - request.received) * 1000,
                     )
                     self._publish_on_commit(outcome.revision, outcome.events, trace)
                 return outcome.body
             except _LostRace:
                 continue
         raise errors.conflict(request.rt, request.name)
+
+    def _write(
+        self,
+        request: Request,
+        stages: Stages,
+        ops: list[_WriteOp],
+        *,
+        requires: tuple[str, ...] = (),
+        code: int,
+        stage: str,
+        narration: str,
+    ) -> tuple[TxnResult, RecordedTrace]:
+        """The call's one write, with its trace riding in the same statement.
+
+        stage (the etcd stage's detail) and narration name the revision as
+        REVISION. Store errors pass through to the handler, which answers them.
+        """
+        draft = WriteTrace(
+            sandbox=self.sandbox,
+            request=request,
+            code=code,
+            narration=f"{request.actor} {narration}",
+            stages=[*stages.entries, {"stage": "etcd", "ok": True, "detail": stage}],
+        )
+        result = self.store.txn(ops, requires=requires, rider=draft.rider())
+        stages.passed("etcd", stage.replace(REVISION, str(result.revision)))
+        return result, draft.recorded(result)
 
     def _caller_or_raise(self) -> Caller:
         if self._caller is None:
@@ -441,12 +478,17 @@ class ApiServer:
         # is stored, checked by the store in the write itself (etcd's compare on another key).
         namespace_key = f"/registry/namespaces/{request.namespace}"
         try:
-            result = self.store.put(
-                request.key,
-                obj,
-                expect_mod_revision=0,
+            result, trace = self._write(
+                request,
+                stages,
+                [Put(request.key, obj, expect_mod_revision=0)],
                 requires=(namespace_key,) if rt.namespaced else (),
-                savepoint=False,
+                code=201,
+                stage=f"stored {request.key} at revision {REVISION}",
+                narration=(
+                    f"created {request.target}: the API server stored {request.key}"
+                    f" in etcd at revision {REVISION}"
+                ),
             )
         except RequiredKeyMissing as e:
             raise errors.not_found(RESOURCES["namespaces"], request.namespace) from e
@@ -454,16 +496,12 @@ class ApiServer:
             raise errors.already_exists(rt, request.name) from e
         except ValueTooLarge as e:
             raise errors.too_large(MAX_VALUE_BYTES) from e
-        stages.passed("etcd", f"stored {request.key} at revision {result.revision}")
         return Outcome(
             body=_with_revision(obj, result.revision),
             code=201,
             revision=result.revision,
-            narration=(
-                f"created {request.target}: the API server stored {request.key}"
-                f" in etcd at revision {result.revision}"
-            ),
             events=result.events,
+            trace=trace,
         )
 
     def _get(self, request: Request, stages: Stages) -> Outcome:
@@ -598,14 +636,21 @@ class ApiServer:
                 revision=existing.mod_revision,
                 narration=f"sent an unchanged {request.target}; nothing was written",
             )
-        result = self._put(request, new, existing.mod_revision)
-        stages.passed("etcd", f"stored {request.key} at revision {result.revision}")
+        result, trace = self._put(
+            request,
+            stages,
+            new,
+            existing.mod_revision,
+            code=200,
+            stage=f"stored {request.key} at revision {REVISION}",
+            narration=_update_narration(request, new),
+        )
         return Outcome(
             body=_with_revision(new, result.revision),
             code=200,
             revision=result.revision,
-            narration=_update_narration(request, new, result.revision),
             events=result.events,
+            trace=trace,
         )
 
     def _delete(
@@ -627,25 +672,25 @@ class ApiServer:
         if grace > 0:
             return self._mark_for_deletion(request, stages, existing, grace)
         try:
-            result = self.store.delete(
-                request.key, expect_mod_revision=existing.mod_revision, savepoint=False
+            result, trace = self._write(
+                request,
+                stages,
+                [Delete(request.key, existing.mod_revision)],
+                code=200,
+                stage=f"deleted {request.key} at revision {REVISION}",
+                narration=(
+                    f"deleted {request.target}: removed {request.key} from etcd"
+                    f" at revision {REVISION}"
+                ),
             )
         except CompareFailed as e:
             raise errors.conflict(rt, request.name) from e
-        stages.passed("etcd", f"deleted {request.key} at revision {result.revision}")
         if rt.graceful_delete:
             body = _with_revision(existing.value, existing.mod_revision)
         else:
             body = _success_status(rt, request.name, meta.get("uid", ""))
         return Outcome(
-            body=body,
-            code=200,
-            revision=result.revision,
-            narration=(
-                f"deleted {request.target}: removed {request.key} from etcd"
-                f" at revision {result.revision}"
-            ),
-            events=result.events,
+            body=body, code=200, revision=result.revision, events=result.events, trace=trace
         )
 
     def _mark_for_deletion(
@@ -663,17 +708,24 @@ class ApiServer:
             )
         meta["deletionTimestamp"] = format_time(self.sandbox.now() + dt.timedelta(seconds=grace))
         meta["deletionGracePeriodSeconds"] = grace
-        result = self._put(request, obj, existing.mod_revision)
-        stages.passed("etcd", f"marked {request.key} for deletion at revision {result.revision}")
+        result, trace = self._put(
+            request,
+            stages,
+            obj,
+            existing.mod_revision,
+            code=200,
+            stage=f"marked {request.key} for deletion at revision {REVISION}",
+            narration=(
+                f"asked to delete {request.target}: the API server marked it Terminating"
+                f" (grace period {grace}s) at revision {REVISION}"
+            ),
+        )
         return Outcome(
             body=_with_revision(obj, result.revision),
             code=200,
             revision=result.revision,
-            narration=(
-                f"asked to delete {request.target}: the API server marked it Terminating"
-                f" (grace period {grace}s) at revision {result.revision}"
-            ),
             events=result.events,
+            trace=trace,
         )
 
     def _delete_namespace(self, request: Request, stages: Stages, existing: KeyValue) -> Outcome:
@@ -688,21 +740,27 @@ class ApiServer:
                 ops += [Delete(kv.key) for kv in self.store.range(prefix).items]
         ops.append(Delete(request.key, existing.mod_revision))
         try:
-            result: TxnResult = self.store.txn(ops, savepoint=False)
+            result, trace = self._write(
+                request,
+                stages,
+                ops,
+                code=200,
+                stage=f"deleted {len(ops)} keys at revision {REVISION}",
+                narration=(
+                    f"deleted {request.target} and the {len(ops) - 1} objects in it"
+                    f" at revision {REVISION}"
+                ),
+            )
         except CompareFailed as e:
             raise errors.conflict(request.rt, request.name) from e
-        stages.passed("etcd", f"deleted {len(ops)} keys at revision {result.revision}")
         return Outcome(
             body=_success_status(
                 request.rt, request.name, existing.value["metadata"].get("uid", "")
             ),
             code=200,
             revision=result.revision,
-            narration=(
-                f"deleted {request.target} and the {len(ops) - 1} objects in it"
-                f" at revision {result.revision}"
-            ),
             events=result.events,
+            trace=trace,
         )
 
     def _bind(self, request: Request, stages: Stages, *, body: object) -> Outcome:
@@ -730,8 +788,18 @@ class ApiServer:
             )
         pod["spec"]["nodeName"] = node
         set_condition(pod, "PodScheduled", "True", now=self.sandbox.now())
-        result = self._put(request, pod, existing.mod_revision)
-        stages.passed("etcd", f"stored the binding in {request.key} at revision {result.revision}")
+        result, trace = self._put(
+            request,
+            stages,
+            pod,
+            existing.mod_revision,
+            code=201,
+            stage=f"stored the binding in {request.key} at revision {REVISION}",
+            narration=(
+                f"bound {request.rt.singular} {request.namespace}/{request.name} to node {node}:"
+                f" the API server stored the binding at revision {REVISION}"
+            ),
+        )
         return Outcome(
             body={
                 "kind": "Status",
@@ -742,11 +810,8 @@ class ApiServer:
             },
             code=201,
             revision=result.revision,
-            narration=(
-                f"bound {request.rt.singular} {request.namespace}/{request.name} to node {node}:"
-                f" the API server stored the binding at revision {result.revision}"
-            ),
             events=result.events,
+            trace=trace,
         )
 
     def _watch(
@@ -873,11 +938,28 @@ class ApiServer:
             raise errors.not_found(request.rt, request.name)
         return kv
 
-    def _put(self, request: Request, obj: dict, expected: int) -> TxnResult:
+    def _put(
+        self,
+        request: Request,
+        stages: Stages,
+        obj: dict,
+        expected: int,
+        *,
+        code: int,
+        stage: str,
+        narration: str,
+    ) -> tuple[TxnResult, RecordedTrace]:
         """Write what was computed from the object at `expected`; if another writer got
         there first, the whole call starts again from a fresh read."""
         try:
-            return self.store.put(request.key, obj, expect_mod_revision=expected, savepoint=False)
+            return self._write(
+                request,
+                stages,
+                [Put(request.key, obj, expected)],
+                code=code,
+                stage=stage,
+                narration=narration,
+            )
         except ValueTooLarge as e:
             raise errors.too_large(MAX_VALUE_BYTES) from e
         except CompareFailed as e:
@@ -914,14 +996,14 @@ _ETCD = _pseudo_resource("etcd", "etcd key", "KeyValue", namespaced=False)
 _BINDING = _pseudo_resource("bindings", "binding", "Binding", namespaced=True)
 
 
-def _update_narration(request: Request, new: dict, revision: int) -> str:
+def _update_narration(request: Request, new: dict) -> str:
     if request.subresource == "status" and request.rt.name == "pods":
         phase = new.get("status", {}).get("phase", "")
         return (
             f"reported the status of pod {request.namespace}/{request.name} ({phase});"
-            f" stored at revision {revision}"
+            f" stored at revision {REVISION}"
         )
-    return f"updated {request.target}; stored at revision {revision}"
+    return f"updated {request.target}; stored at revision {REVISION}"
 
 
 def _meta(obj: object) -> dict:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import time
 from dataclasses import dataclass, field
 
 import orjson
@@ -11,6 +13,12 @@ from django.utils import timezone
 from cluster.models import Sandbox, Trace
 from cluster.models.trace import TRACE_FIELDS, trace_message
 from cluster.resources.types import ResourceType
+from cluster.store import Rider, TxnResult
+from cluster.store_sql import statement_cursor
+
+# In the texts of a write's trace, the revision the write is given: only the store's
+# statement knows it, and fills it in (a name, a uid or a user name never holds braces).
+REVISION = "{revision}"
 
 
 @dataclass
@@ -20,6 +28,8 @@ class Request:
     namespace: str = ""
     name: str = ""
     subresource: str = ""
+    actor: str = "anonymous"  # who is calling, once authenticated
+    received: float = field(default_factory=time.perf_counter)
 
     @property
     def target(self) -> str:
@@ -60,8 +70,10 @@ class RecordedTrace:
     message: dict
 
 
+_COLUMNS = ", ".join(TRACE_FIELDS)
+
 _INSERT_TRACE = (
-    f"INSERT INTO {Trace._meta.db_table} (sandbox_id, {', '.join(TRACE_FIELDS)})"
+    f"INSERT INTO {Trace._meta.db_table} (sandbox_id, {_COLUMNS})"
     f" VALUES (%s{', %s' * len(TRACE_FIELDS)}) RETURNING id"
 )
 
@@ -107,10 +119,96 @@ def record_trace(
         "sandbox_time": adapt_time(fields["sandbox_time"]),
     }
     params = [sandbox.pk, *(columns[name] for name in TRACE_FIELDS)]
-    with connection.cursor() as cursor:
+    with statement_cursor() as cursor:
         cursor.execute(_INSERT_TRACE, params)
         (trace_id,) = cursor.fetchone()
     return RecordedTrace(trace_id, actor, trace_message(trace_id, fields))
+
+
+class WriteTrace:
+    """The trace of a write, sent with it as the store's Rider, so the two commit together
+    in one statement.
+
+    Its narration and stages name the revision as REVISION, which the statement
+    fills in. Its duration runs to the moment the write is sent, plus, on
+    PostgreSQL, the statement's own time in the database before the trace row.
+    """
+
+    def __init__(
+        self, *, sandbox: Sandbox, request: Request, code: int, narration: str, stages: list[dict]
+    ):
+        self.sandbox = sandbox
+        self.request = request
+        self.fields: dict = {
+            "actor": request.actor,
+            "verb": request.verb,
+            "resource": request.rt.name,
+            "subresource": request.subresource,
+            "namespace": request.namespace,
+            "name": request.name,
+            "code": code,
+            "reason": "",
+            "narration": narration,
+            "stages": stages,
+        }
+
+    def rider(self) -> Rider:
+        return Rider(_rider_sql(connection.vendor), self._params)
+
+    def recorded(self, result: TxnResult) -> RecordedTrace:
+        """The trace as written, with the revision filled in."""
+        trace_id, duration_ms = result.rider_row
+        revision = str(result.revision)
+        fields = {
+            **self.fields,
+            "revision": result.revision,
+            "duration_ms": duration_ms,
+            "narration": self.fields["narration"].replace(REVISION, revision),
+            "stages": [
+                {**entry, "detail": entry["detail"].replace(REVISION, revision)}
+                for entry in self.fields["stages"]
+            ],
+        }
+        return RecordedTrace(trace_id, self.request.actor, trace_message(trace_id, fields))
+
+    def _params(self) -> dict[str, object]:
+        self.fields["created_at"] = timezone.now()
+        self.fields["sandbox_time"] = self.sandbox.now()
+        self.fields["duration_ms"] = (time.perf_counter() - self.request.received) * 1000
+        adapt_time = connection.ops.adapt_datetimefield_value
+        params = {f"trace_{name}": value for name, value in self.fields.items()}
+        params["trace_stages"] = orjson.dumps(self.fields["stages"]).decode()
+        params["trace_created_at"] = adapt_time(self.fields["created_at"])
+        params["trace_sandbox_time"] = adapt_time(self.fields["sandbox_time"])
+        params["trace_sandbox"] = self.sandbox.pk
+        return params
+
+
+@functools.cache
+def _rider_sql(vendor: str) -> str:
+    """The trace's INSERT for a Rider, in the database's dialect."""
+    if vendor == "postgresql":
+        revision_text = "new_revision.revision::text"
+        duration = (
+            "%(trace_duration_ms)s"
+            " + 1000 * extract(epoch FROM clock_timestamp() - statement_timestamp())"
+        )
+        stages = f"replace(%(trace_stages)s, '{REVISION}', {revision_text})::jsonb"
+    else:
+        revision_text = "CAST(new_revision.revision AS TEXT)"
+        duration = "%(trace_duration_ms)s"
+        stages = f"replace(%(trace_stages)s, '{REVISION}', {revision_text})"
+    values = {name: f"%(trace_{name})s" for name in TRACE_FIELDS} | {
+        "revision": "new_revision.revision",
+        "duration_ms": duration,
+        "narration": f"replace(%(trace_narration)s, '{REVISION}', {revision_text})",
+        "stages": stages,
+    }
+    return (
+        f"INSERT INTO {Trace._meta.db_table} (sandbox_id, {_COLUMNS})"
+        f" SELECT %(trace_sandbox)s, {', '.join(values[name] for name in TRACE_FIELDS)}"
+        " FROM new_revision RETURNING id, duration_ms"
+    )
 
 
 def failure_narration(actor: str, request: Request, code: int, reason: str, message: str) -> str:

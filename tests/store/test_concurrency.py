@@ -1,4 +1,5 @@
-"""Two OS processes writing to one sandbox at once still get gap-free, ordered revisions."""
+"""Two OS processes writing to one sandbox at once still get gap-free, ordered revisions,
+and their compare-and-swap updates of one shared key lose no update."""
 
 from __future__ import annotations
 
@@ -21,6 +22,10 @@ WRITES_PER_PROCESS = 60
 @pytest.mark.django_db(transaction=True)
 def test_two_processes_get_gap_free_strictly_increasing_revisions(bare_sandbox):
     root = Path(__file__).resolve().parents[2]
+    counter = Store(bare_sandbox.pk).put(
+        "/registry/configmaps/default/counter", {"metadata": {"name": "counter"}, "data": {"n": 0}}
+    )
+    assert counter.revision == 1
     env = {**os.environ, "DATABASE_URL": subprocess_database_url(), "PYTHONPATH": str(root)}
     writers = [
         subprocess.Popen(
@@ -39,8 +44,10 @@ def test_two_processes_get_gap_free_strictly_increasing_revisions(bare_sandbox):
         assert writer.returncode == 0, err
         results.append(json.loads(out))
 
-    total = 2 * 2 * WRITES_PER_PROCESS
-    assert Store(bare_sandbox.pk).revision() == total
+    # Per round: a create, an update, and one successful increment of the counter.
+    total = 1 + 2 * 3 * WRITES_PER_PROCESS
+    store = Store(bare_sandbox.pk)
+    assert store.revision() == total
     logged = list(
         StoreEvent.objects.filter(sandbox=bare_sandbox)
         .order_by("id")
@@ -48,6 +55,10 @@ def test_two_processes_get_gap_free_strictly_increasing_revisions(bare_sandbox):
     )
     assert sorted(logged) == list(range(1, total + 1)), "every revision used exactly once"
     assert logged == sorted(logged), "log order (commit order) is revision order"
-    for revisions in results:
+    for result in results:
+        revisions = result["revisions"]
         assert revisions == sorted(revisions) and len(set(revisions)) == len(revisions)
-    assert StoreKey.objects.filter(sandbox=bare_sandbox).count() == 2 * WRITES_PER_PROCESS
+    assert StoreKey.objects.filter(sandbox=bare_sandbox).count() == 2 * WRITES_PER_PROCESS + 1
+    shared = store.get("/registry/configmaps/default/counter")
+    assert shared.value["data"]["n"] == 2 * WRITES_PER_PROCESS, "no increment was lost"
+    assert shared.version == 1 + 2 * WRITES_PER_PROCESS, "a lost race wrote nothing"
