@@ -28,7 +28,7 @@ from cluster.apiserver.authn import Caller, caller_for_component, caller_for_tok
 from cluster.apiserver.authz import authorize
 from cluster.apiserver.errors import ApiError
 from cluster.apiserver.patch import apply_patch
-from cluster.apiserver.publish import publish_changes, store_committed
+from cluster.apiserver.publish import publish_changes
 from cluster.apiserver.selectors import (
     fields_match,
     labels_match,
@@ -429,26 +429,15 @@ class ApiServer:
         return self._caller
 
     def _publish_on_commit(self, revision: int, events: list[Event], trace: RecordedTrace) -> None:
-        messages = [_event_message(e) for e in events]
-        watchers = (
-            partial(
-                store_committed.send,
-                sender=ApiServer,
-                sandbox=self.sandbox,
-                actor=trace.actor,
-                events=messages,
-            )
-            if messages
-            else None
-        )
         transaction.on_commit(
             partial(
                 publish_changes,
-                self.sandbox.pk,
+                self.sandbox,
                 revision,
-                messages,
+                [_event_message(e) for e in events],
                 [trace.message],
-                notify_watchers=watchers,
+                actor=trace.actor,
+                sender=ApiServer,
             )
         )
 

@@ -182,3 +182,35 @@ def test_a_short_process_delivers_its_pushes_before_it_exits(sandbox, alice, tmp
         timeout=60,
     )
     assert told.read_text().splitlines() == ["/registry/pods/default/brief"]
+
+
+def test_pushes_go_to_the_channel_the_pubsub_layer_subscribes_to(settings):
+    """The publisher PUBLISHes itself; its channel must stay the layer's own."""
+    from channels_redis.pubsub import RedisPubSubLoopLayer
+
+    config = settings.CHANNEL_LAYERS["default"]["CONFIG"]
+    layer = RedisPubSubLoopLayer(hosts=config["hosts"], prefix=config["prefix"])
+    group = publish.sandbox_group(7)
+    assert publish.pubsub_channel(group) == layer._get_group_channel_name(group)
+
+
+def test_consecutive_changes_by_one_caller_tell_the_watchers_once(sandbox, bare_sandbox):
+    def changes(where, actor: str, *keys: str) -> publish._Changes:
+        events = [{"key": key} for key in keys]
+        return publish._Changes(where, actor, {"events": events})
+
+    told = publish._watchers_to_tell(
+        [
+            changes(sandbox, "scheduler", "/registry/pods/default/a"),
+            changes(sandbox, "scheduler", "/registry/pods/default/b"),
+            changes(sandbox, "alice"),  # a read: nothing to tell
+            changes(sandbox, "scheduler", "/registry/pods/default/c"),
+            changes(sandbox, "kubelet/node-1", "/registry/pods/default/a"),
+            changes(bare_sandbox, "kubelet/node-1", "/registry/pods/default/a"),
+        ]
+    )
+    assert [(w.sandbox, w.actor, [e["key"] for e in w.events]) for w in told] == [
+        (sandbox, "scheduler", ["/registry/pods/default/" + n for n in "abc"]),
+        (sandbox, "kubelet/node-1", ["/registry/pods/default/a"]),
+        (bare_sandbox, "kubelet/node-1", ["/registry/pods/default/a"]),
+    ]
