@@ -96,28 +96,14 @@ def record_trace(
     CPU than the database takes to store the row.
     """
     fields = {
+        **_call_fields(request, actor, code, reason),
         "revision": revision,
-        "actor": actor,
-        "verb": request.verb,
-        "resource": request.rt.name,
-        "subresource": request.subresource,
-        "namespace": request.namespace,
-        "name": request.name,
-        "code": code,
-        "reason": reason,
         "duration_ms": duration_ms,
         "narration": narration,
         "stages": stages.entries,
-        "created_at": timezone.now(),
-        "sandbox_time": sandbox.now(),
+        **_timestamps(sandbox),
     }
-    adapt_time = connection.ops.adapt_datetimefield_value
-    columns = {
-        **fields,
-        "stages": orjson.dumps(stages.entries).decode(),
-        "created_at": adapt_time(fields["created_at"]),
-        "sandbox_time": adapt_time(fields["sandbox_time"]),
-    }
+    columns = _column_values(fields)
     params = [sandbox.pk, *(columns[name] for name in TRACE_FIELDS)]
     with statement_cursor() as cursor:
         cursor.execute(_INSERT_TRACE, params)
@@ -140,14 +126,7 @@ class WriteTrace:
         self.sandbox = sandbox
         self.request = request
         self.fields: dict = {
-            "actor": request.actor,
-            "verb": request.verb,
-            "resource": request.rt.name,
-            "subresource": request.subresource,
-            "namespace": request.namespace,
-            "name": request.name,
-            "code": code,
-            "reason": "",
+            **_call_fields(request, request.actor, code, ""),
             "narration": narration,
             "stages": stages,
         }
@@ -172,16 +151,39 @@ class WriteTrace:
         return RecordedTrace(trace_id, self.request.actor, trace_message(trace_id, fields))
 
     def _params(self) -> dict[str, object]:
-        self.fields["created_at"] = timezone.now()
-        self.fields["sandbox_time"] = self.sandbox.now()
+        self.fields |= _timestamps(self.sandbox)
         self.fields["duration_ms"] = (time.perf_counter() - self.request.received) * 1000
-        adapt_time = connection.ops.adapt_datetimefield_value
-        params = {f"trace_{name}": value for name, value in self.fields.items()}
-        params["trace_stages"] = orjson.dumps(self.fields["stages"]).decode()
-        params["trace_created_at"] = adapt_time(self.fields["created_at"])
-        params["trace_sandbox_time"] = adapt_time(self.fields["sandbox_time"])
+        params = {f"trace_{name}": value for name, value in _column_values(self.fields).items()}
         params["trace_sandbox"] = self.sandbox.pk
         return params
+
+
+def _call_fields(request: Request, actor: str, code: int, reason: str) -> dict:
+    return {
+        "actor": actor,
+        "verb": request.verb,
+        "resource": request.rt.name,
+        "subresource": request.subresource,
+        "namespace": request.namespace,
+        "name": request.name,
+        "code": code,
+        "reason": reason,
+    }
+
+
+def _timestamps(sandbox: Sandbox) -> dict:
+    return {"created_at": timezone.now(), "sandbox_time": sandbox.now()}
+
+
+def _column_values(fields: dict) -> dict:
+    """The trace's fields as the database takes them: stages as JSON text, times adapted."""
+    adapt_time = connection.ops.adapt_datetimefield_value
+    return {
+        **fields,
+        "stages": orjson.dumps(fields["stages"]).decode(),
+        "created_at": adapt_time(fields["created_at"]),
+        "sandbox_time": adapt_time(fields["sandbox_time"]),
+    }
 
 
 @functools.cache

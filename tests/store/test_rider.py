@@ -52,34 +52,30 @@ def test_a_single_key_write_writes_its_rider_with_the_revision_filled_in(bare_sa
     assert row.duration_ms > 0
 
 
-def test_a_write_that_fails_its_compare_writes_no_rider(bare_sandbox):
+@pytest.mark.parametrize(
+    ("key", "expected", "requires", "refusal"),
+    [
+        ("/registry/pods/default/web", 0, (), CompareFailed),  # it exists
+        ("/registry/pods/default/web", 1, (), CompareFailed),  # it is at revision 2
+        ("/registry/pods/nowhere/web", 0, ("/registry/namespaces/nowhere",), RequiredKeyMissing),
+    ],
+)
+def test_a_write_that_fails_its_compare_writes_no_rider(
+    bare_sandbox, key, expected, requires, refusal
+):
     store = Store(bare_sandbox.pk)
     store.put("/registry/namespaces/default", {"metadata": {"name": "default"}})
     store.put("/registry/pods/default/web", pod("web"))
-    with pytest.raises(CompareFailed):
+    with pytest.raises(refusal):
         store.put(
-            "/registry/pods/default/web",
+            key,
             pod("web"),
-            expect_mod_revision=0,
-            rider=trace_of(bare_sandbox, "web").rider(),
-        )
-    with pytest.raises(CompareFailed):
-        store.put(
-            "/registry/pods/default/web",
-            pod("web"),
-            expect_mod_revision=1,
-            rider=trace_of(bare_sandbox, "web").rider(),
-        )
-    with pytest.raises(RequiredKeyMissing):
-        store.put(
-            "/registry/pods/nowhere/web",
-            pod("web"),
-            expect_mod_revision=0,
-            requires=("/registry/namespaces/nowhere",),
+            expect_mod_revision=expected,
+            requires=requires,
             rider=trace_of(bare_sandbox, "web").rider(),
         )
     assert not Trace.objects.filter(sandbox=bare_sandbox).exists()
-    assert store.revision() == 2, "no failed write used up a revision"
+    assert store.revision() == 2, "a failed write uses up no revision"
 
 
 def test_a_transaction_of_several_keys_runs_its_rider_after_the_writes(bare_sandbox):
