@@ -313,14 +313,8 @@ class Store:
         expect_mod_revision: int | None = None,
         requires: Sequence[str] = (),
         rider: Rider | None = None,
-        savepoint: bool = True,
     ) -> TxnResult:
-        return self.txn(
-            [Put(key, value, expect_mod_revision)],
-            requires=requires,
-            rider=rider,
-            savepoint=savepoint,
-        )
+        return self.txn([Put(key, value, expect_mod_revision)], requires=requires, rider=rider)
 
     def delete(
         self,
@@ -328,9 +322,8 @@ class Store:
         *,
         expect_mod_revision: int | None = None,
         rider: Rider | None = None,
-        savepoint: bool = True,
     ) -> TxnResult:
-        return self.txn([Delete(key, expect_mod_revision)], rider=rider, savepoint=savepoint)
+        return self.txn([Delete(key, expect_mod_revision)], rider=rider)
 
     def txn(
         self,
@@ -338,7 +331,6 @@ class Store:
         *,
         requires: Sequence[str] = (),
         rider: Rider | None = None,
-        savepoint: bool = True,
     ) -> TxnResult:
         """Apply all ops at one new revision, or none of them.
 
@@ -346,9 +338,7 @@ class Store:
         checked in the same transaction; RequiredKeyMissing names the first
         missing one. Raises CompareFailed when an expectation does not hold,
         ValueTooLarge for an oversized value, KeyMissing for a delete of a
-        missing key; nothing is written then, not even the rider. savepoint=False
-        is for a caller whose own transaction ends on any failure here: it saves
-        two round trips per write.
+        missing key; nothing is written then, not even the rider.
 
         On PostgreSQL a single-key write is one statement, which needs no
         transaction of its own: in autocommit it commits in the same round trip.
@@ -359,7 +349,7 @@ class Store:
         if connection.vendor == "postgresql" and _one_statement(ops, requires):
             written = self._write_one_postgres(ops[0], encoded, requires, rider)
         if written is None:  # or the keyspace's first write, which creates its counter
-            with transaction.atomic(savepoint=savepoint):
+            with transaction.atomic():
                 written = self._write_portable(ops, encoded, requires, rider)
         result, compacted = written
         history = settings.PODLAB_STORE_HISTORY
