@@ -8,6 +8,8 @@ Messages to the page:
    websocket message carry (1 MiB).
   {"type": "changes", "revision", "events": [{"type", "key", "revision", "object",
    "previous"}], "traces": [...]}
+  {"type": "scheduling" | "component", ...}: a note (cluster.apiserver.publish.publish_note),
+   passed on as it was published
   {"type": "error", "status": <Kubernetes Status>}
 Messages from the page:
   {"type": "resync"}: send a fresh snapshot (after a revision gap or a reconnect).
@@ -67,6 +69,9 @@ class SandboxConsumer(AsyncJsonWebsocketConsumer):
         if already_seen:
             return
         await self.send(text_data=encoded_changes(message))
+
+    async def cluster_note(self, message: dict) -> None:
+        await self.send_json(message["note"])
 
     async def _send_snapshot(self, snapshot: dict) -> None:
         """The snapshot, its pods split over as many messages as they need. The

@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 CHANGES_MESSAGE_TYPE = "cluster.changes"
+NOTE_MESSAGE_TYPE = "cluster.note"
 _BATCH = 100  # messages sent in one Redis round trip, at most
 LINGER_SECONDS = 0.005
 
@@ -124,7 +125,7 @@ class _Watchers:
 def _watchers_to_tell(batch: list[_Changes]) -> list[_Watchers]:
     told: list[_Watchers] = []
     for changes in batch:
-        if not changes.message["events"]:
+        if not changes.message.get("events"):
             continue
         last = told[-1] if told else None
         if last is None or (last.sandbox.pk, last.actor) != (changes.sandbox.pk, changes.actor):
@@ -216,6 +217,16 @@ def publish_changes(
         "traces": traces,
     }
     _get_publisher().submit(_Changes(sandbox, actor, message, sender))
+
+
+def publish_note(sandbox: Sandbox, note: dict) -> None:
+    """Queue a push that is not a store change: what a component decided or how it fares
+    ({"type": "scheduling", ...}, {"type": "component", ...}). It leaves in order with the
+    changes queued before and after it, so the page can show a decision before the call
+    that acts on it. Notes carry no revision: a page that misses one loses a picture,
+    never state (the snapshot holds what notes tell)."""
+    message = {"type": NOTE_MESSAGE_TYPE, "sandbox": sandbox.pk, "note": note}
+    _get_publisher().submit(_Changes(sandbox, "", message))
 
 
 def flush(timeout: float = 5.0) -> bool:

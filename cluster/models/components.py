@@ -18,6 +18,13 @@ class ComponentState(models.Model):
     state = models.JSONField(default=dict, blank=True)
     running = models.BooleanField(default=True, help_text="False: stopped by a fault")
     last_tick_at = models.DateTimeField(null=True, blank=True, help_text="sandbox time")
+    failure = models.CharField(
+        max_length=300, blank=True, help_text="the last tick's error, one line; empty: healthy"
+    )
+    failing_since = models.DateTimeField(
+        null=True, blank=True, help_text="sandbox time of the first tick that failed in a row"
+    )
+    failed_ticks = models.PositiveIntegerField(default=0, help_text="ticks failed in a row")
     updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
