@@ -56,8 +56,18 @@ def _queue_order(pod: dict) -> tuple:
 
 
 def backoff_duration(attempts: int) -> dt.timedelta:
-    """1 s after the first failure, doubling each time, at most 10 s."""
-    return min(INITIAL_BACKOFF * 2 ** max(attempts - 1, 0), MAX_BACKOFF)
+    """1 s after the first failure, doubling each time, at most 10 s.
+
+    Doubled step by step and capped at each step, as upstream's
+    calculateBackoffDuration does: a pod pending for a day fails thousands of
+    times, and 2 ** attempts seconds soon overflows any timedelta.
+    """
+    duration = INITIAL_BACKOFF
+    for _ in range(attempts - 1):
+        duration *= 2
+        if duration >= MAX_BACKOFF:
+            return MAX_BACKOFF
+    return duration
 
 
 def node_fingerprint(nodes: Iterable[dict]) -> str:

@@ -2,6 +2,8 @@
 
 import datetime as dt
 
+import pytest
+
 from cluster.components.scheduler.queue import SchedulerState, backoff_duration, pending_pods
 
 from .builders import START, make_node, make_pod
@@ -38,6 +40,22 @@ def test_bound_deleting_finished_and_foreign_pods_are_not_pending():
 
 def test_backoff_doubles_from_one_second_up_to_ten():
     assert [backoff_duration(n).total_seconds() for n in range(1, 7)] == [1, 2, 4, 8, 10, 10]
+
+
+@pytest.mark.parametrize("attempts", [47, 48, 1_000, 100_000])
+def test_backoff_stays_at_ten_seconds_however_often_a_pod_failed(attempts):
+    # 2 ** 46 seconds is more than a timedelta holds: the doubling must be capped first.
+    assert backoff_duration(attempts) == dt.timedelta(seconds=10)
+
+
+def test_a_pod_pending_for_a_day_keeps_its_backoff_bounded():
+    state = SchedulerState({})
+    now = START
+    for _ in range(day_of_attempts := 8_640):
+        state.record_failure("uid-1", now)
+        now = state.retry_after("uid-1")
+    assert state.attempts("uid-1") == day_of_attempts
+    assert now - START < dt.timedelta(days=1, minutes=1)
 
 
 def test_state_tracks_failures_and_forgets():
