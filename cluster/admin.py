@@ -228,13 +228,45 @@ class TraceAdmin(ReadOnlyAdmin):
         return pretty_json(trace.stages)
 
 
+class FailingFilter(admin.SimpleListFilter):
+    title = "ticks"
+    parameter_name = "ticks"
+
+    def lookups(self, request: HttpRequest, model_admin):
+        return [("failing", "failing"), ("healthy", "healthy")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet):
+        if self.value() == "failing":
+            return queryset.filter(failed_ticks__gt=0)
+        if self.value() == "healthy":
+            return queryset.filter(failed_ticks=0)
+        return queryset
+
+
 @admin.register(ComponentState)
 class ComponentStateAdmin(ReadOnlyAdmin):
-    list_display = ["name", "sandbox", "running", "last_tick_at", "updated_at"]
-    list_filter = ["sandbox", "running"]
-    search_fields = ["name"]
-    fields = ["sandbox", "name", "running", "last_tick_at", "updated_at", "memory"]
+    list_display = ["name", "sandbox", "health", "last_tick_at", "updated_at"]
+    list_filter = ["sandbox", "running", FailingFilter]
+    search_fields = ["name", "failure"]
+    fields = [
+        "sandbox", "name", "running", "health", "failure", "failing_since", "failed_ticks",
+        "last_tick_at", "updated_at", "memory",
+    ]
     readonly_fields = fields
+
+    @admin.display(description="health", ordering="failed_ticks")
+    def health(self, row: ComponentState):
+        """Stopped by a fault, failing (its ticks raise), or running: as the live page says."""
+        if not row.running:
+            return format_html("<strong>stopped</strong>")
+        if row.failing:
+            return format_html(
+                "<strong style='color: #b3261e'>failing</strong> since {} ({} ticks): {}",
+                row.failing_since,
+                row.failed_ticks,
+                row.failure,
+            )
+        return "running"
 
     @admin.display(description="state (the component's memory between ticks)")
     def memory(self, row: ComponentState):

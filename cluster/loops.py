@@ -19,6 +19,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from cluster.apiserver import ApiServer
+from cluster.apiserver.publish import publish_note
 from cluster.models import ComponentState, Sandbox, SchedulingRecord, Trace
 from cluster.objects import parse_time
 
@@ -125,14 +126,26 @@ def _tick_once(sandbox_id: int, component: str, *, force: bool) -> bool:
     if row is None or not row.running:
         return False
     kind = kind_of(component)
+    error: Exception | None = None
     try:
         kind.reconcile(ApiServer.as_component(sandbox, component), sandbox, row)
-    finally:
-        # Whatever the tick managed to do is in the store already; its memory
-        # must follow, or the next tick would redo finished work.
-        row.last_tick_at = sandbox.now()
-        row.updated_at = timezone.now()
-        row.save(update_fields=["state", "last_tick_at", "updated_at"])
+    except Exception as raised:
+        # A crashing component must never pass unseen (the page would show it running
+        # while it does nothing): its row says so until a tick succeeds again.
+        logger.exception("tick of %s in sandbox %s failed", component, sandbox_id)
+        error = raised
+    # Whatever the tick managed to do is in the store already; its memory must follow,
+    # or the next tick would redo finished work.
+    row.last_tick_at = sandbox.now()
+    row.updated_at = timezone.now()
+    health_changed = row.record_tick(error, sandbox.now())
+    row.save(
+        update_fields=[
+            "state", "last_tick_at", "updated_at", "failure", "failing_since", "failed_ticks"
+        ]
+    )
+    if health_changed:
+        publish_note(sandbox, row.as_message())
     return True
 
 

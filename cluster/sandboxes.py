@@ -146,3 +146,13 @@ def clock_advance(sandbox: Sandbox, seconds: float) -> None:
     _rebase(sandbox)
     sandbox.clock_base += dt.timedelta(seconds=seconds)
     sandbox.save(update_fields=["clock_base"])
+
+
+def mode_set(sandbox: Sandbox, mode: str) -> None:
+    """Switch how components learn about changes: watch (as Kubernetes does) or poll (as
+    the lesson tells it). Only this field is saved, so a clock control racing with the
+    switch keeps its own change."""
+    if mode not in Sandbox.Mode.values:
+        raise ValueError(f"mode must be one of {', '.join(Sandbox.Mode.values)}")
+    sandbox.mode = mode
+    sandbox.save(update_fields=["mode"])

@@ -69,13 +69,16 @@ def sandbox_snapshot(sandbox: Sandbox, user) -> dict:
     }
 
 
+def component_state(sandbox: Sandbox, name: str) -> ComponentState | None:
+    """One component's row: running or stopped, and whether its ticks fail."""
+    return ComponentState.objects.filter(sandbox=sandbox, name=name).first()
+
+
 def component_states(sandbox: Sandbox) -> list[dict]:
-    return [
-        {"name": name, "running": running}
-        for name, running in ComponentState.objects.filter(sandbox=sandbox).values_list(
-            "name", "running"
-        )
-    ]
+    rows = ComponentState.objects.filter(sandbox=sandbox).only(
+        "name", "running", "failure", "failing_since", "failed_ticks"
+    )
+    return [row.as_message() for row in rows]
 
 
 def latest_scheduling(sandbox: Sandbox, pod_uid: str) -> dict | None:

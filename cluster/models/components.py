@@ -6,10 +6,13 @@ cluster, never in etcd. Here they are rows the task layer loads before a tick
 and saves after it; components themselves never see the ORM.
 """
 
+import datetime as dt
+
 from django.db import models
 from django.utils import timezone
 
 from cluster.models.tenancy import Sandbox
+from cluster.objects import format_micro_time
 
 
 class ComponentState(models.Model):
@@ -35,6 +38,43 @@ class ComponentState(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} in {self.sandbox}"
+
+    @property
+    def failing(self) -> bool:
+        return self.failed_ticks > 0
+
+    def record_tick(self, error: Exception | None, now: dt.datetime) -> bool:
+        """Note how a tick went (error: what it raised); True if what the page shows changed.
+
+        Not saved here: the tick saves its memory and its health together."""
+        if error is None:
+            changed = self.failing
+            self.failure, self.failing_since, self.failed_ticks = "", None, 0
+            return changed
+        summary = failure_summary(error)
+        changed = not self.failing or summary != self.failure
+        if not self.failing:
+            self.failing_since = now
+        self.failure = summary
+        self.failed_ticks += 1
+        return changed
+
+    def as_message(self) -> dict:
+        """How the component fares, as the page's snapshot and its "component" notes say."""
+        return {
+            "type": "component",
+            "name": self.name,
+            "running": self.running,
+            "failure": self.failure,
+            "failingSince": format_micro_time(self.failing_since) if self.failing_since else None,
+        }
+
+
+def failure_summary(error: Exception) -> str:
+    """An error's one-line summary, as the page and the admin show it."""
+    lines = str(error).strip().splitlines()
+    summary = f"{type(error).__name__}: {lines[0]}" if lines else type(error).__name__
+    return summary[: ComponentState._meta.get_field("failure").max_length]
 
 
 class SchedulingRecord(models.Model):

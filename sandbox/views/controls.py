@@ -1,4 +1,5 @@
-"""The sandbox clock: its state (GET), and pause, resume, speed and step (POST).
+"""The sandbox clock: its state (GET), and pause, resume, speed and step (POST); and the
+components' mode, watch or poll (POST), which the page shows with the clock.
 
 Both answer with the clock's state as JSON ({"paused", "speed", "now", ...},
 see selectors.sandbox_clock), so the page shows what the server says instead
@@ -13,11 +14,17 @@ from django.views.decorators.http import require_GET, require_POST
 from cluster import loops
 from cluster.apiserver import ApiServer
 from cluster.models import Sandbox
-from cluster.sandboxes import clock_pause, clock_resume, clock_set_speed
+from cluster.sandboxes import clock_pause, clock_resume, clock_set_speed, mode_set
 from sandbox.selectors import clock_readable, sandbox_clock
 from sandbox.views.access import sandbox_json_view
 
 SPEEDS = (0.5, 1.0, 2.0, 5.0, 10.0)
+MODE_NARRATIONS = {
+    Sandbox.Mode.POLL: "switched the components to poll: the scheduler asks the API server"
+    " for unscheduled pods every 5 s, as the lesson tells it",
+    Sandbox.Mode.WATCH: "switched the components to watch: the API server tells the scheduler"
+    " and the kubelets of each change at once, as in real Kubernetes",
+}
 
 
 @require_GET
@@ -57,6 +64,16 @@ def clock_control(request: HttpRequest, sandbox: Sandbox, action: str) -> HttpRe
             "clock",
             apply=lambda: clock_set_speed(sandbox, speed),
             narration=f"set the sandbox clock to {speed:g}x",
+        )
+    elif action == "mode":
+        mode = request.POST.get("mode", "")
+        if mode not in Sandbox.Mode.values:
+            return HttpResponse(f"mode must be one of {', '.join(Sandbox.Mode.values)}", status=400)
+        apiserver.fault(
+            "mode",
+            mode,
+            apply=lambda: mode_set(sandbox, mode),
+            narration=MODE_NARRATIONS[mode],
         )
     elif action == "step":
         component = request.POST.get("component") or None

@@ -13,7 +13,7 @@ from cluster import faults
 from cluster.apiserver import ApiServer
 from cluster.models import Sandbox
 from sandbox.pod_status import pod_status_label
-from sandbox.selectors import component_states
+from sandbox.selectors import component_state
 from sandbox.views.access import sandbox_view
 
 
@@ -27,7 +27,7 @@ def _node_panel(request: HttpRequest, sandbox: Sandbox, name: str) -> HttpRespon
     apiserver = ApiServer.as_user(sandbox, request.user)
     node = apiserver.get("nodes", name)
     pods = apiserver.list("pods", field_selector=f"spec.nodeName={name}")["items"]
-    kubelet = next((c for c in component_states(sandbox) if c["name"] == f"kubelet/{name}"), None)
+    kubelet = component_state(sandbox, f"kubelet/{name}")
     return render(
         request,
         "sandbox/partials/node.html",
@@ -91,7 +91,7 @@ def scheduler_panel(request: HttpRequest, sandbox: Sandbox, action: str = "") ->
             faults.component_start(sandbox, request.user, "scheduler")
         else:
             return HttpResponse(status=404)
-    scheduler = next(c for c in component_states(sandbox) if c["name"] == "scheduler")
+    scheduler = component_state(sandbox, "scheduler")
     return render(
         request, "sandbox/partials/scheduler.html", {"sandbox": sandbox, "scheduler": scheduler}
     )

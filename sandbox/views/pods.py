@@ -14,7 +14,7 @@ from cluster.models import Sandbox
 from sandbox.forms import PodForm
 from sandbox.manifests import manifests_create
 from sandbox.pod_status import pod_status_label, ready_count, restarts
-from sandbox.selectors import latest_scheduling
+from sandbox.selectors import component_state, latest_scheduling
 from sandbox.views.access import sandbox_view
 
 
@@ -68,6 +68,7 @@ def _pod_panel(request: HttpRequest, sandbox: Sandbox, pod: dict) -> HttpRespons
             "events": sorted(events, key=_event_order),
             "decision": decision,
             "plugins": filter_columns(decision),
+            "scheduler": component_state(sandbox, "scheduler"),
         },
     )
 

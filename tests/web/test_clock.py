@@ -86,3 +86,28 @@ def test_a_control_made_from_an_older_copy_of_the_sandbox_keeps_the_other_contro
     sandbox.refresh_from_db()
     assert (sandbox.clock_paused, sandbox.clock_speed) == (False, 5.0)
     assert (for_play.clock_paused, for_play.clock_speed) == (False, 5.0)
+
+
+def test_the_owner_switches_the_components_to_poll_and_back(alice_client, sandbox):
+    base = f"/sandboxes/{sandbox.pk}/clock"
+    polling = alice_client.post(f"{base}/mode/", {"mode": "poll"}, **HTMX)
+    assert polling.status_code == 200
+    assert polling.json()["mode"] == "poll"
+    assert Sandbox.objects.get(pk=sandbox.pk).mode == Sandbox.Mode.POLL
+    trace = Trace.objects.filter(sandbox=sandbox, verb="mode").get()
+    assert (trace.actor, trace.resource, trace.name, trace.code) == (
+        "alice", "components", "poll", 200
+    )
+    assert "every 5 s" in trace.narration
+
+    assert alice_client.post(f"{base}/mode/", {"mode": "watch"}, **HTMX).json()["mode"] == "watch"
+    assert alice_client.post(f"{base}/mode/", {"mode": "push"}, **HTMX).status_code == 400
+    assert Sandbox.objects.get(pk=sandbox.pk).mode == Sandbox.Mode.WATCH
+
+
+@pytest.mark.parametrize("who", ["teacher", "bob"])
+def test_only_who_may_write_switches_the_mode(client, sandbox, who, request):
+    client.force_login(request.getfixturevalue(who))
+    refused = client.post(f"/sandboxes/{sandbox.pk}/clock/mode/", {"mode": "poll"}, **HTMX)
+    assert refused.status_code in (403, 404)
+    assert Sandbox.objects.get(pk=sandbox.pk).mode == Sandbox.Mode.WATCH

@@ -11,6 +11,7 @@ node's runtime (its "disk"), plain JSON kept by the caller between ticks;
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
 from cluster.components.api import Clock, ClusterApi
 from cluster.components.events import EventRecorder
@@ -34,6 +35,8 @@ from cluster.components.kubelet.status import (
 from cluster.components.runtime import ContainerRuntime
 from cluster.objects import format_micro_time, parse_time
 
+logger = logging.getLogger(__name__)
+
 
 def kubelet_tick(api: ClusterApi, clock: Clock, node_name: str, state: dict) -> None:
     now = clock.now()
@@ -52,7 +55,13 @@ def kubelet_tick(api: ClusterApi, clock: Clock, node_name: str, state: dict) -> 
     host_ip = internal_ip(node)
     pods = api.list("pods", field_selector=f"spec.nodeName={node_name}")["items"]
     for pod in pods:
-        _sync(api, pod, state, ctx, host_ip)
+        try:
+            _sync(api, pod, state, ctx, host_ip)
+        except Exception as error:
+            # One pod's failure must never stop the kubelet serving its node's other pods:
+            # as upstream's pod workers do, report it on the pod and retry at the next sync.
+            logger.exception("error syncing pod %s", pod["metadata"].get("uid"))
+            _sync_failed(ctx, pod, error)
     seen = {pod["metadata"]["uid"] for pod in pods}
     for uid in set(state.get("pods", {})) - seen:  # deleted behind our back: clean up
         remove_pod(state["pods"].pop(uid), ctx)
@@ -74,6 +83,13 @@ def _sync(api: ClusterApi, pod: dict, state: dict, ctx: PodContext, host_ip: str
         stop_sandbox(memory, ctx)
     if status != pod.get("status"):
         _report(api, pod, status)
+
+
+def _sync_failed(ctx: PodContext, pod: dict, error: Exception) -> None:
+    try:
+        ctx.events.warning(pod, "FailedSync", f"error syncing pod: {type(error).__name__}: {error}")
+    except Exception:  # the event is a courtesy; the next sync tries the pod again
+        logger.exception("could not file the FailedSync event")
 
 
 def _pod_status(pod: dict, memory: dict, waiting: dict, ctx: PodContext, host_ip: str) -> dict:

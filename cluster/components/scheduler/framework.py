@@ -46,6 +46,7 @@ OUTCOME_BOUND = "Bound"
 OUTCOME_UNSCHEDULABLE = "Unschedulable"
 OUTCOME_BIND_CONFLICT = "BindConflict"  # someone else bound the pod first (409)
 OUTCOME_POD_GONE = "PodGone"  # the pod was deleted meanwhile (404)
+OUTCOME_ERROR = "SchedulerError"  # the cycle raised (upstream's reason for such a failure)
 
 
 @dataclass

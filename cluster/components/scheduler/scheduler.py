@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import logging
 import random
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
@@ -22,6 +23,7 @@ from cluster.components.scheduler.failure_message import NO_NODES_AVAILABLE, fit
 from cluster.components.scheduler.framework import (
     OUTCOME_BIND_CONFLICT,
     OUTCOME_BOUND,
+    OUTCOME_ERROR,
     OUTCOME_POD_GONE,
     OUTCOME_UNSCHEDULABLE,
     CycleState,
@@ -51,6 +53,8 @@ from cluster.components.scheduler.queue import (
 from cluster.objects import set_condition
 
 UNSCHEDULABLE_REASON = "Unschedulable"
+
+logger = logging.getLogger(__name__)
 
 
 def build_node_infos(nodes: Iterable[dict], pods: Iterable[dict]) -> list[NodeInfo]:
@@ -192,22 +196,65 @@ def scheduler_tick(
         uid = pod["metadata"].get("uid", "")
         if memory.backing_off(uid, now):
             continue
-        decision = schedule_pod(pod, node_infos, rng=rng, start_index=memory.next_start_node_index)
-        memory.next_start_node_index = next_start_node_index(
-            memory.next_start_node_index, decision.evaluated_nodes, len(node_infos)
-        )
-        if decision.node_name is None:
+        try:
+            decision = _schedule_one(api, pod, node_infos, memory, events, now, rng)
+        except Exception as error:
+            # One pod's failure must not stop the scheduler serving the others: as
+            # upstream's handleSchedulingFailure does, the pod goes back to the queue with
+            # its backoff, and a SchedulerError event says why.
+            logger.exception("scheduling pod %s failed", uid)
             memory.record_failure(uid, now)
-            _record_unschedulable(api, pod, decision.message, now, events)
-            outcome = OUTCOME_UNSCHEDULABLE
-        else:
-            memory.forget(uid)
-            outcome = _bind(api, pod, decision.node_name, events)
-            if outcome == OUTCOME_BOUND:
-                # The next pod in this tick must see the room this one took.
-                infos_by_name[decision.node_name].add_pod(_bound_copy(pod, decision.node_name))
-        decisions.append(replace(decision, outcome=outcome))
+            decision = _errored(pod, error, len(node_infos))
+            _file_error(events, pod, decision.message)
+        if decision.outcome == OUTCOME_BOUND:
+            # The next pod in this tick must see the room this one took.
+            infos_by_name[decision.node_name].add_pod(_bound_copy(pod, decision.node_name))
+        decisions.append(decision)
     return decisions
+
+
+def _schedule_one(
+    api: ClusterApi,
+    pod: dict,
+    node_infos: list[NodeInfo],
+    memory: SchedulerState,
+    events: EventRecorder,
+    now: dt.datetime,
+    rng: random.Random,
+) -> SchedulingDecision:
+    """One scheduling cycle and what follows it: a binding, or why the pod stays pending."""
+    uid = pod["metadata"].get("uid", "")
+    decision = schedule_pod(pod, node_infos, rng=rng, start_index=memory.next_start_node_index)
+    memory.next_start_node_index = next_start_node_index(
+        memory.next_start_node_index, decision.evaluated_nodes, len(node_infos)
+    )
+    if decision.node_name is None:
+        memory.record_failure(uid, now)
+        _record_unschedulable(api, pod, decision.message, now, events)
+        return replace(decision, outcome=OUTCOME_UNSCHEDULABLE)
+    memory.forget(uid)
+    return replace(decision, outcome=_bind(api, pod, decision.node_name, events))
+
+
+def _errored(pod: dict, error: Exception, total_nodes: int) -> SchedulingDecision:
+    meta = pod.get("metadata") or {}
+    return SchedulingDecision(
+        pod_namespace=meta.get("namespace", ""),
+        pod_name=meta.get("name", ""),
+        pod_uid=meta.get("uid", ""),
+        node_name=None,
+        nodes=(),
+        total_nodes=total_nodes,
+        message=f"running the scheduling cycle failed: {type(error).__name__}: {error}",
+        outcome=OUTCOME_ERROR,
+    )
+
+
+def _file_error(events: EventRecorder, pod: dict, message: str) -> None:
+    try:
+        events.warning(pod, "FailedScheduling", message)
+    except Exception:  # the event is a courtesy; the pod's backoff is what matters
+        logger.exception("could not file the FailedScheduling event")
 
 
 def _bind(api: ClusterApi, pod: dict, node_name: str, events: EventRecorder) -> str:

@@ -13,6 +13,7 @@ import { FIXED, FONT, layoutCluster, TITLE_FONT, WIDTH, WIDTHS } from "./layout.
 import { formatCpu, formatMemory, cpuMillis, memoryBytes, podRequests } from "./quantity.js";
 import { ICON_BY_KIND, nodeStatus, podStatus } from "./status.js";
 import { fitText, setAttrs, setText, svg, textWidth } from "./svg.js";
+import { clockTime } from "./timeline.js";
 
 const TERMINAL_PHASES = new Set(["Succeeded", "Failed"]);
 /** Pod kinds whose status is drawn bold (see sandbox.css). */
@@ -44,6 +45,15 @@ function actionGroup(className, open, label, extra = {}) {
   });
 }
 
+/**
+ * A failing component's error and since when, in words.
+ * @param {{failure: string, since: string|null}} failure
+ * @returns {string}
+ */
+function failureWords({ failure, since }) {
+  return since ? `${failure} (since ${clockTime(since)} UTC)` : failure;
+}
+
 function label(x, y, text, className, attrs = {}) {
   return svg("text", { x, y, class: className, ...attrs }, [text]);
 }
@@ -60,8 +70,9 @@ function componentBox(rect, { className, open, title, subtitle }) {
     icon("icon-cross", 7, 5, 22),
     label(35, 23, "STOPPED", "badge-text"),
   ]);
-  group.append(box, hatch, titleText, subtitleText, badge);
-  return { group, subtitle: subtitleText };
+  const tooltip = svg("title", {}, [title]);
+  group.append(tooltip, box, hatch, titleText, subtitleText, badge);
+  return { group, subtitle: subtitleText, tooltip };
 }
 
 /** The person at the keyboard, with a terminal running kubectl. */
@@ -122,7 +133,7 @@ class NodeView {
    * @param {import("./status.js").NodeStatus} status
    * @param {{cpu: number, memory: number}} used requested by its pods
    */
-  update(worker, status, used) {
+  update(worker, status, used, failure = null) {
     const positionSig = `${worker.x},${worker.y},${worker.w},${worker.h}`;
     if (positionSig !== this.positionSig) {
       this.positionSig = positionSig;
@@ -134,18 +145,22 @@ class NodeView {
     const contentSig = JSON.stringify([
       worker.w, status.label, status.down, status.kubeletRunning, worker.tags, worker.chips,
       worker.barsY, worker.podsY, used, allocatable.cpu, allocatable.memory, worker.pods.length === 0,
+      failure?.failure,
     ]);
     if (contentSig === this.contentSig) return;
     this.contentSig = contentSig;
     this.g.classList.toggle("down", status.down);
     this.g.classList.toggle("cordoned", !status.schedulable);
     this.drawBadge(worker, status);
-    this.drawDetails(worker, status, used, allocatable);
+    this.drawDetails(worker, status, used, allocatable, failure);
     setAttrs(this.empty, { y: worker.podsY + 22 });
     this.empty.style.display = worker.pods.length ? "none" : "";
-    const why = status.kubeletRunning ? status.reason
-      : "its kubelet is stopped; the API server keeps the last status it heard until the node monitor grace period passes";
-    setAttrs(this.head, { "aria-label": `node ${this.name}: ${status.label}${status.kubeletRunning ? "" : ", kubelet stopped"}` });
+    const failing = status.kubeletRunning && failure ? `its kubelet is failing: ${failureWords(failure)}` : "";
+    const why = !status.kubeletRunning
+      ? "its kubelet is stopped; the API server keeps the last status it heard until the node monitor grace period passes"
+      : failing || status.reason;
+    const kubelet = !status.kubeletRunning ? ", kubelet stopped" : failing ? ", kubelet failing" : "";
+    setAttrs(this.head, { "aria-label": `node ${this.name}: ${status.label}${kubelet}` });
     this.head.querySelector("title")?.remove();
     this.head.append(svg("title", {}, [`${this.name}: ${status.label}${why ? ` (${why})` : ""}`]));
   }
@@ -168,7 +183,7 @@ class NodeView {
     setText(this.nameText, fitText(this.name, worker.w - width - 40, TITLE_FONT, true));
   }
 
-  drawDetails(worker, status, used, allocatable) {
+  drawDetails(worker, status, used, allocatable, failure) {
     const parts = [];
     for (const tag of worker.tags) {
       parts.push(svg("g", { class: `tag ${tag.kind}`, transform: `translate(${tag.x},${tag.y})` }, [
@@ -178,14 +193,17 @@ class NodeView {
     }
     for (const chip of worker.chips) {
       const stopped = chip.id === "kubelet" && !status.kubeletRunning;
-      const chipClass = `chip chip-${chip.id}${stopped ? " stopped" : ""}`;
+      const failing = chip.id === "kubelet" && !stopped && Boolean(failure);
+      const chipClass = `chip chip-${chip.id}${stopped ? " stopped" : ""}${failing ? " failing" : ""}`;
       const children = [svg("rect", { width: chip.w, height: chip.h, rx: 8 })];
+      if (failing) children.push(svg("title", {}, [`kubelet failing: ${failureWords(failure)}`]));
       let textX = 12;
       if (chip.icon) {
-        children.push(icon(stopped ? "icon-cross" : "icon-check", 8, 7, 22));
+        children.push(icon(stopped ? "icon-cross" : failing ? "icon-warning" : "icon-check", 8, 7, 22));
         textX = 36;
       }
-      children.push(label(textX, 25, fitText(chip.text, chip.w - textX - 8, FONT, stopped), "chip-text"));
+      const text = failing ? "kubelet failing" : chip.text;
+      children.push(label(textX, 25, fitText(text, chip.w - textX - 8, FONT, stopped || failing), "chip-text"));
       parts.push(svg("g", { class: chipClass, transform: `translate(${chip.x},${chip.y})`, "data-open": "node", "data-name": this.name }, children));
     }
     const inner = worker.w - 2 * worker.pad;
@@ -520,10 +538,16 @@ export class Diagram {
 
   renderFixed(state, layout) {
     const schedulerUp = state.isRunning("scheduler");
+    const failure = schedulerUp ? state.failureOf("scheduler") : null;
     this.scheduler.group.classList.toggle("down", !schedulerUp);
+    this.scheduler.group.classList.toggle("failing", Boolean(failure));
     const mode = state.sandbox?.mode === "poll" ? "asks every 5 s" : "watches new pods";
-    setText(this.scheduler.subtitle, schedulerUp ? mode : "not scheduling");
-    setAttrs(this.scheduler.group, { "aria-label": `kube-scheduler: ${schedulerUp ? "running" : "stopped"}` });
+    // The box has room for the error's type; its message is in the tooltip and the panel.
+    const subtitle = !schedulerUp ? "not scheduling" : failure ? `failing: ${failure.failure.split(":")[0]}` : mode;
+    setText(this.scheduler.subtitle, fitText(subtitle, FIXED.scheduler.w - 28, FONT));
+    const health = !schedulerUp ? "stopped" : failure ? `failing: ${failureWords(failure)}` : "running";
+    setAttrs(this.scheduler.group, { "aria-label": `kube-scheduler: ${health}` });
+    setText(this.scheduler.tooltip, `kube-scheduler: ${health}`);
     const managerUp = state.isRunning("controller-manager");
     this.controllerManager.group.classList.toggle("down", !managerUp);
     setText(this.etcd.revision, `revision ${state.revision}`);
@@ -583,7 +607,8 @@ export class Diagram {
         used.cpu += requests.cpu;
         used.memory += requests.memory;
       }
-      view.update(worker, nodeStatus(worker.node, state.isRunning(`kubelet/${worker.name}`)), used);
+      const kubelet = `kubelet/${worker.name}`;
+      view.update(worker, nodeStatus(worker.node, state.isRunning(kubelet)), used, state.failureOf(kubelet));
       if (isNew) arriving.append(view.g);
     }
     for (const [name, view] of this.nodeViews) {

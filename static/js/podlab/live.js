@@ -169,6 +169,8 @@ class LivePage {
       root,
       speed: find("#clock-speed"),
     });
+    /** @type {HTMLSelectElement|null} watch or poll; absent for who may not switch it */
+    this.modeSelect = root.querySelector("#components-mode");
     this.replay = new ReplayControl({
       slider: find("#replay"),
       label: find("#replay-label"),
@@ -247,6 +249,7 @@ class LivePage {
       if ((message.parts ?? 1) > 1) this.partialSnapshot = { snapshot: message, missing: message.parts - 1 };
       else this.applySnapshot(message, { fromSocket: true });
     } else if (message.type === "changes") this.applyChanges(message);
+    else if (message.type === "component") this.applyComponentHealth(message);
     else if (message.type === "error") this.showError(message.status);
   }
 
@@ -268,7 +271,7 @@ class LivePage {
     this.pending = [];
     this.history.recordSnapshot(this.live);
     measured("timeline", () => this.timeline.add(snapshot.traces ?? []));
-    if (snapshot.sandbox) this.clock.set(snapshot.sandbox);
+    if (snapshot.sandbox) this.takeClock(snapshot.sandbox);
     // Drawn at once (not in the next frame), so the flags below describe the picture.
     measured("render", () => this.render());
     if (fromSocket) {
@@ -312,6 +315,33 @@ class LivePage {
     if (!(batch.traces ?? []).length) this.player.enqueue({ trace: null, hops: [], commit: seq });
   }
 
+  /**
+   * A component's ticks started or stopped failing. Not a store change: it shows at
+   * once, on the live picture and on the one the messages are catching up to.
+   * @param {{name: string, failure: string, failingSince: string|null}} note
+   */
+  applyComponentHealth(note) {
+    this.live.setHealth(note);
+    this.shown.setHealth(note);
+    this.scheduleRender();
+  }
+
+  /**
+   * The sandbox's clock and mode as the server says them (a snapshot, a control's answer).
+   * @param {{paused?: boolean, speed?: number, now?: string, mode?: string}} clock
+   */
+  takeClock(clock) {
+    this.clock.set(clock);
+    if (!clock.mode) return;
+    if (this.modeSelect && document.activeElement !== this.modeSelect) this.modeSelect.value = clock.mode;
+    for (const state of [this.live, this.shown]) {
+      if (state?.sandbox && state.sandbox.mode !== clock.mode) {
+        state.sandbox = { ...state.sandbox, mode: clock.mode };
+        this.scheduleRender();
+      }
+    }
+  }
+
   /** The clock moves with every call; after a clock control (from any tab), ask the clock. */
   followClock(trace) {
     this.clock.observe(trace.sandbox_time);
@@ -334,7 +364,7 @@ class LivePage {
     this.clockRefresh = fetch(this.clockUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
       .then((response) => (response.ok ? response.json() : null))
       .then((clock) => {
-        if (clock) this.clock.set(clock);
+        if (clock) this.takeClock(clock);
       })
       .catch(() => {}) // the next control or snapshot says it again
       .finally(() => {
@@ -601,7 +631,7 @@ class LivePage {
     }
     const clock = answer?.sandbox ?? answer;
     if (clock && typeof clock === "object" && ("paused" in clock || "speed" in clock)) {
-      this.clock.set(clock);
+      this.takeClock(clock);
       return;
     }
     const action = form.dataset.clockAction;

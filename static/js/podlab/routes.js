@@ -15,7 +15,7 @@ const WRITE_VERBS = new Set(["create", "update", "patch", "delete"]);
 const READ_VERBS = new Set(["get", "list", "watch"]);
 const FAULT_VERBS = new Set(["crash", "stop", "start", "boot"]);
 /** The sandbox clock's controls, traced by the API server like faults (sandbox/views.py). */
-const CLOCK_VERBS = new Set(["pause", "resume", "speed", "step"]);
+const CLOCK_VERBS = new Set(["pause", "resume", "speed", "step", "mode"]);
 /** What every node repeats all day: heartbeats, leases, events. */
 const ROUTINE_RESOURCES = new Set(["leases", "events"]);
 
@@ -43,7 +43,7 @@ export function isFault(trace) {
   return FAULT_VERBS.has(trace.verb);
 }
 
-/** @param {object} trace @returns {boolean} a control of the sandbox clock (pause, resume, speed, step) */
+/** @param {object} trace @returns {boolean} a control of the sandbox clock (pause, resume, speed, step) or of its mode */
 export function isClockControl(trace) {
   return CLOCK_VERBS.has(trace.verb) && trace.resource === "components";
 }
@@ -140,7 +140,8 @@ function faultTarget(trace, podNode) {
 export function traceHops(trace, { object = null, podNode = () => "" } = {}) {
   const caller = actorPlace(trace.actor);
   if (isClockControl(trace)) {
-    const what = trace.verb === "step" ? `step ${trace.name === "all" ? "every component" : trace.name}` : `${trace.verb} the clock`;
+    const what = trace.verb === "step" ? `step ${trace.name === "all" ? "every component" : trace.name}`
+      : trace.verb === "mode" ? `components: ${trace.name}` : `${trace.verb} the clock`;
     return [{ from: caller.anchor, to: "apiserver", label: what, kind: "request" }];
   }
   if (isFault(trace)) {

@@ -49,6 +49,8 @@ export class ClusterState {
     this.pods = new Map();
     /** @type {Map<string, boolean>} "scheduler", "kubelet/node-1" -> running */
     this.components = new Map();
+    /** @type {Map<string, {failure: string, since: string|null}>} components whose ticks fail */
+    this.failures = new Map();
     /** @type {number} the newest trace applied: older traces are in this state */
     this.lastTraceId = 0;
   }
@@ -66,6 +68,7 @@ export class ClusterState {
     for (const pod of snapshot.pods ?? []) state.pods.set(objectKey("pods", pod), pod);
     for (const component of snapshot.components ?? []) {
       state.components.set(component.name, Boolean(component.running));
+      state.setHealth(component);
     }
     for (const trace of snapshot.traces ?? []) state.lastTraceId = Math.max(state.lastTraceId, trace.id);
     return state;
@@ -79,6 +82,7 @@ export class ClusterState {
     copy.nodes = new Map(this.nodes);
     copy.pods = new Map(this.pods);
     copy.components = new Map(this.components);
+    copy.failures = new Map(this.failures);
     copy.lastTraceId = this.lastTraceId;
     return copy;
   }
@@ -150,6 +154,26 @@ export class ClusterState {
     } else if (trace.verb === "boot") {
       this.components.delete(`kubelet/${trace.name}`);
     }
+  }
+
+  /**
+   * How a component's ticks go, from the snapshot or a "component" note.
+   * @param {{name: string, failure?: string, failingSince?: string|null}} component
+   */
+  setHealth(component) {
+    if (component.failure) {
+      this.failures.set(component.name, { failure: component.failure, since: component.failingSince ?? null });
+    } else {
+      this.failures.delete(component.name);
+    }
+  }
+
+  /**
+   * @param {string} name "scheduler", "kubelet/node-1"...
+   * @returns {{failure: string, since: string|null}|null} why its ticks fail, null if they do not
+   */
+  failureOf(name) {
+    return this.failures.get(name) ?? null;
   }
 
   /**

@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 from tests.unit.fakes import FakeApiError
 
 from .harness import Node, make_pod, micro_stamp
@@ -112,3 +114,13 @@ def test_a_final_phase_lost_to_a_conflict_is_still_reported(monkeypatch):
 
     node.tick(5)
     assert node.status()["phase"] == "Succeeded"
+
+
+@pytest.mark.parametrize("broken", [{"command": 5}, {"args": [1, 2]}])
+def test_a_pod_that_fails_to_sync_never_stops_the_others_on_its_node(broken):
+    node = Node(make_pod("broken", **broken), make_pod("web"))
+    node.ticks(0, 5)
+    assert node.status("web")["phase"] == "Running"
+    [(kind, reason, message)] = node.events("broken")[-1:]
+    assert (kind, reason) == ("Warning", "FailedSync")
+    assert message.startswith("error syncing pod: ")

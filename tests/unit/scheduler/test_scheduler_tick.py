@@ -10,6 +10,7 @@ from cluster.components.scheduler import scheduler_tick
 from cluster.components.scheduler.framework import (
     OUTCOME_BIND_CONFLICT,
     OUTCOME_BOUND,
+    OUTCOME_ERROR,
     OUTCOME_POD_GONE,
     OUTCOME_UNSCHEDULABLE,
 )
@@ -214,3 +215,24 @@ def test_each_pods_search_starts_where_the_last_one_stopped(clock, state):
         f"node-{i:03d}" for i in [*range(100, 150), *range(50)]
     }
     assert state["nextStartNodeIndex"] == 50
+
+
+@pytest.mark.parametrize("field", ["tolerations", "affinity", "nodeSelector", "containers"])
+def test_a_pod_whose_cycle_raises_backs_off_and_the_others_are_still_scheduled(
+    clock, state, field
+):
+    broken = make_pod("broken")
+    broken["spec"][field] = 5  # what no validation lets in, but a bug could
+    web = make_pod("web", created=START + dt.timedelta(seconds=5))
+    api = FakeClusterApi(nodes=lesson_nodes(), pods=[broken, web])
+
+    failed, bound = tick(api, clock, state)
+
+    assert (failed.pod_name, failed.outcome) == ("broken", OUTCOME_ERROR)
+    assert failed.message.startswith("running the scheduling cycle failed: ")
+    assert (bound.pod_name, bound.outcome) == ("web", OUTCOME_BOUND)
+    assert state["backoff"]["uid-default-broken"]["attempts"] == 1
+    [event] = api.events("FailedScheduling")
+    assert event["involvedObject"]["name"] == "broken"
+    assert event["message"] == failed.message
+    assert json.loads(json.dumps(failed.as_dict())) == failed.as_dict()
