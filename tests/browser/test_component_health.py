@@ -83,3 +83,23 @@ def test_the_mode_select_switches_to_poll_and_the_scheduler_says_it_asks(page, h
     assert [(post["path"], post["body"]) for post in harness.posts] == [
         ("/sandboxes/1/clock/mode/", "mode=poll")
     ]
+
+
+def test_in_poll_mode_the_scheduler_counts_down_to_its_next_ask(page, harness):
+    # The clock is paused at 22:28:00; the scheduler last asked at 22:28:02 (a step).
+    ask = data.trace("scheduler", "list", "pods", "", 10, namespace="", second=2)
+    open_page(page, harness, lesson_snapshot(mode="poll", paused=True, traces=[ask]))
+    subtitle = page.locator(".diagram .component.scheduler .subtitle")
+    page.wait_for_function(
+        "() => document.querySelector('.diagram .scheduler .subtitle').textContent"
+        " === 'every 5 s: next in 7 s'"
+    )
+
+    later = data.trace("scheduler", "list", "pods", "", 10, namespace="", second=0)
+    later["sandbox_time"] = "2026-11-26T22:27:50.000000+00:00"  # long past: it asks now
+    deliver(page, data.changes(10, [], [later]))
+    page.wait_for_function(
+        "() => document.querySelector('.diagram .scheduler .subtitle').textContent"
+        " === 'every 5 s: asking now'"
+    )
+    assert "failing" not in subtitle.get_attribute("class")

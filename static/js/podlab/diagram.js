@@ -361,6 +361,8 @@ export class Diagram {
     const cp = FIXED.controlPlane;
     this.cpTitle = label(cp.x + 18, cp.y + 31, "Control plane", "title section-title");
     this.cpNodes = label(cp.x + cp.w - 18, cp.y + 31, "", "subtitle", { "text-anchor": "end" });
+    /** @type {number|null} whole sandbox seconds until the scheduler's next ask (poll mode) */
+    this.nextAsk = null;
     this.scheduler = componentBox(FIXED.scheduler, {
       className: "scheduler", open: "scheduler", title: "kube-scheduler", subtitle: "picks a node",
     });
@@ -536,15 +538,35 @@ export class Diagram {
     this.root.style.height = `${Math.floor(height * scale)}px`;
   }
 
+  /**
+   * In poll mode, when the scheduler asks next: the lesson's "every 5 seconds", seen
+   * counting down while a new pod waits in the Pending tray.
+   * @param {number|null} seconds until its next ask, by the sandbox clock (null: unknown)
+   */
+  setNextAsk(seconds) {
+    const shown = seconds === null ? null : Math.max(0, Math.ceil(seconds));
+    if (shown === this.nextAsk) return;
+    this.nextAsk = shown;
+    const subtitle = this.scheduler.subtitle;
+    if (subtitle.dataset.mode === "poll") setText(subtitle, this.pollWords());
+  }
+
+  pollWords() {
+    if (this.nextAsk === null) return "asks every 5 s";
+    return this.nextAsk > 0 ? `every 5 s: next in ${this.nextAsk} s` : "every 5 s: asking now";
+  }
+
   renderFixed(state, layout) {
     const schedulerUp = state.isRunning("scheduler");
     const failure = schedulerUp ? state.failureOf("scheduler") : null;
     this.scheduler.group.classList.toggle("down", !schedulerUp);
     this.scheduler.group.classList.toggle("failing", Boolean(failure));
-    const mode = state.sandbox?.mode === "poll" ? "asks every 5 s" : "watches new pods";
+    const mode = state.sandbox?.mode === "poll" ? this.pollWords() : "watches new pods";
     // The box has room for the error's type; its message is in the tooltip and the panel.
     const subtitle = !schedulerUp ? "not scheduling" : failure ? `failing: ${failure.failure.split(":")[0]}` : mode;
     setText(this.scheduler.subtitle, fitText(subtitle, FIXED.scheduler.w - 28, FONT));
+    // Only the poll mode's words follow the countdown (setNextAsk).
+    this.scheduler.subtitle.dataset.mode = schedulerUp && !failure ? state.sandbox?.mode ?? "" : "";
     const health = !schedulerUp ? "stopped" : failure ? `failing: ${failureWords(failure)}` : "running";
     setAttrs(this.scheduler.group, { "aria-label": `kube-scheduler: ${health}` });
     setText(this.scheduler.tooltip, `kube-scheduler: ${health}`);

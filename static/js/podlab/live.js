@@ -35,6 +35,8 @@ import { Timeline } from "./timeline.js";
 
 /** Ask again if a resync's snapshot has not come after this long. */
 const RESYNC_RETRY_MS = 5000;
+/** How often the scheduler asks in poll mode (cluster/runs.py SCHEDULER_POLL_SECONDS). */
+const POLL_SECONDS = 5;
 
 /** Panel URLs under the sandbox's panel_base. */
 const PANEL_PATHS = {
@@ -171,6 +173,9 @@ class LivePage {
     });
     /** @type {HTMLSelectElement|null} watch or poll; absent for who may not switch it */
     this.modeSelect = root.querySelector("#components-mode");
+    /** @type {number|null} sandbox time (ms) the scheduler last asked for pods */
+    this.lastAskMs = null;
+    setInterval(() => this.showNextAsk(), 250);
     this.replay = new ReplayControl({
       slider: find("#replay"),
       label: find("#replay-label"),
@@ -271,6 +276,7 @@ class LivePage {
     this.pending = [];
     this.history.recordSnapshot(this.live);
     measured("timeline", () => this.timeline.add(snapshot.traces ?? []));
+    for (const trace of snapshot.traces ?? []) this.noteAsk(trace);
     if (snapshot.sandbox) this.takeClock(snapshot.sandbox);
     // Drawn at once (not in the next frame), so the flags below describe the picture.
     measured("render", () => this.render());
@@ -345,7 +351,25 @@ class LivePage {
   /** The clock moves with every call; after a clock control (from any tab), ask the clock. */
   followClock(trace) {
     this.clock.observe(trace.sandbox_time);
+    this.noteAsk(trace);
     if (isClockControl(trace) && trace.code < 400) this.refreshClock();
+  }
+
+  /** The scheduler asked the API server for pods: its tick began then. */
+  noteAsk(trace) {
+    if (trace.actor === "scheduler" && trace.verb === "list" && trace.resource === "pods") {
+      this.lastAskMs = Date.parse(trace.sandbox_time);
+    }
+  }
+
+  /** In poll mode, count down to the scheduler's next ask (on the sandbox clock). */
+  showNextAsk() {
+    const polling = this.live?.sandbox?.mode === "poll" && this.replaying === null;
+    if (!polling || this.lastAskMs === null) {
+      this.diagram.setNextAsk(null);
+      return;
+    }
+    this.diagram.setNextAsk((this.lastAskMs + POLL_SECONDS * 1000 - this.clock.nowMs()) / 1000);
   }
 
   /**
