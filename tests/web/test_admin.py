@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from cluster.apiserver import ApiServer
-from cluster.models import Node, Pod, StoreKey, Trace
+from cluster.models import ComponentState, Node, Pod, StoreKey, Trace
 from tests.apiserver.manifests import pod_manifest
 
 pytestmark = pytest.mark.django_db
@@ -72,3 +72,17 @@ def test_admin_filters_pods_by_phase(admin_client, sandbox, alice):
     page = admin_client.get("/admin/cluster/pod/?phase=Pending").content.decode()
     assert "web" in page
     assert "web" not in admin_client.get("/admin/cluster/pod/?phase=Running").content.decode()
+
+
+def test_the_component_list_shows_a_failing_component_as_failing(admin_client, sandbox):
+    failing = ComponentState.objects.get(sandbox=sandbox, name="scheduler")
+    failing.record_tick(OverflowError("date value out of range"), sandbox.now())
+    failing.save()
+
+    listing = admin_client.get("/admin/cluster/componentstate/").content.decode()
+    assert "failing</strong> since" in listing
+    assert "OverflowError: date value out of range" in listing
+    assert listing.count("running") >= 3  # the kubelets
+
+    only_failing = admin_client.get("/admin/cluster/componentstate/?ticks=failing")
+    assert only_failing.context["cl"].result_count == 1
