@@ -85,15 +85,16 @@ def component_lock(sandbox_id: int, component: str, *, wait: float = 0) -> Itera
 # -- ticks ---------------------------------------------------------------------
 
 
-def run_tick(sandbox_id: int, component: str, *, force: bool = False) -> bool:
+def run_tick(sandbox_id: int, component: str, *, force: bool = False, due: bool = False) -> bool:
     """Run one tick unless the clock is paused (force: a step). True if it ran.
 
+    due: the tick was queued ahead of its due time (mark_due), not as a wake-up.
     A tick that finds the lock taken marks the component dirty instead, and the
     holder runs once more when done, so a watch notification is never lost.
     """
     client = redis_client()
     dirty_key = _key("dirty", sandbox_id, component)
-    client.delete(_key("queued", sandbox_id, component))
+    client.delete(_key("due" if due else "queued", sandbox_id, component))
     with component_lock(sandbox_id, component) as lock:
         if lock is None:
             client.set(dirty_key, 1, ex=LOCK_SECONDS)
@@ -116,6 +117,14 @@ def mark_queued(sandbox_id: int, component: str, seconds: float) -> bool:
     """
     key = _key("queued", sandbox_id, component)
     return bool(redis_client().set(key, 1, nx=True, ex=max(int(seconds), 1)))
+
+
+def mark_due(sandbox_id: int, component: str, seconds: float) -> bool:
+    """True if no tick of this component is already queued for its coming due time (and
+    now one is). Kept apart from mark_queued, so that a wake-up is never held back
+    behind a tick that waits for its time."""
+    key = _key("due", sandbox_id, component)
+    return bool(redis_client().set(key, 1, nx=True, ex=max(int(seconds + 1), 1)))
 
 
 def _tick_once(sandbox_id: int, component: str, *, force: bool) -> bool:
@@ -163,14 +172,23 @@ def next_tick_at(sandbox: Sandbox, row: ComponentState) -> dt.datetime | None:
     return min(candidates) if candidates else None
 
 
-def due_components(now_wall: dt.datetime | None = None) -> list[tuple[int, str]]:
-    """(sandbox id, component) pairs whose next tick time has come."""
+def due_components(within: float = 0) -> list[tuple[int, str, float]]:
+    """(sandbox id, component, wall seconds until due) for the components whose next
+    tick time has come, or comes in the next `within` wall seconds.
+
+    Beat looks once a second; a tick due between two looks is queued with its delay,
+    so that the scheduler of a poll-mode sandbox asks every 5 sandbox seconds, not
+    every 6 (or every 10 at x10 speed).
+    """
     due = []
     rows = ComponentState.objects.filter(running=True, sandbox__clock_paused=False)
     for row in rows.select_related("sandbox"):
         when = next_tick_at(row.sandbox, row)
-        if when is not None and when <= row.sandbox.now():
-            due.append((row.sandbox_id, row.name))
+        if when is None:
+            continue
+        delay = (when - row.sandbox.now()).total_seconds() / row.sandbox.clock_speed
+        if delay <= within:
+            due.append((row.sandbox_id, row.name, max(delay, 0.0)))
     return due
 
 

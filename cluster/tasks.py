@@ -11,21 +11,37 @@ from cluster import loops
 TICK_EXPIRES_SECONDS = 5.0
 
 
+# How often beat sends resync (sandbox/settings.py CELERY_BEAT_SCHEDULE).
+RESYNC_SECONDS = 1.0
+
+
 @shared_task(ignore_result=True)
-def tick(sandbox_id: int, component: str) -> None:
-    loops.run_tick(sandbox_id, component)
+def tick(sandbox_id: int, component: str, due: bool = False) -> None:
+    loops.run_tick(sandbox_id, component, due=due)
 
 
 @shared_task(ignore_result=True)
 def resync() -> None:
-    """Beat's one periodic task: queue a tick for every component that is due."""
-    for sandbox_id, component in loops.due_components():
-        enqueue_tick(sandbox_id, component)
+    """Beat's one periodic task: queue a tick for every component due before its next run."""
+    for sandbox_id, component, delay in loops.due_components(within=RESYNC_SECONDS):
+        if delay > 0:
+            enqueue_due_tick(sandbox_id, component, delay)
+        else:
+            enqueue_tick(sandbox_id, component)
 
 
 def enqueue_tick(sandbox_id: int, component: str) -> None:
     if loops.mark_queued(sandbox_id, component, TICK_EXPIRES_SECONDS):
         tick.apply_async((sandbox_id, component), expires=TICK_EXPIRES_SECONDS)
+
+
+def enqueue_due_tick(sandbox_id: int, component: str, delay: float) -> None:
+    """A tick that runs when the component is due, `delay` wall seconds from now."""
+    expires = delay + TICK_EXPIRES_SECONDS
+    if loops.mark_due(sandbox_id, component, expires):
+        tick.apply_async(
+            (sandbox_id, component), {"due": True}, countdown=delay, expires=expires
+        )
 
 
 @shared_task(ignore_result=True)

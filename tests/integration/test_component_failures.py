@@ -8,13 +8,14 @@ sandbox time passes in seconds.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 
 import pytest
 
 from cluster import loops
 from cluster.apiserver import ApiServer
 from cluster.models import ComponentState, Sandbox
-from cluster.sandboxes import clock_pause
+from cluster.sandboxes import clock_pause, clock_set_speed, sandbox_create
 from sandbox.selectors import sandbox_snapshot
 from tests.apiserver.manifests import pod_manifest
 
@@ -104,3 +105,17 @@ def test_a_failing_kubelet_does_not_stop_the_scheduler(sandbox, alice, monkeypat
         "kubelet/control-plane", "kubelet/node-1", "kubelet/node-2"
     ]
     assert scheduler_row(sandbox).failure == ""
+
+
+def test_beat_queues_the_poll_due_before_its_next_look_with_its_delay(alice):
+    """Beat looks once a (wall) second: a poll due in between is queued with its delay,
+    so the scheduler asks every 5 sandbox seconds, even at x10, not at beat's next look."""
+    sandbox = sandbox_create(owner=alice, name="poll", mode=Sandbox.Mode.POLL)
+    clock_set_speed(sandbox, 10)
+    ComponentState.objects.filter(sandbox=sandbox).update(
+        last_tick_at=sandbox.now() - dt.timedelta(seconds=1)  # due in 4 sandbox s: 0.4 s
+    )
+
+    assert "scheduler" not in [name for _, name, _ in loops.due_components(within=0)]
+    [(_, _, delay)] = [d for d in loops.due_components(within=1) if d[1] == "scheduler"]
+    assert 0 < delay <= 0.4
