@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from asgiref.sync import async_to_sync
 from channels.auth import AuthMiddlewareStack
@@ -140,3 +142,41 @@ def test_a_batch_is_encoded_once_for_every_viewer_of_the_process():
     assert encoded_changes(batch(7)) is first
     assert '"type": "changes"' in first
     assert encoded_changes(batch(8)) != first
+
+
+def test_a_failing_component_is_told_to_the_viewers_as_it_starts(sandbox, alice, monkeypatch):
+    from asgiref.sync import sync_to_async
+
+    from cluster import loops
+    from cluster.apiserver.publish import flush
+
+    def broken(api, sandbox, row):
+        raise RuntimeError("disk full")
+
+    kubelet = loops.KINDS["kubelet"]
+    monkeypatch.setitem(loops.KINDS, "kubelet", dataclasses.replace(kubelet, reconcile=broken))
+
+    def failing_tick():
+        loops.run_tick(sandbox.pk, "kubelet/node-1")
+        flush()
+
+    async def scenario():
+        socket = socket_for(sandbox.pk, alice)
+        await socket.connect()
+        await socket.receive_json_from(timeout=5)  # the snapshot
+        await sync_to_async(failing_tick)()
+        note = await socket.receive_json_from(timeout=5)
+        while note["type"] == "changes":  # the sandbox's own set-up, pushed late
+            note = await socket.receive_json_from(timeout=5)
+        await socket.disconnect()
+        return note
+
+    note = async_to_sync(scenario)()
+    assert note == {
+        "type": "component",
+        "name": "kubelet/node-1",
+        "running": True,
+        "failure": "RuntimeError: disk full",
+        "failingSince": note["failingSince"],
+    }
+    assert note["failingSince"]
