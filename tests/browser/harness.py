@@ -50,8 +50,9 @@ def empty_snapshot() -> dict:
     }
 
 
-def render_page(snapshot: dict, *, username: str = "student") -> bytes:
-    """templates/sandbox/detail.html with the context the page view gives it."""
+def render_page(snapshot: dict, *, username: str = "student", may_write: bool = True) -> bytes:
+    """templates/sandbox/detail.html with the context the page view gives it
+    (may_write: whether the user owns the sandbox, or only reads it)."""
     from django.contrib.auth import get_user_model
     from django.template.loader import render_to_string
     from django.test import RequestFactory
@@ -60,6 +61,7 @@ def render_page(snapshot: dict, *, username: str = "student") -> bytes:
 
     request = RequestFactory().get(SANDBOX_PATH)
     request.user = get_user_model()(username=username)  # never saved: no database
+    request.may_write = may_write
     clock = snapshot["sandbox"]
     sandbox = SimpleNamespace(
         pk=1,
@@ -68,6 +70,7 @@ def render_page(snapshot: dict, *, username: str = "student") -> bytes:
         clock_paused=clock["paused"],
         clock_speed=clock["speed"],
         get_mode_display=lambda: clock["mode"],
+        owner=get_user_model()(username="student"),
     )
     context = {
         "sandbox": sandbox,
@@ -95,10 +98,15 @@ class Harness:
     history_gets: list[str] = field(default_factory=list)
 
     def load(
-        self, browser_page, *, snapshot: dict | None = None, query: str = "animations=off"
+        self,
+        browser_page,
+        *,
+        snapshot: dict | None = None,
+        query: str = "animations=off",
+        may_write: bool = True,
     ) -> None:
         """Render the page around an embedded snapshot and open it."""
-        self.page = render_page(snapshot or empty_snapshot())
+        self.page = render_page(snapshot or empty_snapshot(), may_write=may_write)
         browser_page.goto(f"{self.base_url}{SANDBOX_PATH}{'?' + query if query else ''}")
         browser_page.wait_for_function(
             "() => window.podlab && window.fakeSocket && window.fakeSocket()"
