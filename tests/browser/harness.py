@@ -93,6 +93,12 @@ class Harness:
     posts: list[dict] = field(default_factory=list)
     panel_gets: list[str] = field(default_factory=list)
     post_answer: bytes = b""
+    # The status and type of post_answer (403 with a Status, 409 with the status partial...).
+    post_status: int = 200
+    post_type: str = "application/json"
+    # Panels by path under the sandbox (e.g. "pods/default/web/"): their HTML, instead
+    # of the stand-in heading.
+    panels: dict[str, bytes] = field(default_factory=dict)
     # What GET history/ answers: pages as sandbox/history.py sends them, by their "to".
     history_pages: dict[int, dict] = field(default_factory=dict)
     history_gets: list[str] = field(default_factory=list)
@@ -150,7 +156,8 @@ def _handler(harness: Harness):
             elif path.startswith(SANDBOX_PATH):
                 harness.panel_gets.append(path)
                 panel = path.removeprefix(SANDBOX_PATH)
-                self.reply(200, f'<h2 class="fixture-panel">panel {panel}</h2>'.encode())
+                stand_in = f'<h2 class="fixture-panel">panel {panel}</h2>'.encode()
+                self.reply(200, harness.panels.get(panel, stand_in))
             else:
                 self.reply(404, b"not found")
 
@@ -174,7 +181,7 @@ def _handler(harness: Harness):
                 }
             )
             if harness.post_answer:
-                self.reply(200, harness.post_answer, "application/json")
+                self.reply(harness.post_status, harness.post_answer, harness.post_type)
             else:
                 self.reply(204, b"")
 
