@@ -49,6 +49,7 @@ def page(browser, harness):
     harness.panels.clear()
     harness.history_pages.clear()
     harness.history_gets.clear()
+    harness.history_delay = 0.0
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     context.add_init_script(path=str(FAKE_SOCKET_JS))
     tab = context.new_page()

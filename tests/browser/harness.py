@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import mimetypes
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -102,6 +103,8 @@ class Harness:
     # What GET history/ answers: pages as sandbox/history.py sends them, by their "to".
     history_pages: dict[int, dict] = field(default_factory=dict)
     history_gets: list[str] = field(default_factory=list)
+    # Seconds the history endpoint takes to answer (a big sandbox's history is slow).
+    history_delay: float = 0.0
 
     def load(
         self,
@@ -164,6 +167,7 @@ def _handler(harness: Harness):
         def reply_history(self) -> None:
             query = parse_qs(urlsplit(self.path).query)
             harness.history_gets.append(self.path)
+            time.sleep(harness.history_delay)
             to = int(query.get("to", ["0"])[0])
             page = harness.history_pages.get(to)
             if page is None:

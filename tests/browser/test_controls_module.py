@@ -133,3 +133,109 @@ def test_a_form_error_is_focused_and_scrolled_into_view(page, harness):
     box = page.locator("#panel").bounding_box()
     field = page.locator("#id_name").bounding_box()
     assert box["y"] <= field["y"] <= box["y"] + box["height"]
+
+
+def history_with_two_pods(harness, live: int = 20) -> None:
+    """The server's history before the page opened at `live`: pod a created at 3, pod b
+    at 9; the revisions between are leases and events (not in the history's events)."""
+    harness.history_pages[live] = {
+        "revision": live,
+        "oldest": 1,
+        "from": 1,
+        "to": live,
+        "more": False,
+        "events": [data.added(data.pod("a"), 3), data.added(data.pod("b"), 9)],
+        "traces": [
+            data.trace("student", "create", "pods", "a", 3),
+            data.trace("kubelet/node-1", "update", "leases", "node-1", 5),
+            data.trace("student", "create", "pods", "b", 9),
+        ],
+    }
+
+
+def slider_state(page) -> dict:
+    return page.evaluate(
+        """() => { const s = document.querySelector('#replay');
+                   return {min: +s.min, max: +s.max, value: +s.value}; }"""
+    )
+
+
+def test_before_first_use_the_slider_thumb_sits_at_live_on_the_right(page, harness):
+    open_page(page, harness, lesson_snapshot(revision=10))
+    state = slider_state(page)
+    assert state["value"] == state["max"] > state["min"]
+    assert page.locator("#replay-label").text_content() == "Live: revision 10"
+
+
+def test_the_arrow_keys_reach_every_revision(page, harness):
+    history_with_two_pods(harness)
+    open_page(page, harness, lesson_snapshot([data.pod("a"), data.pod("b")], revision=20))
+    page.locator("#replay").focus()
+    page.wait_for_function("() => window.podlab.backfill === 'complete'")
+    assert slider_state(page) == {"min": 1, "max": 20, "value": 20}
+    page.keyboard.press("Home")
+    page.wait_for_function("() => window.podlab.replaying === 1")
+    for revision in range(2, 11):
+        page.keyboard.press("ArrowRight")
+        page.wait_for_function("r => window.podlab.replaying === r", arg=revision)
+    assert pod_names(page) == {"a", "b"}
+    page.keyboard.press("End")
+    page.wait_for_function("() => window.podlab.replaying === null")
+
+
+def pod_names(page) -> set[str]:
+    return set(page.locator(".diagram .pod").evaluate_all("cards => cards.map(c => c.dataset.name)"))
+
+
+def test_a_first_home_press_goes_to_the_oldest_revision_once_history_came(page, harness):
+    history_with_two_pods(harness)
+    harness.history_delay = 0.5
+    open_page(page, harness, lesson_snapshot([data.pod("a"), data.pod("b")], revision=20))
+    page.locator("#replay").press("Home")
+    page.wait_for_function("() => window.podlab.replaying === 1", timeout=5000)
+    assert pod_names(page) == set()
+
+
+def test_starting_a_replay_moves_nothing_under_the_pointer(page, harness):
+    history_with_two_pods(harness)
+    open_page(page, harness, lesson_snapshot([data.pod("a"), data.pod("b")], revision=20))
+    slider = page.locator("#replay")
+    slider.focus()
+    page.wait_for_function("() => window.podlab.backfill === 'complete'")
+    before = slider.bounding_box()
+    page.keyboard.press("ArrowLeft")
+    page.wait_for_function("() => window.podlab.replaying === 19")
+    assert page.locator(".replay-note").is_visible()
+    assert slider.bounding_box() == before
+
+
+def test_the_timeline_follows_the_replayed_revision(page, harness):
+    snapshot = lesson_snapshot(revision=10)
+    open_page(page, harness, snapshot)
+    for revision in range(11, 71):  # enough calls to scroll the list
+        pod = data.pod(f"p{revision}")
+        deliver(
+            page,
+            data.changes(
+                revision,
+                [data.added(pod, revision)],
+                [data.trace("student", "create", "pods", f"p{revision}", revision)],
+            ),
+        )
+    page.wait_for_function("() => window.podlab.revision === 70")
+    slider = page.locator("#replay")
+    slider.focus()
+    page.wait_for_function("() => window.podlab.backfill === 'complete'")
+    page.evaluate(
+        """() => { const s = document.querySelector('#replay'); s.value = '20';
+                   s.dispatchEvent(new Event('input', {bubbles: true})); }"""
+    )
+    page.wait_for_function("() => window.podlab.replaying === 20")
+    replayed = page.locator("#timeline-list .tl-item.replayed")
+    assert replayed.count() == 1
+    assert "p20" in replayed.text_content()
+    list_box = page.locator("#timeline-list").bounding_box()
+    item_box = replayed.bounding_box()
+    assert list_box["y"] <= item_box["y"] and (
+        item_box["y"] + item_box["height"] <= list_box["y"] + list_box["height"]
+    )

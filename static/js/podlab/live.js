@@ -406,9 +406,8 @@ class LivePage {
   }
 
   updateReplay() {
-    const revisions = this.history.revisions();
-    this.flags.oldest = revisions[0] ?? this.live.revision;
-    this.replay.update(revisions, this.live.revision, this.replaying, this.backfill?.state);
+    this.flags.oldest = Math.min(this.history.oldestRevision(), this.live.revision);
+    this.replay.update(this.flags.oldest, this.live.revision, this.replaying, this.backfill?.state);
   }
 
   /** @param {number|null} revision a revision to replay, or null for live */
