@@ -42,12 +42,11 @@ def container_crash(
             uid = manifest["metadata"]["uid"]
             memory = row.state.get("pods", {}).get(uid, {})
             container_id = memory.get("containers", {}).get(container, {}).get("current")
+            if not container_id:
+                raise FaultError(_not_running(manifest, container))
             runtime = ContainerRuntime(row.state.setdefault("runtime", {}), node)
-            if (
-                not container_id
-                or runtime.container_status(container_id, sandbox.now()).state != "running"
-            ):
-                raise FaultError(f"container {container} of pod {namespace}/{pod} is not running")
+            if runtime.container_status(container_id, sandbox.now()).state != "running":
+                raise FaultError(_not_running(manifest, container))
             runtime.crash_container(container_id, exit_code, sandbox.now())
             row.state["wake_at"] = None
             row.save(update_fields=["state"])
@@ -62,6 +61,24 @@ def container_crash(
         f" with exit code {exit_code}",
     )
     loops.wake(sandbox.pk, kubelet)
+
+
+def _not_running(pod: dict, container: str) -> str:
+    """Why a container has no process to crash, in its pod's status words."""
+    meta = pod["metadata"]
+    what = f"container {container} of pod {meta['namespace']}/{meta['name']} is not running"
+    statuses = pod.get("status", {}).get("containerStatuses", [])
+    state = next((c.get("state", {}) for c in statuses if c["name"] == container), {})
+    if reason := state.get("waiting", {}).get("reason"):
+        if reason == "CrashLoopBackOff":
+            return (
+                f"{what}: it is waiting in {reason} (the kubelet restarts it when the back-off"
+                " ends), so there is no process to crash; crash it again once it is running"
+            )
+        return f"{what}: it is waiting ({reason}), so there is no process to crash yet"
+    if reason := state.get("terminated", {}).get("reason"):
+        return f"{what}: it has terminated ({reason}), so there is no process to crash"
+    return f"{what}, so there is no process to crash"
 
 
 def component_stop(sandbox: Sandbox, user, component: str) -> None:

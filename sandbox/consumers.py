@@ -83,6 +83,9 @@ class SandboxConsumer(AsyncJsonWebsocketConsumer):
             await self.send(text_data=part)
 
     async def _snapshot(self) -> dict:
+        # The sandbox read again: its clock (paused, speed) may have changed since connect,
+        # and a snapshot that told the old one would undo the page's clock read-out.
+        self.sandbox = await database_sync_to_async(sandbox_lookup)(self.sandbox.pk)
         snapshot = await database_sync_to_async(sandbox_snapshot)(self.sandbox, self.scope["user"])
         self.revision = snapshot["revision"]
         return snapshot

@@ -31,8 +31,9 @@ class DocumentResult:
 @dataclass
 class ApplyResult:
     documents: list[DocumentResult]
-    parse_error: str = ""
+    parse_error: str = ""  # a YAML syntax error: the API server never saw the text
     parse_error_line: int | None = None
+    parse_error_column: int | None = None
 
     @property
     def errors_by_line(self) -> dict[int, list[str]]:
@@ -55,8 +56,13 @@ def manifests_create(apiserver: ApiServer, text: str, *, namespace: str = "defau
         documents = list(yaml.safe_load_all(text))
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
-        line = mark.line + 1 if mark else 1
-        return ApplyResult([], parse_error=f"YAML: {error}", parse_error_line=line)
+        problem = getattr(error, "problem", None) or str(error)
+        return ApplyResult(
+            [],
+            parse_error=f"YAML syntax error: {problem}",
+            parse_error_line=mark.line + 1 if mark else 1,
+            parse_error_column=mark.column + 1 if mark else None,
+        )
     results = []
     for index, (node, obj) in enumerate(zip(nodes, documents, strict=True)):
         if obj is None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from cluster.apiserver import ApiServer
 from cluster.apiserver.authn import caller_for_user
-from cluster.apiserver.authz import authorize
+from cluster.apiserver.authz import authorize, write_grant
 from cluster.apiserver.errors import ApiError
 from cluster.models import ComponentState, Sandbox, SchedulingRecord, Trace
 from cluster.resources import RESOURCES
@@ -21,6 +21,22 @@ def sandbox_lookup(sandbox_id: int) -> Sandbox:
 
 def sandboxes_for_user(user) -> list[Sandbox]:
     return list(Sandbox.objects.filter(owner=user).order_by("-created_at"))
+
+
+def sandboxes_taught(user) -> list[Sandbox]:
+    """The sandboxes of the students in the classes this user teaches (read-only for them)."""
+    return list(
+        Sandbox.objects.filter(classroom__instructor=user)
+        .exclude(owner=user)
+        .select_related("owner", "classroom")
+        .order_by("classroom__name", "owner__username", "-created_at")
+    )
+
+
+def sandbox_writable(sandbox: Sandbox, user) -> bool:
+    """Whether the API server lets this user change anything here (owner, admin): the
+    page shows the controls it may use, read-only otherwise."""
+    return bool(write_grant(caller_for_user(user), sandbox))
 
 
 def sandbox_clock(sandbox: Sandbox) -> dict:

@@ -15,6 +15,23 @@ from cluster.resources.types import ResourceType
 READ_VERBS = frozenset({"get", "list", "watch"})
 
 
+def write_grant(caller: Caller, sandbox: Sandbox) -> str:
+    """Why this caller may change anything in this sandbox, or "" when it may only
+    read (an instructor) or not even that. The live page asks it once, to show the
+    controls a user may use; the API server still decides each call."""
+    if caller.is_component:
+        return f"{caller.actor} is a control-plane component of this sandbox"
+    if caller.is_admin:
+        return f"{caller.username} is an administrator"
+    if caller.user_id == sandbox.owner_id:
+        return f"{caller.username} owns this sandbox"
+    return ""
+
+
+def teaches(caller: Caller, sandbox: Sandbox) -> bool:
+    return sandbox.classroom_id is not None and sandbox.classroom.instructor_id == caller.user_id
+
+
 def authorize(
     caller: Caller,
     sandbox: Sandbox,
@@ -26,14 +43,9 @@ def authorize(
     subresource: str = "",
 ) -> str:
     """Return why the call is allowed (for the trace), or raise a 403 Forbidden."""
-    if caller.is_component:
-        return f"{caller.actor} is a control-plane component of this sandbox"
-    if caller.is_admin:
-        return f"{caller.username} is an administrator"
-    if caller.user_id == sandbox.owner_id:
-        return f"{caller.username} owns this sandbox"
-    teaches = sandbox.classroom_id is not None and sandbox.classroom.instructor_id == caller.user_id
-    if verb in READ_VERBS and teaches:
+    if why := write_grant(caller, sandbox):
+        return why
+    if verb in READ_VERBS and teaches(caller, sandbox):
         return f"{caller.username} teaches this sandbox's class"
     resource = f"{rt.name}/{subresource}" if subresource else rt.name
     scope = f'in the namespace "{namespace}"' if namespace else "at the cluster scope"

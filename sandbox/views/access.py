@@ -11,17 +11,21 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
 from cluster.apiserver import ApiError
-from sandbox.selectors import sandbox_lookup
+from sandbox.selectors import sandbox_lookup, sandbox_writable
 
 
 def sandbox_view(view: Callable) -> Callable:
-    """For pages and htmx partials: an ApiError becomes an error page or a status partial."""
+    """For pages and htmx partials: an ApiError becomes an error page or a status partial.
+
+    Sets request.may_write (may this user change this sandbox?), so that pages and
+    panels show only the controls the user may use; the API server still decides."""
 
     @login_required
     @wraps(view)
     def wrapper(request: HttpRequest, sandbox_id: int, *args, **kwargs) -> HttpResponse:
         try:
             sandbox = sandbox_lookup(sandbox_id)
+            request.may_write = sandbox_writable(sandbox, request.user)
             return view(request, sandbox, *args, **kwargs)
         except ApiError as error:
             template = "sandbox/partials/status.html" if request.htmx else "sandbox/error.html"

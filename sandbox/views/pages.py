@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET, require_POST
 from cluster.models import Sandbox
 from cluster.sandboxes import sandbox_create, sandbox_reset
 from cluster.topology import SHAPES
-from sandbox.selectors import sandbox_snapshot, sandboxes_for_user
+from sandbox.selectors import sandbox_snapshot, sandboxes_for_user, sandboxes_taught
 from sandbox.views.access import sandbox_view
 from sandbox.views.controls import SPEEDS
 
@@ -30,7 +30,11 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "sandbox/home.html",
-        {"sandboxes": sandboxes_for_user(request.user), "shapes": SHAPES.values()},
+        {
+            "sandboxes": sandboxes_for_user(request.user),
+            "taught": sandboxes_taught(request.user),
+            "shapes": SHAPES.values(),
+        },
     )
 
 

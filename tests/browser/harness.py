@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import mimetypes
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -50,8 +51,9 @@ def empty_snapshot() -> dict:
     }
 
 
-def render_page(snapshot: dict, *, username: str = "student") -> bytes:
-    """templates/sandbox/detail.html with the context the page view gives it."""
+def render_page(snapshot: dict, *, username: str = "student", may_write: bool = True) -> bytes:
+    """templates/sandbox/detail.html with the context the page view gives it
+    (may_write: whether the user owns the sandbox, or only reads it)."""
     from django.contrib.auth import get_user_model
     from django.template.loader import render_to_string
     from django.test import RequestFactory
@@ -60,6 +62,7 @@ def render_page(snapshot: dict, *, username: str = "student") -> bytes:
 
     request = RequestFactory().get(SANDBOX_PATH)
     request.user = get_user_model()(username=username)  # never saved: no database
+    request.may_write = may_write
     clock = snapshot["sandbox"]
     sandbox = SimpleNamespace(
         pk=1,
@@ -68,6 +71,7 @@ def render_page(snapshot: dict, *, username: str = "student") -> bytes:
         clock_paused=clock["paused"],
         clock_speed=clock["speed"],
         get_mode_display=lambda: clock["mode"],
+        owner=get_user_model()(username="student"),
     )
     context = {
         "sandbox": sandbox,
@@ -90,15 +94,28 @@ class Harness:
     posts: list[dict] = field(default_factory=list)
     panel_gets: list[str] = field(default_factory=list)
     post_answer: bytes = b""
+    # The status and type of post_answer (403 with a Status, 409 with the status partial...).
+    post_status: int = 200
+    post_type: str = "application/json"
+    # Panels by path under the sandbox (e.g. "pods/default/web/"): their HTML, instead
+    # of the stand-in heading.
+    panels: dict[str, bytes] = field(default_factory=dict)
     # What GET history/ answers: pages as sandbox/history.py sends them, by their "to".
     history_pages: dict[int, dict] = field(default_factory=dict)
     history_gets: list[str] = field(default_factory=list)
+    # Seconds the history endpoint takes to answer (a big sandbox's history is slow).
+    history_delay: float = 0.0
 
     def load(
-        self, browser_page, *, snapshot: dict | None = None, query: str = "animations=off"
+        self,
+        browser_page,
+        *,
+        snapshot: dict | None = None,
+        query: str = "animations=off",
+        may_write: bool = True,
     ) -> None:
         """Render the page around an embedded snapshot and open it."""
-        self.page = render_page(snapshot or empty_snapshot())
+        self.page = render_page(snapshot or empty_snapshot(), may_write=may_write)
         browser_page.goto(f"{self.base_url}{SANDBOX_PATH}{'?' + query if query else ''}")
         browser_page.wait_for_function(
             "() => window.podlab && window.fakeSocket && window.fakeSocket()"
@@ -142,13 +159,15 @@ def _handler(harness: Harness):
             elif path.startswith(SANDBOX_PATH):
                 harness.panel_gets.append(path)
                 panel = path.removeprefix(SANDBOX_PATH)
-                self.reply(200, f'<h2 class="fixture-panel">panel {panel}</h2>'.encode())
+                stand_in = f'<h2 class="fixture-panel">panel {panel}</h2>'.encode()
+                self.reply(200, harness.panels.get(panel, stand_in))
             else:
                 self.reply(404, b"not found")
 
         def reply_history(self) -> None:
             query = parse_qs(urlsplit(self.path).query)
             harness.history_gets.append(self.path)
+            time.sleep(harness.history_delay)
             to = int(query.get("to", ["0"])[0])
             page = harness.history_pages.get(to)
             if page is None:
@@ -166,7 +185,7 @@ def _handler(harness: Harness):
                 }
             )
             if harness.post_answer:
-                self.reply(200, harness.post_answer, "application/json")
+                self.reply(harness.post_status, harness.post_answer, harness.post_type)
             else:
                 self.reply(204, b"")
 

@@ -709,14 +709,16 @@ def test_replay_reaches_back_before_the_page_opened_through_the_history_endpoint
     page.keyboard.press("Home")
     page.wait_for_function("() => window.podlab.replaying === 1")
     assert page.locator(".diagram .pod").count() == 0
-    page.keyboard.press("ArrowRight")
+    for _ in range(4):  # every revision is a position: 2, 3, 4, 5
+        page.keyboard.press("ArrowRight")
     page.wait_for_function("() => window.podlab.replaying === 5")
     assert page.locator('.diagram .tray-pods .pod[data-name="old"]').count() == 1
-    page.keyboard.press("ArrowRight")
+    for _ in range(3):
+        page.keyboard.press("ArrowRight")
     page.wait_for_function("() => window.podlab.replaying === 8")
     assert pod_card(page, "old").count() == 0
-    page.keyboard.press("ArrowRight")
-    page.keyboard.press("ArrowRight")
+    for _ in range(5):
+        page.keyboard.press("ArrowRight")
     page.wait_for_function("() => window.podlab.replaying === 13")
     assert page.locator('.diagram .node[data-node="node-2"] .pod[data-name="web"]').count() == 1
 

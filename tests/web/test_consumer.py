@@ -7,6 +7,7 @@ import dataclasses
 import pytest
 from asgiref.sync import async_to_sync
 from channels.auth import AuthMiddlewareStack
+from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
@@ -142,6 +143,26 @@ def test_a_batch_is_encoded_once_for_every_viewer_of_the_process():
     assert encoded_changes(batch(7)) is first
     assert '"type": "changes"' in first
     assert encoded_changes(batch(8)) != first
+
+
+def test_a_resync_snapshot_tells_the_clock_as_it_is_now(sandbox, alice):
+    """A speed change after the socket connected is in the next snapshot: a snapshot
+    with the clock as it was at connect set the page's speed back to x1."""
+    from cluster.sandboxes import clock_set_speed
+
+    async def scenario():
+        socket = socket_for(sandbox.pk, alice)
+        await socket.connect()
+        first = await socket.receive_json_from(timeout=5)
+        await database_sync_to_async(clock_set_speed)(sandbox, 10.0)
+        await socket.send_json_to({"type": "resync"})
+        second = await socket.receive_json_from(timeout=5)
+        await socket.disconnect()
+        return first, second
+
+    first, second = async_to_sync(scenario)()
+    assert first["sandbox"]["speed"] == 1.0
+    assert second["sandbox"]["speed"] == 10.0
 
 
 def test_a_failing_component_is_told_to_the_viewers_as_it_starts(sandbox, alice, monkeypatch):

@@ -45,10 +45,27 @@ def test_several_documents_are_created_in_order(sandbox, alice):
     assert [d.summary for d in result.documents] == [f"pod/p{i} created" for i in range(3)]
 
 
-def test_a_yaml_syntax_error_names_its_line(sandbox, alice):
-    result = manifests_create(ApiServer.as_user(sandbox, alice), "kind: Pod\nmetadata: [\n")
-    assert result.parse_error.startswith("YAML:")
-    assert result.parse_error_line is not None
+def test_a_yaml_syntax_error_names_its_line_and_column(sandbox, alice):
+    text = "kind: Pod\nmetadata:\n  name: a\n   labels: {}\n"
+    result = manifests_create(ApiServer.as_user(sandbox, alice), text)
+    assert result.parse_error.startswith("YAML syntax error: ")
+    assert (result.parse_error_line, result.parse_error_column) == (4, 10)
+
+
+def test_the_editor_calls_a_yaml_syntax_error_so_not_the_api_servers_problem(
+    client, sandbox, alice
+):
+    client.force_login(alice)
+    text = "kind: Pod\nmetadata:\n  name: a\n   labels: {}\n"
+    response = client.post(
+        f"/sandboxes/{sandbox.pk}/manifests/", {"manifest": text}, HTTP_HX_REQUEST="true"
+    )
+    page = response.content.decode()
+    assert response.status_code == 422
+    assert "YAML syntax error at line 4, column 10" in page
+    assert "Where the API server found problems" not in page
+    # The annotated copy keeps each line's indentation (shown with white-space: pre).
+    assert '<code class="yaml-line">   labels: {}</code>' in page
 
 
 def test_an_unknown_kind_is_refused(sandbox, alice):

@@ -258,3 +258,33 @@ def test_events_of_the_same_second_are_listed_in_the_order_they_were_recorded(
     page = alice_client.get(f"/sandboxes/{sandbox.pk}/pods/default/web/", **HTMX).content.decode()
     positions = [page.index(f"Normal {reason}") for reason in ("Pulled", "Created", "Started")]
     assert positions == sorted(positions)
+
+
+def test_crashing_a_container_in_back_off_says_why_it_cannot(alice_client, sandbox, alice):
+    ApiServer.as_user(sandbox, alice).create(
+        "pods",
+        {"metadata": {"name": "loop"}, "spec": {"containers": [{"name": "app", "image": "nginx"}]}},
+        namespace="default",
+    )
+    ApiServer.as_component(sandbox, "scheduler").bind("loop", "node-1")
+    kubelet = ApiServer.as_component(sandbox, "kubelet/node-1")
+    pod = kubelet.get("pods", "loop", namespace="default")
+    pod["status"]["containerStatuses"] = [
+        {
+            "name": "app",
+            "image": "nginx",
+            "imageID": "",
+            "ready": False,
+            "restartCount": 2,
+            "state": {"waiting": {"reason": "CrashLoopBackOff", "message": "back-off 20s"}},
+        }
+    ]
+    kubelet.update_status("pods", pod, namespace="default")
+    response = alice_client.post(
+        f"/sandboxes/{sandbox.pk}/pods/default/loop/crash/", {"exit_code": "1"}, **HTMX
+    )
+    assert response.status_code == 409
+    assert (
+        "container app of pod default/loop is not running: it is waiting in CrashLoopBackOff"
+        in response.content.decode()
+    )

@@ -116,7 +116,15 @@ const REACH_WORDS = {
   failed: () => "since the page opened (earlier history could not be loaded)",
 };
 
-/** The history slider: scrub back through the revisions kept; "Back to live". */
+/** Keys that move a range input towards its minimum. */
+const OLDER_KEYS = new Set(["Home", "ArrowLeft", "ArrowDown", "PageDown"]);
+
+/**
+ * The history slider: one position per revision, from the oldest the history can
+ * rebuild to live at the right, so that the arrow keys reach every revision (the
+ * state at a lease's or an event's revision is the one before it, drawn the same).
+ * "Back to live" returns.
+ */
 export class ReplayControl {
   /**
    * @param {object} parts
@@ -129,47 +137,90 @@ export class ReplayControl {
    */
   constructor({ slider, label, back, reach }, onScrub, onWanted = () => {}) {
     this.parts = { slider, label, back, reach };
-    this.revisions = [];
+    this.onScrub = onScrub;
+    this.oldest = 0;
     this.live = 0;
     this.replaying = null;
     this.backfill = "complete";
+    /** Where a key pressed before older history came should land: "oldest", or the
+     *  revision before this one. Taken up as soon as the history has it. */
+    this.wanted = null;
     slider.addEventListener("input", () => {
-      const index = Number(slider.value);
-      const last = this.revisions.length - 1;
-      onScrub(index >= last ? null : this.revisions[index]);
+      if (this.oldest >= this.live) {
+        // Nothing older is here yet: stay at live until it comes.
+        this.wanted ??= "oldest";
+        this.show();
+        return;
+      }
+      const revision = Number(slider.value);
+      onScrub(revision >= this.live ? null : revision);
+    });
+    slider.addEventListener("keydown", (event) => {
+      if (!OLDER_KEYS.has(event.key) || this.backfill === "complete") return;
+      const shown = this.replaying ?? this.live;
+      if (event.key === "Home") this.wanted = "oldest";
+      else if (shown <= this.oldest) this.wanted = shown;
+      else return;
+      onWanted();
+      event.preventDefault();
     });
     for (const type of ["focus", "pointerdown"]) slider.addEventListener(type, () => onWanted());
     back.addEventListener("click", () => onScrub(null));
   }
 
   /**
-   * @param {number[]} revisions those the history can rebuild, oldest first
+   * @param {number} oldest the oldest revision the history can rebuild
    * @param {number} live the live revision
    * @param {number|null} replaying the revision shown, or null when live
    * @param {string} [backfill] the older history's state: "idle", "loading", "complete", "failed"
    */
-  update(revisions, live, replaying, backfill = this.backfill) {
-    const { slider, label, back, reach } = this.parts;
-    this.revisions = revisions;
+  update(oldest, live, replaying, backfill = this.backfill) {
+    this.oldest = Math.min(oldest, live);
     this.live = live;
     this.replaying = replaying;
     this.backfill = backfill;
-    const last = Math.max(0, revisions.length - 1);
-    slider.max = String(last);
+    if (this.takeWanted()) return; // onScrub comes back here with the new revision
+    this.show();
+  }
+
+  /** A key pressed while history loaded: go where it pointed once the history has it. */
+  takeWanted() {
+    const wanted = this.wanted;
+    if (wanted === null) return false;
+    const settled = this.backfill === "complete" || this.backfill === "failed";
+    let target = null;
+    if (wanted === "oldest") {
+      if (!settled) return false; // the oldest is still coming
+      target = this.oldest;
+    } else if (this.oldest < wanted) {
+      target = wanted - 1;
+    } else if (!settled) {
+      return false;
+    }
+    this.wanted = null;
+    if (target === null || target >= this.live || target === this.replaying) return false;
+    this.onScrub(target);
+    return true;
+  }
+
+  show() {
+    const { slider, label, back, reach } = this.parts;
+    const { oldest, live, replaying, backfill } = this;
+    // With nothing older yet, two positions all the same, so that live sits at the right.
+    slider.min = String(Math.min(oldest, live - 1));
+    slider.max = String(live);
     // Usable while older history may still come (reaching for it loads it); never
     // disabled under the student's hand while it loads, which would take its focus.
-    slider.disabled = revisions.length < 2 && backfill === "complete";
+    slider.disabled = oldest >= live && backfill === "complete";
     if (reach) {
-      const words = REACH_WORDS[backfill](revisions[0] ?? live);
+      const words = REACH_WORDS[backfill](oldest);
       if (reach.textContent !== words) reach.textContent = words;
     }
+    slider.value = String(replaying ?? live);
     if (replaying === null) {
-      slider.value = String(last);
       label.textContent = `Live: revision ${live}`;
       slider.setAttribute("aria-valuetext", `live, revision ${live}`);
     } else {
-      const index = Math.max(0, revisions.findLastIndex((revision) => revision <= replaying));
-      slider.value = String(index);
       label.textContent = `Replay: revision ${replaying} of ${live}`;
       slider.setAttribute("aria-valuetext", `revision ${replaying}`);
     }

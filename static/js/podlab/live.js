@@ -35,6 +35,8 @@ import { Timeline } from "./timeline.js";
 
 /** Ask again if a resync's snapshot has not come after this long. */
 const RESYNC_RETRY_MS = 5000;
+/** The components' modes, as the toolbar names them (templates/sandbox/detail.html). */
+const MODE_WORDS = { watch: "watch (real Kubernetes)", poll: "poll every 5 s (the lesson)" };
 /** How often the scheduler asks in poll mode (cluster/runs.py SCHEDULER_POLL_SECONDS). */
 const POLL_SECONDS = 5;
 
@@ -94,8 +96,10 @@ class LivePage {
   /** @param {HTMLElement} root the #podlab element */
   constructor(root) {
     this.root = root;
-    const { panelBase, wsPath, user, historyUrl, clockUrl } = root.dataset;
+    const { panelBase, wsPath, user, historyUrl, clockUrl, mayWrite } = root.dataset;
     this.panelBase = panelBase;
+    /** Whether this user may change the sandbox (the server says; it still decides each call). */
+    this.mayWrite = mayWrite !== "false";
     this.clockUrl = clockUrl;
     this.clockRefresh = null;
     this.clockRefreshAgain = false;
@@ -229,11 +233,21 @@ class LivePage {
     this.root.querySelector("#panel-close")?.addEventListener("click", () => this.closePanel());
     this.errorBox.querySelector("button")?.addEventListener("click", () => this.hideError());
     document.body.addEventListener("htmx:afterRequest", (event) => this.controlAnswered(event));
+    document.body.addEventListener("htmx:beforeSwap", (event) => {
+      if (event.detail?.target === this.panel) this.focusWasInPanel = this.panel.contains(document.activeElement);
+    });
     document.body.addEventListener("htmx:afterSwap", (event) => {
       if (event.detail?.target === this.panel) this.panelSwapped();
     });
-    document.body.addEventListener("htmx:responseError", (event) => this.panelFailed(event));
-    document.body.addEventListener("htmx:sendError", (event) => this.panelFailed(event));
+    document.body.addEventListener("htmx:responseError", (event) => this.requestFailed(event));
+    document.body.addEventListener("htmx:sendError", (event) => this.requestFailed(event));
+    document.addEventListener("keydown", (event) => {
+      if (event.key !== "Escape" || !this.root.classList.contains("panel-open")) return;
+      // Escape in an open <select> or <details> closes that first; the next one the panel.
+      if (event.defaultPrevented) return;
+      event.preventDefault();
+      this.closePanel();
+    });
   }
 
   // --- messages from the server ------------------------------------------
@@ -340,6 +354,8 @@ class LivePage {
     this.clock.set(clock);
     if (!clock.mode) return;
     if (this.modeSelect && document.activeElement !== this.modeSelect) this.modeSelect.value = clock.mode;
+    const readout = this.root.querySelector("#components-mode-readout");
+    if (readout) readout.textContent = MODE_WORDS[clock.mode] ?? clock.mode;
     for (const state of [this.live, this.shown]) {
       if (state?.sandbox && state.sandbox.mode !== clock.mode) {
         state.sandbox = { ...state.sandbox, mode: clock.mode };
@@ -448,9 +464,8 @@ class LivePage {
   }
 
   updateReplay() {
-    const revisions = this.history.revisions();
-    this.flags.oldest = revisions[0] ?? this.live.revision;
-    this.replay.update(revisions, this.live.revision, this.replaying, this.backfill?.state);
+    this.flags.oldest = Math.min(this.history.oldestRevision(), this.live.revision);
+    this.replay.update(this.flags.oldest, this.live.revision, this.replaying, this.backfill?.state);
   }
 
   /** @param {number|null} revision a revision to replay, or null for live */
@@ -520,6 +535,8 @@ class LivePage {
   openPanel(kind, target) {
     const path = PANEL_PATHS[kind];
     if (!path || !window.htmx) return;
+    if ((kind === "create" || kind === "yaml") && !this.mayWrite) return;
+    if (!this.panel.contains(document.activeElement)) this.opener = document.activeElement;
     const url = `${this.panelBase}${path(target)}`;
     this.panel.dataset.url = url;
     this.panelObject = PANEL_OBJECTS[kind]?.(target) ?? null;
@@ -534,6 +551,7 @@ class LivePage {
   /** A panel that came as the answer to a form (a created pod's, a node's after an
    *  action) follows the object it shows, as if the student had opened it. */
   panelSwapped() {
+    this.keepFocusInPanel();
     const pod = this.panel.querySelector("#pod-panel[data-pod]");
     const node = this.panel.querySelector("#node-panel[data-node]");
     let kind = null;
@@ -549,6 +567,33 @@ class LivePage {
     if (this.panel.dataset.url === url && this.panelObject) return;
     this.panel.dataset.url = url;
     this.panelObject = PANEL_OBJECTS[kind](target);
+  }
+
+  /**
+   * A form's answer replaced the panel, and the focused button with it: the focus goes
+   * to the first field in error (scrolled into view: the student was at the button),
+   * else to the new panel's heading, never to the page's body.
+   */
+  keepFocusInPanel() {
+    const lost = this.focusWasInPanel && !this.panel.contains(document.activeElement);
+    this.focusWasInPanel = false;
+    const invalid = this.panel.querySelector("[aria-invalid=true], .has-error :is(input, select, textarea), .form-error, .yaml-syntax-error, .annotated-yaml .has-error");
+    if (invalid) {
+      invalid.scrollIntoView({ block: "center" });
+      if (lost) {
+        if (!invalid.matches("input, select, textarea")) invalid.tabIndex = -1;
+        invalid.focus({ preventScroll: true });
+      }
+      return;
+    }
+    if (!lost) return;
+    const heading = this.panel.querySelector("h2");
+    if (heading) {
+      heading.tabIndex = -1;
+      heading.focus({ preventScroll: true });
+    } else {
+      this.panel.focus({ preventScroll: true });
+    }
   }
 
   /** The open panel shows the live object (also while the diagram replays the past):
@@ -620,19 +665,33 @@ class LivePage {
     clearTimeout(this.panelRefreshTimer);
     this.panelRefreshTimer = null;
     this.panelObject = null;
+    const hadFocus = this.panel.contains(document.activeElement) || document.activeElement === document.body;
     this.panel.replaceChildren();
     delete this.panel.dataset.url;
     this.root.classList.remove("panel-open");
+    // Back to what opened the panel (a diagram part, "Create pod"), if it is still there.
+    if (hadFocus && this.opener?.isConnected) this.opener.focus();
+    this.opener = null;
   }
 
-  panelFailed(event) {
-    const target = event.detail?.target;
-    const xhr = event.detail?.xhr;
+  /**
+   * A request the server refused (403 Forbidden, 409 Conflict...) or never answered.
+   * A control's refusal is told next to the control, and the rest of the page stays
+   * as it was; a panel that could not be loaded says so, with the server's reason.
+   */
+  requestFailed(event) {
+    const { elt, target, xhr } = event.detail ?? {};
+    const status = refusalOf(xhr);
+    const control = elt?.closest?.("form") ?? null;
+    if (control && this.root.contains(control)) {
+      showRefusal(control, status);
+      return;
+    }
     if (target === this.panel) {
-      const status = xhr?.status ? `${xhr.status} ${xhr.statusText}` : "the server did not answer";
       const note = document.createElement("p");
-      note.className = "error";
-      note.textContent = `This panel could not be loaded (${status}).`;
+      note.className = "refusal";
+      note.setAttribute("role", "alert");
+      note.textContent = `This panel could not be loaded: ${statusWords(status)}`;
       this.panel.replaceChildren(note);
     }
   }
@@ -642,11 +701,8 @@ class LivePage {
     const form = event.detail?.elt?.closest?.("[data-clock-action]");
     if (!form) return;
     const xhr = event.detail.xhr;
-    if (!event.detail.successful) {
-      this.showError({ code: xhr?.status, reason: xhr?.statusText, message: messageOf(xhr) || "the clock control failed" });
-      return;
-    }
-    this.hideError();
+    if (!event.detail.successful) return; // told next to the control (requestFailed)
+    clearRefusal(form);
     let answer = null;
     try {
       answer = JSON.parse(xhr?.responseText || "null");
@@ -696,12 +752,47 @@ function measured(name, fn) {
   }
 }
 
-function messageOf(xhr) {
+/**
+ * The Kubernetes Status a refused request carried: JSON from the page's JSON views,
+ * or the status partial (templates/sandbox/partials/status.html) from an htmx one.
+ * @returns {{code?: number, reason?: string, message: string}}
+ */
+function refusalOf(xhr) {
+  if (!xhr?.status) return { message: "the server did not answer; try again" };
+  const text = xhr.responseText ?? "";
+  const fallback = { code: xhr.status, reason: xhr.statusText };
   try {
-    return JSON.parse(xhr?.responseText ?? "").message ?? "";
+    const status = JSON.parse(text);
+    if (status && typeof status.message === "string") return { ...fallback, ...status };
   } catch {
-    return xhr?.responseText?.slice(0, 200) ?? "";
+    // not JSON: an HTML partial
   }
+  const html = new DOMParser().parseFromString(text, "text/html");
+  const message = html.querySelector("[data-status-message]")?.textContent.trim()
+    || html.body?.textContent.trim().slice(0, 300) || "the request failed";
+  return { ...fallback, message };
+}
+
+function statusWords(status) {
+  const code = [status.code, status.reason].filter(Boolean).join(" ");
+  return code ? `${code}: ${status.message}` : status.message;
+}
+
+/** Say why the server refused this form's request, right after the form. */
+function showRefusal(form, status) {
+  clearRefusal(form);
+  const note = document.createElement("p");
+  note.className = "refusal";
+  note.setAttribute("role", "alert");
+  note.dataset.refusalFor = "";
+  note.textContent = `✗ ${statusWords(status)}`;
+  form.after(note);
+  note.scrollIntoView({ block: "nearest" });
+}
+
+function clearRefusal(form) {
+  const next = form.nextElementSibling;
+  if (next?.matches(".refusal[data-refusal-for]")) next.remove();
 }
 
 const root = document.getElementById("podlab");

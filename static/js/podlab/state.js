@@ -217,15 +217,12 @@ export class History {
     this.frames = [];
     /** @type {Map<number, object[]>} revision -> the store events written at it */
     this.eventsByRevision = new Map();
-    /** @type {number[]|null} revisions() until the next change */
-    this.revisionList = null;
     this.batchesSinceCheckpoint = 0;
   }
 
   /** @param {ClusterState} state a state just built from a snapshot */
   recordSnapshot(state) {
     this.frames.push({ revision: state.revision, base: state.clone() });
-    this.revisionList = null;
     this.batchesSinceCheckpoint = 0;
   }
 
@@ -235,7 +232,6 @@ export class History {
    */
   recordBatch(batch, stateAfter) {
     this.frames.push({ revision: batch.revision, batch });
-    if ((batch.events ?? []).length) this.revisionList = null;
     for (const event of batch.events ?? []) {
       const list = this.eventsByRevision.get(event.revision) ?? [];
       list.push(event);
@@ -257,7 +253,6 @@ export class History {
       for (const event of frame.batch?.events ?? []) this.eventsByRevision.delete(event.revision);
     }
     this.frames.splice(0, nextBase);
-    this.revisionList = null;
   }
 
   /**
@@ -303,25 +298,12 @@ export class History {
       }
     }
     this.frames.unshift(...frames);
-    this.revisionList = null;
     return true;
   }
 
   /** @returns {number} the oldest revision the history can rebuild */
   oldestRevision() {
     return this.frames[0]?.revision ?? 0;
-  }
-
-  /** @returns {number[]} the revisions a student can scrub to, oldest first */
-  revisions() {
-    if (!this.revisionList) {
-      const seen = new Set();
-      for (const frame of this.frames) {
-        if (frame.base || (frame.batch.events ?? []).length) seen.add(frame.revision);
-      }
-      this.revisionList = [...seen].sort((a, b) => a - b);
-    }
-    return this.revisionList;
   }
 
   /**

@@ -317,8 +317,21 @@ export class Timeline {
    * @param {number|null} revision
    */
   setReplayRevision(revision) {
-    for (const { trace, item } of this.items.values()) {
-      item.classList.toggle("future", revision !== null && trace.revision > revision);
+    let reached = null;
+    for (const item of this.list.children) {
+      const { trace } = this.items.get(Number(item.dataset.id));
+      const future = revision !== null && trace.revision > revision;
+      item.classList.toggle("future", future);
+      item.classList.toggle("replayed", revision !== null && trace.revision === revision && isWrite(trace));
+      if (revision !== null && !future && this.isShown(trace) && !item.hidden) reached = item;
+    }
+    if (revision === null) {
+      this.scrollToNewest();
+    } else if (reached) {
+      // The list follows the replay: the last call the replayed revision includes, centred.
+      this.stuck = false;
+      const top = reached.offsetTop - this.list.offsetTop;
+      this.list.scrollTop = top - (this.list.clientHeight - reached.offsetHeight) / 2;
     }
   }
 

@@ -1,0 +1,241 @@
+"""The live page's controls in Chromium (static harness, fake WebSocket): refusals told
+in place, the keyboard (Escape, focus after a form), the clock read-out, the history
+slider and the timeline's folding of background calls."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.browser import cluster_data as data
+from tests.browser.harness import deliver
+from tests.browser.test_diagram_module import lesson_snapshot, open_page
+
+pytestmark = pytest.mark.browser
+
+FORBIDDEN = {
+    "kind": "Status",
+    "apiVersion": "v1",
+    "status": "Failure",
+    "message": 'components "clock" is forbidden: User "teacher" cannot pause resource'
+    ' "components" in API group "" at the cluster scope',
+    "reason": "Forbidden",
+    "code": 403,
+}
+
+CRASH_FORM = """<section class="panel-section" id="pod-panel" data-pod="default/web">
+  <h2>Pod default/web</h2>
+  <form hx-post="/sandboxes/1/pods/default/web/crash/" hx-target="#panel" class="inline">
+    <label for="crash-exit">Crash with exit code</label>
+    <input id="crash-exit" name="exit_code" type="number" value="1">
+    <button type="submit">Crash container</button>
+  </form>
+</section>"""
+
+CONFLICT_PARTIAL = """<section class="panel-section" role="alert">
+  <h2>409 Conflict</h2>
+  <p data-status-message>container app of pod default/web is not running: it is waiting in
+  CrashLoopBackOff</p>
+</section>"""
+
+
+def refuse_posts(page, harness, status: int, body: str, content_type: str) -> None:
+    harness.post_answer = body.encode()
+    harness.post_status = status
+    harness.post_type = content_type
+    page.expected_errors += [f"status of {status}", f"Response Status Error Code {status}"]
+
+
+def test_a_refused_clock_control_says_why_next_to_it_and_the_page_stays_live(page, harness):
+    open_page(page, harness, lesson_snapshot())
+    refuse_posts(page, harness, 403, json.dumps(FORBIDDEN), "application/json")
+    page.get_by_role("button", name="Pause").click()
+    refusal = page.locator('form[data-clock-action="pause"] + .refusal')
+    refusal.wait_for()
+    assert refusal.text_content().startswith('✗ 403 Forbidden: components "clock" is forbidden')
+    assert page.locator("#diagram svg").count() == 1
+    assert page.locator("#clock-state").text_content() == "Running ×1"
+    # Still live: the next batch is drawn.
+    deliver(page, data.changes(11, [data.added(data.pod("web"), 11)], []))
+    page.wait_for_function("() => window.podlab.revision === 11")
+
+
+def test_a_refused_panel_action_keeps_the_panel_and_says_why(page, harness):
+    harness.panels["pods/default/web/"] = CRASH_FORM.encode()
+    open_page(page, harness, lesson_snapshot([data.running("web", "node-1")]))
+    page.locator('.diagram .pod[data-name="web"]').click()
+    page.locator("#pod-panel").wait_for()
+    refuse_posts(page, harness, 409, CONFLICT_PARTIAL, "text/html; charset=utf-8")
+    page.get_by_role("button", name="Crash container").click()
+    refusal = page.locator("#pod-panel form + .refusal")
+    refusal.wait_for()
+    text = " ".join(refusal.text_content().split())
+    assert text == (
+        "✗ 409 Conflict: container app of pod default/web is not running:"
+        " it is waiting in CrashLoopBackOff"
+    )
+    assert page.locator("#panel").text_content().count("could not be loaded") == 0
+    assert page.get_by_role("button", name="Crash container").is_visible()
+
+
+def test_escape_closes_the_panel_and_gives_the_focus_back(page, harness):
+    open_page(page, harness, lesson_snapshot())
+    create = page.get_by_role("button", name="Create pod")
+    create.focus()
+    page.keyboard.press("Enter")
+    page.locator("#panel .fixture-panel").wait_for()
+    page.keyboard.press("Escape")
+    page.wait_for_function("() => !document.querySelector('#podlab').classList.contains('panel-open')")
+    assert page.evaluate("document.activeElement.id") == "create-pod"
+
+
+SUBMIT_FORM = """<section class="panel-section" id="pod-form"><h2>Create a pod</h2>
+  <form hx-post="/sandboxes/1/pods/new/" hx-target="#panel" hx-swap="innerHTML">
+    <div class="field"><label for="id_name">Name</label><input id="id_name" name="name"></div>
+    <div style="height: 1500px"></div>
+    <button type="submit">Create pod</button>
+  </form></section>"""
+
+FORM_WITH_ERROR = """<section class="panel-section" id="pod-form"><h2>Create a pod</h2>
+  <form hx-post="/sandboxes/1/pods/new/" hx-target="#panel" hx-swap="innerHTML">
+    <div class="field has-error"><label for="id_name">Name</label>
+      <input id="id_name" name="name" aria-invalid="true" aria-describedby="error-name">
+      <p class="field-error" id="error-name" role="alert">metadata.name: Invalid value</p></div>
+    <div style="height: 1500px"></div>
+    <button type="submit">Create pod</button>
+  </form></section>"""
+
+
+def test_after_a_form_is_answered_the_focus_stays_in_the_panel(page, harness):
+    harness.panels["pods/new/"] = SUBMIT_FORM.encode()
+    open_page(page, harness, lesson_snapshot())
+    page.get_by_role("button", name="Create pod").click()
+    page.locator("#pod-form").wait_for()
+    harness.post_answer = b'<section id="pod-panel"><h2>Pod default/web</h2></section>'
+    harness.post_type = "text/html; charset=utf-8"
+    page.locator("#pod-form button[type=submit]").click()
+    page.locator("#pod-panel").wait_for()
+    assert page.evaluate("document.activeElement.textContent") == "Pod default/web"
+
+
+def test_a_form_error_is_focused_and_scrolled_into_view(page, harness):
+    harness.panels["pods/new/"] = SUBMIT_FORM.encode()
+    open_page(page, harness, lesson_snapshot())
+    page.get_by_role("button", name="Create pod").click()
+    page.locator("#pod-form").wait_for()
+    harness.post_answer = FORM_WITH_ERROR.encode()
+    harness.post_type = "text/html; charset=utf-8"
+    button = page.locator("#pod-form button[type=submit]")
+    button.scroll_into_view_if_needed()
+    button.click()
+    page.wait_for_function("() => document.activeElement.id === 'id_name'")
+    box = page.locator("#panel").bounding_box()
+    field = page.locator("#id_name").bounding_box()
+    assert box["y"] <= field["y"] <= box["y"] + box["height"]
+
+
+def history_with_two_pods(harness, live: int = 20) -> None:
+    """The server's history before the page opened at `live`: pod a created at 3, pod b
+    at 9; the revisions between are leases and events (not in the history's events)."""
+    harness.history_pages[live] = {
+        "revision": live,
+        "oldest": 1,
+        "from": 1,
+        "to": live,
+        "more": False,
+        "events": [data.added(data.pod("a"), 3), data.added(data.pod("b"), 9)],
+        "traces": [
+            data.trace("student", "create", "pods", "a", 3),
+            data.trace("kubelet/node-1", "update", "leases", "node-1", 5),
+            data.trace("student", "create", "pods", "b", 9),
+        ],
+    }
+
+
+def slider_state(page) -> dict:
+    return page.evaluate(
+        """() => { const s = document.querySelector('#replay');
+                   return {min: +s.min, max: +s.max, value: +s.value}; }"""
+    )
+
+
+def test_before_first_use_the_slider_thumb_sits_at_live_on_the_right(page, harness):
+    open_page(page, harness, lesson_snapshot(revision=10))
+    state = slider_state(page)
+    assert state["value"] == state["max"] > state["min"]
+    assert page.locator("#replay-label").text_content() == "Live: revision 10"
+
+
+def test_the_arrow_keys_reach_every_revision(page, harness):
+    history_with_two_pods(harness)
+    open_page(page, harness, lesson_snapshot([data.pod("a"), data.pod("b")], revision=20))
+    page.locator("#replay").focus()
+    page.wait_for_function("() => window.podlab.backfill === 'complete'")
+    assert slider_state(page) == {"min": 1, "max": 20, "value": 20}
+    page.keyboard.press("Home")
+    page.wait_for_function("() => window.podlab.replaying === 1")
+    for revision in range(2, 11):
+        page.keyboard.press("ArrowRight")
+        page.wait_for_function("r => window.podlab.replaying === r", arg=revision)
+    assert pod_names(page) == {"a", "b"}
+    page.keyboard.press("End")
+    page.wait_for_function("() => window.podlab.replaying === null")
+
+
+def pod_names(page) -> set[str]:
+    return set(page.locator(".diagram .pod").evaluate_all("cards => cards.map(c => c.dataset.name)"))
+
+
+def test_a_first_home_press_goes_to_the_oldest_revision_once_history_came(page, harness):
+    history_with_two_pods(harness)
+    harness.history_delay = 0.5
+    open_page(page, harness, lesson_snapshot([data.pod("a"), data.pod("b")], revision=20))
+    page.locator("#replay").press("Home")
+    page.wait_for_function("() => window.podlab.replaying === 1", timeout=5000)
+    assert pod_names(page) == set()
+
+
+def test_starting_a_replay_moves_nothing_under_the_pointer(page, harness):
+    history_with_two_pods(harness)
+    open_page(page, harness, lesson_snapshot([data.pod("a"), data.pod("b")], revision=20))
+    slider = page.locator("#replay")
+    slider.focus()
+    page.wait_for_function("() => window.podlab.backfill === 'complete'")
+    before = slider.bounding_box()
+    page.keyboard.press("ArrowLeft")
+    page.wait_for_function("() => window.podlab.replaying === 19")
+    assert page.locator(".replay-note").is_visible()
+    assert slider.bounding_box() == before
+
+
+def test_the_timeline_follows_the_replayed_revision(page, harness):
+    snapshot = lesson_snapshot(revision=10)
+    open_page(page, harness, snapshot)
+    for revision in range(11, 71):  # enough calls to scroll the list
+        pod = data.pod(f"p{revision}")
+        deliver(
+            page,
+            data.changes(
+                revision,
+                [data.added(pod, revision)],
+                [data.trace("student", "create", "pods", f"p{revision}", revision)],
+            ),
+        )
+    page.wait_for_function("() => window.podlab.revision === 70")
+    slider = page.locator("#replay")
+    slider.focus()
+    page.wait_for_function("() => window.podlab.backfill === 'complete'")
+    page.evaluate(
+        """() => { const s = document.querySelector('#replay'); s.value = '20';
+                   s.dispatchEvent(new Event('input', {bubbles: true})); }"""
+    )
+    page.wait_for_function("() => window.podlab.replaying === 20")
+    replayed = page.locator("#timeline-list .tl-item.replayed")
+    assert replayed.count() == 1
+    assert "p20" in replayed.text_content()
+    list_box = page.locator("#timeline-list").bounding_box()
+    item_box = replayed.bounding_box()
+    assert list_box["y"] <= item_box["y"] and (
+        item_box["y"] + item_box["height"] <= list_box["y"] + list_box["height"]
+    )
