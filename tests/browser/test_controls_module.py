@@ -239,3 +239,56 @@ def test_the_timeline_follows_the_replayed_revision(page, harness):
     assert list_box["y"] <= item_box["y"] and (
         item_box["y"] + item_box["height"] <= list_box["y"] + list_box["height"]
     )
+
+
+def test_a_call_that_comes_late_keeps_the_numbers_in_order(page, harness):
+    open_page(page, harness, lesson_snapshot(revision=10))
+    early = data.trace("scheduler", "list", "pods", "", 10, narration="early read")
+    later = data.trace("student", "create", "pods", "web", 11, narration="later write")
+    deliver(page, data.changes(11, [data.added(data.pod("web"), 11)], [later]))
+    page.wait_for_function("() => window.podlab.revision === 11")
+    # The read, answered at revision 10, is pushed after the write: a stale batch.
+    deliver(page, data.changes(10, [], [early]))
+    page.wait_for_function("() => document.querySelectorAll('#timeline-list .tl-item').length === 2")
+    rows = page.locator("#timeline-list .tl-item")
+    assert rows.locator(".tl-text").all_text_contents() == ["early read", "later write"]
+    assert rows.locator(".tl-num").all_text_contents() == ["1", "2"]
+
+
+def test_a_name_no_loaded_call_has_says_older_calls_are_not_loaded_and_loads_them(page, harness):
+    history_with_two_pods(harness)
+    open_page(page, harness, lesson_snapshot([data.pod("a"), data.pod("b")], revision=20))
+    page.get_by_placeholder("name").fill("default/a")
+    note = page.locator("#timeline-none")
+    note.wait_for()
+    assert "older calls are not loaded" in note.text_content()
+    note.get_by_role("button", name="Load older calls from history").click()
+    page.wait_for_function("() => window.podlab.backfill === 'complete'")
+    page.wait_for_function("() => document.querySelector('#timeline-none').hidden")
+    texts = page.locator("#timeline-list .tl-item:visible .tl-text").all_text_contents()
+    assert texts == ["student create pods a (revision 3)"]
+
+
+def test_the_timeline_is_one_tab_stop_with_arrow_keys_between_calls(page, harness):
+    traces = [
+        data.trace("student", "create", "pods", f"p{n}", 10 + n, narration=f"call {n}")
+        for n in range(1, 6)
+    ]
+    traces.insert(2, data.trace("kubelet/node-1", "update", "leases", "node-1", 12))
+    open_page(page, harness, lesson_snapshot(revision=20, traces=traces))
+    tab_stops = page.locator("#timeline-list .tl-summary[tabindex='0']")
+    assert tab_stops.count() == 1
+    assert "call 5" in tab_stops.text_content()
+    tab_stops.focus()
+    page.keyboard.press("ArrowUp")
+    page.keyboard.press("ArrowUp")
+    page.keyboard.press("ArrowUp")  # the folded lease renewal is skipped
+    assert page.evaluate("document.activeElement.textContent").endswith("call 2")
+    page.keyboard.press("Home")
+    assert page.evaluate("document.activeElement.textContent").endswith("call 1")
+    page.keyboard.press("Tab")  # out of the list in one press
+    assert not page.evaluate("document.activeElement.closest('#timeline-list')")
+    page.keyboard.press("Shift+Tab")  # back to where the student was
+    assert page.evaluate("document.activeElement.textContent").endswith("call 1")
+    page.keyboard.press("Enter")
+    assert page.locator("#timeline-list .tl-item.selected .tl-text").text_content() == "call 1"

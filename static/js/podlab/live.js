@@ -160,9 +160,12 @@ class LivePage {
       count: find("#timeline-count"),
       jump: find("#timeline-jump"),
       summary: find("#filter-summary"),
+      none: find("#timeline-none"),
     }, {
       eventsFor: (trace) => this.eventsOf(trace),
       onSelect: (trace) => this.diagram.highlight(trace ? this.anchorsOf(trace) : []),
+      onWantOlder: () => this.backfill.start(),
+      olderState: () => this.backfill?.state ?? "complete",
     });
 
     this.clock = new ClockDisplay({
@@ -185,6 +188,7 @@ class LivePage {
       onState: (state) => {
         this.flags.backfill = state;
         this.updateReplay();
+        this.timeline.sayWhenNoneMatch();
       },
     });
     this.flags.backfill = this.backfill.state;
@@ -295,7 +299,11 @@ class LivePage {
 
   applyChanges(batch) {
     const verdict = classifyBatch(this.live.revision, batch);
-    if (verdict === "stale") return;
+    if (verdict === "stale") {
+      // Its changes are in the state already; a read answered late is still a call made.
+      this.timeline.add(batch.traces ?? []);
+      return;
+    }
     if (verdict === "gap") {
       this.requestResync();
       return;
