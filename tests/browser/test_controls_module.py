@@ -86,7 +86,9 @@ def test_escape_closes_the_panel_and_gives_the_focus_back(page, harness):
     page.keyboard.press("Enter")
     page.locator("#panel .fixture-panel").wait_for()
     page.keyboard.press("Escape")
-    page.wait_for_function("() => !document.querySelector('#podlab').classList.contains('panel-open')")
+    page.wait_for_function(
+        "() => !document.querySelector('#podlab').classList.contains('panel-open')"
+    )
     assert page.evaluate("document.activeElement.id") == "create-pod"
 
 
@@ -184,7 +186,9 @@ def test_the_arrow_keys_reach_every_revision(page, harness):
 
 
 def pod_names(page) -> set[str]:
-    return set(page.locator(".diagram .pod").evaluate_all("cards => cards.map(c => c.dataset.name)"))
+    return set(
+        page.locator(".diagram .pod").evaluate_all("cards => cards.map(c => c.dataset.name)")
+    )
 
 
 def test_a_first_home_press_goes_to_the_oldest_revision_once_history_came(page, harness):
@@ -249,7 +253,9 @@ def test_a_call_that_comes_late_keeps_the_numbers_in_order(page, harness):
     page.wait_for_function("() => window.podlab.revision === 11")
     # The read, answered at revision 10, is pushed after the write: a stale batch.
     deliver(page, data.changes(10, [], [early]))
-    page.wait_for_function("() => document.querySelectorAll('#timeline-list .tl-item').length === 2")
+    page.wait_for_function(
+        "() => document.querySelectorAll('#timeline-list .tl-item').length === 2"
+    )
     rows = page.locator("#timeline-list .tl-item")
     assert rows.locator(".tl-text").all_text_contents() == ["early read", "later write"]
     assert rows.locator(".tl-num").all_text_contents() == ["1", "2"]
