@@ -514,6 +514,9 @@ export class Diagram {
     let scale = Math.min(widthScale, Math.max(fitScale, MIN_SCALE));
     if (sameBox && scale > this.scale && scale < this.scale * REGROW) scale = this.scale;
     this.scale = scale;
+    // Room for the whole picture at its least scale: a short window scrolls the page
+    // (sandbox.css) instead of cutting off the bottom of the picture.
+    this.container.style.minHeight = oneColumn ? "" : `${Math.ceil(height * MIN_SCALE)}px`;
     this.root.style.width = `${Math.floor(width * scale)}px`;
     this.root.style.height = `${Math.floor(height * scale)}px`;
   }
