@@ -298,3 +298,81 @@ def test_the_timeline_is_one_tab_stop_with_arrow_keys_between_calls(page, harnes
     assert page.evaluate("document.activeElement.textContent").endswith("call 1")
     page.keyboard.press("Enter")
     assert page.locator("#timeline-list .tl-item.selected .tl-text").text_content() == "call 1"
+
+
+# Records every message pill's box, frame by frame, until the pills are gone.
+RECORD_PILLS_JS = """() => {
+    window.pillFrames = [];
+    window.pillsDone = false;
+    const frame = () => {
+        const pills = [...document.querySelectorAll('.diagram .msg-pill')];
+        for (const pill of pills) {
+            const box = pill.querySelector('rect').getBoundingClientRect();
+            window.pillFrames.push({text: pill.textContent, left: box.left, right: box.right,
+                                    top: box.top, bottom: box.bottom});
+        }
+        if (window.pillFrames.length && !pills.length) window.pillsDone = true;
+        else requestAnimationFrame(frame);
+    };
+    requestAnimationFrame(frame);
+}"""
+
+
+def box_of(page, selector: str) -> dict:
+    return page.locator(selector).first.evaluate(
+        "e => { const b = e.getBoundingClientRect();"
+        " return {left: b.left, right: b.right, top: b.top, bottom: b.bottom}; }"
+    )
+
+
+def overlaps(a: dict, b: dict) -> bool:
+    return not (
+        a["right"] <= b["left"]
+        or b["right"] <= a["left"]
+        or a["bottom"] <= b["top"]
+        or b["bottom"] <= a["top"]
+    )
+
+
+def animated_page(page, harness, snapshot):
+    harness.load(page, snapshot=snapshot, query="")
+    page.select_option("#pace", "4")
+    deliver(page, snapshot)
+    page.wait_for_function("() => window.podlab.connected")
+
+
+def test_message_labels_stay_inside_the_diagram_and_off_the_names_they_travel_between(
+    page, harness
+):
+    creating = data.pod("web", node_name="node-1")
+    animated_page(page, harness, lesson_snapshot([creating], revision=10))
+    event, _ = data.modified(
+        creating,
+        11,
+        lambda pod: pod["status"].update(
+            containerStatuses=[
+                {
+                    "name": "app",
+                    "ready": False,
+                    "restartCount": 0,
+                    "state": {"waiting": {"reason": "ContainerCreating"}},
+                }
+            ]
+        ),
+    )
+    report = data.trace("kubelet/node-1", "update", "pods", "web", 11, subresource="status")
+    page.evaluate(RECORD_PILLS_JS)
+    deliver(page, data.changes(11, [event], [report]))
+    page.wait_for_function("() => window.pillsDone", timeout=15_000)
+    frames = page.evaluate("window.pillFrames")
+    diagram = box_of(page, "#diagram svg")
+    labels = {frame["text"] for frame in frames}
+    assert "status: ContainerCreating" in labels
+    for frame in frames:
+        assert diagram["left"] <= frame["left"] and frame["right"] <= diagram["right"], frame
+    apiserver_name = box_of(page, ".diagram .apiserver text.title")
+    kubelet_name = box_of(page, '.diagram .node[data-node="node-1"] .chip-kubelet text')
+    for frame in frames:
+        if frame["text"] == "status: ContainerCreating":
+            assert not overlaps(frame, apiserver_name), frame
+            assert not overlaps(frame, kubelet_name), frame
