@@ -376,3 +376,22 @@ def test_message_labels_stay_inside_the_diagram_and_off_the_names_they_travel_be
         if frame["text"] == "status: ContainerCreating":
             assert not overlaps(frame, apiserver_name), frame
             assert not overlaps(frame, kubelet_name), frame
+
+
+def test_on_a_phone_the_page_fits_the_screen_and_a_panel_opens_in_view(page, harness):
+    page.set_viewport_size({"width": 390, "height": 844})
+    pods = [data.running(f"web-{n}", "node-1") for n in range(1, 4)]
+    open_page(page, harness, lesson_snapshot(pods))
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    title = box_of(page, ".sandbox-title h1")
+    create = box_of(page, "#create-pod")
+    assert not overlaps(title, create)
+    # The diagram pans in its box, at a size whose text can be read.
+    assert page.locator("#diagram svg").bounding_box()["width"] >= 600
+    page.mouse.wheel(0, 900)
+    page.wait_for_function("() => window.scrollY > 0")
+    page.get_by_role("button", name="Create pod").click()
+    page.locator("#panel .fixture-panel").wait_for()
+    page.wait_for_timeout(100)  # the panel's first frame
+    heading = page.locator("#panel .fixture-panel").bounding_box()
+    assert heading["y"] >= 0 and heading["y"] + heading["height"] <= 844
