@@ -395,3 +395,120 @@ def test_on_a_phone_the_page_fits_the_screen_and_a_panel_opens_in_view(page, har
     page.wait_for_timeout(100)  # the panel's first frame
     heading = page.locator("#panel .fixture-panel").bounding_box()
     assert heading["y"] >= 0 and heading["y"] + heading["height"] <= 844
+
+
+def real_panel(template: str, **context) -> bytes:
+    """A panel partial as the server renders it (templates/sandbox/partials/)."""
+    from types import SimpleNamespace
+
+    from django.template.loader import render_to_string
+    from django.test import RequestFactory
+
+    request = RequestFactory().get("/sandboxes/1/")
+    request.may_write = True
+    sandbox = SimpleNamespace(pk=1, get_mode_display=lambda: "watch")
+    html = render_to_string(
+        f"sandbox/partials/{template}", {"sandbox": sandbox, **context}, request=request
+    )
+    return html.encode()
+
+
+def wide_decision() -> dict:
+    plugins = [
+        "NodeUnschedulable",
+        "NodeName",
+        "TaintToleration",
+        "NodeAffinity",
+        "NodePorts",
+        "NodeResourcesFit",
+        "VolumeRestrictions",
+    ]
+    nodes = [
+        {
+            "node_name": name,
+            "feasible": name == "node-2",
+            "total_score": 187,
+            "filters": [
+                {
+                    "plugin": plugin,
+                    "passed": name == "node-2" or plugin != "NodeResourcesFit",
+                    "code": "Unschedulable",
+                    "reason": "Insufficient cpu (requested 1500m, 800m free)",
+                }
+                for plugin in plugins
+            ],
+        }
+        for name in ("control-plane", "node-1", "node-2")
+    ]
+    return {"node_name": "node-2", "message": "", "summary": "chose node-2", "nodes": nodes}, plugins
+
+
+def panel_fits(page) -> bool:
+    return page.evaluate(
+        "() => { const box = document.querySelector('.panel-box');"
+        " return box.scrollWidth <= box.clientWidth; }"
+    )
+
+
+def test_the_why_here_table_fits_the_panel(page, harness):
+    decision, plugins = wide_decision()
+    pod = data.running("web", "node-2")
+    harness.panels["pods/default/web/"] = real_panel(
+        "pod.html",
+        pod=pod,
+        status_label="Running",
+        ready="1/1",
+        restarts=0,
+        events=[],
+        decision=decision,
+        plugins=plugins,
+    )
+    open_page(page, harness, lesson_snapshot([pod]))
+    page.locator('.diagram .pod[data-name="web"]').click()
+    page.locator("#pod-panel table.decision").wait_for()
+    assert panel_fits(page)
+    table = page.locator("#pod-panel table.decision").bounding_box()
+    assert table["width"] <= page.locator("#panel").bounding_box()["width"]
+    fit = page.locator('#pod-panel tr[data-node="node-2"] td[data-label="NodeResourcesFit"]')
+    assert fit.text_content() == "✔ pass"
+    # Each answer is labelled with its plugin, now that the header row is not above it.
+    label = fit.evaluate("td => getComputedStyle(td, '::before').content")
+    assert label == '"NodeResourcesFit: "'
+
+
+
+def test_the_yaml_editor_keeps_indentation_and_its_errors_fit_the_panel(page, harness):
+    from sandbox.manifests import ApplyResult
+
+    text = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: a\n   labels: {}\n"
+    error = (
+        "YAML syntax error: mapping values are not allowed here, in"
+        " /a/very/long/path/without/spaces/that/would/otherwise/overflow/the/panel/xxxxxxxxxx"
+    )
+    lines = [
+        (number, line, [error] if number == 5 else [])
+        for number, line in enumerate(text.splitlines(), start=1)
+    ]
+    harness.panels["manifests/"] = real_panel(
+        "manifest.html",
+        text=text,
+        result=ApplyResult([], parse_error=error, parse_error_line=5, parse_error_column=10),
+        lines=lines,
+        has_errors=True,
+    )
+    open_page(page, harness, lesson_snapshot())
+    page.get_by_role("button", name="Create from YAML").click()
+    page.locator("#manifest-editor .annotated-yaml").wait_for()
+    assert panel_fits(page)
+    panel_width = page.locator("#panel").bounding_box()["width"]
+    assert page.locator("#manifest-text").bounding_box()["width"] >= panel_width - 4
+    # The fifth line's three spaces of indentation are drawn.
+    indented = page.locator('.annotated-yaml li[value="5"] code').bounding_box()
+    flush = page.locator('.annotated-yaml li[value="4"] code').bounding_box()
+    assert indented["x"] == flush["x"]
+    assert page.locator('.annotated-yaml li[value="5"] code').evaluate(
+        "code => getComputedStyle(code).whiteSpace"
+    ) in {"pre", "pre-wrap"}
+    assert page.locator("#manifest-editor h3").first.text_content().startswith(
+        "YAML syntax error at line 5, column 10"
+    )
