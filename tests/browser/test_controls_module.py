@@ -440,7 +440,12 @@ def wide_decision() -> dict:
         }
         for name in ("control-plane", "node-1", "node-2")
     ]
-    return {"node_name": "node-2", "message": "", "summary": "chose node-2", "nodes": nodes}, plugins
+    return {
+        "node_name": "node-2",
+        "message": "",
+        "summary": "chose node-2",
+        "nodes": nodes,
+    }, plugins
 
 
 def panel_fits(page) -> bool:
@@ -476,7 +481,6 @@ def test_the_why_here_table_fits_the_panel(page, harness):
     assert label == '"NodeResourcesFit: "'
 
 
-
 def test_the_yaml_editor_keeps_indentation_and_its_errors_fit_the_panel(page, harness):
     from sandbox.manifests import ApplyResult
 
@@ -509,6 +513,8 @@ def test_the_yaml_editor_keeps_indentation_and_its_errors_fit_the_panel(page, ha
     assert page.locator('.annotated-yaml li[value="5"] code').evaluate(
         "code => getComputedStyle(code).whiteSpace"
     ) in {"pre", "pre-wrap"}
-    assert page.locator("#manifest-editor h3").first.text_content().startswith(
-        "YAML syntax error at line 5, column 10"
+    assert (
+        page.locator("#manifest-editor h3")
+        .first.text_content()
+        .startswith("YAML syntax error at line 5, column 10")
     )
