@@ -527,12 +527,16 @@ class LivePage {
   keepFocusInPanel() {
     const lost = this.focusWasInPanel && !this.panel.contains(document.activeElement);
     this.focusWasInPanel = false;
-    const invalid = this.panel.querySelector("[aria-invalid=true], .has-error :is(input, select, textarea), .form-error, .yaml-syntax-error, .annotated-yaml .has-error");
-    if (invalid) {
-      invalid.scrollIntoView({ block: "center" });
+    const field = this.panel.querySelector("[aria-invalid=true], .has-error :is(input, select, textarea)");
+    const line = this.panel.querySelector(".annotated-yaml .has-error");
+    const headline = this.panel.querySelector(".form-error, .yaml-syntax-error, .manifest-results .failed");
+    const shown = field ?? line ?? headline;
+    if (shown) {
+      shown.scrollIntoView({ block: "center" });
+      const focused = field ?? headline ?? line;
       if (lost) {
-        if (!invalid.matches("input, select, textarea")) invalid.tabIndex = -1;
-        invalid.focus({ preventScroll: true });
+        if (!focused.matches("input, select, textarea")) focused.tabIndex = -1;
+        focused.focus({ preventScroll: true });
       }
       return;
     }
