@@ -238,8 +238,7 @@ class LivePage {
     document.body.addEventListener("htmx:sendError", (event) => this.requestFailed(event));
     document.addEventListener("keydown", (event) => {
       if (event.key !== "Escape" || !this.root.classList.contains("panel-open")) return;
-      // Escape in an open <select> or <details> closes that first; the next one the panel.
-      if (event.defaultPrevented) return;
+      if (event.defaultPrevented) return; // an Escape something else took (an open menu's)
       event.preventDefault();
       this.closePanel();
     });
@@ -738,7 +737,6 @@ function showRefusal(form, status) {
   const note = document.createElement("p");
   note.className = "refusal";
   note.setAttribute("role", "alert");
-  note.dataset.refusalFor = "";
   note.textContent = `✗ ${statusWords(status)}`;
   form.after(note);
   note.scrollIntoView({ block: "nearest" });
@@ -746,7 +744,7 @@ function showRefusal(form, status) {
 
 function clearRefusal(form) {
   const next = form.nextElementSibling;
-  if (next?.matches(".refusal[data-refusal-for]")) next.remove();
+  if (next?.matches(".refusal")) next.remove();
 }
 
 const root = document.getElementById("podlab");

@@ -68,6 +68,8 @@ export class Timeline {
     this.olderState = olderState;
     /** The one item of the list in the tab order (a roving tabindex). */
     this.current = null;
+    /** The tab stop follows the newest call until the student moves it. */
+    this.currentMoved = false;
     this.summary = summary;
     this.filters = filters;
     this.countLabel = count;
@@ -97,6 +99,7 @@ export class Timeline {
     list.addEventListener("click", (event) => {
       const summary = event.target.closest(".tl-summary");
       if (!summary) return;
+      this.currentMoved = true;
       this.makeCurrent(summary.closest("li"));
       this.toggle(summary.closest("li"));
     });
@@ -217,6 +220,7 @@ export class Timeline {
     const tail = document.createDocumentFragment();
     const lastId = this.lastId();
     let renumberFrom = null;
+    let newestShown = null;
     for (const trace of [...fresh].sort((a, b) => a.id - b.id)) {
       const item = this.buildItem(trace);
       this.items.set(trace.id, { trace, item });
@@ -225,6 +229,7 @@ export class Timeline {
         renumberFrom ??= item;
       } else {
         tail.append(item);
+        if (this.isShown(trace)) newestShown = item;
       }
     }
     this.list.append(tail);
@@ -233,7 +238,8 @@ export class Timeline {
     // place by id: the numbers after it move up one, so they stay in order.
     if (renumberFrom?.isConnected) this.renumber();
     setTextIfChanged(this.countLabel, `${this.sequence} calls`);
-    this.keepTabStop();
+    if (newestShown && (!this.currentMoved || !this.current)) this.makeCurrent(newestShown);
+    else if (this.current && !this.current.isConnected) this.keepTabStop(); // trimmed away
     if (this.query) this.sayWhenNoneMatch();
     if (this.stuck) this.scrollSoon();
     else this.setUnseen(this.unseen + fresh.filter((trace) => this.isShown(trace)).length);
@@ -431,6 +437,7 @@ export class Timeline {
     const step = keys[event.key];
     const index = Math.max(0, Math.min(shown.length - 1, Number.isFinite(step) ? at + step : step < 0 ? 0 : shown.length - 1));
     event.preventDefault();
+    this.currentMoved = true;
     this.makeCurrent(shown[index]);
     shown[index].querySelector(".tl-summary").focus();
   }
