@@ -359,6 +359,7 @@ def test_timeline_filters_hide_reads_heartbeats_other_callers_and_other_objects(
     # By default the background is folded away: heartbeats and the page's own reads.
     story = ["create web", "scheduler listed pods: 1 found", "event: Pulled"]
     assert visible() == story
+    assert page.locator("#timeline-count").text_content() == "3 of 6 calls shown"
     assert page.locator("#filter-summary").text_content() == (
         "hiding heartbeats, the page's own reads"
     )
@@ -366,6 +367,7 @@ def test_timeline_filters_hide_reads_heartbeats_other_callers_and_other_objects(
     page.get_by_label("heartbeats (node status, leases)").check()
     page.get_by_label("the page's own reads").check()
     assert page.locator("#filter-summary").text_content() == "showing every call"
+    assert page.locator("#timeline-count").text_content() == "6 calls"
     everything = [
         "create web",
         "scheduler listed pods: 1 found",

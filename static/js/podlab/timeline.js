@@ -82,6 +82,8 @@ export class Timeline {
     this.sequence = 0;
     /** Items dropped from the top to keep the list short (they keep their numbers). */
     this.trimmed = 0;
+    /** How many listed calls the filters show. */
+    this.shownCount = 0;
     this.selected = null;
     this.unseen = 0;
     /** Following the newest call (the student has not scrolled up). */
@@ -147,7 +149,12 @@ export class Timeline {
     this.list.classList.toggle("hide-routine", !this.showRoutine);
     this.list.classList.toggle("hide-page", !this.showPage);
     this.describeFilters();
-    for (const { trace, item } of this.items.values()) item.hidden = !this.matchesQuery(trace);
+    this.shownCount = 0;
+    for (const { trace, item } of this.items.values()) {
+      item.hidden = !this.matchesQuery(trace);
+      if (this.isShown(trace)) this.shownCount += 1;
+    }
+    this.showCount();
     this.keepTabStop();
     this.sayWhenNoneMatch();
     this.onFilter();
@@ -224,6 +231,7 @@ export class Timeline {
     for (const trace of [...fresh].sort((a, b) => a.id - b.id)) {
       const item = this.buildItem(trace);
       this.items.set(trace.id, { trace, item });
+      if (this.isShown(trace)) this.shownCount += 1;
       if (lastId !== null && trace.id < lastId) {
         this.insertInOrder(item, trace.id);
         renumberFrom ??= item;
@@ -237,12 +245,19 @@ export class Timeline {
     // A call that came late (a read answered before a write it trails) goes in its
     // place by id: the numbers after it move up one, so they stay in order.
     if (renumberFrom?.isConnected) this.renumber();
-    setTextIfChanged(this.countLabel, `${this.sequence} calls`);
+    this.showCount();
     if (newestShown && (!this.currentMoved || !this.current)) this.makeCurrent(newestShown);
     else if (this.current && !this.current.isConnected) this.keepTabStop(); // trimmed away
     if (this.query) this.sayWhenNoneMatch();
     if (this.stuck) this.scrollSoon();
     else this.setUnseen(this.unseen + fresh.filter((trace) => this.isShown(trace)).length);
+  }
+
+  /** "12 of 40 calls shown": the rest are folded away by the filters. */
+  showCount() {
+    const listed = this.items.size;
+    const words = this.shownCount === listed ? `${listed} calls` : `${this.shownCount} of ${listed} calls shown`;
+    setTextIfChanged(this.countLabel, words);
   }
 
   /** Number the items in list order (those trimmed from the top keep their numbers). */
@@ -268,11 +283,12 @@ export class Timeline {
     for (const trace of older.slice(-room)) {
       const item = this.buildItem(trace);
       this.items.set(trace.id, { trace, item });
+      if (this.isShown(trace)) this.shownCount += 1;
       head.append(item);
     }
     this.list.prepend(head);
     this.renumber();
-    setTextIfChanged(this.countLabel, `${this.sequence} calls`);
+    this.showCount();
     this.keepTabStop();
     if (this.query) this.sayWhenNoneMatch();
     if (this.stuck) this.scrollSoon();
@@ -301,7 +317,9 @@ export class Timeline {
   trim() {
     while (this.list.children.length > MAX_ITEMS) {
       const oldest = this.list.firstElementChild;
-      this.items.delete(Number(oldest.dataset.id));
+      const { trace } = this.items.get(Number(oldest.dataset.id));
+      if (this.isShown(trace)) this.shownCount -= 1;
+      this.items.delete(trace.id);
       oldest.remove();
       this.trimmed += 1;
     }
