@@ -31,6 +31,7 @@ class Caller:
     user_id: int | None = None
     is_admin: bool = False
     component: str = ""  # "" for people
+    user_agent: str = ""  # the client a person calls through (upstream's audit userAgent)
 
     @property
     def is_component(self) -> bool:
@@ -40,7 +41,12 @@ class Caller:
         return f"component {self.actor}" if self.is_component else f'user "{self.username}"'
 
 
-def caller_for_user(user) -> Caller:
+# The live page's requests, made with the student's session: its panels' and snapshots'
+# reads are the page's doing, not the student's, and the timeline folds them away.
+LIVE_PAGE_USER_AGENT = "podlab-live-page"
+
+
+def caller_for_user(user, user_agent: str = LIVE_PAGE_USER_AGENT) -> Caller:
     if user is None or not user.is_authenticated or not user.is_active:
         raise unauthorized()
     return Caller(
@@ -48,6 +54,7 @@ def caller_for_user(user) -> Caller:
         username=user.get_username(),
         user_id=user.pk,
         is_admin=user.is_superuser,
+        user_agent=user_agent,
     )
 
 
@@ -59,7 +66,7 @@ def caller_for_token(token: str) -> Caller:
     # Record use at most once a minute, so a busy kubectl does not write every call.
     if record.last_used_at is None or now - record.last_used_at > dt.timedelta(minutes=1):
         ApiToken.objects.filter(pk=record.pk).update(last_used_at=now)
-    return caller_for_user(record.user)
+    return caller_for_user(record.user, user_agent="")
 
 
 def caller_for_component(actor: str) -> Caller:

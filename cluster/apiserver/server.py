@@ -324,6 +324,7 @@ class ApiServer:
         try:
             caller = self._caller_or_raise()
             request.actor = caller.actor
+            request.user_agent = caller.user_agent
             stages.passed("authentication", f"{caller.describe()} (as {caller.username})")
             why = authorize(
                 caller,

@@ -29,6 +29,7 @@ class Request:
     name: str = ""
     subresource: str = ""
     actor: str = "anonymous"  # who is calling, once authenticated
+    user_agent: str = ""  # the client they call through, once authenticated
     received: float = field(default_factory=time.perf_counter)
 
     @property
@@ -161,6 +162,7 @@ class WriteTrace:
 def _call_fields(request: Request, actor: str, code: int, reason: str) -> dict:
     return {
         "actor": actor,
+        "user_agent": request.user_agent,
         "verb": request.verb,
         "resource": request.rt.name,
         "subresource": request.subresource,

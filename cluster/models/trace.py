@@ -10,6 +10,11 @@ class Trace(models.Model):
     sandbox = models.ForeignKey(Sandbox, on_delete=models.CASCADE, related_name="traces")
     revision = models.BigIntegerField(help_text="Revision written, or current at a read.")
     actor = models.CharField(max_length=150, help_text="A user name, or a component.")
+    user_agent = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text="The client a user called through, as upstream's audit log records it.",
+    )
     verb = models.CharField(max_length=20)
     resource = models.CharField(max_length=63)
     subresource = models.CharField(max_length=63, blank=True)
@@ -41,6 +46,7 @@ class Trace(models.Model):
 TRACE_FIELDS = (
     "revision",
     "actor",
+    "user_agent",
     "verb",
     "resource",
     "subresource",
@@ -62,6 +68,7 @@ def trace_message(trace_id: int, fields: dict) -> dict:
         "id": trace_id,
         "revision": fields["revision"],
         "actor": fields["actor"],
+        "user_agent": fields["user_agent"],
         "verb": fields["verb"],
         "resource": fields["resource"],
         "subresource": fields["subresource"],

@@ -84,3 +84,25 @@ def test_a_forbidden_call_is_traced_in_the_sandbox_it_targeted(sandbox, bob):
     trace = Trace.objects.latest("id")
     assert (trace.sandbox, trace.actor, trace.code) == (sandbox, "bob", 403)
     assert trace.stages[-1]["stage"] == "authorization"
+
+
+def test_a_trace_records_the_client_a_user_called_through(sandbox, alice):
+    """The live page's calls (a session) carry its user agent, so that the timeline can
+    fold its reads away; a token's (kubectl's) and a component's carry none of it."""
+    from cluster.models import ApiToken
+
+    ApiServer.as_user(sandbox, alice).list("pods")
+    page_read = Trace.objects.latest("id")
+    _, token = ApiToken.issue(user=alice)
+    ApiServer.as_token(sandbox, token).list("pods")
+    token_read = Trace.objects.latest("id")
+    ApiServer.as_component(sandbox, "scheduler").list("pods")
+    component_read = Trace.objects.latest("id")
+    assert page_read.user_agent == "podlab-live-page"
+    assert page_read.as_message()["user_agent"] == "podlab-live-page"
+    assert (token_read.user_agent, component_read.user_agent) == ("", "")
+
+
+def test_a_writes_trace_records_the_user_agent_too(api):
+    api.create("pods", pod_manifest("web"), namespace="default")
+    assert Trace.objects.latest("id").user_agent == "podlab-live-page"

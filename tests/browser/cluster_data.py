@@ -133,6 +133,7 @@ def trace(
     reason: str = "",
     narration: str = "",
     second: int = 0,
+    user_agent: str = "",
 ) -> dict:
     if code is None:
         code = 201 if verb == "create" else 200
@@ -141,6 +142,7 @@ def trace(
         "id": next(_trace_ids),
         "revision": revision,
         "actor": actor,
+        "user_agent": user_agent,
         "verb": verb,
         "resource": resource,
         "subresource": subresource,

@@ -86,7 +86,9 @@ def test_escape_closes_the_panel_and_gives_the_focus_back(page, harness):
     page.keyboard.press("Enter")
     page.locator("#panel .fixture-panel").wait_for()
     page.keyboard.press("Escape")
-    page.wait_for_function("() => !document.querySelector('#podlab').classList.contains('panel-open')")
+    page.wait_for_function(
+        "() => !document.querySelector('#podlab').classList.contains('panel-open')"
+    )
     assert page.evaluate("document.activeElement.id") == "create-pod"
 
 
@@ -184,7 +186,9 @@ def test_the_arrow_keys_reach_every_revision(page, harness):
 
 
 def pod_names(page) -> set[str]:
-    return set(page.locator(".diagram .pod").evaluate_all("cards => cards.map(c => c.dataset.name)"))
+    return set(
+        page.locator(".diagram .pod").evaluate_all("cards => cards.map(c => c.dataset.name)")
+    )
 
 
 def test_a_first_home_press_goes_to_the_oldest_revision_once_history_came(page, harness):
@@ -238,4 +242,279 @@ def test_the_timeline_follows_the_replayed_revision(page, harness):
     item_box = replayed.bounding_box()
     assert list_box["y"] <= item_box["y"] and (
         item_box["y"] + item_box["height"] <= list_box["y"] + list_box["height"]
+    )
+
+
+def test_a_call_that_comes_late_keeps_the_numbers_in_order(page, harness):
+    open_page(page, harness, lesson_snapshot(revision=10))
+    early = data.trace("scheduler", "list", "pods", "", 10, narration="early read")
+    later = data.trace("student", "create", "pods", "web", 11, narration="later write")
+    deliver(page, data.changes(11, [data.added(data.pod("web"), 11)], [later]))
+    page.wait_for_function("() => window.podlab.revision === 11")
+    # The read, answered at revision 10, is pushed after the write: a stale batch.
+    deliver(page, data.changes(10, [], [early]))
+    page.wait_for_function(
+        "() => document.querySelectorAll('#timeline-list .tl-item').length === 2"
+    )
+    rows = page.locator("#timeline-list .tl-item")
+    assert rows.locator(".tl-text").all_text_contents() == ["early read", "later write"]
+    assert rows.locator(".tl-num").all_text_contents() == ["1", "2"]
+
+
+def test_a_name_no_loaded_call_has_says_older_calls_are_not_loaded_and_loads_them(page, harness):
+    history_with_two_pods(harness)
+    open_page(page, harness, lesson_snapshot([data.pod("a"), data.pod("b")], revision=20))
+    page.get_by_placeholder("name").fill("default/a")
+    note = page.locator("#timeline-none")
+    note.wait_for()
+    assert "older calls are not loaded" in note.text_content()
+    note.get_by_role("button", name="Load older calls from history").click()
+    page.wait_for_function("() => window.podlab.backfill === 'complete'")
+    page.wait_for_function("() => document.querySelector('#timeline-none').hidden")
+    texts = page.locator("#timeline-list .tl-item:visible .tl-text").all_text_contents()
+    assert texts == ["student create pods a (revision 3)"]
+
+
+def test_the_timeline_is_one_tab_stop_with_arrow_keys_between_calls(page, harness):
+    traces = [
+        data.trace("student", "create", "pods", f"p{n}", 10 + n, narration=f"call {n}")
+        for n in range(1, 6)
+    ]
+    traces.insert(2, data.trace("kubelet/node-1", "update", "leases", "node-1", 12))
+    open_page(page, harness, lesson_snapshot(revision=20, traces=traces))
+    tab_stops = page.locator("#timeline-list .tl-summary[tabindex='0']")
+    assert tab_stops.count() == 1
+    assert "call 5" in tab_stops.text_content()
+    tab_stops.focus()
+    page.keyboard.press("ArrowUp")
+    page.keyboard.press("ArrowUp")
+    page.keyboard.press("ArrowUp")  # the folded lease renewal is skipped
+    assert page.evaluate("document.activeElement.textContent").endswith("call 2")
+    page.keyboard.press("Home")
+    assert page.evaluate("document.activeElement.textContent").endswith("call 1")
+    page.keyboard.press("Tab")  # out of the list in one press
+    assert not page.evaluate("document.activeElement.closest('#timeline-list')")
+    page.keyboard.press("Shift+Tab")  # back to where the student was
+    assert page.evaluate("document.activeElement.textContent").endswith("call 1")
+    page.keyboard.press("Enter")
+    assert page.locator("#timeline-list .tl-item.selected .tl-text").text_content() == "call 1"
+
+
+# Records every message pill's box, frame by frame, until the pills are gone.
+RECORD_PILLS_JS = """() => {
+    window.pillFrames = [];
+    window.pillsDone = false;
+    const frame = () => {
+        const pills = [...document.querySelectorAll('.diagram .msg-pill')];
+        for (const pill of pills) {
+            const box = pill.querySelector('rect').getBoundingClientRect();
+            window.pillFrames.push({text: pill.textContent, left: box.left, right: box.right,
+                                    top: box.top, bottom: box.bottom});
+        }
+        if (window.pillFrames.length && !pills.length) window.pillsDone = true;
+        else requestAnimationFrame(frame);
+    };
+    requestAnimationFrame(frame);
+}"""
+
+
+def box_of(page, selector: str) -> dict:
+    return page.locator(selector).first.evaluate(
+        "e => { const b = e.getBoundingClientRect();"
+        " return {left: b.left, right: b.right, top: b.top, bottom: b.bottom}; }"
+    )
+
+
+def overlaps(a: dict, b: dict) -> bool:
+    return not (
+        a["right"] <= b["left"]
+        or b["right"] <= a["left"]
+        or a["bottom"] <= b["top"]
+        or b["bottom"] <= a["top"]
+    )
+
+
+def animated_page(page, harness, snapshot):
+    harness.load(page, snapshot=snapshot, query="")
+    page.select_option("#pace", "4")
+    deliver(page, snapshot)
+    page.wait_for_function("() => window.podlab.connected")
+
+
+def test_message_labels_stay_inside_the_diagram_and_off_the_names_they_travel_between(
+    page, harness
+):
+    creating = data.pod("web", node_name="node-1")
+    animated_page(page, harness, lesson_snapshot([creating], revision=10))
+    event, _ = data.modified(
+        creating,
+        11,
+        lambda pod: pod["status"].update(
+            containerStatuses=[
+                {
+                    "name": "app",
+                    "ready": False,
+                    "restartCount": 0,
+                    "state": {"waiting": {"reason": "ContainerCreating"}},
+                }
+            ]
+        ),
+    )
+    report = data.trace("kubelet/node-1", "update", "pods", "web", 11, subresource="status")
+    page.evaluate(RECORD_PILLS_JS)
+    deliver(page, data.changes(11, [event], [report]))
+    page.wait_for_function("() => window.pillsDone", timeout=15_000)
+    frames = page.evaluate("window.pillFrames")
+    diagram = box_of(page, "#diagram svg")
+    labels = {frame["text"] for frame in frames}
+    assert "status: ContainerCreating" in labels
+    for frame in frames:
+        assert diagram["left"] <= frame["left"] and frame["right"] <= diagram["right"], frame
+    apiserver_name = box_of(page, ".diagram .apiserver text.title")
+    kubelet_name = box_of(page, '.diagram .node[data-node="node-1"] .chip-kubelet text')
+    for frame in frames:
+        if frame["text"] == "status: ContainerCreating":
+            assert not overlaps(frame, apiserver_name), frame
+            assert not overlaps(frame, kubelet_name), frame
+
+
+def test_on_a_phone_the_page_fits_the_screen_and_a_panel_opens_in_view(page, harness):
+    page.set_viewport_size({"width": 390, "height": 844})
+    pods = [data.running(f"web-{n}", "node-1") for n in range(1, 4)]
+    open_page(page, harness, lesson_snapshot(pods))
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    title = box_of(page, ".sandbox-title h1")
+    create = box_of(page, "#create-pod")
+    assert not overlaps(title, create)
+    # The diagram pans in its box, at a size whose text can be read.
+    assert page.locator("#diagram svg").bounding_box()["width"] >= 600
+    page.mouse.wheel(0, 900)
+    page.wait_for_function("() => window.scrollY > 0")
+    page.get_by_role("button", name="Create pod").click()
+    page.locator("#panel .fixture-panel").wait_for()
+    page.wait_for_timeout(100)  # the panel's first frame
+    heading = page.locator("#panel .fixture-panel").bounding_box()
+    assert heading["y"] >= 0 and heading["y"] + heading["height"] <= 844
+
+
+def real_panel(template: str, **context) -> bytes:
+    """A panel partial as the server renders it (templates/sandbox/partials/)."""
+    from types import SimpleNamespace
+
+    from django.template.loader import render_to_string
+    from django.test import RequestFactory
+
+    request = RequestFactory().get("/sandboxes/1/")
+    request.may_write = True
+    sandbox = SimpleNamespace(pk=1, get_mode_display=lambda: "watch")
+    html = render_to_string(
+        f"sandbox/partials/{template}", {"sandbox": sandbox, **context}, request=request
+    )
+    return html.encode()
+
+
+def wide_decision() -> dict:
+    plugins = [
+        "NodeUnschedulable",
+        "NodeName",
+        "TaintToleration",
+        "NodeAffinity",
+        "NodePorts",
+        "NodeResourcesFit",
+        "VolumeRestrictions",
+    ]
+    nodes = [
+        {
+            "node_name": name,
+            "feasible": name == "node-2",
+            "total_score": 187,
+            "filters": [
+                {
+                    "plugin": plugin,
+                    "passed": name == "node-2" or plugin != "NodeResourcesFit",
+                    "code": "Unschedulable",
+                    "reason": "Insufficient cpu (requested 1500m, 800m free)",
+                }
+                for plugin in plugins
+            ],
+        }
+        for name in ("control-plane", "node-1", "node-2")
+    ]
+    return {
+        "node_name": "node-2",
+        "message": "",
+        "summary": "chose node-2",
+        "nodes": nodes,
+    }, plugins
+
+
+def panel_fits(page) -> bool:
+    return page.evaluate(
+        "() => { const box = document.querySelector('.panel-box');"
+        " return box.scrollWidth <= box.clientWidth; }"
+    )
+
+
+def test_the_why_here_table_fits_the_panel(page, harness):
+    decision, plugins = wide_decision()
+    pod = data.running("web", "node-2")
+    harness.panels["pods/default/web/"] = real_panel(
+        "pod.html",
+        pod=pod,
+        status_label="Running",
+        ready="1/1",
+        restarts=0,
+        events=[],
+        decision=decision,
+        plugins=plugins,
+    )
+    open_page(page, harness, lesson_snapshot([pod]))
+    page.locator('.diagram .pod[data-name="web"]').click()
+    page.locator("#pod-panel table.decision").wait_for()
+    assert panel_fits(page)
+    table = page.locator("#pod-panel table.decision").bounding_box()
+    assert table["width"] <= page.locator("#panel").bounding_box()["width"]
+    fit = page.locator('#pod-panel tr[data-node="node-2"] td[data-label="NodeResourcesFit"]')
+    assert fit.text_content() == "✔ pass"
+    # Each answer is labelled with its plugin, now that the header row is not above it.
+    label = fit.evaluate("td => getComputedStyle(td, '::before').content")
+    assert label == '"NodeResourcesFit: "'
+
+
+def test_the_yaml_editor_keeps_indentation_and_its_errors_fit_the_panel(page, harness):
+    from sandbox.manifests import ApplyResult
+
+    text = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: a\n   labels: {}\n"
+    error = (
+        "YAML syntax error: mapping values are not allowed here, in"
+        " /a/very/long/path/without/spaces/that/would/otherwise/overflow/the/panel/xxxxxxxxxx"
+    )
+    lines = [
+        (number, line, [error] if number == 5 else [])
+        for number, line in enumerate(text.splitlines(), start=1)
+    ]
+    harness.panels["manifests/"] = real_panel(
+        "manifest.html",
+        text=text,
+        result=ApplyResult([], parse_error=error, parse_error_line=5, parse_error_column=10),
+        lines=lines,
+        has_errors=True,
+    )
+    open_page(page, harness, lesson_snapshot())
+    page.get_by_role("button", name="Create from YAML").click()
+    page.locator("#manifest-editor .annotated-yaml").wait_for()
+    assert panel_fits(page)
+    panel_width = page.locator("#panel").bounding_box()["width"]
+    assert page.locator("#manifest-text").bounding_box()["width"] >= panel_width - 4
+    # The fifth line's three spaces of indentation are drawn.
+    indented = page.locator('.annotated-yaml li[value="5"] code').bounding_box()
+    flush = page.locator('.annotated-yaml li[value="4"] code').bounding_box()
+    assert indented["x"] == flush["x"]
+    assert page.locator('.annotated-yaml li[value="5"] code').evaluate(
+        "code => getComputedStyle(code).whiteSpace"
+    ) in {"pre", "pre-wrap"}
+    assert (
+        page.locator("#manifest-editor h3")
+        .first.text_content()
+        .startswith("YAML syntax error at line 5, column 10")
     )

@@ -20,6 +20,9 @@ from tests.browser.harness import (
 
 pytestmark = pytest.mark.browser
 
+# The live page's user agent, as the API server records it (cluster/apiserver/authn.py).
+PAGE_AGENT = "podlab-live-page"
+
 
 def lesson_snapshot(pods=(), revision=10, **extra) -> dict:
     nodes = [
@@ -342,6 +345,10 @@ def test_timeline_filters_hide_reads_heartbeats_other_callers_and_other_objects(
         data.trace("scheduler", "list", "pods", "", 10, narration="scheduler listed pods: 1 found"),
         data.trace("kubelet/node-1", "get", "pods", "db", 10, narration="kubelet read db"),
         data.trace("kubelet/node-1", "update", "leases", "node-1", 10, narration="lease renewed"),
+        data.trace("kubelet/node-1", "create", "events", "web.1", 10, narration="event: Pulled"),
+        data.trace(
+            "student", "get", "pods", "web", 10, narration="page read web", user_agent=PAGE_AGENT
+        ),
     ]
     open_page(page, harness, lesson_snapshot(revision=10, traces=traces))
 
@@ -349,23 +356,37 @@ def test_timeline_filters_hide_reads_heartbeats_other_callers_and_other_objects(
         items = page.locator("#timeline-list .tl-item:visible .tl-text")
         return [text.strip() for text in items.all_inner_texts()]
 
+    # By default the background is folded away: heartbeats and the page's own reads.
+    story = ["create web", "scheduler listed pods: 1 found", "event: Pulled"]
+    assert visible() == story
+    assert page.locator("#timeline-count").text_content() == "3 of 6 calls shown"
+    assert page.locator("#filter-summary").text_content() == (
+        "hiding heartbeats, the page's own reads"
+    )
+    page.get_by_text("Filters:").click()
+    page.get_by_label("heartbeats (node status, leases)").check()
+    page.get_by_label("the page's own reads").check()
+    assert page.locator("#filter-summary").text_content() == "showing every call"
+    assert page.locator("#timeline-count").text_content() == "6 calls"
     everything = [
         "create web",
         "scheduler listed pods: 1 found",
         "kubelet read db",
         "lease renewed",
+        "event: Pulled",
+        "page read web",
     ]
     assert visible() == everything
-    page.get_by_text("Filters:").click()
     page.get_by_label("reads (get, list, watch)").uncheck()
     assert page.locator("#filter-summary").text_content() == "hiding reads"
-    assert visible() == ["create web", "lease renewed"]
-    page.get_by_label("heartbeats (node status, leases, events)").uncheck()
-    assert visible() == ["create web"]
+    assert visible() == ["create web", "lease renewed", "event: Pulled"]
+    # Hiding heartbeats keeps the events (Pulling, Pulled, Started): they are the story.
+    page.get_by_label("heartbeats (node status, leases)").uncheck()
+    assert visible() == ["create web", "event: Pulled"]
     page.get_by_label("reads (get, list, watch)").check()
-    page.get_by_label("heartbeats (node status, leases, events)").check()
+    page.get_by_label("heartbeats (node status, leases)").check()
     page.get_by_role("checkbox", name="scheduler").uncheck()
-    assert visible() == ["create web", "kubelet read db", "lease renewed"]
+    assert visible() == everything[:1] + everything[2:]
     page.get_by_role("checkbox", name="scheduler").check()
     page.get_by_placeholder("name").fill("db")
     assert visible() == ["kubelet read db"]

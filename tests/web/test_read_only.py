@@ -33,6 +33,7 @@ def test_the_instructor_opens_the_students_page_read_only(client, sandbox, teach
     client.force_login(teacher)
     page = client.get(f"/sandboxes/{sandbox.pk}/").content.decode()
     assert 'data-may-write="false"' in page
+    assert 'data-user="alice"' in page  # the diagram's person is the student, who calls
     assert "Read-only: alice's sandbox" in page
     for control in ('id="create-pod"', 'id="create-yaml"', "clock/pause/", "clock/step/", "reset/"):
         assert control not in page

@@ -21,6 +21,31 @@ const MINOR_BACKLOG = 3;
 const MAX_BACKLOG = 40;
 
 const ease = (t) => (t < 0.5 ? 2 * t * t : 1 - ((-2 * t + 2) ** 2) / 2);
+/** Half a message pill's height, in canvas units. */
+const PILL_HALF_HEIGHT = 19;
+
+/**
+ * Where a pill of this width travels between two edge points: from just outside
+ * the caller's box to just outside the callee's (so it covers neither's name),
+ * or to the gap's middle when the gap is narrower than the pill; always inside
+ * the canvas, so no label is cut off at its edge.
+ * @returns {{from: {x: number, y: number}, to: {x: number, y: number}}}
+ */
+function pillPath(start, end, width, canvas) {
+  const length = Math.hypot(end.x - start.x, end.y - start.y) || 1;
+  const dx = (end.x - start.x) / length;
+  const dy = (end.y - start.y) / length;
+  const reach = Math.abs(dx) * (width / 2) + Math.abs(dy) * PILL_HALF_HEIGHT;
+  const middle = { x: (start.x + end.x) / 2, y: (start.y + end.y) / 2 };
+  const roomy = length > 2 * reach;
+  const from = roomy ? { x: start.x + dx * reach, y: start.y + dy * reach } : middle;
+  const to = roomy ? { x: end.x - dx * reach, y: end.y - dy * reach } : middle;
+  const inside = (point) => ({
+    x: Math.min(Math.max(point.x, width / 2 + 2), (canvas?.width ?? Infinity) - width / 2 - 2),
+    y: Math.min(Math.max(point.y, PILL_HALF_HEIGHT + 2), (canvas?.height ?? Infinity) - PILL_HALF_HEIGHT - 2),
+  });
+  return { from: inside(from), to: inside(to) };
+}
 
 /**
  * @typedef {object} Step  one API call to show
@@ -163,7 +188,8 @@ export class Player {
     const end = edgePoint(toRect, centre(fromRect));
     const route = svg("line", { class: `msg-route msg-${hop.kind}`, x1: start.x, y1: start.y, x2: end.x, y2: end.y });
     const pill = this.pill(hop.label, hop.kind);
-    pill.setAttribute("transform", `translate(${start.x},${start.y})`);
+    const path = pillPath(start, end, Number(pill.firstChild.getAttribute("width")), this.diagram.layout);
+    pill.setAttribute("transform", `translate(${path.from.x},${path.from.y})`);
     const group = svg("g", { class: "msg" }, [route, pill]);
     this.diagram.messages.append(group);
     const duration = HOP_MS / this.pace / speedup;
@@ -178,7 +204,8 @@ export class Player {
         }
         const t = Math.min(1, (now - began) / duration);
         const k = ease(t);
-        pill.setAttribute("transform", `translate(${start.x + (end.x - start.x) * k},${start.y + (end.y - start.y) * k})`);
+        const { from, to } = path;
+        pill.setAttribute("transform", `translate(${from.x + (to.x - from.x) * k},${from.y + (to.y - from.y) * k})`);
         if (t < 1) {
           requestAnimationFrame(frame);
         } else {

@@ -28,6 +28,8 @@ const PARTS_PER_FRAME = 250;
 const MIN_SCALE = 0.8;
 /** Below this window width the page is one column and the diagram only fits the width. */
 const ONE_COLUMN = "(max-width: 1000px)";
+/** The least width of the picture in one column, in px (text at about 13 px). */
+const ONE_COLUMN_MIN_WIDTH = 640;
 /** A wider canvas must make the picture this much larger to be worth the change. */
 const WIDER_GAIN = 1.08;
 /** The picture zooms in again only when it would grow by more than this (no jitter). */
@@ -528,12 +530,16 @@ export class Diagram {
     const sameBox = this.fittedTo.startsWith(`${box}:`) && this.fittedWidth === width;
     this.fittedTo = key;
     this.fittedWidth = width;
-    const widthScale = clientWidth / width;
     const oneColumn = window.matchMedia(ONE_COLUMN).matches;
+    // A phone's column is too narrow for readable text: the picture pans sideways there.
+    const widthScale = (oneColumn ? Math.max(clientWidth, ONE_COLUMN_MIN_WIDTH) : clientWidth) / width;
     const fitScale = oneColumn || !clientHeight ? widthScale : Math.min(widthScale, clientHeight / height);
     let scale = Math.min(widthScale, Math.max(fitScale, MIN_SCALE));
     if (sameBox && scale > this.scale && scale < this.scale * REGROW) scale = this.scale;
     this.scale = scale;
+    // Room for the whole picture at its least scale: a short window scrolls the page
+    // (sandbox.css) instead of cutting off the bottom of the picture.
+    this.container.style.minHeight = oneColumn ? "" : `${Math.ceil(height * MIN_SCALE)}px`;
     this.root.style.width = `${Math.floor(width * scale)}px`;
     this.root.style.height = `${Math.floor(height * scale)}px`;
   }

@@ -164,9 +164,12 @@ class LivePage {
       count: find("#timeline-count"),
       jump: find("#timeline-jump"),
       summary: find("#filter-summary"),
+      none: find("#timeline-none"),
     }, {
       eventsFor: (trace) => this.eventsOf(trace),
       onSelect: (trace) => this.diagram.highlight(trace ? this.anchorsOf(trace) : []),
+      onWantOlder: () => this.backfill.start(),
+      olderState: () => this.backfill?.state ?? "complete",
     });
 
     this.clock = new ClockDisplay({
@@ -194,6 +197,7 @@ class LivePage {
       onState: (state) => {
         this.flags.backfill = state;
         this.updateReplay();
+        this.timeline.sayWhenNoneMatch();
       },
     });
     this.flags.backfill = this.backfill.state;
@@ -243,8 +247,7 @@ class LivePage {
     document.body.addEventListener("htmx:sendError", (event) => this.requestFailed(event));
     document.addEventListener("keydown", (event) => {
       if (event.key !== "Escape" || !this.root.classList.contains("panel-open")) return;
-      // Escape in an open <select> or <details> closes that first; the next one the panel.
-      if (event.defaultPrevented) return;
+      if (event.defaultPrevented) return; // an Escape something else took (an open menu's)
       event.preventDefault();
       this.closePanel();
     });
@@ -306,7 +309,11 @@ class LivePage {
 
   applyChanges(batch) {
     const verdict = classifyBatch(this.live.revision, batch);
-    if (verdict === "stale") return;
+    if (verdict === "stale") {
+      // Its changes are in the state already; a read answered late is still a call made.
+      this.timeline.add(batch.traces ?? []);
+      return;
+    }
     if (verdict === "gap") {
       this.requestResync();
       return;
@@ -577,12 +584,16 @@ class LivePage {
   keepFocusInPanel() {
     const lost = this.focusWasInPanel && !this.panel.contains(document.activeElement);
     this.focusWasInPanel = false;
-    const invalid = this.panel.querySelector("[aria-invalid=true], .has-error :is(input, select, textarea), .form-error, .yaml-syntax-error, .annotated-yaml .has-error");
-    if (invalid) {
-      invalid.scrollIntoView({ block: "center" });
+    const field = this.panel.querySelector("[aria-invalid=true], .has-error :is(input, select, textarea)");
+    const line = this.panel.querySelector(".annotated-yaml .has-error");
+    const headline = this.panel.querySelector(".form-error, .yaml-syntax-error, .manifest-results .failed");
+    const shown = field ?? line ?? headline;
+    if (shown) {
+      shown.scrollIntoView({ block: "center" });
+      const focused = field ?? headline ?? line;
       if (lost) {
-        if (!invalid.matches("input, select, textarea")) invalid.tabIndex = -1;
-        invalid.focus({ preventScroll: true });
+        if (!focused.matches("input, select, textarea")) focused.tabIndex = -1;
+        focused.focus({ preventScroll: true });
       }
       return;
     }
@@ -784,7 +795,6 @@ function showRefusal(form, status) {
   const note = document.createElement("p");
   note.className = "refusal";
   note.setAttribute("role", "alert");
-  note.dataset.refusalFor = "";
   note.textContent = `✗ ${statusWords(status)}`;
   form.after(note);
   note.scrollIntoView({ block: "nearest" });
@@ -792,7 +802,7 @@ function showRefusal(form, status) {
 
 function clearRefusal(form) {
   const next = form.nextElementSibling;
-  if (next?.matches(".refusal[data-refusal-for]")) next.remove();
+  if (next?.matches(".refusal")) next.remove();
 }
 
 const root = document.getElementById("podlab");

@@ -14,10 +14,10 @@ import { podStatus } from "./status.js";
 const WRITE_VERBS = new Set(["create", "update", "patch", "delete"]);
 const READ_VERBS = new Set(["get", "list", "watch"]);
 const FAULT_VERBS = new Set(["crash", "stop", "start", "boot"]);
+/** The live page's user agent (cluster/apiserver/authn.py LIVE_PAGE_USER_AGENT). */
+const PAGE_USER_AGENT = "podlab-live-page";
 /** The sandbox clock's controls, traced by the API server like faults (sandbox/views.py). */
 const CLOCK_VERBS = new Set(["pause", "resume", "speed", "step", "mode"]);
-/** What every node repeats all day: heartbeats, leases, events. */
-const ROUTINE_RESOURCES = new Set(["leases", "events"]);
 
 /**
  * @typedef {object} Hop
@@ -49,18 +49,39 @@ export function isClockControl(trace) {
 }
 
 /**
- * Routine calls: a kubelet's heartbeats (its node's status, its lease, its
- * own node and pod reads) and recorded events. They repeat every few seconds
- * on every node; the timeline can hide them, and the picture hurries through
+ * A node's heartbeats: its kubelet renewing its lease, reporting its node's
+ * status and reading its own node and pods. They repeat every few seconds on
+ * every node and tell no step of the story; the timeline folds them away.
+ * @param {object} trace
+ * @returns {boolean}
+ */
+export function isHeartbeat(trace) {
+  if (trace.resource === "leases") return true;
+  const kubelet = trace.actor.startsWith("kubelet/");
+  if (kubelet && trace.resource === "nodes") return true;
+  return kubelet && isRead(trace);
+}
+
+/**
+ * Routine calls: heartbeats and recorded events (Pulling, Pulled, Started...,
+ * which the timeline lists: they are the story). The picture hurries through
  * them like reads.
  * @param {object} trace
  * @returns {boolean}
  */
 export function isRoutine(trace) {
-  if (ROUTINE_RESOURCES.has(trace.resource)) return true;
-  const kubelet = trace.actor.startsWith("kubelet/");
-  if (kubelet && trace.resource === "nodes") return true;
-  return kubelet && isRead(trace);
+  return trace.resource === "events" || isHeartbeat(trace);
+}
+
+/**
+ * Reads the live page made for its user (its panels, its snapshots), told by the
+ * user agent the API server recorded (cluster/apiserver/authn.py): the page's
+ * doing, not the student's, so the timeline folds them away.
+ * @param {object} trace
+ * @returns {boolean}
+ */
+export function isPageRead(trace) {
+  return trace.user_agent === PAGE_USER_AGENT && isRead(trace);
 }
 
 /**

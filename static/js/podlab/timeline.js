@@ -1,12 +1,16 @@
 /**
  * The timeline: one list item per API call, oldest at the top, newest at the
  * bottom, following the newest unless the student scrolled up. Filters by
- * who called, by object name, and reads on or off. Opening an item shows the
- * API server's stages and what the call changed (before -> after).
+ * who called, by object name, and reads on or off; the background (heartbeats,
+ * the page's own reads) is folded away unless asked for. Opening an item shows
+ * the API server's stages and what the call changed (before -> after).
+ *
+ * The list is one tab stop: the arrow keys, Home and End move between the
+ * calls shown (a roving tabindex), Enter or Space opens one.
  */
 
 import { diffObjects, formatValue } from "./diff.js";
-import { actorPlace, isRead, isRoutine, isWrite } from "./routes.js";
+import { actorPlace, isHeartbeat, isPageRead, isRead, isWrite } from "./routes.js";
 
 /** Keep at most this many items in the page (older ones stay in history). */
 const MAX_ITEMS = 2000;
@@ -46,13 +50,26 @@ export class Timeline {
    * @param {HTMLElement} [parts.count] shows how many calls
    * @param {HTMLButtonElement} [parts.jump] "newest" button shown when scrolled up
    * @param {HTMLElement} [parts.summary] says which filters hide calls
+   * @param {HTMLElement} [parts.none] says that no loaded call matches the name filter
    * @param {object} handlers
    * @param {(trace: object) => object[]} handlers.eventsFor the store events a trace's write made
    * @param {(trace: object|null) => void} handlers.onSelect an item was opened (null: closed)
    * @param {() => void} [handlers.onFilter] the filters changed
+   * @param {() => void} [handlers.onWantOlder] the student asked for the calls before the page opened
+   * @param {() => string} [handlers.olderState] those calls' state: "idle", "loading", "complete", "failed"
    */
-  constructor({ list, filters, count, jump, summary }, { eventsFor, onSelect, onFilter = () => {} }) {
+  constructor(
+    { list, filters, count, jump, summary, none },
+    { eventsFor, onSelect, onFilter = () => {}, onWantOlder = () => {}, olderState = () => "complete" },
+  ) {
     this.list = list;
+    this.none = none;
+    this.onWantOlder = onWantOlder;
+    this.olderState = olderState;
+    /** The one item of the list in the tab order (a roving tabindex). */
+    this.current = null;
+    /** The tab stop follows the newest call until the student moves it. */
+    this.currentMoved = false;
     this.summary = summary;
     this.filters = filters;
     this.countLabel = count;
@@ -65,6 +82,8 @@ export class Timeline {
     this.sequence = 0;
     /** Items dropped from the top to keep the list short (they keep their numbers). */
     this.trimmed = 0;
+    /** How many listed calls the filters show. */
+    this.shownCount = 0;
     this.selected = null;
     this.unseen = 0;
     /** Following the newest call (the student has not scrolled up). */
@@ -72,7 +91,8 @@ export class Timeline {
     this.scrollQueued = false;
     this.hiddenKinds = new Set();
     this.showReads = true;
-    this.showRoutine = true;
+    this.showRoutine = false;
+    this.showPage = false;
     this.query = "";
     this.readFilters();
     // form.elements also holds fields outside the form tag (form="..."), like the name filter.
@@ -80,8 +100,13 @@ export class Timeline {
     filters.addEventListener("submit", (event) => event.preventDefault());
     list.addEventListener("click", (event) => {
       const summary = event.target.closest(".tl-summary");
-      if (summary) this.toggle(summary.closest("li"));
+      if (!summary) return;
+      this.currentMoved = true;
+      this.makeCurrent(summary.closest("li"));
+      this.toggle(summary.closest("li"));
     });
+    list.addEventListener("keydown", (event) => this.moveByKey(event));
+    none?.querySelector(".load-older")?.addEventListener("click", () => this.onWantOlder());
     // Only the student scrolling up stops the following; a list that shrank
     // or grew under a still scroll position does not.
     let lastTop = 0;
@@ -100,6 +125,7 @@ export class Timeline {
       if (this.stuck) this.scrollSoon();
     }).observe(list);
     jump?.addEventListener("click", () => this.scrollToNewest());
+    this.filtersChanged(); // a reloaded page's form may keep the student's last choices
   }
 
   readFilters() {
@@ -110,6 +136,7 @@ export class Timeline {
     );
     this.showReads = data.has("reads");
     this.showRoutine = data.has("routine");
+    this.showPage = data.has("page");
     this.query = String(data.get("object") ?? "").trim().toLowerCase();
   }
 
@@ -120,9 +147,38 @@ export class Timeline {
     }
     this.list.classList.toggle("hide-reads", !this.showReads);
     this.list.classList.toggle("hide-routine", !this.showRoutine);
+    this.list.classList.toggle("hide-page", !this.showPage);
     this.describeFilters();
-    for (const { trace, item } of this.items.values()) item.hidden = !this.matchesQuery(trace);
+    this.shownCount = 0;
+    for (const { trace, item } of this.items.values()) {
+      item.hidden = !this.matchesQuery(trace);
+      if (this.isShown(trace)) this.shownCount += 1;
+    }
+    this.showCount();
+    this.keepTabStop();
+    this.sayWhenNoneMatch();
     this.onFilter();
+  }
+
+  /**
+   * A name that no loaded call has: say that the list holds only the calls since
+   * the page opened (and the last ones before), and offer the older ones.
+   */
+  sayWhenNoneMatch() {
+    if (!this.none) return;
+    const older = this.olderState();
+    const nothing = Boolean(this.query) && ![...this.items.values()].some(({ trace }) => this.isShown(trace));
+    this.none.hidden = !nothing;
+    if (!nothing) return;
+    const button = this.none.querySelector(".load-older");
+    const words = {
+      idle: "The timeline holds the calls since the page opened and the last ones before it; older calls are not loaded.",
+      loading: "Loading older calls from the sandbox's history…",
+      complete: "No call in the history the sandbox keeps matches, with these filters.",
+      failed: "Older calls could not be loaded.",
+    }[older] ?? "";
+    setTextIfChanged(this.none.querySelector(".none-text"), `No call to "${this.query}" is listed. ${words}`);
+    button.hidden = older !== "idle" && older !== "failed";
   }
 
   describeFilters() {
@@ -131,7 +187,7 @@ export class Timeline {
       .map((box) => box.closest("label").textContent.trim().split(" (")[0]);
     const hidden = [
       ...labels("input[name=actor]:not(:checked)"),
-      ...labels("input[name=reads]:not(:checked), input[name=routine]:not(:checked)"),
+      ...labels("input[name=reads]:not(:checked), input[name=routine]:not(:checked), input[name=page]:not(:checked)"),
     ];
     if (this.query) hidden.push(`names without "${this.query}"`);
     this.summary.textContent = hidden.length ? `hiding ${hidden.join(", ")}` : "showing every call";
@@ -150,7 +206,8 @@ export class Timeline {
   isShown(trace) {
     if (this.hiddenKinds.has(actorPlace(trace.actor).kind)) return false;
     if (!this.showReads && isRead(trace)) return false;
-    if (!this.showRoutine && isRoutine(trace)) return false;
+    if (!this.showRoutine && isHeartbeat(trace)) return false;
+    if (!this.showPage && isPageRead(trace)) return false;
     return this.matchesQuery(trace);
   }
 
@@ -169,17 +226,48 @@ export class Timeline {
     }
     const tail = document.createDocumentFragment();
     const lastId = this.lastId();
-    for (const trace of fresh) {
+    let renumberFrom = null;
+    let newestShown = null;
+    for (const trace of [...fresh].sort((a, b) => a.id - b.id)) {
       const item = this.buildItem(trace);
       this.items.set(trace.id, { trace, item });
-      if (lastId !== null && trace.id < lastId) this.insertInOrder(item, trace.id);
-      else tail.append(item);
+      if (this.isShown(trace)) this.shownCount += 1;
+      if (lastId !== null && trace.id < lastId) {
+        this.insertInOrder(item, trace.id);
+        renumberFrom ??= item;
+      } else {
+        tail.append(item);
+        if (this.isShown(trace)) newestShown = item;
+      }
     }
     this.list.append(tail);
     this.trim();
-    setTextIfChanged(this.countLabel, `${this.sequence} calls`);
+    // A call that came late (a read answered before a write it trails) goes in its
+    // place by id: the numbers after it move up one, so they stay in order.
+    if (renumberFrom?.isConnected) this.renumber();
+    this.showCount();
+    if (newestShown && (!this.currentMoved || !this.current)) this.makeCurrent(newestShown);
+    else if (this.current && !this.current.isConnected) this.keepTabStop(); // trimmed away
+    if (this.query) this.sayWhenNoneMatch();
     if (this.stuck) this.scrollSoon();
     else this.setUnseen(this.unseen + fresh.filter((trace) => this.isShown(trace)).length);
+  }
+
+  /** "12 of 40 calls shown": the rest are folded away by the filters. */
+  showCount() {
+    const listed = this.items.size;
+    const words = this.shownCount === listed ? `${listed} calls` : `${this.shownCount} of ${listed} calls shown`;
+    setTextIfChanged(this.countLabel, words);
+  }
+
+  /** Number the items in list order (those trimmed from the top keep their numbers). */
+  renumber() {
+    let number = this.trimmed;
+    for (const item of this.list.children) {
+      number += 1;
+      setTextIfChanged(item.querySelector(".tl-num"), String(number));
+    }
+    this.sequence = number;
   }
 
   /**
@@ -195,16 +283,14 @@ export class Timeline {
     for (const trace of older.slice(-room)) {
       const item = this.buildItem(trace);
       this.items.set(trace.id, { trace, item });
+      if (this.isShown(trace)) this.shownCount += 1;
       head.append(item);
     }
     this.list.prepend(head);
-    let number = this.trimmed;
-    for (const item of this.list.children) {
-      number += 1;
-      setTextIfChanged(item.querySelector(".tl-num"), String(number));
-    }
-    this.sequence = number;
-    setTextIfChanged(this.countLabel, `${this.sequence} calls`);
+    this.renumber();
+    this.showCount();
+    this.keepTabStop();
+    if (this.query) this.sayWhenNoneMatch();
     if (this.stuck) this.scrollSoon();
   }
 
@@ -231,7 +317,9 @@ export class Timeline {
   trim() {
     while (this.list.children.length > MAX_ITEMS) {
       const oldest = this.list.firstElementChild;
-      this.items.delete(Number(oldest.dataset.id));
+      const { trace } = this.items.get(Number(oldest.dataset.id));
+      if (this.isShown(trace)) this.shownCount -= 1;
+      this.items.delete(trace.id);
       oldest.remove();
       this.trimmed += 1;
     }
@@ -245,13 +333,15 @@ export class Timeline {
     item.dataset.actorKind = place.kind;
     item.dataset.revision = String(trace.revision);
     if (isRead(trace)) item.dataset.read = "1";
-    if (isRoutine(trace)) item.dataset.routine = "1";
+    if (isHeartbeat(trace)) item.dataset.routine = "1";
+    if (isPageRead(trace)) item.dataset.page = "1";
     if (trace.code >= 400) item.classList.add("failed");
     if (isWrite(trace)) item.classList.add("write");
     item.hidden = !this.matchesQuery(trace);
 
     const summary = element("button", "tl-summary");
     summary.type = "button";
+    summary.tabIndex = -1; // the list is one tab stop: see keepTabStop
     summary.setAttribute("aria-expanded", "false");
     const meta = element("span", "tl-meta");
     meta.append(
@@ -333,6 +423,41 @@ export class Timeline {
       const top = reached.offsetTop - this.list.offsetTop;
       this.list.scrollTop = top - (this.list.clientHeight - reached.offsetHeight) / 2;
     }
+  }
+
+  /** The calls the filters show, in list order. */
+  shownItems() {
+    return [...this.list.children].filter((item) => !item.hidden && this.isShown(this.items.get(Number(item.dataset.id)).trace));
+  }
+
+  /** @param {HTMLLIElement|null} item the list's one tab stop */
+  makeCurrent(item) {
+    if (this.current === item) return;
+    this.current?.querySelector(".tl-summary")?.setAttribute("tabindex", "-1");
+    this.current = item;
+    item?.querySelector(".tl-summary")?.setAttribute("tabindex", "0");
+  }
+
+  /** The tab stop stays on a call that is shown: else the newest shown one. */
+  keepTabStop() {
+    const current = this.current;
+    if (current?.isConnected && !current.hidden && this.isShown(this.items.get(Number(current.dataset.id)).trace)) return;
+    const shown = this.shownItems();
+    this.makeCurrent(shown.at(-1) ?? null);
+  }
+
+  moveByKey(event) {
+    const keys = { ArrowDown: 1, ArrowUp: -1, Home: -Infinity, End: Infinity, PageDown: 10, PageUp: -10 };
+    if (!(event.key in keys) || !event.target.closest(".tl-summary")) return;
+    const shown = this.shownItems();
+    if (!shown.length) return;
+    const at = Math.max(0, shown.indexOf(event.target.closest("li")));
+    const step = keys[event.key];
+    const index = Math.max(0, Math.min(shown.length - 1, Number.isFinite(step) ? at + step : step < 0 ? 0 : shown.length - 1));
+    event.preventDefault();
+    this.currentMoved = true;
+    this.makeCurrent(shown[index]);
+    shown[index].querySelector(".tl-summary").focus();
   }
 
   setUnseen(count) {
