@@ -12,7 +12,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import random
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 
 from cluster.components.api import Clock, ClusterApi
@@ -158,7 +158,13 @@ def _with_preemption(
 
 
 def scheduler_tick(
-    api: ClusterApi, clock: Clock, state: dict, *, rng: random.Random, max_pods: int = 100
+    api: ClusterApi,
+    clock: Clock,
+    state: dict,
+    *,
+    rng: random.Random,
+    max_pods: int = 100,
+    on_decision: Callable[[SchedulingDecision], None] | None = None,
 ) -> list[SchedulingDecision]:
     """One resync of the scheduler. state is the caller's JSON dict, updated in place.
 
@@ -166,6 +172,9 @@ def scheduler_tick(
     any, list nodes and the pods already bound; then per pod either bind and a
     Normal Scheduled event, or the PodScheduled=False condition and a Warning
     FailedScheduling event. Pods still backing off are left for a later tick.
+    on_decision hears each pod's decision after it is made and before the call
+    that acts on it (the binding, or the PodScheduled=False status), so whoever
+    shows the decision can show it before its consequence.
     Returns the decisions made, at most max_pods.
     """
     unscheduled = api.list("pods", field_selector="spec.nodeName=")["items"]
@@ -196,6 +205,8 @@ def scheduler_tick(
         memory.next_start_node_index = next_start_node_index(
             memory.next_start_node_index, decision.evaluated_nodes, len(node_infos)
         )
+        if on_decision is not None:
+            on_decision(decision)
         if decision.node_name is None:
             memory.record_failure(uid, now)
             _record_unschedulable(api, pod, decision.message, now, events)
