@@ -145,12 +145,13 @@ export class Timeline {
   /**
    * Whether the filters let this call show (the animation follows them too).
    * @param {object} trace
+   * @param {object|null} [object] what the call wrote, when known (see isRoutine)
    * @returns {boolean}
    */
-  isShown(trace) {
+  isShown(trace, object = null) {
     if (this.hiddenKinds.has(actorPlace(trace.actor).kind)) return false;
     if (!this.showReads && isRead(trace)) return false;
-    if (!this.showRoutine && isRoutine(trace)) return false;
+    if (!this.showRoutine && isRoutine(trace, object)) return false;
     return this.matchesQuery(trace);
   }
 
@@ -262,6 +263,7 @@ export class Timeline {
     );
     if (trace.code >= 400) meta.append(element("span", "tl-code", `✗ ${trace.code} ${trace.reason}`.trim()));
     summary.append(meta, element("span", "tl-text", trace.narration));
+    if (trace.command) summary.append(element("code", "tl-command", `$ ${trace.command}`));
     item.append(summary);
     return item;
   }
