@@ -213,7 +213,8 @@ def record_drawing(page) -> None:
             kind: prefix + node.getAttribute('class'),
             text: node.textContent,
             marks: [...node.querySelectorAll('.mark')].map(
-                (mark) => [mark.dataset.node, mark.textContent, mark.getAttribute('class')]),
+                (mark) => [mark.dataset.node, mark.querySelector('text').textContent,
+                           mark.getAttribute('class')]),
         });
         new MutationObserver((records) => {
             for (const record of records) {

@@ -48,6 +48,13 @@ const REAL_TIMER = {
   after: (ms, callback) => setTimeout(callback, ms),
 };
 
+/** A node's mark may be this wide, over a narrow node or the control plane's kubelet. */
+const MARK_WIDTH = 380;
+/** A refusal's reason may be this wide (the fixed band of the diagram is 1000 units). */
+const WIDTH_FOR_REASON = 900;
+const DIAGRAM_RIGHT = 992;
+
+const clamp = (value, low, high) => Math.min(Math.max(value, low), high);
 const ease = (t) => (t < 0.5 ? 2 * t * t : 1 - ((-2 * t + 2) ** 2) / 2);
 
 /**
@@ -247,7 +254,7 @@ export class Player {
     const ms = this.hopMs(hop, step) / hurry;
     if (hop.kind === "stages") return this.lightStages(hop.stages, ms);
     if (hop.kind === "marks") return this.markNodes(hop.decision, ms);
-    if (hop.kind === "refused") return this.refuse(hop.label, ms);
+    if (hop.kind === "refused") return this.refuse(hop, ms);
     return this.travel(hop, ms);
   }
 
@@ -267,7 +274,7 @@ export class Player {
   }
 
   /** The message pill: a rounded label that is readable over anything. */
-  pill(text, kind, maxWidth = 300) {
+  pill(text, kind, maxWidth = 380) {
     const shown = fitText(text, maxWidth, FONT, true);
     const width = textWidth(shown, FONT, true) + 28;
     return svg("g", { class: `msg-pill msg-${kind}` }, [
@@ -376,25 +383,30 @@ export class Player {
     if (chosen) {
       mark.append(svg("rect", { class: "mark-outline", x: rect.x - 5, y: rect.y - 5, width: rect.w + 10, height: rect.h + 10, rx: 16 }));
     }
-    const pill = this.pill(text, `mark-${kind}`, Math.max(rect.w - 24, 160));
+    const pill = this.pill(text, `mark-${kind}`, Math.max(rect.w - 24, MARK_WIDTH));
     pill.setAttribute("transform", `translate(${rect.x + rect.w / 2},${rect.y + Math.min(rect.h / 2, 62)})`);
-    pill.append(svg("title", {}, [node.plugin ? `${node.plugin}: ${node.reason}` : text]));
     mark.append(pill);
+    if (node.plugin) mark.setAttribute("data-plugin", node.plugin);
     return mark;
   }
 
-  /** A refused call: a stop sign at the API server with the reason. */
-  refuse(reason, ms) {
+  /** A refused call: a stop sign under the API server, the code, and why on a line below. */
+  refuse(hop, ms) {
     const rect = this.diagram.rectOf("apiserver");
     if (!rect) return Promise.resolve();
     const { x } = centre(rect);
-    const pill = this.pill(`refused: ${reason}`, "refused", 520);
-    const half = Number(pill.firstChild.getAttribute("width")) / 2;
-    // Beside the reason, not above it: above are the stage lights that show where it stopped.
-    const sign = svg("g", { class: "msg msg-stop", transform: `translate(${x + 26},${rect.y + rect.h + 26})` }, [
-      pill,
-      icon("icon-stop", -half - 50, -22, 44, "stop-icon"),
-    ]);
+    const code = this.pill(`refused: ${hop.label}`, "refused");
+    const half = Number(code.firstChild.getAttribute("width")) / 2;
+    // Beside the code, not above it: above are the stage lights that show where it stopped.
+    const parts = [code, icon("icon-stop", -half - 50, -22, 44, "stop-icon")];
+    if (hop.detail) {
+      const why = this.pill(hop.detail, "refused-why", WIDTH_FOR_REASON);
+      const width = Number(why.firstChild.getAttribute("width"));
+      const shift = clamp(x, width / 2 + 8, DIAGRAM_RIGHT - width / 2) - x;
+      why.setAttribute("transform", `translate(${shift},44)`);
+      parts.push(why);
+    }
+    const sign = svg("g", { class: "msg msg-stop", transform: `translate(${x},${rect.y + rect.h + 26})` }, parts);
     this.diagram.messages.append(sign);
     const generation = this.generation;
     return new Promise((resolve) => {

@@ -75,7 +75,7 @@ const COMMAND_SHOWN_MS = 6000;
 /** As much of a command as fits a monospace line maxWidth wide. */
 function fitMono(text, maxWidth, fontSize) {
   const room = Math.floor(maxWidth / (fontSize * MONO_EM));
-  return text.length <= room ? text : `${text.slice(0, Math.max(room - 1, 1))}…`;
+  return text.length <= room ? text : `${text.slice(0, Math.max(room - 1, 1)).trimEnd()}…`;
 }
 
 /** The person at the keyboard, with a terminal running kubectl. */

@@ -49,6 +49,7 @@ const RUNTIME_CALLS = {
  *   stages: the lights at the API server; marks: the scheduler's filter marks on the nodes
  * @property {boolean} [commits] the write is in etcd once this hop arrives
  * @property {object[]} [stages] for "stages": the trace's stages before etcd
+ * @property {string} [detail] for "refused": why, as the refusing stage said it
  * @property {object} [decision] for "marks": the scheduling note
  */
 
@@ -209,7 +210,9 @@ export function traceHops(trace, { object = null, podNode = () => "" } = {}) {
     }
   }
   if (trace.code >= 400) {
-    hops.push({ from: "apiserver", to: "apiserver", label: refusal(trace), kind: "refused" });
+    const code = trace.reason ? `${trace.code} ${trace.reason}` : String(trace.code);
+    const detail = (trace.stages ?? []).find((entry) => !entry.ok)?.detail ?? "";
+    hops.push({ from: "apiserver", to: "apiserver", label: code, detail, kind: "refused" });
     return hops;
   }
   if (isWrite(trace)) {
@@ -232,19 +235,17 @@ export function traceHops(trace, { object = null, podNode = () => "" } = {}) {
 
 /**
  * The stages a request passed (or failed) at the API server before etcd, in order.
- * Reads have no admission or validation: only what the trace records is shown.
+ * Reads have no admission or validation: only what the trace records is shown. A
+ * write refused on the way also lists the stages it never reached (ok: null).
  * @param {object} trace
- * @returns {{stage: string, ok: boolean, detail: string}[]}
+ * @returns {{stage: string, ok: boolean|null, detail: string}[]}
  */
 export function stagesBeforeEtcd(trace) {
-  return (trace.stages ?? []).filter((entry) => STAGES.includes(entry.stage));
-}
-
-/** "403 Forbidden: pods \"db\" is forbidden: ...": the code and, when known, why. */
-function refusal(trace) {
-  const code = trace.reason ? `${trace.code} ${trace.reason}` : String(trace.code);
-  const failed = (trace.stages ?? []).find((entry) => !entry.ok);
-  return failed?.detail ? `${code}: ${failed.detail}` : code;
+  const passed = (trace.stages ?? []).filter((entry) => STAGES.includes(entry.stage));
+  const stopped = passed.find((entry) => !entry.ok);
+  if (!stopped || !WRITE_VERBS.has(trace.verb)) return passed;
+  const unreached = STAGES.slice(STAGES.indexOf(stopped.stage) + 1);
+  return [...passed, ...unreached.map((stage) => ({ stage, ok: null, detail: "not reached" }))];
 }
 
 /** What the API server writes to etcd: a binding is stored as such. */
