@@ -50,6 +50,8 @@ const REAL_TIMER = {
 
 /** A node's mark may be this wide, over a narrow node or the control plane's kubelet. */
 const MARK_WIDTH = 380;
+/** Between a worker's two resource bars, below their top (layout.js NODE.barH). */
+const MARK_BARS_Y = 34;
 /** A refusal's reason may be this wide (the fixed band of the diagram is 1000 units). */
 const WIDTH_FOR_REASON = 900;
 const DIAGRAM_RIGHT = 992;
@@ -381,10 +383,13 @@ export class Player {
     }
     const mark = svg("g", { class: `mark mark-${kind}`, "data-node": node.name });
     if (chosen) {
-      mark.append(svg("rect", { class: "mark-outline", x: rect.x - 5, y: rect.y - 5, width: rect.w + 10, height: rect.h + 10, rx: 16 }));
+      mark.append(svg("rect", { class: "mark-outline", x: rect.x - 3, y: rect.y - 3, width: rect.w + 6, height: rect.h + 6, rx: 15 }));
     }
     const pill = this.pill(text, `mark-${kind}`, Math.max(rect.w - 24, MARK_WIDTH));
-    pill.setAttribute("transform", `translate(${rect.x + rect.w / 2},${rect.y + Math.min(rect.h / 2, 62)})`);
+    // Over a worker's CPU and memory bars (what NodeResourcesFit weighs), clear of its name
+    // and its components; over the control plane's kubelet chip.
+    const y = rect.barsY === undefined ? rect.y + rect.h / 2 : rect.y + rect.barsY + MARK_BARS_Y;
+    pill.setAttribute("transform", `translate(${rect.x + rect.w / 2},${y})`);
     mark.append(pill);
     if (node.plugin) mark.setAttribute("data-plugin", node.plugin);
     return mark;

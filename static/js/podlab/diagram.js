@@ -69,8 +69,8 @@ const TERMINAL_FONT = 20;
 const COMMAND_FONT = 18;
 /** A monospace character is this wide, in ems. */
 const MONO_EM = 0.6;
-/** The wide window shows a command this long, then folds back into the terminal. */
-const COMMAND_SHOWN_MS = 6000;
+/** Once its calls have travelled, the wide window stays this long, then folds into the terminal. */
+const COMMAND_LINGER_MS = 2500;
 
 /** As much of a command as fits a monospace line maxWidth wide. */
 function fitMono(text, maxWidth, fontSize) {
@@ -683,7 +683,13 @@ export class Diagram {
     setAttrs(this.command.box, { width: line.length * COMMAND_FONT * MONO_EM + 24 });
     setAttrs(this.command.group, { visibility: "visible" });
     clearTimeout(this.commandTimer);
-    this.commandTimer = setTimeout(() => setAttrs(this.command.group, { visibility: "hidden" }), COMMAND_SHOWN_MS);
+    this.commandTimer = 0;
+  }
+
+  /** The command's calls have travelled: fold the wide window away soon. */
+  foldCommand() {
+    if (this.commandTimer || this.command.group.getAttribute("visibility") !== "visible") return;
+    this.commandTimer = setTimeout(() => setAttrs(this.command.group, { visibility: "hidden" }), COMMAND_LINGER_MS);
   }
 
   flash(element, className) {

@@ -439,6 +439,8 @@ class LivePage {
 
   showStep(trace) {
     if (trace?.command) this.diagram.showCommand(trace.command);
+    else if (!trace || trace.actor !== this.lastCommandActor) this.diagram.foldCommand();
+    if (trace?.command) this.lastCommandActor = trace.actor;
     if (!this.nowPlaying) return;
     this.nowPlaying.textContent = trace ? `Now: ${trace.narration}` : "";
     this.timeline.list.querySelector(".playing")?.classList.remove("playing");
