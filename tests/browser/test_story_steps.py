@@ -349,3 +349,19 @@ def test_at_very_slow_pace_a_pods_whole_story_travels_unfolded(page, harness):
     harness.load(page, snapshot=lesson_snapshot())
     slow = page.evaluate(BURST, {"pods": 1, "gapMs": 0, "pace": 0.25})
     assert (slow["calls"], slow["travelled"], slow["folded"]) == (3, 3, 0)
+
+
+def test_the_page_says_how_many_calls_it_folded_to_catch_up(page, harness):
+    open_animated(page, harness, lesson_snapshot(revision=10), pace="1")
+    for revision in range(11, 23):
+        create = data.trace("student", "create", "pods", f"web-{revision}", revision)
+        create["stages"] = CREATE_STAGES
+        added = data.added(data.pod(f"web-{revision}"), revision)
+        deliver(page, data.changes(revision, [added], [create]))
+    page.wait_for_function("() => window.podlab.revision === 22")
+    page.wait_for_function("() => !document.querySelector('.diagram .msg')")
+    note = page.locator("#catch-up-note").text_content()
+    assert note.startswith("Caught up: ")
+    folded = int(note.removeprefix("Caught up: ").split(" ")[0])
+    assert 0 < folded < 12
+    assert "calls folded to keep the diagram within a second of the cluster" in note

@@ -67,6 +67,7 @@ const ease = (t) => (t < 0.5 ? 2 * t * t : 1 - ((-2 * t + 2) ** 2) / 2);
  *   commits (its message reaches etcd) or ends, the picture may show that batch
  * @property {boolean} [minor] a read or a heartbeat: hurried, and not drawn when behind, so
  *   the writes that tell the story keep their pace
+ * @property {{narration: string}} [about] what a step that is not a call shows, for onStep
  * @property {number} [arrivedAt] when the page received it (set by enqueue)
  */
 
@@ -82,7 +83,8 @@ export class Player {
    * @param {import("./diagram.js").Diagram} diagram
    * @param {object} handlers
    * @param {(commit: number) => void} handlers.onCommit the picture may now show batches up to this token
-   * @param {(trace: object|null) => void} [handlers.onStep] which call is travelling (null: idle)
+   * @param {(trace: object|null) => void} [handlers.onStep] which call is travelling, or what a
+   *   decision's step shows ({narration}); null: idle
    * @param {(skipped: number) => void} [handlers.onSkip] calls skipped to catch up (the backlog cap)
    * @param {(folded: number, busy: boolean) => void} [handlers.onCatchUp] calls folded in this burst
    *   to keep the picture within LAG_BUDGET_MS of the store; busy: still catching up
@@ -186,7 +188,7 @@ export class Player {
         continue;
       }
       this.current = step;
-      if (step.hops.length) this.onStep(step.trace);
+      if (step.hops.length) this.onStep(step.trace ?? step.about ?? null);
       for (const [index, hop] of step.hops.entries()) {
         if (generation !== this.generation) return;
         await this.play(hop, step, this.hurry(step, index));

@@ -321,7 +321,12 @@ class LivePage {
    */
   showDecision(note) {
     if (this.replaying !== null || this.timeline.hiddenKinds.has("scheduler")) return;
-    this.player.enqueue({ trace: null, hops: schedulingHops(note), commit: this.batchSeq });
+    const pod = `${note.pod.namespace}/${note.pod.name}`;
+    const chosen = note.nodes.find((node) => node.name === note.node);
+    const narration = note.node
+      ? `kube-scheduler filtered and scored the nodes: ${pod} goes to ${note.node}${note.feasible_nodes > 1 ? ` (score ${chosen?.score})` : ""}`
+      : `kube-scheduler found no node for ${pod}: ${note.message}`;
+    this.player.enqueue({ trace: null, about: { narration }, hops: schedulingHops(note), commit: this.batchSeq });
   }
 
   /** The clock moves with every call; after a clock control (from any tab), ask the clock. */
@@ -439,8 +444,7 @@ class LivePage {
 
   showStep(trace) {
     if (trace?.command) this.diagram.showCommand(trace.command);
-    else if (!trace || trace.actor !== this.lastCommandActor) this.diagram.foldCommand();
-    if (trace?.command) this.lastCommandActor = trace.actor;
+    else this.diagram.foldCommand();
     if (!this.nowPlaying) return;
     this.nowPlaying.textContent = trace ? `Now: ${trace.narration}` : "";
     this.timeline.list.querySelector(".playing")?.classList.remove("playing");
