@@ -48,10 +48,10 @@ const REAL_TIMER = {
   after: (ms, callback) => setTimeout(callback, ms),
 };
 
-/** A node's mark may be this wide, over a narrow node or the control plane's kubelet. */
+/** A node's mark may be this wide, even over a narrower node (the reason matters). */
 const MARK_WIDTH = 380;
-/** Between a worker's two resource bars, below their top (layout.js NODE.barH). */
-const MARK_BARS_Y = 34;
+/** A worker's mark, this far below its top: under its header (layout.js NODE.header). */
+const MARK_Y = 66;
 /** A refusal's reason may be this wide (the fixed band of the diagram is 1000 units). */
 const WIDTH_FOR_REASON = 900;
 const DIAGRAM_RIGHT = 992;
@@ -387,11 +387,15 @@ export class Player {
     if (chosen) {
       mark.append(svg("rect", { class: "mark-outline", x: rect.x - 3, y: rect.y - 3, width: rect.w + 6, height: rect.h + 6, rx: 15 }));
     }
-    const pill = this.pill(text, `mark-${kind}`, Math.max(rect.w - 24, MARK_WIDTH));
-    // Over a worker's CPU and memory bars (what NodeResourcesFit weighs), clear of its name
-    // and its components; over the control plane's kubelet chip.
-    const y = rect.barsY === undefined ? rect.y + rect.h / 2 : rect.y + rect.barsY + MARK_BARS_Y;
-    pill.setAttribute("transform", `translate(${rect.x + rect.w / 2},${y})`);
+    // On a worker, just under its name (over its tags and components for a moment); on the
+    // control plane's kubelet chip. Wider than a narrow node if the reason needs it, but
+    // always on the canvas.
+    const pill = this.pill(text, `mark-${kind}`, Math.max(rect.w - 16, MARK_WIDTH));
+    const half = Number(pill.firstChild.getAttribute("width")) / 2;
+    const right = this.diagram.canvas?.width ?? DIAGRAM_RIGHT;
+    const x = clamp(rect.x + rect.w / 2, half + 4, right - half - 4);
+    const y = rect.barsY === undefined ? rect.y + rect.h / 2 : rect.y + MARK_Y;
+    pill.setAttribute("transform", `translate(${x},${y})`);
     mark.append(pill);
     if (node.plugin) mark.setAttribute("data-plugin", node.plugin);
     return mark;
