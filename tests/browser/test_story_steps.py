@@ -365,3 +365,15 @@ def test_the_page_says_how_many_calls_it_folded_to_catch_up(page, harness):
     folded = int(note.removeprefix("Caught up: ").split(" ")[0])
     assert 0 < folded < 12
     assert "calls folded to keep the diagram within a second of the cluster" in note
+
+
+def test_a_fault_the_sandbox_injects_says_it_has_no_kubectl_command(page, harness):
+    open_animated(page, harness, lesson_snapshot([data.running("web", "node-2")], revision=10))
+    crash = data.trace("student", "crash", "pods", "web", 10)
+    deliver(page, data.changes(10, [], [crash]))
+    page.wait_for_function(
+        "() => document.querySelector('.diagram .command-window')"
+        ".getAttribute('visibility') === 'visible'"
+    )
+    window = page.locator(".diagram .command-window").text_content()
+    assert window == "# no kubectl command for this: Podlab injects the fault"

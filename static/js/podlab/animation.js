@@ -137,7 +137,10 @@ export class Player {
       this.onCommit(step.commit);
       return;
     }
-    if (!this.busy) this.folded = 0; // a new burst
+    if (!this.busy) {
+      this.folded = 0; // a new burst: what the last one folded is told no more
+      this.onCatchUp(0, true);
+    }
     step.arrivedAt ??= this.timer.now();
     this.queue.push(step);
     if (this.queue.length > MINOR_BACKLOG) {

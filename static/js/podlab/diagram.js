@@ -67,6 +67,8 @@ function componentBox(rect, { className, open, title, subtitle }) {
 /** The terminal's text size, and the wider window's that shows a whole command. */
 const TERMINAL_FONT = 20;
 const COMMAND_FONT = 18;
+/** What the terminal says of a fault the sandbox injects. */
+const NO_KUBECTL = "# no kubectl command for this: Podlab injects the fault";
 /** A monospace character is this wide, in ems. */
 const MONO_EM = 0.6;
 /** Once its calls have travelled, the wide window stays this long, then folds into the terminal. */
@@ -672,13 +674,15 @@ export class Diagram {
   /**
    * The kubectl command the student's click or YAML stands for, typed in the terminal:
    * whole in a wide window for a while, then what fits the small terminal stays.
-   * @param {string} command "kubectl run web --image=nginx --restart=Always"
+   * @param {string|null} command "kubectl run web --image=nginx --restart=Always"; null for
+   *   a fault the sandbox injects (a crash, a stopped kubelet), which kubectl cannot do
    */
   showCommand(command) {
     const term = FIXED.terminal;
-    const rest = command.replace(/^kubectl /, "");
+    const rest = command ? command.replace(/^kubectl /, "") : "▌";
     setText(this.typed, fitMono(rest, term.w - 16, TERMINAL_FONT));
-    const line = fitMono(`$ ${command}`, WIDTH - term.x - 32, COMMAND_FONT);
+    const said = command ? `$ ${command}` : NO_KUBECTL;
+    const line = fitMono(said, WIDTH - term.x - 32, COMMAND_FONT);
     setText(this.command.text, line);
     setAttrs(this.command.box, { width: line.length * COMMAND_FONT * MONO_EM + 24 });
     setAttrs(this.command.group, { visibility: "visible" });

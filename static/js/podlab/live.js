@@ -444,7 +444,9 @@ class LivePage {
 
   showStep(trace) {
     if (trace?.command) this.diagram.showCommand(trace.command);
-    else this.diagram.foldCommand();
+    else if (trace && isFault(trace) && actorPlace(trace.actor).kind === "user") {
+      this.diagram.showCommand(null); // no kubectl command does what this click does
+    } else this.diagram.foldCommand();
     if (!this.nowPlaying) return;
     this.nowPlaying.textContent = trace ? `Now: ${trace.narration}` : "";
     this.timeline.list.querySelector(".playing")?.classList.remove("playing");
@@ -455,6 +457,10 @@ class LivePage {
   showCatchUp(folded, busy) {
     const note = this.root.querySelector("#catch-up-note");
     if (!note) return;
+    if (!folded) {
+      note.textContent = "";
+      return;
+    }
     const calls = folded === 1 ? "1 call" : `${folded} calls`;
     note.textContent = busy
       ? `Catching up: ${calls} folded (drawn without their messages).`
