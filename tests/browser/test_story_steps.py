@@ -116,6 +116,12 @@ def test_the_scheduler_marks_the_nodes_then_the_binding_travels(page, harness):
     web = data.pod("web")
     open_animated(page, harness, lesson_snapshot([web], revision=10))
     binding, _ = bind_and_run(web, 11)
+    page.evaluate("""() => {
+        window.nowSaid = [];
+        const now = document.querySelector('#now-playing');
+        new MutationObserver(() => window.nowSaid.push(now.textContent))
+            .observe(now, { childList: true, characterData: true, subtree: true });
+    }""")
     deliver(page, scheduling_note("node-2"))
     deliver(page, binding)
     page.wait_for_function("() => window.podlab.revision === 11")
@@ -129,6 +135,11 @@ def test_the_scheduler_marks_the_nodes_then_the_binding_travels(page, harness):
     assert by_node["node-2"] == ("✓ chosen: score 187", "mark mark-chosen")
     order = [d["text"] for d in log]
     assert order.index(marks["text"]) < order.index("bind web to node-2")
+    assert page.evaluate("window.nowSaid")[:2] == [
+        "Now: kube-scheduler filtered and scored the nodes: default/web goes to node-2"
+        " (total score 187)",
+        "Now: scheduler bound pod default/web to node node-2",
+    ]
     assert order.index("bind web to node-2") < order.index("store binding web → node-2")
 
 
@@ -364,7 +375,7 @@ def test_the_page_says_how_many_calls_it_folded_to_catch_up(page, harness):
     assert note.startswith("Caught up: ")
     folded = int(note.removeprefix("Caught up: ").split(" ")[0])
     assert 0 < folded < 12
-    assert "calls folded to keep the diagram within a second of the cluster" in note
+    assert "calls folded so that the diagram keeps up with the cluster" in note
 
 
 def test_a_fault_the_sandbox_injects_says_it_has_no_kubectl_command(page, harness):

@@ -27,7 +27,8 @@ import { Backfill } from "./backfill.js";
 import { ClockDisplay, initialPace, rememberPace, ReplayControl } from "./controls.js";
 import { Diagram } from "./diagram.js";
 import {
-  actorPlace, isClockControl, isFault, isRead, isRoutine, isWrite, schedulingHops, traceHops,
+  actorPlace, decisionNarration, isClockControl, isFault, isRead, isRoutine, isWrite, schedulingHops,
+  traceHops,
 } from "./routes.js";
 import { LiveSocket, socketUrl } from "./socket.js";
 import { classifyBatch, ClusterState, History, objectKey } from "./state.js";
@@ -321,12 +322,8 @@ class LivePage {
    */
   showDecision(note) {
     if (this.replaying !== null || this.timeline.hiddenKinds.has("scheduler")) return;
-    const pod = `${note.pod.namespace}/${note.pod.name}`;
-    const chosen = note.nodes.find((node) => node.name === note.node);
-    const narration = note.node
-      ? `kube-scheduler filtered and scored the nodes: ${pod} goes to ${note.node}${note.feasible_nodes > 1 ? ` (score ${chosen?.score})` : ""}`
-      : `kube-scheduler found no node for ${pod}: ${note.message}`;
-    this.player.enqueue({ trace: null, about: { narration }, hops: schedulingHops(note), commit: this.batchSeq });
+    const about = { narration: decisionNarration(note) };
+    this.player.enqueue({ trace: null, about, hops: schedulingHops(note), commit: this.batchSeq });
   }
 
   /** The clock moves with every call; after a clock control (from any tab), ask the clock. */
@@ -464,7 +461,7 @@ class LivePage {
     const calls = folded === 1 ? "1 call" : `${folded} calls`;
     note.textContent = busy
       ? `Catching up: ${calls} folded (drawn without their messages).`
-      : `Caught up: ${calls} folded to keep the diagram within a second of the cluster; the timeline lists them all.`;
+      : `Caught up: ${calls} folded so that the diagram keeps up with the cluster; the timeline lists them all.`;
   }
 
   showSkipped(count) {

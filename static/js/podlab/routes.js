@@ -267,3 +267,16 @@ export function schedulingHops(note) {
   const chosen = note.node ? `${note.pod.name} → ${note.node}` : `no node for ${note.pod.name}`;
   return [{ from: "scheduler", to: "scheduler", label: `filter and score: ${chosen}`, kind: "marks", decision: note }];
 }
+
+/**
+ * What the scheduler's decision step tells, in a sentence.
+ * @param {object} note a {"type": "scheduling"} message
+ * @returns {string}
+ */
+export function decisionNarration(note) {
+  const pod = `${note.pod.namespace}/${note.pod.name}`;
+  if (!note.node) return `kube-scheduler found no node for ${pod}: ${note.message}`;
+  const chosen = note.nodes.find((node) => node.name === note.node);
+  const score = note.feasible_nodes > 1 && chosen ? ` (total score ${chosen.score})` : "";
+  return `kube-scheduler filtered and scored the nodes: ${pod} goes to ${note.node}${score}`;
+}
