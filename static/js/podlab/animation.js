@@ -223,10 +223,11 @@ export class Player {
 
   /** A hop's duration at this pace, unhurried, in ms. */
   hopMs(hop, step) {
-    if (hop.kind === "stages") return (STAGE_MS * hop.stages.length) / this.pace;
-    if (hop.kind === "marks") return MARKS_MS / this.pace;
-    if (hop.kind === "refused") return (HOP_MS * STOP_HOLD) / this.pace;
-    return HOP_MS / this.pace / (step.minor ? MINOR_SPEEDUP : 1);
+    let ms = HOP_MS;
+    if (hop.kind === "stages") ms = STAGE_MS * hop.stages.length;
+    else if (hop.kind === "marks") ms = MARKS_MS;
+    else if (hop.kind === "refused") ms = HOP_MS * STOP_HOLD;
+    return ms / this.pace / (step.minor ? MINOR_SPEEDUP : 1);
   }
 
   /**
