@@ -12,7 +12,8 @@
  * messages travel faster (up to MAX_HURRY times), and past that the oldest
  * calls are folded: drawn at once, without travelling, and counted
  * (onCatchUp) so the page can say so. At slower paces the student asked to
- * follow each call: the budget grows with the slowness.
+ * follow each call: the budget grows with the square of the slowness (4 s at
+ * Slow, 16 s at Very slow), so a slower pace stays slower when hurried.
  */
 
 import { icon } from "./icons.js";
@@ -37,8 +38,11 @@ const MINOR_BACKLOG = 3;
 const MAX_BACKLOG = 40;
 /** At Normal pace and faster, a call's change is drawn at most this long after it arrived. */
 export const LAG_BUDGET_MS = 1000;
-/** Messages never travel more than this many times faster than the pace; calls are folded instead. */
-export const MAX_HURRY = 8;
+/**
+ * A call whose messages would have to travel more than this many times faster than the
+ * pace is folded instead, as its turn comes; a call already travelling only speeds up.
+ */
+const MAX_HURRY = 8;
 /** How many queued calls the hurry looks ahead at (enough to see a burst coming). */
 const LOOKAHEAD = 24;
 
