@@ -192,6 +192,10 @@ def test_the_kubelet_pulls_creates_and_starts_through_the_runtime(page, harness)
         page.wait_for_function("r => window.podlab.revision === r", arg=revision)
         page.wait_for_function("() => !document.querySelector('.diagram .msg')")
 
+    # The lights at the API server go out as the call leaves it for the runtime.
+    kinds = [(d["kind"], d["text"]) for d in drawn(page)]
+    pull = kinds.index(("msg", "PullImage nginx:1.27.3"))
+    assert kinds[pull - 1][0] == "gone stage-panel"
     order = [text for text in texts(page) if not text.startswith("authentication")]
     assert order == [
         "event: Pulling",

@@ -198,6 +198,7 @@ export class Player {
       if (step.hops.length) this.onStep(step.trace ?? step.about ?? null);
       for (const [index, hop] of step.hops.entries()) {
         if (generation !== this.generation) return;
+        if (hop.from !== "apiserver") this.clearStages(); // the call has left the API server
         await this.play(hop, step, this.hurry(step, index));
         if (hop.commits) {
           step.committed = true;
@@ -205,8 +206,7 @@ export class Player {
         }
       }
       if (generation !== this.generation) return;
-      this.stagePanel?.remove();
-      this.stagePanel = null;
+      this.clearStages();
       this.current = null;
       this.onCommit(step.commit);
     }
@@ -215,6 +215,11 @@ export class Player {
       this.onStep(null);
       if (this.folded) this.onCatchUp(this.folded, false);
     }
+  }
+
+  clearStages() {
+    this.stagePanel?.remove();
+    this.stagePanel = null;
   }
 
   /** Draw a call's change at once, without its messages, to catch up with the store. */
@@ -329,7 +334,7 @@ export class Player {
   /**
    * The request at the API server: one light per stage the trace records, lit in turn,
    * green if passed, red where a refusal stopped it, grey if never reached. The lights
-   * stay until the call's last hop (the write to etcd, the answer) is done.
+   * stay while the call goes on from the API server (to etcd, with the answer).
    */
   async lightStages(stages, ms) {
     const rect = this.diagram.rectOf("apiserver");
