@@ -1,7 +1,7 @@
 """Benchmark: what a student sees, and how soon, in headless Chromium on the whole stack.
 
 Run `.venv/bin/python bench/browser_latency.py` (or name the parts to run:
-`click`, `viewers`, `big`). Like bench/pod_startup.py it
+`click`, `viewers`, `lag`, `big`). Like bench/pod_startup.py it
 makes sure Redis and PostgreSQL answer, migrates a throwaway PostgreSQL
 database, and starts Daphne, a Celery worker (concurrency 2) and Celery beat
 on a queue and Channels prefix of its own (bench/stack.py). Chromium is
@@ -46,6 +46,14 @@ Figures:
       frame_median_diff_frames_1000_pods: the median of the frames that
       restyled or laid out the page (those that drew a diff), and their p99
       on stderr.
+  diagram_lag_p99_normal_pace   ms: how far the diagram trails the store while
+      messages travel at Normal pace (the page opened without ?animations=off,
+      as a student sees it) during a burst: 20 pods created through the API
+      server at once, until all are Running and the diagram has caught up. For
+      each store revision pushed in that time: from the moment the page
+      received it (a listener on the page's websocket) to the first animation
+      frame whose drawn revision (window.podlab.revision) is at or after it.
+      Target: under 1,000 ms (animation.js LAG_BUDGET_MS).
 
 The machine's load (other work on it) changes every figure: stderr shows the
 load average at the start and the end.
@@ -88,6 +96,7 @@ BIG_PODS = 1000
 STREAM_SECONDS = 10
 STREAM_PER_SECOND = 20
 WORKER_NODES = ("node-1", "node-2")
+LAG_PODS = 20
 FRAME_EVENT = "WebFrameWidgetImpl::BeginMainFrame"
 RESTYLE_EVENTS = {"UpdateLayoutTree", "Layout"}
 
@@ -111,6 +120,20 @@ PAGE_PROBE = """
     requestAnimationFrame(frame);
   };
   requestAnimationFrame(frame);
+  // When each store revision reached the page (ms since the epoch), from its websocket.
+  probe.arrived = [];
+  const PageSocket = window.WebSocket;
+  window.WebSocket = class extends PageSocket {
+    constructor(...args) {
+      super(...args);
+      this.addEventListener("message", (event) => {
+        const message = JSON.parse(event.data);
+        if (message.type === "changes" && (message.events ?? []).length) {
+          probe.arrived.push([message.revision, performance.timeOrigin + performance.now()]);
+        }
+      });
+    }
+  };
   // The click on the create-pod form's submit button, in the page's own clock.
   document.addEventListener("click", (event) => {
     const submit = event.target.closest?.("#pod-form button[type=submit]");
@@ -253,7 +276,42 @@ def viewers_latency(browser, stack: Stack, sandbox, user) -> None:
     bench("diff_p99_50_viewers", percentile(crowd, 0.99), "ms")
 
 
-# -- part 3: a 100-node, 1,000-pod sandbox ---------------------------------------------
+# -- part 3: the diagram's lag behind the store at Normal pace, in a burst --------------
+
+
+def diagram_lag(browser, stack: Stack, sandbox, user) -> None:
+    from cluster.apiserver import ApiServer
+
+    api = ApiServer.as_user(sandbox, user)
+    base = f"http://127.0.0.1:{stack.port}"
+    page = open_page(browser, user, f"{base}/sandboxes/{sandbox.pk}/", base)
+    assert page.evaluate("window.podlab.animations"), "messages must travel (Normal pace)"
+    before = page.evaluate("window.podlab.revision")
+    names = [f"lag-{i:02d}" for i in range(LAG_PODS)]
+    for name in names:
+        api.create("pods", pod_manifest(name), namespace="default")
+    wait_for(
+        lambda: all(phase_of(api, name) == "Running" for name in names),
+        timeout=180,
+        what="the burst's pods Running",
+    )
+    last = int(api.list("pods", namespace="default")["metadata"]["resourceVersion"])
+    wait_for(lambda: page.evaluate("window.podlab.revision") >= last, timeout=60, what="caught up")
+    lags = []
+    for revision, arrived_at in page.evaluate("window.benchProbe.arrived"):
+        if before < revision <= last:
+            lags.append(page.evaluate(DRAWN_AT, revision)[1] - arrived_at)
+    folded = page.locator("#catch-up-note").text_content()
+    assert page.errors == [], page.errors
+    page.context.close()
+    log(
+        f"diagram lag over {len(lags)} revisions: p50 {percentile(lags, 0.5):.0f} ms,"
+        f" max {max(lags):.0f} ms; the page said: {folded or 'nothing folded'}"
+    )
+    bench("diagram_lag_p99_normal_pace", percentile(lags, 0.99), "ms")
+
+
+# -- part 4: a 100-node, 1,000-pod sandbox ---------------------------------------------
 
 
 def big_sandbox(user):
@@ -401,17 +459,20 @@ def run(env: dict[str, str], logs: Path, parts: set[str]) -> None:
             click_to_running(browser, stack, sandbox, user)
         if "viewers" in parts:
             viewers_latency(browser, stack, sandbox, user)
+        if "lag" in parts:
+            diagram_lag(browser, stack, sandbox, user)
         browser.close()
         if "big" in parts:
             big_cluster(playwright, stack, user)
     stack.report()
 
 
-PARTS = ("click", "viewers", "big")
+PARTS = ("click", "viewers", "lag", "big")
 
 
 def main() -> None:
-    """`bench/browser_latency.py [click] [viewers] [big]`: the parts to run (default all)."""
+    """`bench/browser_latency.py [click] [viewers] [lag] [big]`: the parts to run (default
+    all)."""
     parts = set(sys.argv[1:]) or set(PARTS)
     if unknown := parts - set(PARTS):
         raise SystemExit(f"unknown parts {sorted(unknown)}; choose from {PARTS}")

@@ -219,6 +219,7 @@ class TraceAdmin(ReadOnlyAdmin):
         "sandbox_time",
         "created_at",
         "narration",
+        "command",
         "pipeline",
     ]
     readonly_fields = fields

@@ -2,7 +2,8 @@
 
 The reconcile functions in cluster/components know nothing of the ORM; these
 adapters give them the API server (as that component), the sandbox clock and
-their memory, and keep what they report (the scheduler's decisions).
+their memory, and keep what they report (the scheduler's decisions, kept as
+records and shown to the sandbox's viewers as they are made).
 """
 
 from __future__ import annotations
@@ -10,12 +11,16 @@ from __future__ import annotations
 import datetime as dt
 import random
 from collections.abc import Sequence
+from functools import partial
 
+from django.db import transaction
 from django.db.models import JSONField, Value
 
 from cluster.apiserver import ApiServer
+from cluster.apiserver.publish import publish_note
 from cluster.components.kubelet import kubelet_tick
 from cluster.components.scheduler import SchedulingDecision, scheduler_tick
+from cluster.components.scheduler.framework import NodeDecision
 from cluster.loops import ComponentKind, register
 from cluster.models import ComponentState, Sandbox, SchedulingRecord
 
@@ -24,7 +29,12 @@ KUBELET_RESYNC_SECONDS = 10  # node status and lease renewal
 
 
 def run_scheduler(api: ApiServer, sandbox: Sandbox, row: ComponentState) -> None:
-    decisions = scheduler_tick(api, sandbox, row.state, rng=random.Random())
+    def show(decision: SchedulingDecision) -> None:
+        # On commit, like the pushes of the calls before and after it, so the note
+        # leaves between them (at once outside a transaction).
+        transaction.on_commit(partial(publish_note, sandbox, scheduling_note(decision)))
+
+    decisions = scheduler_tick(api, sandbox, row.state, rng=random.Random(), on_decision=show)
     # In batches: a record lists every node that failed, so a pod pending on a big cluster
     # writes a large one.
     SchedulingRecord.objects.bulk_create(
@@ -58,6 +68,35 @@ def scheduling_records(
         )
         for decision in decisions
     ]
+
+
+def scheduling_note(decision: SchedulingDecision) -> dict:
+    """What the page marks on the nodes before the binding travels (or before the pod's
+    PodScheduled=False status): each node the record keeps, with the first filter that
+    ruled it out and why (upstream's wording), or its total score."""
+    return {
+        "type": "scheduling",
+        "pod": {
+            "namespace": decision.pod_namespace,
+            "name": decision.pod_name,
+            "uid": decision.pod_uid,
+        },
+        "node": decision.node_name,
+        "message": decision.message,
+        "feasible_nodes": len(decision.feasible_nodes),
+        "nodes": [_node_mark(node) for node in decision.recorded_nodes()],
+    }
+
+
+def _node_mark(node: NodeDecision) -> dict:
+    failure = node.failure
+    return {
+        "name": node.node_name,
+        "feasible": node.feasible,
+        "plugin": failure.plugin if failure else "",
+        "reason": failure.reason if failure else "",
+        "score": node.total_score,
+    }
 
 
 def run_kubelet(api: ApiServer, sandbox: Sandbox, row: ComponentState) -> None:

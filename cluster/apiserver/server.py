@@ -111,15 +111,19 @@ class ApiServer:
     return Kubernetes JSON, and raise ApiError carrying a Status.
     """
 
-    def __init__(self, sandbox: Sandbox, authenticate: Callable[[], Caller]):
+    def __init__(self, sandbox: Sandbox, authenticate: Callable[[], Caller], *, command: str = ""):
         self.sandbox = sandbox
         self.store = Store(sandbox.pk)
         self._authenticate = authenticate
         self._caller: Caller | None = None
+        # Recorded on the trace of every call made through this server.
+        self.command = command
 
     @classmethod
-    def as_user(cls, sandbox: Sandbox, user) -> ApiServer:
-        return cls(sandbox, partial(caller_for_user, user))
+    def as_user(cls, sandbox: Sandbox, user, *, command: str = "") -> ApiServer:
+        """command: the kubectl command the user's click or YAML stands for, shown with
+        each call it makes ("kubectl cordon node-1"); empty for the page's own reads."""
+        return cls(sandbox, partial(caller_for_user, user), command=command)
 
     @classmethod
     def as_token(cls, sandbox: Sandbox, token: str) -> ApiServer:
@@ -321,6 +325,7 @@ class ApiServer:
     ) -> dict:
         """atomic: run the handler and its trace in one transaction (a fault's changes)."""
         stages = Stages()
+        request.command = self.command
         try:
             caller = self._caller_or_raise()
             request.actor = caller.actor

@@ -30,6 +30,7 @@ class Request:
     subresource: str = ""
     actor: str = "anonymous"  # who is calling, once authenticated
     user_agent: str = ""  # the client they call through, once authenticated
+    command: str = ""  # the kubectl command a user's click stands for (ApiServer.as_user)
     received: float = field(default_factory=time.perf_counter)
 
     @property
@@ -170,6 +171,7 @@ def _call_fields(request: Request, actor: str, code: int, reason: str) -> dict:
         "name": request.name,
         "code": code,
         "reason": reason,
+        "command": request.command,
     }
 
 

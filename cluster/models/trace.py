@@ -25,6 +25,10 @@ class Trace(models.Model):
     duration_ms = models.FloatField()
     narration = models.TextField()
     stages = models.JSONField(default=list)
+    command = models.TextField(
+        blank=True,
+        help_text="The kubectl command the user's click or YAML stands for; empty if none.",
+    )
     created_at = models.DateTimeField(default=timezone.now)
     sandbox_time = models.DateTimeField()
 
@@ -57,6 +61,7 @@ TRACE_FIELDS = (
     "duration_ms",
     "narration",
     "stages",
+    "command",
     "created_at",
     "sandbox_time",
 )
@@ -79,5 +84,6 @@ def trace_message(trace_id: int, fields: dict) -> dict:
         "duration_ms": round(fields["duration_ms"], 3),
         "narration": fields["narration"],
         "stages": fields["stages"],
+        "command": fields["command"],
         "sandbox_time": fields["sandbox_time"].isoformat(),
     }

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from cluster import faults
 from cluster.apiserver import ApiServer
 from cluster.models import Sandbox
+from sandbox.kubectl import node_command
 from sandbox.pod_status import pod_status_label
 from sandbox.selectors import component_state
 from sandbox.views.access import sandbox_view
@@ -51,34 +52,41 @@ def _node_panel(request: HttpRequest, sandbox: Sandbox, name: str) -> HttpRespon
 @require_POST
 @sandbox_view
 def node_action(request: HttpRequest, sandbox: Sandbox, name: str, action: str) -> HttpResponse:
-    apiserver = ApiServer.as_user(sandbox, request.user)
-    if action == "cordon":
-        apiserver.patch("nodes", name, {"spec": {"unschedulable": True}})
-    elif action == "uncordon":
-        apiserver.patch("nodes", name, {"spec": {"unschedulable": None}})
-    elif action == "drain":
-        apiserver.patch("nodes", name, {"spec": {"unschedulable": True}})
-        for pod in apiserver.list("pods", field_selector=f"spec.nodeName={name}")["items"]:
-            apiserver.delete(
-                "pods", pod["metadata"]["name"], namespace=pod["metadata"]["namespace"]
-            )
-    elif action in {"stop-kubelet", "start-kubelet"}:
+    if action in {"stop-kubelet", "start-kubelet"}:
         change = faults.component_stop if action == "stop-kubelet" else faults.component_start
         change(sandbox, request.user, f"kubelet/{name}")
     elif action in {"taint", "untaint"}:
-        node = apiserver.get("nodes", name)
-        taints = [
-            t for t in node["spec"].get("taints", []) if t.get("key") != request.POST.get("key")
-        ]
-        if action == "taint":
-            taint = {"key": request.POST.get("key", ""), "effect": request.POST.get("effect", "")}
-            if value := request.POST.get("value"):
-                taint["value"] = value
-            taints.append(taint)
-        apiserver.patch("nodes", name, {"spec": {"taints": taints or None}})
+        _change_taints(request, sandbox, name, add=action == "taint")
+    elif action in {"cordon", "uncordon", "drain"}:
+        command = node_command(action, name)
+        apiserver = ApiServer.as_user(sandbox, request.user, command=command)
+        unschedulable = None if action == "uncordon" else True  # null removes the field
+        apiserver.patch("nodes", name, {"spec": {"unschedulable": unschedulable}})
+        if action == "drain":
+            for pod in apiserver.list("pods", field_selector=f"spec.nodeName={name}")["items"]:
+                apiserver.delete(
+                    "pods", pod["metadata"]["name"], namespace=pod["metadata"]["namespace"]
+                )
     else:
         return HttpResponse(status=404)
     return _node_panel(request, sandbox, name)
+
+
+def _change_taints(request: HttpRequest, sandbox: Sandbox, name: str, *, add: bool) -> None:
+    """`kubectl taint`: the node's taints with that key replaced by the new one, or removed."""
+    key = request.POST.get("key", "")
+    taint = {"key": key, "effect": request.POST.get("effect", "")}
+    if value := request.POST.get("value"):
+        taint["value"] = value
+    taints = ApiServer.as_user(sandbox, request.user).get("nodes", name)["spec"].get("taints", [])
+    kept = [t for t in taints if t.get("key") != key]
+    command = node_command(
+        "taint" if add else "untaint", name, taint=taint, retaint=len(kept) < len(taints)
+    )
+    changed = [*kept, taint] if add else kept
+    ApiServer.as_user(sandbox, request.user, command=command).patch(
+        "nodes", name, {"spec": {"taints": changed or None}}
+    )
 
 
 @require_http_methods(["GET", "POST"])

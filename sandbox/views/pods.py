@@ -12,6 +12,7 @@ from cluster.apiserver import ApiError, ApiServer
 from cluster.components.runtime import CATALOGUE
 from cluster.models import Sandbox
 from sandbox.forms import PodForm
+from sandbox.kubectl import CREATE_FROM_STDIN, delete_pod_command, run_command
 from sandbox.manifests import manifests_create
 from sandbox.pod_status import pod_status_label, ready_count, restarts
 from sandbox.selectors import component_state, latest_scheduling
@@ -23,10 +24,10 @@ from sandbox.views.access import sandbox_view
 def pod_new(request: HttpRequest, sandbox: Sandbox) -> HttpResponse:
     form = PodForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        apiserver = ApiServer.as_user(sandbox, request.user)
         created = []
         try:
             for manifest in form.manifests():
+                apiserver = ApiServer.as_user(sandbox, request.user, command=run_command(manifest))
                 created.append(apiserver.create("pods", manifest, namespace="default"))
         except ApiError as error:
             form.add_api_causes(error.status())
@@ -96,7 +97,10 @@ def pod_action(
 ) -> HttpResponse:
     apiserver = ApiServer.as_user(sandbox, request.user)
     if action == "delete":
-        deleted = apiserver.delete("pods", name, namespace=namespace)
+        kubectl = ApiServer.as_user(
+            sandbox, request.user, command=delete_pod_command(namespace, name)
+        )
+        deleted = kubectl.delete("pods", name, namespace=namespace)
         if not deleted["metadata"].get("deletionTimestamp"):  # gone at once (never scheduled)
             return render(request, "sandbox/partials/gone.html", {"pod": deleted})
     elif action == "crash":
@@ -144,7 +148,8 @@ def manifest_create(request: HttpRequest, sandbox: Sandbox) -> HttpResponse:
     text = request.POST.get("manifest", EXAMPLE_MANIFEST)
     result = None
     if request.method == "POST":
-        result = manifests_create(ApiServer.as_user(sandbox, request.user), text)
+        apiserver = ApiServer.as_user(sandbox, request.user, command=CREATE_FROM_STDIN)
+        result = manifests_create(apiserver, text)
     errors = result.errors_by_line if result else {}
     lines = [
         (number, line, errors.get(number, []))

@@ -217,3 +217,38 @@ def wait_for_snapshots(page, count: int) -> None:
     page.wait_for_function(
         "n => window.podlab.snapshots === n && window.podlab.connected", arg=count
     )
+
+
+def record_drawing(page) -> None:
+    """From now on, log what the diagram's message layer draws, in order: each message,
+    stop sign, stage panel and set of scheduling marks as it appears ({"kind", "text"}),
+    and as it goes ({"kind": "gone <kind>", "text"}: a stage panel's lights by then,
+    e.g. "authentication ✓authorization ✗"). A log, not a look: a message that comes
+    and goes between two polls is still in it."""
+    page.evaluate(
+        """() => {
+        window.drawn = [];
+        const describe = (node, prefix) => ({
+            kind: prefix + node.getAttribute('class'),
+            text: node.textContent,
+            marks: [...node.querySelectorAll('.mark')].map(
+                (mark) => [mark.dataset.node, mark.querySelector('text').textContent,
+                           mark.getAttribute('class')]),
+        });
+        new MutationObserver((records) => {
+            for (const record of records) {
+                for (const node of record.addedNodes) {
+                    if (node.nodeType === 1) window.drawn.push(describe(node, ''));
+                }
+                for (const node of record.removedNodes) {
+                    if (node.nodeType === 1) window.drawn.push(describe(node, 'gone '));
+                }
+            }
+        }).observe(document.querySelector('.diagram .messages'), { childList: true });
+    }"""
+    )
+
+
+def drawn(page) -> list[dict]:
+    """What the diagram drew since record_drawing."""
+    return page.evaluate("() => window.drawn")

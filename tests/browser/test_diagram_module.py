@@ -13,6 +13,8 @@ import pytest
 from tests.browser import cluster_data as data
 from tests.browser.harness import (
     deliver,
+    drawn,
+    record_drawing,
     sent,
     wait_for_revision,
     wait_for_snapshots,
@@ -520,6 +522,7 @@ def test_a_refused_call_stops_at_the_api_server_with_its_reason(page, harness):
     page.select_option("#pace", "4")  # "very fast"
     deliver(page, snapshot)
     wait_for_snapshots(page, 1)
+    record_drawing(page)
 
     deliver(
         page,
@@ -540,8 +543,9 @@ def test_a_refused_call_stops_at_the_api_server_with_its_reason(page, harness):
             ],
         ),
     )
-    page.wait_for_selector(".diagram .msg-stop")
-    assert page.locator(".diagram .msg-stop").text_content() == "refused: 403 Forbidden"
+    page.wait_for_function("() => window.drawn.some(d => d.kind === 'msg msg-stop')")
+    [stop] = [d["text"] for d in drawn(page) if d["kind"] == "msg msg-stop"]
+    assert stop.startswith("refused: 403 Forbidden")
     assert "failed" in page.locator("#timeline-list .tl-item").get_attribute("class")
 
 
@@ -628,8 +632,8 @@ def test_calls_travel_the_way_the_lesson_tells_it(page, harness):
     ]
     assert routes["poll"] == ["scheduler>apiserver: list pods", "apiserver>scheduler: 1 found"]
     assert routes["bind"] == [
-        "scheduler>apiserver: bind web → node-2",
-        "apiserver>etcd: store pod web",
+        "scheduler>apiserver: bind web to node-2",
+        "apiserver>etcd: store binding web → node-2",
         "apiserver>kubelet:node-2: watch: run web",
     ]
     assert routes["report"] == [

@@ -13,7 +13,7 @@ import copy
 import datetime as dt
 import logging
 import random
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 
 from cluster.components.api import Clock, ClusterApi
@@ -162,7 +162,13 @@ def _with_preemption(
 
 
 def scheduler_tick(
-    api: ClusterApi, clock: Clock, state: dict, *, rng: random.Random, max_pods: int = 100
+    api: ClusterApi,
+    clock: Clock,
+    state: dict,
+    *,
+    rng: random.Random,
+    max_pods: int = 100,
+    on_decision: Callable[[SchedulingDecision], None] | None = None,
 ) -> list[SchedulingDecision]:
     """One resync of the scheduler. state is the caller's JSON dict, updated in place.
 
@@ -170,6 +176,9 @@ def scheduler_tick(
     any, list nodes and the pods already bound; then per pod either bind and a
     Normal Scheduled event, or the PodScheduled=False condition and a Warning
     FailedScheduling event. Pods still backing off are left for a later tick.
+    on_decision hears each pod's decision after it is made and before the call
+    that acts on it (the binding, or the PodScheduled=False status), so whoever
+    shows the decision can show it before its consequence.
     Returns the decisions made, at most max_pods.
     """
     unscheduled = api.list("pods", field_selector="spec.nodeName=")["items"]
@@ -197,7 +206,7 @@ def scheduler_tick(
         if memory.backing_off(uid, now):
             continue
         try:
-            decision = _schedule_one(api, pod, node_infos, memory, events, now, rng)
+            decision = _schedule_one(api, pod, node_infos, memory, events, now, rng, on_decision)
         except Exception as error:
             # One pod's failure must not stop the scheduler serving the others: as
             # upstream's handleSchedulingFailure does, the pod goes back to the queue with
@@ -221,6 +230,7 @@ def _schedule_one(
     events: EventRecorder,
     now: dt.datetime,
     rng: random.Random,
+    on_decision: Callable[[SchedulingDecision], None] | None,
 ) -> SchedulingDecision:
     """One scheduling cycle and what follows it: a binding, or why the pod stays pending."""
     uid = pod["metadata"].get("uid", "")
@@ -228,6 +238,8 @@ def _schedule_one(
     memory.next_start_node_index = next_start_node_index(
         memory.next_start_node_index, decision.evaluated_nodes, len(node_infos)
     )
+    if on_decision is not None:
+        on_decision(decision)
     if decision.node_name is None:
         memory.record_failure(uid, now)
         _record_unschedulable(api, pod, decision.message, now, events)

@@ -77,20 +77,47 @@ function componentBox(rect, { className, open, title, subtitle }) {
   return { group, subtitle: subtitleText, tooltip };
 }
 
+/** The terminal's text size, and the wider window's that shows a whole command. */
+const TERMINAL_FONT = 20;
+const COMMAND_FONT = 18;
+/** What the terminal says of a fault the sandbox injects. */
+const NO_KUBECTL = "# no kubectl command for this: Podlab injects the fault";
+/** A monospace character is this wide, in ems. */
+const MONO_EM = 0.6;
+/** Once its calls have travelled, the wide window stays this long, then folds into the terminal. */
+const COMMAND_LINGER_MS = 2500;
+
+/** As much of a command as fits a monospace line maxWidth wide. */
+function fitMono(text, maxWidth, fontSize) {
+  const room = Math.floor(maxWidth / (fontSize * MONO_EM));
+  return text.length <= room ? text : `${text.slice(0, Math.max(room - 1, 1)).trimEnd()}…`;
+}
+
 /** The person at the keyboard, with a terminal running kubectl. */
 function userFigure(user) {
   const { x, y, w } = FIXED.user;
   const cx = x + w / 2;
   const term = FIXED.terminal;
-  return svg("g", { class: "user" }, [
+  const typed = label(term.x + 8, term.y + 54, "▌", "terminal-text");
+  const group = svg("g", { class: "user" }, [
     svg("rect", { class: "box user-box", x, y, width: w, height: FIXED.user.h, rx: 12 }),
     svg("circle", { class: "person", cx, cy: y + 38, r: 21 }),
     svg("path", { class: "person", d: `M${cx - 38} ${y + 108} q0 -40 38 -40 q38 0 38 40 z` }),
     svg("rect", { class: "terminal", x: term.x, y: term.y, width: term.w, height: term.h, rx: 8 }),
     label(term.x + 8, term.y + 29, "$ kubectl", "terminal-text"),
-    label(term.x + 8, term.y + 54, "▌", "terminal-text"),
+    typed,
     label(cx, y + 216, fitText(user, w - 12, FONT, true), "title", { "text-anchor": "middle" }),
   ]);
+  return { group, typed };
+}
+
+/** The terminal opened wide under the small one, to show a whole command. */
+function commandWindow() {
+  const term = FIXED.terminal;
+  const text = label(term.x + 12, term.y + term.h + 32, "", "terminal-text command-text");
+  const box = svg("rect", { class: "terminal", x: term.x, y: term.y + term.h + 6, height: 40, rx: 8 });
+  const group = svg("g", { class: "command-window", visibility: "hidden", "aria-hidden": "true" }, [box, text]);
+  return { group, box, text };
 }
 
 /** etcd as the database cylinder everyone draws. */
@@ -391,8 +418,12 @@ export class Diagram {
       this.cpKubeletText,
     );
     this.etcd = etcdCylinder();
+    const person = userFigure(user);
+    this.typed = person.typed;
+    this.command = commandWindow();
+    this.commandTimer = 0;
     this.fixedLayer.append(
-      userFigure(user),
+      person.group,
       svg("rect", { class: "control-plane", x: cp.x, y: cp.y, width: cp.w, height: cp.h, rx: 16 }),
       this.cpTitle,
       this.cpNodes,
@@ -401,6 +432,7 @@ export class Diagram {
       apiserver,
       this.cpKubelet,
       this.etcd.group,
+      this.command.group,
     );
     this.fixedGroups = {
       user: this.fixedLayer.querySelector(".user"),
@@ -690,6 +722,31 @@ export class Diagram {
         this.podViews.delete(id);
       }
     }
+  }
+
+  /**
+   * The kubectl command the student's click or YAML stands for, typed in the terminal:
+   * whole in a wide window for a while, then what fits the small terminal stays.
+   * @param {string|null} command "kubectl run web --image=nginx --restart=Always"; null for
+   *   a fault the sandbox injects (a crash, a stopped kubelet), which kubectl cannot do
+   */
+  showCommand(command) {
+    const term = FIXED.terminal;
+    const rest = command ? command.replace(/^kubectl /, "") : "▌";
+    setText(this.typed, fitMono(rest, term.w - 16, TERMINAL_FONT));
+    const said = command ? `$ ${command}` : NO_KUBECTL;
+    const line = fitMono(said, WIDTH - term.x - 32, COMMAND_FONT);
+    setText(this.command.text, line);
+    setAttrs(this.command.box, { width: line.length * COMMAND_FONT * MONO_EM + 24 });
+    setAttrs(this.command.group, { visibility: "visible" });
+    clearTimeout(this.commandTimer);
+    this.commandTimer = 0;
+  }
+
+  /** The command's calls have travelled: fold the wide window away soon. */
+  foldCommand() {
+    if (this.commandTimer || this.command.group.getAttribute("visibility") !== "visible") return;
+    this.commandTimer = setTimeout(() => setAttrs(this.command.group, { visibility: "hidden" }), COMMAND_LINGER_MS);
   }
 
   flash(element, className) {

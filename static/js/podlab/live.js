@@ -27,7 +27,8 @@ import { Backfill } from "./backfill.js";
 import { ClockDisplay, initialPace, rememberPace, ReplayControl } from "./controls.js";
 import { Diagram } from "./diagram.js";
 import {
-  actorPlace, isClockControl, isFault, isRead, isRoutine, isWrite, traceHops,
+  actorPlace, decisionNarration, isClockControl, isFault, isRead, isRoutine, isWrite, schedulingHops,
+  traceHops,
 } from "./routes.js";
 import { LiveSocket, socketUrl } from "./socket.js";
 import { classifyBatch, ClusterState, History, objectKey } from "./state.js";
@@ -154,6 +155,7 @@ class LivePage {
       onCommit: (seq) => this.commitThrough(seq),
       onStep: (trace) => this.showStep(trace),
       onSkip: (count) => this.showSkipped(count),
+      onCatchUp: (folded, busy) => this.showCatchUp(folded, busy),
     });
     this.player.pace = pace;
     this.diagram.animate = pace > 0;
@@ -272,6 +274,7 @@ class LivePage {
       else this.applySnapshot(message, { fromSocket: true });
     } else if (message.type === "changes") this.applyChanges(message);
     else if (message.type === "component") this.applyComponentHealth(message);
+    else if (message.type === "scheduling") this.showDecision(message);
     else if (message.type === "error") this.showError(message.status);
   }
 
@@ -332,12 +335,13 @@ class LivePage {
     }
     const events = batch.events ?? [];
     for (const trace of batch.traces ?? []) {
+      const object = eventFor(trace, events)?.object ?? null;
       const shown = this.timeline.isShown(trace);
       const hops = shown ? traceHops(trace, {
-        object: eventFor(trace, events)?.object ?? null,
+        object,
         podNode: (namespace, name) => this.podNode(namespace, name),
       }) : [];
-      this.player.enqueue({ trace, hops, commit: seq, minor: isRead(trace) || isRoutine(trace) });
+      this.player.enqueue({ trace, hops, commit: seq, minor: isRead(trace) || isRoutine(trace, object) });
     }
     if (!(batch.traces ?? []).length) this.player.enqueue({ trace: null, hops: [], commit: seq });
   }
@@ -369,6 +373,16 @@ class LivePage {
         this.scheduleRender();
       }
     }
+  }
+
+  /**
+   * The scheduler decided (a {"type": "scheduling"} note, sent right before the binding or
+   * the pending status): its filter marks and scores take their turn on the nodes.
+   */
+  showDecision(note) {
+    if (this.replaying !== null || this.timeline.hiddenKinds.has("scheduler")) return;
+    const about = { narration: decisionNarration(note) };
+    this.player.enqueue({ trace: null, about, hops: schedulingHops(note), commit: this.batchSeq });
   }
 
   /** The clock moves with every call; after a clock control (from any tab), ask the clock. */
@@ -502,10 +516,28 @@ class LivePage {
   }
 
   showStep(trace) {
+    if (trace?.command) this.diagram.showCommand(trace.command);
+    else if (trace && isFault(trace) && actorPlace(trace.actor).kind === "user") {
+      this.diagram.showCommand(null); // no kubectl command does what this click does
+    } else this.diagram.foldCommand();
     if (!this.nowPlaying) return;
     this.nowPlaying.textContent = trace ? `Now: ${trace.narration}` : "";
     this.timeline.list.querySelector(".playing")?.classList.remove("playing");
     if (trace) this.timeline.items.get(trace.id)?.item.classList.add("playing");
+  }
+
+  /** Calls folded to keep the picture within a second of the store. */
+  showCatchUp(folded, busy) {
+    const note = this.root.querySelector("#catch-up-note");
+    if (!note) return;
+    if (!folded) {
+      note.textContent = "";
+      return;
+    }
+    const calls = folded === 1 ? "1 call" : `${folded} calls`;
+    note.textContent = busy
+      ? `Catching up: ${calls} folded (drawn without their messages).`
+      : `Caught up: ${calls} folded so that the diagram keeps up with the cluster; the timeline lists them all.`;
   }
 
   showSkipped(count) {

@@ -18,14 +18,39 @@ const FAULT_VERBS = new Set(["crash", "stop", "start", "boot"]);
 const PAGE_USER_AGENT = "podlab-live-page";
 /** The sandbox clock's controls, traced by the API server like faults (sandbox/views.py). */
 const CLOCK_VERBS = new Set(["pause", "resume", "speed", "step", "mode"]);
+/** The API server's stages before etcd, in the order a request passes them. */
+const STAGES = ["authentication", "authorization", "admission", "validation"];
+
+/**
+ * The events a kubelet records as the outcome of its calls to the container runtime
+ * (CRI), and those calls, in the order the kubelet makes them (cluster/components/kubelet):
+ * it records Pulling, then calls PullImage; it learns the image is there (ImageStatus),
+ * then records Pulled; it calls CreateContainer, then records Created; StartContainer,
+ * then Started; it records Killing, then calls StopContainer.
+ */
+const RUNTIME_CALLS = {
+  Pulling: { pattern: /image "([^"]+)"/, words: (image) => `PullImage ${image}`, after: true },
+  Pulled: {
+    pattern: /image "([^"]+)"/,
+    words: (image, message) => (message.startsWith("Successfully") ? `pulled ${image}` : `${image} already present`),
+    answer: true,
+  },
+  Created: { pattern: /container:? (\S+)/, words: (name) => `CreateContainer ${name}` },
+  Started: { pattern: /container (\S+)/, words: (name) => `StartContainer ${name}` },
+  Killing: { pattern: /container (\S+)/, words: (name) => `StopContainer ${name}`, after: true },
+};
 
 /**
  * @typedef {object} Hop
  * @property {string} from  anchor
  * @property {string} to    anchor (the same as from for a "refused" stop)
  * @property {string} label what the message says, briefly
- * @property {"request"|"reply"|"write"|"notify"|"runtime"|"refused"|"fault"} kind
+ * @property {"request"|"stages"|"reply"|"write"|"notify"|"runtime"|"refused"|"fault"|"marks"} kind
+ *   stages: the lights at the API server; marks: the scheduler's filter marks on the nodes
  * @property {boolean} [commits] the write is in etcd once this hop arrives
+ * @property {object[]} [stages] for "stages": the trace's stages before etcd
+ * @property {string} [detail] for "refused": why, as the refusing stage said it
+ * @property {object} [decision] for "marks": the scheduling note
  */
 
 /** @param {object} trace @returns {boolean} a successful create/update/patch/delete */
@@ -63,13 +88,16 @@ export function isHeartbeat(trace) {
 }
 
 /**
- * Routine calls: heartbeats and recorded events (Pulling, Pulled, Started...,
- * which the timeline lists: they are the story). The picture hurries through
- * them like reads.
+ * Routine calls: heartbeats and recorded events. The picture hurries through
+ * them like reads. An event that records a kubelet's call to the container
+ * runtime (pull, create, start, stop) is a step of the story, not routine,
+ * when the event itself (object) is known; the timeline lists every event.
  * @param {object} trace
+ * @param {object|null} [object] the object the call wrote, when known
  * @returns {boolean}
  */
-export function isRoutine(trace) {
+export function isRoutine(trace, object = null) {
+  if (runtimeCall(trace, object)) return false;
   return trace.resource === "events" || isHeartbeat(trace);
 }
 
@@ -102,6 +130,21 @@ export function actorPlace(actor) {
   return { kind: "user", anchor: "user" };
 }
 
+/**
+ * The kubelet's call to the container runtime that a recorded event tells of.
+ * @param {object} trace
+ * @param {object|null} event the Event the call wrote
+ * @returns {{label: string, after: boolean, answer: boolean}|null} after: the event is
+ *   recorded before the call; answer: the runtime's answer travels back to the kubelet
+ */
+export function runtimeCall(trace, event) {
+  if (trace.resource !== "events" || !trace.actor.startsWith("kubelet/") || !event) return null;
+  const call = RUNTIME_CALLS[event.reason];
+  const what = call?.pattern.exec(event.message ?? "");
+  if (!what) return null;
+  return { label: call.words(what[1], event.message), after: Boolean(call.after), answer: Boolean(call.answer) };
+}
+
 /** "pod web", "node node-1", "lease node-1" */
 function objectWords(trace) {
   const singular = trace.resource.replace(/s$/, "");
@@ -118,7 +161,7 @@ function requestLabel(trace, object) {
   const { verb, resource, subresource, name } = trace;
   if (resource === "pods" && subresource === "binding") {
     const node = object?.spec?.nodeName;
-    return node ? `bind ${name} → ${node}` : `bind ${name}`;
+    return node ? `bind ${name} to ${node}` : `bind ${name}`;
   }
   if (resource === "pods" && subresource === "status") {
     return object ? `status: ${podStatus(object).label}` : `status of ${name}`;
@@ -171,20 +214,30 @@ export function traceHops(trace, { object = null, podNode = () => "" } = {}) {
   }
   const hops = [];
   const fromApiServer = caller.kind === "apiserver";
-  if (caller.kind === "kubelet" && trace.resource === "pods" && trace.subresource === "status") {
-    const node = caller.anchor.slice("kubelet:".length);
-    hops.push({ from: caller.anchor, to: `runtime:${node}`, label: `CRI: how is ${trace.name}?`, kind: "runtime" });
+  const runtime = caller.kind === "kubelet" ? `runtime:${caller.anchor.slice("kubelet:".length)}` : "";
+  if (runtime && trace.resource === "pods" && trace.subresource === "status") {
+    hops.push({ from: caller.anchor, to: runtime, label: `CRI: how is ${trace.name}?`, kind: "runtime" });
+  }
+  const cri = runtimeCall(trace, object);
+  if (cri && !cri.after) {
+    const [from, to] = cri.answer ? [runtime, caller.anchor] : [caller.anchor, runtime];
+    hops.push({ from, to, label: cri.label, kind: "runtime" });
   }
   if (!fromApiServer) {
     hops.push({ from: caller.anchor, to: "apiserver", label: requestLabel(trace, object), kind: "request" });
+    const stages = stagesBeforeEtcd(trace);
+    if (stages.length) {
+      hops.push({ from: "apiserver", to: "apiserver", label: stages.map((s) => s.stage).join(", "), kind: "stages", stages });
+    }
   }
   if (trace.code >= 400) {
-    const why = trace.reason ? `${trace.code} ${trace.reason}` : String(trace.code);
-    hops.push({ from: "apiserver", to: "apiserver", label: why, kind: "refused" });
+    const code = trace.reason ? `${trace.code} ${trace.reason}` : String(trace.code);
+    const detail = (trace.stages ?? []).find((entry) => !entry.ok)?.detail ?? "";
+    hops.push({ from: "apiserver", to: "apiserver", label: code, detail, kind: "refused" });
     return hops;
   }
   if (isWrite(trace)) {
-    hops.push({ from: "apiserver", to: "etcd", label: `store ${objectWords(trace)}`, kind: "write", commits: true });
+    hops.push({ from: "apiserver", to: "etcd", label: storeLabel(trace, object), kind: "write", commits: true });
     if (caller.kind === "user") {
       hops.push({ from: "apiserver", to: "user", label: trace.code === 201 ? "201 Created" : `${trace.code} OK`, kind: "reply" });
     }
@@ -197,5 +250,54 @@ export function traceHops(trace, { object = null, podNode = () => "" } = {}) {
   } else if (isRead(trace) && !fromApiServer) {
     hops.push({ from: "apiserver", to: caller.anchor, label: replyLabel(trace), kind: "reply" });
   }
+  if (cri?.after) hops.push({ from: caller.anchor, to: runtime, label: cri.label, kind: "runtime" });
   return hops;
+}
+
+/**
+ * The stages a request passed (or failed) at the API server before etcd, in order.
+ * Reads have no admission or validation: only what the trace records is shown. A
+ * write refused on the way also lists the stages it never reached (ok: null).
+ * @param {object} trace
+ * @returns {{stage: string, ok: boolean|null, detail: string}[]}
+ */
+export function stagesBeforeEtcd(trace) {
+  const passed = (trace.stages ?? []).filter((entry) => STAGES.includes(entry.stage));
+  const stopped = passed.find((entry) => !entry.ok);
+  if (!stopped || !WRITE_VERBS.has(trace.verb)) return passed;
+  const unreached = STAGES.slice(STAGES.indexOf(stopped.stage) + 1);
+  return [...passed, ...unreached.map((stage) => ({ stage, ok: null, detail: "not reached" }))];
+}
+
+/** What the API server writes to etcd: a binding is stored as such. */
+function storeLabel(trace, object) {
+  if (trace.resource === "pods" && trace.subresource === "binding") {
+    const node = object?.spec?.nodeName;
+    return node ? `store binding ${trace.name} → ${node}` : `store binding of ${trace.name}`;
+  }
+  return `store ${objectWords(trace)}`;
+}
+
+/**
+ * The scheduler's decision as a step of its own, right before the binding (or the
+ * pending status) that acts on it: filter marks and scores on the nodes.
+ * @param {object} note a {"type": "scheduling"} message (cluster/runs.py scheduling_note)
+ * @returns {Hop[]}
+ */
+export function schedulingHops(note) {
+  const chosen = note.node ? `${note.pod.name} → ${note.node}` : `no node for ${note.pod.name}`;
+  return [{ from: "scheduler", to: "scheduler", label: `filter and score: ${chosen}`, kind: "marks", decision: note }];
+}
+
+/**
+ * What the scheduler's decision step tells, in a sentence.
+ * @param {object} note a {"type": "scheduling"} message
+ * @returns {string}
+ */
+export function decisionNarration(note) {
+  const pod = `${note.pod.namespace}/${note.pod.name}`;
+  if (!note.node) return `kube-scheduler found no node for ${pod}: ${note.message}`;
+  const chosen = note.nodes.find((node) => node.name === note.node);
+  const score = note.feasible_nodes > 1 && chosen ? ` (total score ${chosen.score})` : "";
+  return `kube-scheduler filtered and scored the nodes: ${pod} goes to ${note.node}${score}`;
 }

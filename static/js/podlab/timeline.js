@@ -352,6 +352,7 @@ export class Timeline {
     );
     if (trace.code >= 400) meta.append(element("span", "tl-code", `✗ ${trace.code} ${trace.reason}`.trim()));
     summary.append(meta, element("span", "tl-text", trace.narration));
+    if (trace.command) summary.append(commandLine(trace.command));
     item.append(summary);
     return item;
   }
@@ -516,4 +517,17 @@ function eventDiff(event) {
   objects.append(columns);
   block.append(objects);
   return block;
+}
+
+/**
+ * "$ kubectl run web --image=nginx --restart=Always", wrapped between words only: a
+ * browser would break "--restart" after its first hyphen.
+ */
+function commandLine(command) {
+  const line = element("code", "tl-command");
+  for (const [index, word] of ["$", ...command.split(" ")].entries()) {
+    if (index) line.append(" ");
+    line.append(element("span", "", word));
+  }
+  return line;
 }

@@ -236,3 +236,24 @@ def test_a_pod_whose_cycle_raises_backs_off_and_the_others_are_still_scheduled(
     assert event["involvedObject"]["name"] == "broken"
     assert event["message"] == failed.message
     assert json.loads(json.dumps(failed.as_dict())) == failed.as_dict()
+
+
+def test_each_decision_is_heard_before_the_call_that_acts_on_it(clock, state):
+    """on_decision comes after the reads and before the binding, or before the
+    PodScheduled=False status of a pod that fits nowhere: a page can show the
+    filter marks before the binding travels."""
+    too_big = make_pod("too-big", cpu="8", created=START)
+    web = make_pod("web", created=START + dt.timedelta(seconds=1))
+    api = FakeClusterApi(nodes=lesson_nodes(), pods=[too_big, web])
+    heard: list[tuple[str, str | None, int]] = []
+
+    def on_decision(decision) -> None:
+        heard.append((decision.pod_name, decision.node_name, len(api.calls)))
+
+    scheduler_tick(api, clock, state, rng=random.Random(0), on_decision=on_decision)
+
+    [(_, nowhere, calls_before_first), (_, chosen, calls_before_second)] = heard
+    assert nowhere is None and chosen in {"node-1", "node-2"}
+    assert api.calls[calls_before_first] == ("update_status", "pods", "too-big")
+    assert api.calls[calls_before_second] == ("bind", "web", chosen)
+    assert [call[0] for call in api.calls[:calls_before_first]] == ["list", "list", "list"]
