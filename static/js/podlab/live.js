@@ -36,6 +36,8 @@ import { Timeline } from "./timeline.js";
 
 /** Ask again if a resync's snapshot has not come after this long. */
 const RESYNC_RETRY_MS = 5000;
+/** How long a batch from beyond the next revision waits for the ones before it. */
+const REORDER_WAIT_MS = 400;
 /** The components' modes, as the toolbar names them (templates/sandbox/detail.html). */
 const MODE_WORDS = { watch: "watch (real Kubernetes)", poll: "poll every 5 s (the lesson)" };
 /** How often the scheduler asks in poll mode (cluster/runs.py SCHEDULER_POLL_SECONDS). */
@@ -133,6 +135,9 @@ class LivePage {
     this.replaying = null;
     /** A snapshot whose pods are still coming: {snapshot, missing} */
     this.partialSnapshot = null;
+    /** Batches that came before a revision they follow (holdOutOfOrder) */
+    this.held = [];
+    this.heldTimer = null;
     this.awaitingResync = false;
     this.resyncTimer = 0;
     this.renderQueued = false;
@@ -291,6 +296,9 @@ class LivePage {
 
   applySnapshot(snapshot, { fromSocket }) {
     this.player.flush();
+    // Held batches older than the snapshot are in it; newer ones may follow it.
+    const held = this.held;
+    this.held = [];
     this.live = measured("state", () => ClusterState.fromSnapshot(snapshot));
     this.shown = this.live.clone();
     this.pending = [];
@@ -308,6 +316,10 @@ class LivePage {
       clearTimeout(this.resyncTimer);
       this.showConnection({ state: "connected" });
     }
+    for (const batch of held) {
+      if (classifyBatch(this.live.revision, batch) !== "stale") this.holdOutOfOrder(batch);
+    }
+    this.releaseHeld();
   }
 
   applyChanges(batch) {
@@ -318,9 +330,53 @@ class LivePage {
       return;
     }
     if (verdict === "gap") {
-      this.requestResync();
+      this.holdOutOfOrder(batch);
       return;
     }
+    this.applyInOrder(batch);
+    this.releaseHeld();
+  }
+
+  /**
+   * A batch from beyond the next revision. Pushes leave from several processes (the
+   * worker's children, the web server), so one can overtake another by a few
+   * milliseconds: wait a moment for the revisions in between before calling it a loss.
+   * @param {object} batch
+   */
+  holdOutOfOrder(batch) {
+    this.held.push(batch);
+    if (this.heldTimer) return;
+    this.heldTimer = setTimeout(() => {
+      this.heldTimer = null;
+      if (!this.held.length) return;
+      this.held = [];
+      this.requestResync();
+    }, REORDER_WAIT_MS);
+  }
+
+  /** Apply the held batches the state has now caught up to, in revision order. */
+  releaseHeld() {
+    let progress = true;
+    while (progress && this.held.length) {
+      progress = false;
+      this.held.sort((a, b) => a.revision - b.revision);
+      for (const batch of [...this.held]) {
+        const verdict = classifyBatch(this.live.revision, batch);
+        if (verdict === "gap") continue;
+        this.held.splice(this.held.indexOf(batch), 1);
+        if (verdict === "apply") this.applyInOrder(batch);
+        else this.timeline.add(batch.traces ?? []);
+        progress = true;
+      }
+    }
+    if (!this.held.length) {
+      clearTimeout(this.heldTimer);
+      this.heldTimer = null;
+    }
+  }
+
+  /** @param {object} batch the batch that follows the live state */
+  applyInOrder(batch) {
     this.live.applyBatch(batch);
     this.history.recordBatch(batch, this.live);
     this.followPanel(batch.events ?? []);
