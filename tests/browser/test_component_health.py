@@ -12,6 +12,8 @@ from tests.browser.harness import deliver, wait_for_snapshots
 pytestmark = pytest.mark.browser
 
 FAILURE = "OverflowError: date value out of range"
+# As the API server narrates the scheduler's ask for pods without a node.
+ASK = "scheduler listed pods matching spec.nodeName=: 0 found (revision 10)"
 
 
 def lesson_snapshot(**extra) -> dict:
@@ -87,7 +89,7 @@ def test_the_mode_select_switches_to_poll_and_the_scheduler_says_it_asks(page, h
 
 def test_in_poll_mode_the_scheduler_counts_down_to_its_next_ask(page, harness):
     # The clock is paused at 22:28:00; the scheduler last asked at 22:28:02 (a step).
-    ask = data.trace("scheduler", "list", "pods", "", 10, namespace="", second=2)
+    ask = data.trace("scheduler", "list", "pods", "", 10, namespace="", second=2, narration=ASK)
     open_page(page, harness, lesson_snapshot(mode="poll", paused=True, traces=[ask]))
     subtitle = page.locator(".diagram .component.scheduler .subtitle")
     page.wait_for_function(
@@ -95,7 +97,7 @@ def test_in_poll_mode_the_scheduler_counts_down_to_its_next_ask(page, harness):
         " === 'every 5 s: next in 7 s'"
     )
 
-    later = data.trace("scheduler", "list", "pods", "", 10, namespace="", second=0)
+    later = data.trace("scheduler", "list", "pods", "", 10, namespace="", narration=ASK)
     later["sandbox_time"] = "2026-11-26T22:27:50.000000+00:00"  # long past: it asks now
     deliver(page, data.changes(10, [], [later]))
     page.wait_for_function(

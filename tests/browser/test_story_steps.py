@@ -392,3 +392,26 @@ def test_a_fault_the_sandbox_injects_says_it_has_no_kubectl_command(page, harnes
     )
     window = page.locator(".diagram .command-window").text_content()
     assert window == "# no kubectl command for this: Podlab injects the fault"
+
+
+def scheduler_ask(found: int, revision: int) -> dict:
+    narration = f"scheduler listed pods matching spec.nodeName=: {found} found (rev {revision})"
+    return data.trace("scheduler", "list", "pods", "", revision, namespace="", narration=narration)
+
+
+def test_the_schedulers_ask_that_finds_a_pod_travels_even_behind_a_queue(page, harness):
+    """The lesson's "Anything now? Yes: a new pod" is a step, not a read to hurry past:
+    it travels whole behind a queue of calls, while an ask that finds nothing may not."""
+    open_animated(page, harness, lesson_snapshot(revision=10))
+    create = data.trace("student", "create", "pods", "web", 11)
+    create["stages"] = CREATE_STAGES
+    deliver(page, data.changes(11, [data.added(data.pod("web"), 11)], [create]))
+    for _ in range(4):  # reads that queue up behind the create
+        deliver(page, data.changes(11, [], [data.trace("student", "get", "pods", "web", 11)]))
+    deliver(page, data.changes(11, [], [scheduler_ask(0, 11), scheduler_ask(1, 11)]))
+    page.wait_for_function("() => window.drawn.some(d => d.text === 'yes: 1 found')")
+
+    drawn_texts = texts(page)
+    assert drawn_texts.count("any pods to schedule?") == 1  # the empty ask was not drawn
+    assert "no: 0 found" not in drawn_texts
+    assert drawn_texts.index("201 Created") < drawn_texts.index("any pods to schedule?")

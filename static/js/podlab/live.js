@@ -27,8 +27,8 @@ import { Backfill } from "./backfill.js";
 import { ClockDisplay, initialPace, rememberPace, ReplayControl } from "./controls.js";
 import { Diagram } from "./diagram.js";
 import {
-  actorPlace, decisionNarration, isClockControl, isFault, isRead, isRoutine, isWrite, schedulingHops,
-  traceHops,
+  actorPlace, decisionNarration, isClockControl, isFault, isMinor, isWrite, schedulerAsk,
+  schedulingHops, traceHops,
 } from "./routes.js";
 import { LiveSocket, socketUrl } from "./socket.js";
 import { classifyBatch, ClusterState, History, objectKey } from "./state.js";
@@ -397,7 +397,7 @@ class LivePage {
         object,
         podNode: (namespace, name) => this.podNode(namespace, name),
       }) : [];
-      this.player.enqueue({ trace, hops, commit: seq, minor: isRead(trace) || isRoutine(trace, object) });
+      this.player.enqueue({ trace, hops, commit: seq, minor: isMinor(trace, object) });
     }
     if (!(batch.traces ?? []).length) this.player.enqueue({ trace: null, hops: [], commit: seq });
   }
@@ -450,9 +450,7 @@ class LivePage {
 
   /** The scheduler asked the API server for pods: its tick began then. */
   noteAsk(trace) {
-    if (trace.actor === "scheduler" && trace.verb === "list" && trace.resource === "pods") {
-      this.lastAskMs = Date.parse(trace.sandbox_time);
-    }
+    if (schedulerAsk(trace) !== null) this.lastAskMs = Date.parse(trace.sandbox_time);
   }
 
   /** In poll mode, count down to the scheduler's next ask (on the sandbox clock). */

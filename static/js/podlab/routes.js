@@ -113,6 +113,33 @@ export function isPageRead(trace) {
 }
 
 /**
+ * The scheduler's ask, "any pods to schedule?" (its list of pods without a node; the
+ * API server's narration names the field selector), and how many it found.
+ * @param {object} trace
+ * @returns {number|null} the pods found, or null when the call is no such ask
+ */
+export function schedulerAsk(trace) {
+  if (actorPlace(trace.actor).kind !== "scheduler" || trace.verb !== "list" || trace.resource !== "pods") {
+    return null;
+  }
+  const ask = /matching spec\.nodeName=: (\d+) found/.exec(trace.narration ?? "");
+  return ask ? Number(ask[1]) : null;
+}
+
+/**
+ * Whether a call is a step of the story, or one the picture may hurry through (reads,
+ * heartbeats, events): the scheduler's ask that finds a pod to place is a step (the
+ * lesson's "Anything now? Yes: a new pod"), the asks that find nothing are not.
+ * @param {object} trace
+ * @param {object|null} [object] the object the call wrote, when known
+ * @returns {boolean}
+ */
+export function isMinor(trace, object = null) {
+  if (schedulerAsk(trace)) return false;
+  return isRead(trace) || isRoutine(trace, object);
+}
+
+/**
  * Who an actor is on the diagram.
  * @param {string} actor "student", "scheduler", "kubelet/node-1", "controller-manager/replicaset"...
  * @returns {{kind: string, anchor: string}} kind: user|scheduler|kubelet|controller|apiserver
@@ -171,12 +198,15 @@ function requestLabel(trace, object) {
   if (resource === "events" && verb === "create") {
     return object?.reason ? `event: ${object.reason}` : "record an event";
   }
+  if (schedulerAsk(trace) !== null) return "any pods to schedule?";
   if (verb === "list" || verb === "watch") return `${verb} ${resource}`;
   return `${verb} ${objectWords(trace)}`;
 }
 
 /** The API server's answer to a read: "2 found", "pod web", or the code. */
 function replyLabel(trace) {
+  const asked = schedulerAsk(trace);
+  if (asked !== null) return asked ? `yes: ${asked} found` : "no: 0 found";
   const found = /: (\d+) found/.exec(trace.narration ?? "");
   if (found) return `${found[1]} found`;
   if (trace.verb === "get") return `here is ${objectWords(trace)}`;
