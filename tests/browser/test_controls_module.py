@@ -518,3 +518,38 @@ def test_the_yaml_editor_keeps_indentation_and_its_errors_fit_the_panel(page, ha
         .first.text_content()
         .startswith("YAML syntax error at line 5, column 10")
     )
+
+
+POD_FORM = b"""<section class="panel-section" id="pod-form"><h2>Create a pod</h2>
+<form hx-post="/sandboxes/1/pods/new/" hx-target="#panel" hx-swap="innerHTML">
+<label for="id_name">Name</label><input id="id_name" name="name" value="web">
+<button type="submit">Create</button></form></section>"""
+CREATED = (
+    b'<section class="panel-section" id="pod-panel" data-pod="default/web">'
+    b"<h2>Pod web</h2></section>"
+)
+
+
+@pytest.mark.parametrize(("width", "sheet_stays"), [(390, False), (1280, True)])
+def test_a_pod_created_on_a_phone_puts_the_sheet_away_to_show_its_story(
+    page, harness, width, sheet_stays
+):
+    """On one column the panel is a sheet over most of the screen: once its pod is
+    created, the diagram (where the pod's story is told) comes into view instead."""
+    page.set_viewport_size({"width": width, "height": 844})
+    harness.panels["pods/new/"] = POD_FORM
+    open_page(page, harness, lesson_snapshot())
+    page.get_by_role("button", name="Create pod").click()
+    page.locator("#pod-form").wait_for()
+    harness.post_answer, harness.post_type = CREATED, "text/html; charset=utf-8"
+
+    page.locator("#pod-form button[type=submit]").click()
+
+    if sheet_stays:
+        page.locator("#pod-panel").wait_for()
+        return
+    page.wait_for_function(
+        "() => !document.querySelector('#podlab').classList.contains('panel-open')"
+    )
+    diagram = page.locator("#diagram").bounding_box()
+    assert 0 <= diagram["y"] < 844

@@ -45,13 +45,15 @@ def chromium():
 
 @pytest.fixture
 def open_page(chromium, live_server_url, stack) -> Iterator:
-    """open_page(user, path): a logged-in tab (its session made by Django's test client)."""
+    """open_page(user, path, viewport=(1280, 800)): a logged-in tab (its session made by
+    Django's test client)."""
     contexts = []
 
-    def open_as(user, path: str):
+    def open_as(user, path: str, viewport: tuple[int, int] = (1280, 800)):
         client = Client()
         client.force_login(user)
-        context = chromium.new_context(viewport={"width": 1280, "height": 800})
+        width, height = viewport
+        context = chromium.new_context(viewport={"width": width, "height": height})
         context.add_cookies(
             [
                 {

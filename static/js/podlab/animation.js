@@ -26,8 +26,8 @@ const HOP_MS = 1100;
 const STAGE_MS = 130;
 /** The scheduler's marks on the nodes, before the binding travels, at pace 1. */
 const MARKS_MS = 800;
-/** The marks then fade out over this long, while the binding travels. */
-const MARKS_FADE_MS = 2400;
+/** The marks then fade out over this long, as the binding sets off (gone before it arrives). */
+const MARKS_FADE_MS = 1200;
 /** A refused call's stop sign stays up this many hops' time. */
 const STOP_HOLD = 1.6;
 /** Minor calls (reads, heartbeats, leases, events) travel this many times faster. */

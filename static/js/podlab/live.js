@@ -36,6 +36,8 @@ import { Timeline } from "./timeline.js";
 
 /** Ask again if a resync's snapshot has not come after this long. */
 const RESYNC_RETRY_MS = 5000;
+/** Where the panel is a sheet over the page's bottom (sandbox.css), not a side column. */
+const SHEET_LAYOUT = "(max-width: 1000px)";
 /** How long a batch from beyond the next revision waits for the ones before it. */
 const REORDER_WAIT_MS = 400;
 /** The components' modes, as the toolbar names them (templates/sandbox/detail.html). */
@@ -248,7 +250,9 @@ class LivePage {
       if (event.detail?.target === this.panel) this.focusWasInPanel = this.panel.contains(document.activeElement);
     });
     document.body.addEventListener("htmx:afterSwap", (event) => {
-      if (event.detail?.target === this.panel) this.panelSwapped();
+      if (event.detail?.target !== this.panel) return;
+      this.panelSwapped();
+      if (this.createdOnASheet(event)) this.showTheStory();
     });
     document.body.addEventListener("htmx:responseError", (event) => this.requestFailed(event));
     document.body.addEventListener("htmx:sendError", (event) => this.requestFailed(event));
@@ -667,6 +671,24 @@ class LivePage {
    * to the first field in error (scrolled into view: the student was at the button),
    * else to the new panel's heading, never to the page's body.
    */
+  /**
+   * The create form's pod was created while the panel is a sheet over the diagram (one
+   * column: a phone, a narrow window).
+   * @param {CustomEvent} event htmx:afterSwap
+   * @returns {boolean}
+   */
+  createdOnASheet(event) {
+    const form = event.detail?.requestConfig?.elt;
+    const created = Boolean(form?.closest?.("#pod-form")) && Boolean(this.panel.querySelector("#pod-panel"));
+    return created && window.matchMedia(SHEET_LAYOUT).matches;
+  }
+
+  /** Put the sheet away and the diagram in view: the pod's story is told there now. */
+  showTheStory() {
+    this.closePanel();
+    this.root.querySelector("#diagram")?.scrollIntoView({ block: "start" });
+  }
+
   keepFocusInPanel() {
     const lost = this.focusWasInPanel && !this.panel.contains(document.activeElement);
     this.focusWasInPanel = false;
