@@ -4,8 +4,8 @@
 
 Writes diagram-lesson-<size>.png (the given snapshot, or the mixed cluster
 when none is given) and diagram-mixed-<size>.png at 1280x800 and 1920x1080.
-With --story, instead: the story's steps caught mid-animation at Very slow pace
-(story.py), story-<step>-<size>.png at 1280x800 and 390x844 (the diagram alone).
+The story's steps, docs/story-*.png, come from the real stack: see
+tests/e2e/test_story_on_diagram.py.
 """
 
 from __future__ import annotations
@@ -27,7 +27,6 @@ def main() -> None:
     parser.add_argument(
         "--open", type=int, default=0, help="open the timeline's n-th item (1 = first)"
     )
-    parser.add_argument("--story", action="store_true", help="the story's steps instead")
     args = parser.parse_args()
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sandbox.settings")
@@ -47,11 +46,6 @@ def main() -> None:
         wait_for_snapshots,
     )
 
-    if args.story:
-        from tests.browser.story import shoot_story
-
-        shoot_story(args.out)
-        return
     scenes = {"mixed": cluster_data.mixed_cluster()}
     if args.snapshot:
         scenes["lesson"] = json.loads(args.snapshot.read_text())
