@@ -415,3 +415,18 @@ def test_the_schedulers_ask_that_finds_a_pod_travels_even_behind_a_queue(page, h
     assert drawn_texts.count("any pods to schedule?") == 1  # the empty ask was not drawn
     assert "no: 0 found" not in drawn_texts
     assert drawn_texts.index("201 Created") < drawn_texts.index("any pods to schedule?")
+
+
+def test_a_clicks_command_shows_even_when_its_call_is_folded_to_catch_up(page, harness):
+    # Instant pace: no call travels, every one is drawn at once.
+    open_animated(page, harness, lesson_snapshot(revision=10), pace="0")
+    cordon = data.trace("student", "patch", "nodes", "node-1", 11)
+    cordon["command"] = "kubectl cordon node-1"
+    deliver(page, data.changes(11, [], [cordon]))
+    page.wait_for_function(
+        "() => document.querySelector('.diagram .command-window')"
+        ".getAttribute('visibility') === 'visible'"
+    )
+    assert page.locator(".diagram .command-window").text_content() == (
+        "$ kubectl cordon node-1"
+    )

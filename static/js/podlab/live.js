@@ -395,6 +395,8 @@ class LivePage {
     }
     const events = batch.events ?? [];
     for (const trace of batch.traces ?? []) {
+      // Typed as the click is made: a call folded away to catch up still shows its command.
+      if (trace.command) this.diagram.showCommand(trace.command);
       const object = eventFor(trace, events)?.object ?? null;
       const shown = this.timeline.isShown(trace);
       const hops = shown ? traceHops(trace, {
