@@ -409,9 +409,12 @@ export class Player {
     this.diagram.setTalking(["scheduler"], true);
     await this.wait(ms);
     this.diagram.setTalking(["scheduler"], false);
+    // ms is the marks' time at this pace, hurried as the queue needs: the fade keeps
+    // the same proportion, so the marks are gone before the binding arrives.
+    const fadeMs = (ms * MARKS_FADE_MS) / MARKS_MS;
     layer.classList.add("fading");
-    layer.style.setProperty("--fade-ms", `${MARKS_FADE_MS / this.pace}ms`);
-    this.timer.after(MARKS_FADE_MS / this.pace, () => layer.remove());
+    layer.style.setProperty("--fade-ms", `${fadeMs}ms`);
+    this.timer.after(fadeMs, () => layer.remove());
   }
 
   nodeMark(node, rect, decision) {
