@@ -387,9 +387,9 @@ def test_timeline_filters_hide_reads_heartbeats_other_callers_and_other_objects(
     assert visible() == ["create web", "event: Pulled"]
     page.get_by_label("reads (get, list, watch)").check()
     page.get_by_label("heartbeats (node status, leases)").check()
-    page.get_by_role("checkbox", name="scheduler").uncheck()
+    page.get_by_role("checkbox", name="scheduler", exact=True).uncheck()
     assert visible() == everything[:1] + everything[2:]
-    page.get_by_role("checkbox", name="scheduler").check()
+    page.get_by_role("checkbox", name="scheduler", exact=True).check()
     page.get_by_placeholder("name").fill("db")
     assert visible() == ["kubelet read db"]
     assert page.locator("#filter-summary").text_content() == 'hiding names without "db"'

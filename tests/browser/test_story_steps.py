@@ -430,3 +430,17 @@ def test_a_clicks_command_shows_even_when_its_call_is_folded_to_catch_up(page, h
     assert page.locator(".diagram .command-window").text_content() == (
         "$ kubectl cordon node-1"
     )
+
+
+def test_an_empty_ask_is_folded_in_the_timeline_but_drawn_on_the_diagram(page, harness):
+    """Poll mode asks every 5 seconds: "Anything? No." is the lesson on the diagram, but
+    listed each time it would bury the story's calls in the timeline."""
+    open_animated(page, harness, lesson_snapshot(revision=10))
+    deliver(page, data.changes(10, [], [scheduler_ask(0, 10)]))
+    page.wait_for_function("() => window.drawn.some(d => d.text === 'no: 0 found')")
+    assert page.locator("#timeline-list li").count() == 1
+    assert not page.locator("#timeline-list li").first.is_visible()
+
+    page.locator(".timeline-filters-box summary").click()
+    page.get_by_label("heartbeats (node status, leases) and the scheduler's empty asks").check()
+    assert page.locator("#timeline-list li").first.is_visible()

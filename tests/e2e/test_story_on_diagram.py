@@ -84,6 +84,16 @@ def shoot_each_step(page, pod: str, image: str, folder: Path, size: str) -> None
             page.wait_for_selector(
                 ".diagram .stage-passed[data-stage=validation]", state="attached"
             )
+        # On a phone the diagram pans in its box: bring the step's drawing into view.
+        page.evaluate(
+            """() => {
+                const box = document.querySelector('#diagram');
+                const drawing = [...document.querySelectorAll('.diagram .messages > *')].pop();
+                if (!drawing || box.scrollWidth <= box.clientWidth) return;
+                const [shown, at] = [box.getBoundingClientRect(), drawing.getBoundingClientRect()];
+                box.scrollLeft += at.left + at.width / 2 - (shown.left + shown.width / 2);
+            }"""
+        )
         path = folder / f"story-{number:02d}-{step}-{size}.png"
         page.locator("#diagram").screenshot(path=str(path), animations="allow")
 

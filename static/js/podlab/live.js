@@ -398,7 +398,7 @@ class LivePage {
       // Typed as the click is made: a call folded away to catch up still shows its command.
       if (trace.command) this.diagram.showCommand(trace.command);
       const object = eventFor(trace, events)?.object ?? null;
-      const shown = this.timeline.isShown(trace);
+      const shown = this.timeline.isDrawn(trace);
       const hops = shown ? traceHops(trace, {
         object,
         podNode: (namespace, name) => this.podNode(namespace, name),

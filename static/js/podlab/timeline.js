@@ -10,7 +10,7 @@
  */
 
 import { diffObjects, formatValue } from "./diff.js";
-import { actorPlace, isHeartbeat, isPageRead, isRead, isWrite } from "./routes.js";
+import { actorPlace, isHeartbeat, isPageRead, isRead, isWrite, schedulerAsk } from "./routes.js";
 
 /** Keep at most this many items in the page (older ones stay in history). */
 const MAX_ITEMS = 2000;
@@ -23,6 +23,17 @@ const ACTOR_WORDS = {
   controller: "controller",
   apiserver: "API server",
 };
+
+/**
+ * What repeats all day and tells no step: a node's heartbeats, and the scheduler's asks
+ * that found nothing to schedule (poll mode's "Anything? No.", every 5 seconds; the
+ * diagram still shows them, and the scheduler's countdown their rhythm).
+ * @param {object} trace
+ * @returns {boolean}
+ */
+function isBackground(trace) {
+  return isHeartbeat(trace) || schedulerAsk(trace) === 0;
+}
 
 /**
  * HH:MM:SS of an ISO time, in UTC (the sandbox clock shows UTC too).
@@ -199,6 +210,17 @@ export class Timeline {
   }
 
   /**
+   * Whether the diagram draws this call: what the list shows, and the scheduler's empty
+   * asks, folded in the list but the lesson's "Anything? No." on the diagram.
+   * @param {object} trace
+   * @returns {boolean}
+   */
+  isDrawn(trace) {
+    if (schedulerAsk(trace) === 0 && !this.hiddenKinds.has("scheduler")) return true;
+    return this.isShown(trace);
+  }
+
+  /**
    * Whether the filters let this call show (the animation follows them too).
    * @param {object} trace
    * @returns {boolean}
@@ -206,7 +228,7 @@ export class Timeline {
   isShown(trace) {
     if (this.hiddenKinds.has(actorPlace(trace.actor).kind)) return false;
     if (!this.showReads && isRead(trace)) return false;
-    if (!this.showRoutine && isHeartbeat(trace)) return false;
+    if (!this.showRoutine && isBackground(trace)) return false;
     if (!this.showPage && isPageRead(trace)) return false;
     return this.matchesQuery(trace);
   }
@@ -333,7 +355,7 @@ export class Timeline {
     item.dataset.actorKind = place.kind;
     item.dataset.revision = String(trace.revision);
     if (isRead(trace)) item.dataset.read = "1";
-    if (isHeartbeat(trace)) item.dataset.routine = "1";
+    if (isBackground(trace)) item.dataset.routine = "1";
     if (isPageRead(trace)) item.dataset.page = "1";
     if (trace.code >= 400) item.classList.add("failed");
     if (isWrite(trace)) item.classList.add("write");
