@@ -91,10 +91,15 @@ class NodeInfo:
         return len(self.pods)
 
     def add_pod(self, pod: dict) -> None:
+        # Worked out before anything is kept: a pod that cannot be counted leaves the node
+        # as it was.
+        requested = pod_requests(pod)
+        non_zero_requested = pod_requests(pod, non_zero=True)
+        ports = host_ports(pod)
         self.pods.append(pod)
-        self.requested += pod_requests(pod)
-        self.non_zero_requested += pod_requests(pod, non_zero=True)
-        self.used_ports.update(host_ports(pod))
+        self.requested += requested
+        self.non_zero_requested += non_zero_requested
+        self.used_ports.update(ports)
 
 
 class CycleState:

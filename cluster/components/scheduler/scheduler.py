@@ -63,7 +63,10 @@ def build_node_infos(nodes: Iterable[dict], pods: Iterable[dict]) -> list[NodeIn
     for pod in pods:
         info = infos.get((pod.get("spec") or {}).get("nodeName") or "")
         if info is not None and (pod.get("status") or {}).get("phase") not in TERMINAL_PHASES:
-            info.add_pod(pod)
+            try:
+                info.add_pod(pod)
+            except Exception:  # one bound pod that cannot be counted must not stop scheduling
+                logger.exception("cannot count pod %s on %s", pod.get("metadata"), info.name)
     return list(infos.values())
 
 

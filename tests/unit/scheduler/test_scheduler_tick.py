@@ -257,3 +257,11 @@ def test_each_decision_is_heard_before_the_call_that_acts_on_it(clock, state):
     assert api.calls[calls_before_first] == ("update_status", "pods", "too-big")
     assert api.calls[calls_before_second] == ("bind", "web", chosen)
     assert [call[0] for call in api.calls[:calls_before_first]] == ["list", "list", "list"]
+
+
+def test_a_bound_pod_that_cannot_be_counted_does_not_stop_scheduling(clock, state):
+    broken = make_pod("broken", node_name="node-1")
+    broken["spec"]["containers"] = 5  # what no validation lets in, but a bug could
+    api = FakeClusterApi(nodes=lesson_nodes(), pods=[broken, make_pod("web")])
+    [decision] = tick(api, clock, state)
+    assert (decision.pod_name, decision.outcome) == ("web", OUTCOME_BOUND)
