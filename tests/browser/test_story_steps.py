@@ -427,9 +427,7 @@ def test_a_clicks_command_shows_even_when_its_call_is_folded_to_catch_up(page, h
         "() => document.querySelector('.diagram .command-window')"
         ".getAttribute('visibility') === 'visible'"
     )
-    assert page.locator(".diagram .command-window").text_content() == (
-        "$ kubectl cordon node-1"
-    )
+    assert page.locator(".diagram .command-window").text_content() == ("$ kubectl cordon node-1")
 
 
 def test_an_empty_ask_is_folded_in_the_timeline_but_drawn_on_the_diagram(page, harness):
@@ -444,3 +442,39 @@ def test_an_empty_ask_is_folded_in_the_timeline_but_drawn_on_the_diagram(page, h
     page.locator(".timeline-filters-box summary").click()
     page.get_by_label("heartbeats (node status, leases) and the scheduler's empty asks").check()
     assert page.locator("#timeline-list li").first.is_visible()
+
+
+def boxes_overlap(a: dict, b: dict) -> bool:
+    return not (
+        a["x"] + a["width"] <= b["x"]
+        or b["x"] + b["width"] <= a["x"]
+        or a["y"] + a["height"] <= b["y"]
+        or b["y"] + b["height"] <= a["y"]
+    )
+
+
+@pytest.mark.parametrize(
+    ("trace", "label"),
+    [
+        (scheduler_ask(1, 10), "any pods to schedule?"),
+        (data.trace("student", "create", "pods", "web-with-a-long-name", 11), "store pod"),
+    ],
+)
+def test_a_label_between_two_close_control_plane_boxes_covers_neither_name(
+    page, harness, trace, label
+):
+    """The scheduler and the API server, the API server and etcd, are closer than their
+    labels are wide: the label waits in the control plane's title row above them."""
+    open_animated(page, harness, lesson_snapshot(revision=10), pace="0.25")
+    events = [data.added(data.pod("web-with-a-long-name"), 11)] if trace["verb"] == "create" else []
+    deliver(page, data.changes(trace["revision"], events, [trace]))
+    pill = page.locator(".diagram .msg-pill", has_text=label)
+    pill.wait_for()
+    page.wait_for_timeout(300)
+    names = page.locator(".diagram .component .title, .diagram .etcd .title").all()
+    covered = [
+        n.text_content() for n in names if boxes_overlap(pill.bounding_box(), n.bounding_box())
+    ]
+    assert covered == [], (pill.bounding_box(), [n.bounding_box() for n in names])
+    title = page.locator(".diagram .section-title").first.bounding_box()
+    assert not boxes_overlap(pill.bounding_box(), title)

@@ -18,7 +18,7 @@
 
 import { icon } from "./icons.js";
 import { FONT } from "./layout.js";
-import { centre, edgePoint, fitText, svg, textWidth } from "./svg.js";
+import { centre, edgePoint, fitText, setAttrs, svg, textWidth } from "./svg.js";
 
 /** How long one hop takes at pace 1, in ms, unhurried. */
 const HOP_MS = 1100;
@@ -62,6 +62,10 @@ const DIAGRAM_RIGHT = 992;
 
 const clamp = (value, low, high) => Math.min(Math.max(value, low), high);
 const ease = (t) => (t < 0.5 ? 2 * t * t : 1 - ((-2 * t + 2) ** 2) / 2);
+/** Control-plane boxes closer than this have their labels wait above them (bandAbove). */
+const MIN_LABEL_GAP = 160;
+/** The control plane's own boxes (routes.js anchors), side by side in one row. */
+const CONTROL_PLANE_BOXES = new Set(["scheduler", "apiserver", "etcd", "controller-manager"]);
 /** Half a message pill's height, in canvas units. */
 const PILL_HALF_HEIGHT = 19;
 
@@ -329,10 +333,15 @@ export class Player {
     const start = edgePoint(fromRect, centre(toRect));
     const end = edgePoint(toRect, centre(fromRect));
     const route = svg("line", { class: `msg-route msg-${hop.kind}`, x1: start.x, y1: start.y, x2: end.x, y2: end.y });
-    const pill = this.pill(hop.label, hop.kind);
-    const path = pillPath(start, end, Number(pill.firstChild.getAttribute("width")), this.diagram.layout);
+    const band = this.bandAbove(hop, start, end);
+    const pill = band ? this.pill(hop.label, hop.kind, band.right - band.left - 28) : this.pill(hop.label, hop.kind);
+    const width = Number(pill.firstChild.getAttribute("width"));
+    const path = band ? this.aboveTheBoxes(band, hop, start, end, width) : pillPath(start, end, width, this.diagram.layout);
     pill.setAttribute("transform", `translate(${path.from.x},${path.from.y})`);
-    const group = svg("g", { class: "msg" }, [route, pill]);
+    // A label waiting above the boxes has a dot that travels the route for it.
+    const dot = path.leader ? svg("circle", { class: `msg-dot msg-${hop.kind}`, cx: start.x, cy: start.y, r: 7 }) : null;
+    const parts = path.leader ? [route, path.leader, dot, pill] : [route, pill];
+    const group = svg("g", { class: "msg" }, parts);
     this.diagram.messages.append(group);
     const generation = this.generation;
     return new Promise((resolve) => {
@@ -347,6 +356,12 @@ export class Player {
         const k = ease(t);
         const { from, to } = path;
         pill.setAttribute("transform", `translate(${from.x + (to.x - from.x) * k},${from.y + (to.y - from.y) * k})`);
+        if (dot) {
+          const x = start.x + (end.x - start.x) * k;
+          const y = start.y + (end.y - start.y) * k;
+          setAttrs(dot, { cx: x, cy: y });
+          setAttrs(path.leader, { x2: x, y2: y });
+        }
         if (t < 1) {
           this.timer.frame(frame);
         } else {
@@ -356,6 +371,34 @@ export class Player {
       };
       this.timer.frame(frame);
     });
+  }
+
+  /**
+   * Between two control-plane boxes side by side (the scheduler and the API server, the
+   * API server and etcd) the gap is narrower than any label: the label waits in the
+   * control plane's title row above them instead (bandAbove, aboveTheBoxes), so that
+   * neither box's name is covered.
+   * @returns {{left: number, right: number, bottom: number}|null} null: the usual path
+   */
+  bandAbove(hop, start, end) {
+    const inside = [hop.from, hop.to].every((anchor) => CONTROL_PLANE_BOXES.has(anchor));
+    const gap = Math.abs(end.x - start.x);
+    if (!inside || gap >= MIN_LABEL_GAP || Math.abs(end.y - start.y) > gap) return null;
+    const band = this.diagram.controlPlaneBand?.();
+    return band && band.right - band.left >= MIN_LABEL_GAP ? band : null;
+  }
+
+  /**
+   * The label in the band, tied by a leader line to a dot that travels the route.
+   * @returns {{from: object, to: object, leader: SVGElement}}
+   */
+  aboveTheBoxes(band, hop, start, end, width) {
+    const middle = (start.x + end.x) / 2;
+    const at = { x: clamp(middle, band.left + width / 2, band.right - width / 2), y: band.bottom - PILL_HALF_HEIGHT - 3 };
+    const leader = svg("line", {
+      class: `msg-leader msg-${hop.kind}`, x1: at.x, y1: at.y + PILL_HALF_HEIGHT, x2: start.x, y2: start.y,
+    });
+    return { from: at, to: at, leader };
   }
 
   /**

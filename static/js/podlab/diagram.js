@@ -782,6 +782,22 @@ export class Diagram {
     return { x: worker.x + chip.x, y: worker.y + chip.y, w: chip.w, h: chip.h };
   }
 
+  /**
+   * The free stretch of the control plane's title row, between its title and the
+   * "on node ..." note: where a message between two control-plane boxes too close
+   * for its label waits, above them, instead of over their names.
+   * @returns {{left: number, right: number, bottom: number}}
+   */
+  controlPlaneBand() {
+    const cp = this.rectOf("controlPlane");
+    const titleEnd = FIXED.controlPlane.x + 18 + textWidth("Control plane", TITLE_FONT, true);
+    const note = this.cpNodes.textContent ?? "";
+    const noteStart = FIXED.controlPlane.x + FIXED.controlPlane.w - 18 - (note ? textWidth(note, FONT) : 0);
+    const offset = cp.x - FIXED.controlPlane.x;
+    const boxesTop = Math.min(FIXED.scheduler.y, FIXED.apiserver.y, FIXED.etcd.y);
+    return { left: titleEnd + offset + 12, right: noteStart + offset - 12, bottom: cp.y + boxesTop - FIXED.controlPlane.y };
+  }
+
   podRect(key) {
     const layout = this.layout;
     for (const worker of layout.workers) {
