@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 from celery import shared_task
+from django.conf import settings
 
 from cluster import loops
 
 # A tick that waited longer than this in the queue is stale: the next resync
 # or notification brings a fresh one, so late ticks expire instead of piling up.
 TICK_EXPIRES_SECONDS = 5.0
-
-
-# How often beat sends resync (sandbox/settings.py CELERY_BEAT_SCHEDULE).
-RESYNC_SECONDS = 1.0
 
 
 @shared_task(ignore_result=True)
@@ -23,7 +20,8 @@ def tick(sandbox_id: int, component: str, due: bool = False) -> None:
 @shared_task(ignore_result=True)
 def resync() -> None:
     """Beat's one periodic task: queue a tick for every component due before its next run."""
-    for sandbox_id, component, delay in loops.due_components(within=RESYNC_SECONDS):
+    every = settings.CELERY_BEAT_SCHEDULE["podlab-resync"]["schedule"]  # beat's next run
+    for sandbox_id, component, delay in loops.due_components(within=every):
         if delay > 0:
             enqueue_due_tick(sandbox_id, component, delay)
         else:

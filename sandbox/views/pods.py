@@ -97,10 +97,10 @@ def pod_action(
 ) -> HttpResponse:
     apiserver = ApiServer.as_user(sandbox, request.user)
     if action == "delete":
-        kubectl = ApiServer.as_user(
-            sandbox, request.user, command=delete_pod_command(namespace, name)
+        command = delete_pod_command(namespace, name)
+        deleted = ApiServer.as_user(sandbox, request.user, command=command).delete(
+            "pods", name, namespace=namespace
         )
-        deleted = kubectl.delete("pods", name, namespace=namespace)
         if not deleted["metadata"].get("deletionTimestamp"):  # gone at once (never scheduled)
             return render(request, "sandbox/partials/gone.html", {"pod": deleted})
     elif action == "crash":

@@ -790,7 +790,7 @@ export class Diagram {
    */
   controlPlaneBand() {
     const cp = this.rectOf("controlPlane");
-    const titleEnd = FIXED.controlPlane.x + 18 + textWidth("Control plane", TITLE_FONT, true);
+    const titleEnd = FIXED.controlPlane.x + 18 + textWidth(this.cpTitle.textContent, TITLE_FONT, true);
     const note = this.cpNodes.textContent ?? "";
     const noteStart = FIXED.controlPlane.x + FIXED.controlPlane.w - 18 - (note ? textWidth(note, FONT) : 0);
     const offset = cp.x - FIXED.controlPlane.x;
