@@ -250,8 +250,16 @@ class ComponentStateAdmin(ReadOnlyAdmin):
     list_filter = ["sandbox", "running", FailingFilter]
     search_fields = ["name", "failure"]
     fields = [
-        "sandbox", "name", "running", "health", "failure", "failing_since", "failed_ticks",
-        "last_tick_at", "updated_at", "memory",
+        "sandbox",
+        "name",
+        "running",
+        "health",
+        "failure",
+        "failing_since",
+        "failed_ticks",
+        "last_tick_at",
+        "updated_at",
+        "memory",
     ]
     readonly_fields = fields
 

@@ -12,7 +12,7 @@ from cluster import loops
 from cluster.apiserver import ApiError, ApiServer
 from cluster.components.runtime import ContainerRuntime
 from cluster.models import ComponentState, Sandbox
-from cluster.sandboxes import node_add
+from cluster.sandboxes import CONTROLLER_MANAGER, node_add
 from cluster.topology import NodeShape
 
 
@@ -82,18 +82,27 @@ def _not_running(pod: dict, container: str) -> str:
 
 
 def component_stop(sandbox: Sandbox, user, component: str) -> None:
-    """Stop the scheduler or a kubelet: it makes no more API calls until started."""
+    """Stop the scheduler, a kubelet or the controller manager (all its controllers): it
+    makes no more API calls until started."""
     _set_running(sandbox, user, component, running=False)
 
 
 def component_start(sandbox: Sandbox, user, component: str) -> None:
-    _set_running(sandbox, user, component, running=True)
-    loops.wake(sandbox.pk, component)
+    for name in _set_running(sandbox, user, component, running=True):
+        loops.wake(sandbox.pk, name)
 
 
-def _set_running(sandbox: Sandbox, user, component: str, *, running: bool) -> None:
-    rows = ComponentState.objects.filter(sandbox=sandbox, name=component)
-    if not rows.exists():
+def _component_rows(sandbox: Sandbox, component: str):
+    rows = ComponentState.objects.filter(sandbox=sandbox)
+    if component == CONTROLLER_MANAGER:
+        return rows.filter(name__startswith=f"{CONTROLLER_MANAGER}/")
+    return rows.filter(name=component)
+
+
+def _set_running(sandbox: Sandbox, user, component: str, *, running: bool) -> list[str]:
+    rows = _component_rows(sandbox, component)
+    names = list(rows.values_list("name", flat=True))
+    if not names:
         raise ApiError(404, "NotFound", f"there is no {component} in this sandbox")
     verb = "start" if running else "stop"
     ApiServer.as_user(sandbox, user).fault(
@@ -102,6 +111,7 @@ def _set_running(sandbox: Sandbox, user, component: str, *, running: bool) -> No
         apply=lambda: rows.update(running=running),
         narration=f"started {component}" if running else f"stopped {component}",
     )
+    return names
 
 
 def worker_remove(sandbox: Sandbox, user, *, name: str) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -22,6 +22,7 @@ from cluster.apiserver import ApiServer
 from cluster.apiserver.publish import publish_note
 from cluster.models import ComponentState, Sandbox, SchedulingRecord, Trace
 from cluster.objects import parse_time
+from cluster.resources import resource_of_key
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +48,8 @@ def register(kind: ComponentKind) -> None:
 
 
 def kind_of(component: str) -> ComponentKind:
-    return KINDS[component.partition("/")[0]]
+    """'kubelet/node-1' -> the kubelet kind; 'controller-manager/replicaset' has its own."""
+    return KINDS.get(component) or KINDS[component.partition("/")[0]]
 
 
 # -- locks ---------------------------------------------------------------------
@@ -150,7 +152,12 @@ def _tick_once(sandbox_id: int, component: str, *, force: bool) -> bool:
     health_changed = row.record_tick(error, sandbox.now())
     row.save(
         update_fields=[
-            "state", "last_tick_at", "updated_at", "failure", "failing_since", "failed_ticks"
+            "state",
+            "last_tick_at",
+            "updated_at",
+            "failure",
+            "failing_since",
+            "failed_ticks",
         ]
     )
     if health_changed:
@@ -195,12 +202,24 @@ def due_components(within: float = 0) -> list[tuple[int, str, float]]:
 # -- watch notifications -------------------------------------------------------
 
 
+# resource -> the components with an informer on it: woken by its changes in watch mode.
+_watching: dict[str, set[str]] = {}
+
+
+def watch(component: str, resources: Iterable[str]) -> None:
+    for resource in resources:
+        _watching.setdefault(resource, set()).add(component)
+
+
 def watchers_of(sandbox: Sandbox, actor: str, events: list[dict]) -> set[str]:
     """The components to wake for these committed changes (never the one that made them)."""
     woken: set[str] = set()
     for event in events:
         obj = event.get("object") or {}
-        resource = event["key"].split("/")[2]
+        rt = resource_of_key(event["key"])
+        resource = rt.name if rt else ""
+        if sandbox.mode == Sandbox.Mode.WATCH:
+            woken |= _watching.get(resource, set())
         if resource == "pods":
             node = obj.get("spec", {}).get("nodeName")
             if node:

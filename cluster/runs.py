@@ -18,10 +18,11 @@ from django.db.models import JSONField, Value
 
 from cluster.apiserver import ApiServer
 from cluster.apiserver.publish import publish_note
+from cluster.components.controllers import CONTROLLERS, Controller
 from cluster.components.kubelet import kubelet_tick
 from cluster.components.scheduler import SchedulingDecision, scheduler_tick
 from cluster.components.scheduler.framework import NodeDecision
-from cluster.loops import ComponentKind, register
+from cluster.loops import ComponentKind, register, watch
 from cluster.models import ComponentState, Sandbox, SchedulingRecord
 
 SCHEDULER_POLL_SECONDS = 5  # "about every five seconds", as the lesson tells it
@@ -116,3 +117,23 @@ register(
         watch_seconds=KUBELET_RESYNC_SECONDS,
     )
 )
+
+
+def controller_runner(controller: Controller):
+    def run_controller(api: ApiServer, sandbox: Sandbox, row: ComponentState) -> None:
+        controller.reconcile(api, sandbox, row.state)
+
+    return run_controller
+
+
+for _controller in CONTROLLERS.values():
+    _component = f"controller-manager/{_controller.name}"
+    register(
+        ComponentKind(
+            _component,
+            controller_runner(_controller),
+            poll_seconds=_controller.poll_seconds,
+            watch_seconds=_controller.resync_seconds,
+        )
+    )
+    watch(_component, _controller.watches)

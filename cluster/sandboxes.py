@@ -9,9 +9,12 @@ from django.utils import timezone
 
 from cluster.apiserver import ApiServer
 from cluster.apiserver.server import SYSTEM_NAMESPACES
+from cluster.components.controllers import CONTROLLERS
 from cluster.loops import component_lock
 from cluster.models import Classroom, ComponentState, Sandbox
 from cluster.topology import SHAPES, NodeShape, node_manifest
+
+CONTROLLER_MANAGER = "controller-manager"
 
 
 @transaction.atomic
@@ -32,6 +35,8 @@ def sandbox_create(
     for namespace in SYSTEM_NAMESPACES:
         apiserver.create("namespaces", {"metadata": {"name": namespace}})
     ComponentState.objects.create(sandbox=sandbox, name="scheduler")
+    for name in controller_components():
+        ComponentState.objects.create(sandbox=sandbox, name=name)
     for index, node in enumerate(cluster_shape.nodes, start=2):
         node_add(sandbox, node, address=f"10.0.0.{index}", pod_cidr=f"10.244.{index - 2}.0/24")
     return sandbox
@@ -83,6 +88,8 @@ def sandbox_reset(sandbox: Sandbox, user) -> None:
 def components_ensure(sandbox: Sandbox) -> None:
     """Give a sandbox made before components existed its scheduler and kubelets."""
     ComponentState.objects.get_or_create(sandbox=sandbox, name="scheduler")
+    for name in controller_components():
+        ComponentState.objects.get_or_create(sandbox=sandbox, name=name)
     nodes = ApiServer.as_component(sandbox, "kube-apiserver").list("nodes")["items"]
     for index, node in enumerate(nodes):
         pod_cidr = node.get("spec", {}).get("podCIDR") or f"10.244.{index}.0/24"
@@ -91,6 +98,11 @@ def components_ensure(sandbox: Sandbox) -> None:
             name=f"kubelet/{node['metadata']['name']}",
             defaults={"state": {"podCIDR": pod_cidr}},
         )
+
+
+def controller_components() -> list[str]:
+    """The controller manager's controllers, each a component of its own."""
+    return [f"{CONTROLLER_MANAGER}/{name}" for name in CONTROLLERS]
 
 
 def node_add(sandbox: Sandbox, shape: NodeShape, *, address: str, pod_cidr: str) -> None:

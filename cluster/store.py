@@ -160,9 +160,16 @@ class ColumnMatch:
         return f"{column} = %s", [self.value]
 
 
+# Upstream keeps services under two-segment prefixes: /registry/services/specs/ns/name.
+_TWO_SEGMENT_PREFIXES = ("services",)
+
+
 def split_key(key: str) -> tuple[str, str, str]:
-    """'/registry/pods/ns/name' -> ('pods', 'ns', 'name'); cluster-scoped keys have no ns."""
+    """'/registry/pods/ns/name' -> ('pods', 'ns', 'name'); cluster-scoped keys have no ns.
+    '/registry/services/specs/ns/name' -> ('services/specs', 'ns', 'name')."""
     parts = key.split("/")
+    if len(parts) == 6 and parts[:2] == ["", "registry"] and parts[2] in _TWO_SEGMENT_PREFIXES:
+        return f"{parts[2]}/{parts[3]}", parts[4], parts[5]
     if len(parts) == 5 and parts[:2] == ["", "registry"]:
         return parts[2], parts[3], parts[4]
     if len(parts) == 4 and parts[:2] == ["", "registry"]:

@@ -37,9 +37,7 @@ def enqueue_due_tick(sandbox_id: int, component: str, delay: float) -> None:
     """A tick that runs when the component is due, `delay` wall seconds from now."""
     expires = delay + TICK_EXPIRES_SECONDS
     if loops.mark_due(sandbox_id, component, expires):
-        tick.apply_async(
-            (sandbox_id, component), {"due": True}, countdown=delay, expires=expires
-        )
+        tick.apply_async((sandbox_id, component), {"due": True}, countdown=delay, expires=expires)
 
 
 @shared_task(ignore_result=True)

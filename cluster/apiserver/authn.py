@@ -21,6 +21,20 @@ COMPONENT_USERS = {
     "kube-apiserver": "system:apiserver",
 }
 
+# kube-controller-manager runs each controller with its own service account
+# (--use-service-account-credentials), named as upstream's bootstrap policy names them.
+CONTROLLER_SERVICE_ACCOUNTS = {
+    "replicaset": "replicaset-controller",
+    "replicationcontroller": "replication-controller",
+    "deployment": "deployment-controller",
+    "nodelifecycle": "node-controller",
+    "podgc": "pod-garbage-collector",
+    "garbagecollector": "generic-garbage-collector",
+    "namespace": "namespace-controller",
+    "endpointslice": "endpointslice-controller",
+    "endpoints": "endpoint-controller",
+}
+
 
 @dataclass(frozen=True)
 class Caller:
@@ -77,4 +91,8 @@ def caller_for_component(actor: str) -> Caller:
     username = COMPONENT_USERS[component]
     if component == "kubelet" and instance:
         username = f"system:node:{instance}"
+    if component == "controller-manager" and instance:
+        if instance not in CONTROLLER_SERVICE_ACCOUNTS:
+            raise unauthorized()
+        username = f"system:serviceaccount:kube-system:{CONTROLLER_SERVICE_ACCOUNTS[instance]}"
     return Caller(actor=actor, username=username, component=component)

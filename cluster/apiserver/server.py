@@ -118,6 +118,8 @@ class ApiServer:
         self._caller: Caller | None = None
         # Recorded on the trace of every call made through this server.
         self.command = command
+        # Why a component makes its next calls (explain), told in their traces.
+        self.reason = ""
 
     @classmethod
     def as_user(cls, sandbox: Sandbox, user, *, command: str = "") -> ApiServer:
@@ -133,6 +135,12 @@ class ApiServer:
     def as_component(cls, sandbox: Sandbox, actor: str) -> ApiServer:
         """actor: 'scheduler', 'kubelet/node-1', 'controller-manager/replicaset'..."""
         return cls(sandbox, partial(caller_for_component, actor))
+
+    def explain(self, reason: str) -> None:
+        """Say why the next calls are made, desired against actual ("replicaset
+        default/web-7d4b9 wants 3, sees 2: creating 1"); each call's trace tells it.
+        An empty reason ends it."""
+        self.reason = reason
 
     # -- verbs -------------------------------------------------------------
 
@@ -392,7 +400,7 @@ class ApiServer:
                         code=outcome.code,
                         reason="",
                         revision=outcome.revision,
-                        narration=f"{request.actor} {outcome.narration}",
+                        narration=self._narration(request, outcome.narration),
                         stages=stages,
                         duration_ms=(time.perf_counter() - request.received) * 1000,
                     )
@@ -422,12 +430,17 @@ class ApiServer:
             sandbox=self.sandbox,
             request=request,
             code=code,
-            narration=f"{request.actor} {narration}",
+            narration=self._narration(request, narration),
             stages=[*stages.entries, {"stage": "etcd", "ok": True, "detail": stage}],
         )
         result = self.store.txn(ops, requires=requires, rider=draft.rider())
         stages.passed("etcd", stage.replace(REVISION, str(result.revision)))
         return result, draft.recorded(result)
+
+    def _narration(self, request: Request, what: str) -> str:
+        if self.reason:
+            return f"{request.actor}: {self.reason}; {what}"
+        return f"{request.actor} {what}"
 
     def _caller_or_raise(self) -> Caller:
         if self._caller is None:
@@ -731,7 +744,7 @@ class ApiServer:
         ops: list[Put | Delete] = []
         for rt in RESOURCES.values():
             if rt.namespaced:
-                prefix = f"/registry/{rt.name}/{request.name}/"
+                prefix = f"{rt.key_prefix}{request.name}/"
                 ops += [Delete(kv.key) for kv in self.store.range(prefix).items]
         ops.append(Delete(request.key, existing.mod_revision))
         try:

@@ -46,8 +46,8 @@ class Request:
     @property
     def key(self) -> str:
         if self.namespace and self.rt.namespaced:
-            return f"/registry/{self.rt.name}/{self.namespace}/{self.name}"
-        return f"/registry/{self.rt.name}/{self.name}"
+            return f"{self.rt.key_prefix}{self.namespace}/{self.name}"
+        return f"{self.rt.key_prefix}{self.name}"
 
 
 @dataclass

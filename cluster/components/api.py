@@ -51,6 +51,10 @@ class ClusterApi(Protocol):
 
     def bind(self, pod_name: str, node_name: str, *, namespace: str = "default") -> dict: ...
 
+    def explain(self, reason: str) -> None:
+        """Why the next calls are made, desired against actual; the API server tells it in
+        their traces. An empty reason ends it."""
+
 
 class Clock(Protocol):
     """The sandbox clock: components never read the wall clock."""

@@ -16,9 +16,15 @@ RESOURCES: dict[str, ResourceType] = {
 }
 
 
+def resource_of_key(key: str) -> ResourceType | None:
+    """The type whose objects live under this store key ("/registry/services/specs/...")."""
+    matches = [rt for rt in RESOURCES.values() if key.startswith(rt.key_prefix)]
+    return max(matches, key=lambda rt: len(rt.key_prefix), default=None)
+
+
 def resource_type(name: str) -> ResourceType:
     """Look a resource up by plural name; KeyError if the sandbox does not serve it."""
     return RESOURCES[name]
 
 
-__all__ = ["RESOURCES", "ResourceType", "resource_type"]
+__all__ = ["RESOURCES", "ResourceType", "resource_of_key", "resource_type"]

@@ -34,6 +34,9 @@ class ResourceType:
     default: Defaulter = no_defaults
     default_decoded: Defaulter = no_defaults
     validate_status: StatusValidator = no_status_errors
+    # The store key's prefix when upstream's differs from the plural:
+    # "controllers" for replicationcontrollers, "services/specs" for services.
+    store_prefix: str = ""
     short_names: tuple[str, ...] = ()
     categories: tuple[str, ...] = ()
     subresources: tuple[str, ...] = ()
@@ -46,6 +49,11 @@ class ResourceType:
     @property
     def api_version(self) -> str:
         return f"{self.group}/{self.version}" if self.group else self.version
+
+    @property
+    def key_prefix(self) -> str:
+        """'/registry/pods/', '/registry/services/specs/': where its objects are kept."""
+        return f"/registry/{self.store_prefix or self.name}/"
 
     @property
     def group_resource(self) -> str:

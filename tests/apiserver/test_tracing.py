@@ -106,3 +106,43 @@ def test_a_trace_records_the_client_a_user_called_through(sandbox, alice):
 def test_a_writes_trace_records_the_user_agent_too(api):
     api.create("pods", pod_manifest("web"), namespace="default")
     assert Trace.objects.latest("id").user_agent == "podlab-live-page"
+
+
+def test_a_controller_says_why_it_calls_and_acts_as_its_service_account(api, sandbox):
+    controller = ApiServer.as_component(sandbox, "controller-manager/replicaset")
+    controller.explain("replicaset default/web-7d4b9 wants 3, sees 2: creating 1")
+    created = controller.create("pods", pod_manifest("web-7d4b9-x2x7q"), namespace="default")
+    trace = Trace.objects.latest("id")
+    assert trace.actor == "controller-manager/replicaset"
+    assert trace.narration == (
+        "controller-manager/replicaset: replicaset default/web-7d4b9 wants 3, sees 2: creating 1;"
+        " created pod default/web-7d4b9-x2x7q: the API server stored"
+        " /registry/pods/default/web-7d4b9-x2x7q in etcd at revision"
+        f" {created['metadata']['resourceVersion']}"
+    )
+    controller.explain("")
+    controller.delete("pods", "web-7d4b9-x2x7q", namespace="default")
+    assert Trace.objects.latest("id").narration.startswith(
+        "controller-manager/replicaset deleted pod default/web-7d4b9-x2x7q"
+    )
+
+
+@pytest.mark.parametrize(
+    ("controller", "username"),
+    [
+        ("replicaset", "system:serviceaccount:kube-system:replicaset-controller"),
+        ("replicationcontroller", "system:serviceaccount:kube-system:replication-controller"),
+        ("nodelifecycle", "system:serviceaccount:kube-system:node-controller"),
+        ("garbagecollector", "system:serviceaccount:kube-system:generic-garbage-collector"),
+    ],
+)
+def test_each_controller_has_upstreams_service_account(controller, username):
+    from cluster.apiserver.authn import caller_for_component
+
+    assert caller_for_component(f"controller-manager/{controller}").username == username
+
+
+def test_an_unknown_controller_is_not_authenticated(sandbox):
+    with pytest.raises(ApiError) as refused:
+        ApiServer.as_component(sandbox, "controller-manager/made-up").list("pods")
+    assert refused.value.code == 401

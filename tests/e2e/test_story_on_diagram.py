@@ -62,9 +62,7 @@ def steps_in_order(log: list[dict], pod: str, image: str) -> list[tuple[str, int
     found, start = [], 0
     for step, want in STORY:
         wanted = pattern(want, pod, image)
-        index = next(
-            (i for i in range(start, len(log)) if matches(log[i], wanted)), None
-        )
+        index = next((i for i in range(start, len(log)) if matches(log[i], wanted)), None)
         found.append((step, index))
         start = index + 1 if index is not None else start
     return found

@@ -102,7 +102,9 @@ def test_a_failing_kubelet_does_not_stop_the_scheduler(sandbox, alice, monkeypat
     assert "scheduler" in ticked and "kubelet/node-1" in ticked
     failing = ComponentState.objects.filter(sandbox=sandbox, failed_ticks__gt=0)
     assert sorted(failing.values_list("name", flat=True)) == [
-        "kubelet/control-plane", "kubelet/node-1", "kubelet/node-2"
+        "kubelet/control-plane",
+        "kubelet/node-1",
+        "kubelet/node-2",
     ]
     assert scheduler_row(sandbox).failure == ""
 

@@ -12,12 +12,25 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import itertools
+from collections import defaultdict
 from collections.abc import Iterable
 
 from cluster.objects import format_time
 
-NAMESPACED = {"pods", "events", "leases"}
-WITH_STATUS = {"nodes", "pods"}
+NAMESPACED = {
+    "pods",
+    "events",
+    "leases",
+    "replicasets",
+    "deployments",
+    "replicationcontrollers",
+    "services",
+    "endpoints",
+    "endpointslices",
+}
+WITH_STATUS = {"nodes", "pods", "replicasets", "deployments", "replicationcontrollers", "services"}
+# Upstream's generateName suffix alphabet (no vowels, no look-alikes).
+_NAME_SUFFIX_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 DEFAULT_GRACE_SECONDS = 30
 
 
@@ -50,13 +63,13 @@ class FakeClusterApi:
         pods: Iterable[dict] = (),
         clock: FakeClock | None = None,
     ) -> None:
-        self.objects: dict[str, dict[tuple[str, str], dict]] = {
-            "nodes": {},
-            "pods": {},
-            "events": {},
-            "leases": {},
-        }
+        # resource -> (namespace, name) -> object; any resource the components ask for.
+        self.objects: dict[str, dict[tuple[str, str], dict]] = defaultdict(dict)
         self.calls: list[tuple] = []
+        # What the caller said its calls were for (explain), in order.
+        self.reasons: list[str] = []
+        self.reason = ""
+        self._generated_names = itertools.count()
         # Pod name -> HTTP code the next bind of that pod answers with.
         self.bind_errors: dict[str, int] = {}
         # Only graceful deletion needs the time (for deletionTimestamp).
@@ -114,6 +127,8 @@ class FakeClusterApi:
         continue_token: str = "",
     ) -> dict:
         self.calls.append(("list", resource, field_selector))
+        if label_selector:
+            raise NotImplementedError("the fake has no label selectors: match them in the test")
         items = [
             copy.deepcopy(obj)
             for (ns, _), obj in sorted(self.objects[resource].items())
@@ -122,7 +137,12 @@ class FakeClusterApi:
         return {"items": items, "metadata": {"resourceVersion": str(next(self._revisions))}}
 
     def create(self, resource: str, obj: dict, *, namespace: str = "") -> dict:
+        obj = copy.deepcopy(obj)
         meta = obj["metadata"]
+        if not meta.get("name") and meta.get("generateName"):
+            meta["name"] = meta["generateName"] + self._name_suffix()
+        if self.clock is not None:
+            meta.setdefault("creationTimestamp", format_time(self.clock.now()))
         self.calls.append(("create", resource, meta["name"]))
         if (namespace, meta["name"]) in self.objects[resource]:
             raise FakeApiError(409, "AlreadyExists", f'{resource} "{meta["name"]}" already exists')
@@ -211,7 +231,20 @@ class FakeClusterApi:
         self.put("pods", pod)
         return {"kind": "Status", "apiVersion": "v1", "status": "Success", "code": 201}
 
+    def explain(self, reason: str) -> None:
+        self.reason = reason
+        if reason:
+            self.reasons.append(reason)
+
     # -- internals -------------------------------------------------------------
+
+    def _name_suffix(self) -> str:
+        """Five characters of upstream's alphabet, different for each name."""
+        number, letters = next(self._generated_names), []
+        for _ in range(5):
+            number, digit = divmod(number, len(_NAME_SUFFIX_ALPHABET))
+            letters.append(_NAME_SUFFIX_ALPHABET[digit])
+        return "".join(letters)
 
     def _existing(self, resource: str, name: str, namespace: str) -> dict:
         try:

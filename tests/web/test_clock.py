@@ -96,7 +96,10 @@ def test_the_owner_switches_the_components_to_poll_and_back(alice_client, sandbo
     assert Sandbox.objects.get(pk=sandbox.pk).mode == Sandbox.Mode.POLL
     trace = Trace.objects.filter(sandbox=sandbox, verb="mode").get()
     assert (trace.actor, trace.resource, trace.name, trace.code) == (
-        "alice", "components", "poll", 200
+        "alice",
+        "components",
+        "poll",
+        200,
     )
     assert "every 5 s" in trace.narration
 

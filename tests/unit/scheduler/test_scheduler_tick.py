@@ -218,9 +218,7 @@ def test_each_pods_search_starts_where_the_last_one_stopped(clock, state):
 
 
 @pytest.mark.parametrize("field", ["tolerations", "affinity", "nodeSelector", "containers"])
-def test_a_pod_whose_cycle_raises_backs_off_and_the_others_are_still_scheduled(
-    clock, state, field
-):
+def test_a_pod_whose_cycle_raises_backs_off_and_the_others_are_still_scheduled(clock, state, field):
     broken = make_pod("broken")
     broken["spec"][field] = 5  # what no validation lets in, but a bug could
     web = make_pod("web", created=START + dt.timedelta(seconds=5))
