@@ -111,3 +111,33 @@ def unsupported_media_type(content_type: str) -> ApiError:
         "the body of the request was in an unknown format - accepted media types include:"
         f' application/json-patch+json, application/merge-patch+json; got "{content_type}"',
     )
+
+
+def namespace_terminating(rt: ResourceType, name: str, namespace: str) -> ApiError:
+    """NamespaceLifecycle admission's answer to a create in a Terminating namespace."""
+    error = forbidden(
+        rt,
+        name,
+        f"unable to create new content in namespace {namespace} because it is being terminated",
+    )
+    error.details["causes"] = [
+        {
+            "reason": "NamespaceTerminating",
+            "message": f"namespace {namespace} is being terminated",
+            "field": "metadata.namespace",
+        }
+    ]
+    return error
+
+
+def invalid_delete_options(errors: list[FieldError]) -> ApiError:
+    """DeleteOptions that do not validate, as upstream's handler names them: the kind
+    DeleteOptions of group meta.k8s.io, with no name."""
+    messages = [e.message for e in errors]
+    summary = messages[0] if len(messages) == 1 else "[" + ", ".join(messages) + "]"
+    details = {
+        "group": "meta.k8s.io",
+        "kind": "DeleteOptions",
+        "causes": [e.as_cause() for e in errors],
+    }
+    return ApiError(422, "Invalid", f'DeleteOptions.meta.k8s.io "" is invalid: {summary}', details)

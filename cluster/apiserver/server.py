@@ -46,9 +46,9 @@ from cluster.apiserver.tracing import (
     record_trace,
 )
 from cluster.models import Sandbox
-from cluster.objects import format_time, set_condition
+from cluster.objects import format_time, parse_time, set_condition
 from cluster.resources import RESOURCES, ResourceType
-from cluster.resources.field_errors import FieldError, required
+from cluster.resources.field_errors import FieldError, not_supported, required
 from cluster.store import (
     MAX_VALUE_BYTES,
     CompareFailed,
@@ -79,6 +79,16 @@ _SERVER_OWNED_METADATA = (
 # The pipeline stage a failed request stopped at, by status code.
 _FAILED_STAGE = {401: "authentication", 403: "authorization", 422: "validation", 400: "decoding"}
 _LIST_BATCH = 500
+
+TERMINATING = "Terminating"
+# DeleteOptions' propagationPolicy values, and the finalizers the garbage collector
+# honours (metav1.FinalizerOrphanDependents, FinalizerDeleteDependents).
+BACKGROUND, FOREGROUND, ORPHAN = "Background", "Foreground", "Orphan"
+ORPHAN_FINALIZER = "orphan"
+FOREGROUND_FINALIZER = "foregroundDeletion"
+# Kinds whose strategy says rest.Unsupported to garbage collection (upstream's
+# eventStrategy.DefaultGarbageCollectionPolicy): a propagationPolicy changes nothing.
+_GC_UNSUPPORTED = frozenset({"events"})
 
 
 class _LostRace(Exception):
@@ -206,13 +216,20 @@ class ApiServer:
         namespace: str = "",
         grace_period_seconds: int | None = None,
         preconditions: dict | None = None,
+        propagation_policy: str | None = None,
     ) -> dict:
+        """propagation_policy: what happens to the object's dependents (DeleteOptions'
+        propagationPolicy): "Background" (the garbage collector deletes them after),
+        "Foreground" (it deletes them first, the object waits with the foregroundDeletion
+        finalizer), "Orphan" (they lose their ownerReferences); None keeps the object's
+        finalizers' choice, else Background."""
         rt = self._resource(resource)
         request = Request("delete", rt, self._scope(rt, namespace), name)
         handler = partial(
             self._delete,
             grace_period_seconds=grace_period_seconds,
             preconditions=preconditions or {},
+            propagation_policy=propagation_policy,
         )
         return self._serve(request, handler)
 
@@ -474,9 +491,8 @@ class ApiServer:
         self._default_on_create(rt, obj)
         stages.passed("admission", f"defaulted the {rt.singular} and gave it uid {meta['uid']}")
         problems = rt.validate(obj, None)
-        if problems:
-            # Upstream's order: NamespaceLifecycle admission answers 404 before validation.
-            self._admit_namespace(request)
+        # Upstream's order: NamespaceLifecycle admission answers before validation.
+        self._admit_namespace(request, obj, must_exist=bool(problems))
         self._validate(rt, obj, problems, stages)
         if not request.name:
             raise errors.invalid(
@@ -623,12 +639,23 @@ class ApiServer:
             new = copy.deepcopy(old)
             new["status"] = obj.get("status") or {}
             problems = rt.validate_status(new, old)
+        elif request.subresource == "finalize":
+            # Upstream's namespace finalizeStrategy: only spec.finalizers changes.
+            new = copy.deepcopy(old)
+            new.setdefault("spec", {})["finalizers"] = (obj.get("spec") or {}).get(
+                "finalizers"
+            ) or []
+            problems = rt.validate(new, old)
         else:
             new = obj
             rt.default_decoded(new)
             _keep_system_metadata(new, old)
             if rt.has_status:
                 new["status"] = copy.deepcopy(old.get("status", {}))
+            if rt.name == "namespaces":
+                # As upstream's namespaceStrategy.PrepareForUpdate: only namespaces/finalize
+                # changes spec.finalizers.
+                new.setdefault("spec", {})["finalizers"] = old.get("spec", {}).get("finalizers", [])
             if new.get("spec") != old.get("spec") and "generation" in old.get("metadata", {}):
                 new["metadata"]["generation"] = old["metadata"]["generation"] + 1
             problems = rt.validate(new, old)
@@ -644,6 +671,8 @@ class ApiServer:
                 revision=existing.mod_revision,
                 narration=f"sent an unchanged {request.target}; nothing was written",
             )
+        if _should_delete_during_update(rt, new, old):
+            return self._remove_finalized(request, stages, existing, new)
         result, trace = self._put(
             request,
             stages,
@@ -668,17 +697,112 @@ class ApiServer:
         *,
         grace_period_seconds: int | None,
         preconditions: dict,
+        propagation_policy: str | None,
     ) -> Outcome:
+        """As upstream's generic Store.Delete: graceful deletion and finalizers first, the
+        object leaves the store only when neither holds it."""
         rt = request.rt
+        _validate_delete_options(propagation_policy)
         existing = self._existing(request)
-        meta = existing.value.get("metadata", {})
         _check_preconditions(rt, request.name, existing, preconditions)
         if rt.name == "namespaces":
-            return self._delete_namespace(request, stages, existing)
-        grace = self._grace_period(rt, existing.value, grace_period_seconds)
-        stages.passed("admission", f"grace period {grace}s")
+            return self._delete_namespace(request, stages, existing, propagation_policy)
+        obj = copy.deepcopy(existing.value)
+        meta = obj["metadata"]
+        graceful, pending = self._before_delete(rt, obj, grace_period_seconds)
+        if pending:
+            # Upstream: finalizers cannot be changed through DeleteOptions once a graceful
+            # deletion is pending.
+            return self._unchanged(request, stages, existing, "is already terminating")
+        if rt.name not in _GC_UNSUPPORTED:
+            _set_finalizers(meta, _finalizers_after_delete(meta, propagation_policy))
+        finalizers = meta.get("finalizers") or []
+        grace = meta.get("deletionGracePeriodSeconds", 0) if graceful else 0
+        if finalizers:
+            if not graceful:
+                self._mark_as_deleting(meta)
+            stages.passed("admission", f"waiting for finalizers: {', '.join(finalizers)}")
+            waiting = ", ".join(finalizers)
+            what = f"marked it for deletion; it stays until its finalizers ({waiting}) are removed"
+            return self._store_terminating(request, stages, existing, obj, what)
         if grace > 0:
-            return self._mark_for_deletion(request, stages, existing, grace)
+            stages.passed("admission", f"grace period {grace}s")
+            what = f"marked it Terminating (grace period {grace}s)"
+            return self._store_terminating(request, stages, existing, obj, what)
+        stages.passed("admission", "grace period 0s, no finalizers: deleting now")
+        return self._remove(request, stages, existing)
+
+    def _before_delete(
+        self, rt: ResourceType, obj: dict, requested: int | None
+    ) -> tuple[bool, bool]:
+        """(graceful, pending) as upstream's rest.BeforeDelete: a graceful kind gets its
+        deletionTimestamp and grace period; a second delete may only shorten the grace
+        period, else the deletion is pending and nothing changes."""
+        if not rt.graceful_delete:
+            return False, False
+        meta = obj["metadata"]
+        if meta.get("deletionTimestamp"):
+            current = meta.get("deletionGracePeriodSeconds") or 0
+            if not current:
+                return False, False
+            if requested is None or max(requested, 0) >= current:
+                return False, True
+            shorter = max(requested, 0)
+            started = parse_time(meta["deletionTimestamp"]) - dt.timedelta(seconds=current)
+            meta["deletionTimestamp"] = format_time(started + dt.timedelta(seconds=shorter))
+            meta["deletionGracePeriodSeconds"] = shorter
+            return True, False
+        grace = self._grace_period(rt, obj, requested)
+        meta["deletionTimestamp"] = format_time(self.sandbox.now() + dt.timedelta(seconds=grace))
+        meta["deletionGracePeriodSeconds"] = grace
+        return True, False
+
+    def _mark_as_deleting(self, meta: dict) -> None:
+        """A kind without graceful deletion held by finalizers: deleted as of now, grace 0
+        (upstream's markAsDeleting); the generation moves so controllers notice."""
+        now = self.sandbox.now()
+        if not meta.get("deletionTimestamp") and meta.get("generation", 0) > 0:
+            meta["generation"] += 1
+        if not meta.get("deletionTimestamp") or parse_time(meta["deletionTimestamp"]) > now:
+            meta["deletionTimestamp"] = format_time(now)
+        meta["deletionGracePeriodSeconds"] = 0
+
+    def _unchanged(self, request: Request, stages: Stages, existing: KeyValue, why: str) -> Outcome:
+        stages.passed("etcd", f"{request.key} {why}")
+        return Outcome(
+            body=_object(existing),
+            code=200,
+            revision=existing.mod_revision,
+            narration=f"asked again to delete {request.target}, which {why}",
+        )
+
+    def _store_terminating(
+        self, request: Request, stages: Stages, existing: KeyValue, obj: dict, what: str
+    ) -> Outcome:
+        if obj == existing.value:
+            return self._unchanged(request, stages, existing, "is already being deleted")
+        result, trace = self._put(
+            request,
+            stages,
+            obj,
+            existing.mod_revision,
+            code=200,
+            stage=f"marked {request.key} for deletion at revision {REVISION}",
+            narration=(
+                f"asked to delete {request.target}: the API server {what}, at revision {REVISION}"
+            ),
+        )
+        return Outcome(
+            body=_with_revision(obj, result.revision),
+            code=200,
+            revision=result.revision,
+            events=result.events,
+            trace=trace,
+        )
+
+    def _remove(self, request: Request, stages: Stages, existing: KeyValue) -> Outcome:
+        """The object leaves the store (a lost race starts the call again)."""
+        rt = request.rt
         try:
             result, trace = self._write(
                 request,
@@ -692,84 +816,72 @@ class ApiServer:
                 ),
             )
         except CompareFailed as e:
-            raise errors.conflict(rt, request.name) from e
+            raise _LostRace from e
         if rt.graceful_delete:
             body = _with_revision(existing.value, existing.mod_revision)
         else:
-            body = _success_status(rt, request.name, meta.get("uid", ""))
+            uid = existing.value.get("metadata", {}).get("uid", "")
+            body = _success_status(rt, request.name, uid)
         return Outcome(
             body=body, code=200, revision=result.revision, events=result.events, trace=trace
         )
 
-    def _mark_for_deletion(
-        self, request: Request, stages: Stages, existing: KeyValue, grace: int
+    def _remove_finalized(
+        self, request: Request, stages: Stages, existing: KeyValue, new: dict
     ) -> Outcome:
-        obj = copy.deepcopy(existing.value)
-        meta = obj["metadata"]
-        if meta.get("deletionTimestamp") and meta.get("deletionGracePeriodSeconds", grace) <= grace:
-            stages.passed("etcd", f"{request.key} is already terminating")
-            return Outcome(
-                body=_object(existing),
+        """An update took the last finalizer off an object being deleted: the store deletes
+        it (upstream's Store.Update with ShouldDeleteDuringUpdate)."""
+        try:
+            result, trace = self._write(
+                request,
+                stages,
+                [Delete(request.key, existing.mod_revision)],
                 code=200,
-                revision=existing.mod_revision,
-                narration=f"asked again to delete {request.target}, which is already terminating",
+                stage=f"no finalizers left: deleted {request.key} at revision {REVISION}",
+                narration=(
+                    f"removed the last finalizer of {request.target}, which was being deleted:"
+                    f" the API server removed {request.key} from etcd at revision {REVISION}"
+                ),
             )
-        meta["deletionTimestamp"] = format_time(self.sandbox.now() + dt.timedelta(seconds=grace))
-        meta["deletionGracePeriodSeconds"] = grace
-        result, trace = self._put(
-            request,
-            stages,
-            obj,
-            existing.mod_revision,
-            code=200,
-            stage=f"marked {request.key} for deletion at revision {REVISION}",
-            narration=(
-                f"asked to delete {request.target}: the API server marked it Terminating"
-                f" (grace period {grace}s) at revision {REVISION}"
-            ),
-        )
+        except CompareFailed as e:
+            raise _LostRace from e
         return Outcome(
-            body=_with_revision(obj, result.revision),
+            body=_with_revision(new, result.revision),
             code=200,
             revision=result.revision,
             events=result.events,
             trace=trace,
         )
 
-    def _delete_namespace(self, request: Request, stages: Stages, existing: KeyValue) -> Outcome:
+    def _delete_namespace(
+        self,
+        request: Request,
+        stages: Stages,
+        existing: KeyValue,
+        propagation_policy: str | None,
+    ) -> Outcome:
+        """As upstream's namespace REST Delete: the first delete only marks the namespace
+        Terminating; the namespace controller empties it and removes its "kubernetes"
+        finalizer (namespaces/finalize), and then it goes."""
         if request.name in SYSTEM_NAMESPACES:
             raise errors.forbidden(request.rt, request.name, "this namespace may not be deleted")
-        # Simplification: upstream's namespace controller empties a Terminating
-        # namespace in the background; here its objects go in one transaction.
-        ops: list[Put | Delete] = []
-        for rt in RESOURCES.values():
-            if rt.namespaced:
-                prefix = f"{rt.key_prefix}{request.name}/"
-                ops += [Delete(kv.key) for kv in self.store.range(prefix).items]
-        ops.append(Delete(request.key, existing.mod_revision))
-        try:
-            result, trace = self._write(
-                request,
-                stages,
-                ops,
-                code=200,
-                stage=f"deleted {len(ops)} keys at revision {REVISION}",
-                narration=(
-                    f"deleted {request.target} and the {len(ops) - 1} objects in it"
-                    f" at revision {REVISION}"
-                ),
-            )
-        except CompareFailed as e:
-            raise errors.conflict(request.rt, request.name) from e
-        return Outcome(
-            body=_success_status(
-                request.rt, request.name, existing.value["metadata"].get("uid", "")
-            ),
-            code=200,
-            revision=result.revision,
-            events=result.events,
-            trace=trace,
-        )
+        namespace = copy.deepcopy(existing.value)
+        meta = namespace["metadata"]
+        if not meta.get("deletionTimestamp"):
+            meta["deletionTimestamp"] = format_time(self.sandbox.now())
+            namespace.setdefault("status", {})["phase"] = TERMINATING
+            _set_finalizers(meta, _finalizers_after_delete(meta, propagation_policy))
+            if not _namespace_finalized(namespace):
+                stages.passed("admission", "the namespace controller must empty it first")
+                what = (
+                    "marked it Terminating; the namespace controller deletes what is in it,"
+                    " then the namespace goes"
+                )
+                return self._store_terminating(request, stages, existing, namespace, what)
+        if not _namespace_finalized(namespace):
+            return self._unchanged(request, stages, existing, "is already terminating")
+        stages.passed("admission", "the namespace is finalized: deleting now")
+        return self._remove(request, stages, existing)
 
     def _bind(self, request: Request, stages: Stages, *, body: object) -> Outcome:
         rt = request.rt
@@ -916,12 +1028,24 @@ class ApiServer:
             meta.pop("namespace", None)
         return obj
 
-    def _admit_namespace(self, request: Request) -> None:
-        """NamespaceLifecycle: objects go only into namespaces that exist."""
-        if request.rt.namespaced and not self.store.exists(
-            f"/registry/namespaces/{request.namespace}"
-        ):
-            raise errors.not_found(RESOURCES["namespaces"], request.namespace)
+    def _admit_namespace(self, request: Request, obj: dict, *, must_exist: bool) -> None:
+        """NamespaceLifecycle: objects go only into namespaces that exist and are not
+        being terminated. must_exist: check existence here (a valid object's write checks
+        it itself, in the store)."""
+        if not request.rt.namespaced:
+            return
+        namespace = self.store.get(f"/registry/namespaces/{request.namespace}")
+        if namespace is None:
+            if must_exist:
+                raise errors.not_found(RESOURCES["namespaces"], request.namespace)
+            return
+        if namespace.value.get("status", {}).get("phase") == TERMINATING:
+            meta = obj["metadata"]
+            raise errors.namespace_terminating(
+                request.rt,
+                meta.get("name") or meta.get("generateName") or "Unknown",
+                request.namespace,
+            )
 
     def _default_on_create(self, rt: ResourceType, obj: dict) -> None:
         meta = obj["metadata"]
@@ -1059,6 +1183,59 @@ def _check_preconditions(rt: ResourceType, name: str, kv: KeyValue, precondition
             f"Precondition failed: ResourceVersion in precondition: {want},"
             f" ResourceVersion in object meta: {kv.mod_revision}",
         )
+
+
+def _validate_delete_options(propagation_policy: str | None) -> None:
+    """As upstream's ValidateDeleteOptions."""
+    if propagation_policy is not None and propagation_policy not in (
+        FOREGROUND,
+        BACKGROUND,
+        ORPHAN,
+    ):
+        supported = [FOREGROUND, BACKGROUND, ORPHAN, "nil"]
+        raise errors.invalid_delete_options(
+            [not_supported("propagationPolicy", propagation_policy, supported)]
+        )
+
+
+def _finalizers_after_delete(meta: dict, propagation_policy: str | None) -> list[str]:
+    """The object's finalizers once a delete with this policy is asked (upstream's
+    deletionFinalizersForGarbageCollection): an explicit policy decides; without one an
+    orphan or foregroundDeletion finalizer already there stays, else Background."""
+    finalizers = list(meta.get("finalizers") or [])
+    if propagation_policy is None:
+        return finalizers
+    kept = [f for f in finalizers if f not in (ORPHAN_FINALIZER, FOREGROUND_FINALIZER)]
+    if propagation_policy == ORPHAN:
+        kept.append(ORPHAN_FINALIZER)
+    elif propagation_policy == FOREGROUND:
+        kept.append(FOREGROUND_FINALIZER)
+    return kept
+
+
+def _set_finalizers(meta: dict, finalizers: list[str]) -> None:
+    if finalizers:
+        meta["finalizers"] = finalizers
+    else:
+        meta.pop("finalizers", None)
+
+
+def _namespace_finalized(namespace: dict) -> bool:
+    return not namespace.get("spec", {}).get("finalizers") and not namespace["metadata"].get(
+        "finalizers"
+    )
+
+
+def _should_delete_during_update(rt: ResourceType, new: dict, old: dict) -> bool:
+    """An object being deleted whose last finalizer an update removes goes from the store,
+    unless a graceful deletion still runs (upstream's ShouldDeleteDuringUpdate; for a
+    namespace, spec.finalizers must be empty too: ShouldDeleteNamespaceDuringUpdate)."""
+    old_meta = old.get("metadata", {})
+    if new["metadata"].get("finalizers") or not old_meta.get("deletionTimestamp"):
+        return False
+    if rt.name == "namespaces" and new.get("spec", {}).get("finalizers"):
+        return False
+    return not old_meta.get("deletionGracePeriodSeconds")
 
 
 def _success_status(rt: ResourceType, name: str, uid: str) -> dict:

@@ -47,6 +47,7 @@ class ClusterApi(Protocol):
         namespace: str = "",
         grace_period_seconds: int | None = None,
         preconditions: dict | None = None,
+        propagation_policy: str | None = None,
     ) -> dict: ...
 
     def bind(self, pod_name: str, node_name: str, *, namespace: str = "default") -> dict: ...

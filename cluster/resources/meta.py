@@ -289,7 +289,28 @@ def validate_immutable_meta(obj: dict, old: dict) -> list[FieldError]:
         may_be_omitted = key in ("uid", "creationTimestamp")
         if new_value != old_value and not (may_be_omitted and not new_value):
             errors.append(invalid(f"metadata.{key}", new_value, FIELD_IMMUTABLE))
+    if old_meta.get("deletionTimestamp"):
+        errors += _no_new_finalizers(meta.get("finalizers"), old_meta.get("finalizers"))
     return errors
+
+
+def _no_new_finalizers(finalizers: object, old_finalizers: object) -> list[FieldError]:
+    """An object being deleted may lose finalizers, never gain one (upstream's
+    ValidateNoNewFinalizers, which prints the new ones as Go's %#v of a []string)."""
+    added = sorted(
+        {f for f in sequence(finalizers) if isinstance(f, str)}
+        - {f for f in sequence(old_finalizers) if isinstance(f, str)}
+    )
+    if not added:
+        return []
+    found = "[]string{" + ", ".join(f'"{f}"' for f in added) + "}"
+    return [
+        forbidden(
+            "metadata.finalizers",
+            "no new finalizers can be added if the object is being deleted, found new"
+            f" finalizers {found}",
+        )
+    ]
 
 
 # --- quantities ------------------------------------------------------------------

@@ -67,5 +67,6 @@ RESOURCE = ResourceType(
     default=default,
     validate_status=validate_status,
     short_names=("ns",),
-    subresources=("status",),
+    # finalize: where the namespace controller removes its "kubernetes" finalizer.
+    subresources=("status", "finalize"),
 )

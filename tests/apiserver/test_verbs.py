@@ -221,13 +221,6 @@ def test_system_namespaces_may_not_be_deleted(api):
     assert failure.value.code == 403
 
 
-def test_deleting_a_namespace_deletes_what_is_in_it(api):
-    api.create("namespaces", {"metadata": {"name": "team"}})
-    api.create("pods", pod_manifest("web"), namespace="team")
-    api.delete("namespaces", "team")
-    assert api.list("pods", namespace="team")["items"] == []
-
-
 def test_watch_returns_changes_after_a_resource_version(api, scheduler):
     start = api.list("pods")["metadata"]["resourceVersion"]
     api.create("pods", pod_manifest("web"), namespace="default")

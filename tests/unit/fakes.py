@@ -3,8 +3,10 @@
 The fake keeps objects in dicts and records every call. It follows the API
 server where components rely on it: a resourceVersion per write and a 409
 for a stale one, 404 and 409 (AlreadyExists) errors, status written only
-through update_status, JSON merge patch, and graceful pod deletion (a
-bound pod gets a deletionTimestamp; grace 0 removes it).
+through update_status, JSON merge patch, graceful pod deletion (a
+bound pod gets a deletionTimestamp; grace 0 removes it), and finalizers: a
+propagationPolicy sets orphan or foregroundDeletion, an object with finalizers
+is only marked deleted, and the update that empties them removes it.
 """
 
 from __future__ import annotations
@@ -157,6 +159,8 @@ class FakeClusterApi:
     ) -> dict:
         if subresource == "status":
             return self.update_status(resource, obj, namespace=namespace)
+        if subresource == "finalize":
+            return self._finalize(resource, obj, namespace)
         name = obj["metadata"]["name"]
         self.calls.append(("update", resource, name))
         existing = self._checked_for_update(resource, obj, namespace)
@@ -197,26 +201,34 @@ class FakeClusterApi:
         namespace: str = "",
         grace_period_seconds: int | None = None,
         preconditions: dict | None = None,
+        propagation_policy: str | None = None,
     ) -> dict:
+        # A propagation policy is recorded only when given, so most records stay short.
+        policy = (propagation_policy,) if propagation_policy else ()
         self.calls.append(
-            ("delete", resource, name, grace_period_seconds, dict(preconditions or {}))
+            ("delete", resource, name, grace_period_seconds, dict(preconditions or {}), *policy)
         )
         existing = self._existing(resource, name, namespace)
-        uid = existing["metadata"].get("uid", "")
-        if (want := (preconditions or {}).get("uid")) and want != uid:
-            raise FakeApiError(
-                409,
-                "Conflict",
-                f"Precondition failed: UID in precondition: {want}, UID in object meta: {uid}",
-            )
+        _check_preconditions(existing, preconditions or {})
+        terminating = copy.deepcopy(existing)
+        meta = terminating["metadata"]
+        if propagation_policy is not None and resource != "events":
+            finalizers = [f for f in meta.get("finalizers", []) if f not in _GC_FINALIZERS]
+            finalizers += _GC_FINALIZERS_BY_POLICY.get(propagation_policy, [])
+            meta["finalizers"] = finalizers
+            if not finalizers:
+                del meta["finalizers"]
         grace = _grace_period(resource, existing, grace_period_seconds)
         if grace > 0 and self.clock is not None:
-            terminating = copy.deepcopy(existing)
-            meta = terminating["metadata"]
             if "deletionTimestamp" not in meta:
                 deadline = self.clock.now() + dt.timedelta(seconds=grace)
                 meta["deletionTimestamp"] = format_time(deadline)
                 meta["deletionGracePeriodSeconds"] = grace
+            return self._write(resource, existing, terminating)
+        if meta.get("finalizers"):
+            if "deletionTimestamp" not in meta and self.clock is not None:
+                meta["deletionTimestamp"] = format_time(self.clock.now())
+            meta["deletionGracePeriodSeconds"] = 0
             return self._write(resource, existing, terminating)
         return self.objects[resource].pop((namespace, name))
 
@@ -265,12 +277,54 @@ class FakeClusterApi:
             )
         return existing
 
+    def _finalize(self, resource: str, obj: dict, namespace: str) -> dict:
+        """namespaces/finalize: only spec.finalizers changes."""
+        self.calls.append(("finalize", resource, obj["metadata"]["name"]))
+        existing = self._checked_for_update(resource, obj, namespace)
+        updated = copy.deepcopy(existing)
+        updated.setdefault("spec", {})["finalizers"] = list(
+            obj.get("spec", {}).get("finalizers") or []
+        )
+        return self._write(resource, existing, updated)
+
     def _write(self, resource: str, existing: dict, updated: dict) -> dict:
-        """Store `updated` unless it changes nothing (then, as etcd, no new revision)."""
+        """Store `updated` unless it changes nothing (then, as etcd, no new revision); an
+        update that empties the finalizers of an object being deleted removes it."""
         updated["metadata"]["resourceVersion"] = existing["metadata"]["resourceVersion"]
         if updated == existing:
             return copy.deepcopy(existing)
+        if _finalized(resource, existing, updated):
+            meta = existing["metadata"]
+            self.objects[resource].pop((meta.get("namespace", ""), meta["name"]))
+            return copy.deepcopy(updated)
         return self.put(resource, updated)
+
+
+_GC_FINALIZERS = ("orphan", "foregroundDeletion")
+_GC_FINALIZERS_BY_POLICY = {"Orphan": ["orphan"], "Foreground": ["foregroundDeletion"]}
+
+
+def _check_preconditions(existing: dict, preconditions: dict) -> None:
+    meta = existing["metadata"]
+    for key, label in (("uid", "UID"), ("resourceVersion", "ResourceVersion")):
+        want, have = preconditions.get(key), meta.get(key, "")
+        if want and want != have:
+            raise FakeApiError(
+                409,
+                "Conflict",
+                f"Precondition failed: {label} in precondition: {want},"
+                f" {label} in object meta: {have}",
+            )
+
+
+def _finalized(resource: str, existing: dict, updated: dict) -> bool:
+    """As the API server's ShouldDeleteDuringUpdate (namespaces: spec.finalizers too)."""
+    old_meta, new_meta = existing["metadata"], updated["metadata"]
+    if new_meta.get("finalizers") or not old_meta.get("deletionTimestamp"):
+        return False
+    if resource == "namespaces" and updated.get("spec", {}).get("finalizers"):
+        return False
+    return not old_meta.get("deletionGracePeriodSeconds")
 
 
 def _grace_period(resource: str, obj: dict, requested: int | None) -> int:
