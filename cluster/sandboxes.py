@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 from django.db import transaction
 from django.utils import timezone
 
-from cluster.apiserver import ApiServer
+from cluster.apiserver import ApiError, ApiServer
 from cluster.apiserver.server import SYSTEM_NAMESPACES
 from cluster.components.controllers import CONTROLLERS
+from cluster.components.controllers.namespace import NAMESPACED_RESOURCES
 from cluster.loops import component_lock
 from cluster.models import Classroom, ComponentState, Sandbox
 from cluster.topology import SHAPES, NodeShape, node_manifest
@@ -51,15 +53,7 @@ def sandbox_reset(sandbox: Sandbox, user) -> None:
     )
     clock_resume(sandbox)
     clock_set_speed(sandbox, 1.0)
-    for pod in apiserver.list("pods")["items"]:
-        meta = pod["metadata"]
-        apiserver.delete("pods", meta["name"], namespace=meta["namespace"], grace_period_seconds=0)
-    for event in apiserver.list("events")["items"]:
-        meta = event["metadata"]
-        apiserver.delete("events", meta["name"], namespace=meta["namespace"])
-    for namespace in apiserver.list("namespaces")["items"]:
-        if namespace["metadata"]["name"] not in SYSTEM_NAMESPACES:
-            apiserver.delete("namespaces", namespace["metadata"]["name"])
+    _objects_reset(apiserver)
     shape = {node.name: node for node in SHAPES[sandbox.shape].nodes}
     existing = {node["metadata"]["name"]: node for node in apiserver.list("nodes")["items"]}
     for name in existing.keys() - shape.keys():
@@ -83,6 +77,61 @@ def sandbox_reset(sandbox: Sandbox, user) -> None:
             row.running = True
             row.last_tick_at = None
             row.save(update_fields=["state", "running", "last_tick_at"])
+
+
+def _objects_reset(apiserver: ApiServer) -> None:
+    """Every namespaced object goes now (the kubelets' leases stay), and the students'
+    namespaces with them. A reset does the namespace controller's job itself, without
+    waiting for grace periods or finalizers: it is the teacher's eraser, not a lesson."""
+    namespaces = [
+        namespace["metadata"]["name"]
+        for namespace in apiserver.list("namespaces")["items"]
+        if namespace["metadata"]["name"] not in SYSTEM_NAMESPACES
+    ]
+    for name in namespaces:  # Terminating first: nothing new goes in meanwhile
+        _ignoring_not_found(lambda name=name: apiserver.delete("namespaces", name))
+    for _, resource in NAMESPACED_RESOURCES:
+        try:
+            items = apiserver.list(resource)["items"]
+        except ApiError as error:
+            if error.code != 404:  # 404: a kind this API server does not serve
+                raise
+            continue
+        for obj in items:
+            meta = obj["metadata"]
+            if resource == "leases" and meta["namespace"] in SYSTEM_NAMESPACES:
+                continue
+            _ignoring_not_found(
+                lambda resource=resource, meta=meta: _delete_now(apiserver, resource, meta)
+            )
+    for name in namespaces:
+        _ignoring_not_found(lambda name=name: _namespace_finalize(apiserver, name))
+
+
+def _delete_now(apiserver: ApiServer, resource: str, meta: dict) -> None:
+    name, namespace = meta["name"], meta["namespace"]
+    left = apiserver.delete(
+        resource, name, namespace=namespace, grace_period_seconds=0, propagation_policy="Background"
+    )
+    if left.get("metadata", {}).get("finalizers"):  # held: the reset lets it go
+        apiserver.patch(resource, name, {"metadata": {"finalizers": None}}, namespace=namespace)
+
+
+def _namespace_finalize(apiserver: ApiServer, name: str) -> None:
+    namespace = apiserver.get("namespaces", name)
+    if namespace["metadata"].get("finalizers"):
+        namespace = apiserver.patch("namespaces", name, {"metadata": {"finalizers": None}})
+    namespace["spec"]["finalizers"] = []
+    apiserver.update("namespaces", namespace, subresource="finalize")
+
+
+def _ignoring_not_found(call: Callable[[], object]) -> None:
+    """Gone already (a controller got there first) is as good as done."""
+    try:
+        call()
+    except ApiError as error:
+        if error.code != 404:
+            raise
 
 
 def components_ensure(sandbox: Sandbox) -> None:

@@ -178,6 +178,29 @@ def test_reset_brings_the_sandbox_back_to_its_template(alice_client, sandbox, al
     assert not ComponentState.objects.filter(sandbox=sandbox, name="kubelet/node-3").exists()
 
 
+def test_reset_empties_terminating_namespaces_and_lets_held_objects_go(
+    alice_client, sandbox, alice
+):
+    api = ApiServer.as_user(sandbox, alice)
+    api.create("namespaces", {"metadata": {"name": "team"}})
+    held = {
+        "metadata": {"name": "held", "finalizers": ["example.com/keep"]},
+        "spec": {"containers": [{"name": "c", "image": "nginx"}]},
+    }
+    api.create("pods", held, namespace="team")
+    api.create("pods", {**held, "metadata": {"name": "web"}}, namespace="default")
+    lease = {"metadata": {"name": "node-1"}, "spec": {"holderIdentity": "node-1"}}
+    api.create("leases", lease, namespace="kube-node-lease")
+    api.delete("namespaces", "team")
+
+    alice_client.post(f"/sandboxes/{sandbox.pk}/reset/")
+    assert api.list("pods")["items"] == []
+    names = sorted(n["metadata"]["name"] for n in api.list("namespaces")["items"])
+    assert names == ["default", "kube-node-lease", "kube-public", "kube-system"]
+    # The kubelets' leases stay: the nodes are the template's.
+    assert api.get("leases", "node-1", namespace="kube-node-lease")
+
+
 def test_the_api_server_and_controller_manager_have_panels(alice_client, sandbox):
     base = f"/sandboxes/{sandbox.pk}/components"
     assert "Authentication" in alice_client.get(f"{base}/kube-apiserver/", **HTMX).content.decode()
