@@ -168,3 +168,37 @@ def test_only_the_finalize_subresource_changes_a_namespaces_finalizers(api):
     namespace["spec"]["finalizers"] = []
     kept = api.update("namespaces", namespace)
     assert kept["spec"]["finalizers"] == ["kubernetes"]
+
+
+# --- the controllers against the real API server --------------------------------------
+
+
+def test_the_garbage_collector_deletes_a_pod_whose_owner_node_is_gone(api, sandbox):
+    from cluster.components.controllers import garbagecollector
+
+    node = api.get("nodes", "node-2")
+    manifest = pod_manifest("mirror")
+    manifest["metadata"]["ownerReferences"] = [
+        {"apiVersion": "v1", "kind": "Node", "name": "node-2", "uid": node["metadata"]["uid"]}
+    ]
+    api.create("pods", manifest, namespace="default")
+    collector = ApiServer.as_component(sandbox, "controller-manager/garbagecollector")
+    garbagecollector.reconcile(collector, sandbox, {})
+    assert api.get("pods", "mirror", namespace="default")  # its owner is there
+    api.delete("nodes", "node-2")
+    memory: dict = {}
+    garbagecollector.reconcile(collector, sandbox, memory)
+    assert gone(api, "pods", "mirror", "default")
+    assert memory["wake_at"]
+
+
+def test_the_namespace_controller_empties_and_removes_a_terminating_namespace(api, sandbox):
+    from cluster.components.controllers import namespace as namespace_controller
+
+    api.create("namespaces", {"metadata": {"name": "team"}})
+    api.create("pods", pod_manifest("web"), namespace="team")
+    api.delete("namespaces", "team")
+    controller = ApiServer.as_component(sandbox, "controller-manager/namespace")
+    namespace_controller.reconcile(controller, sandbox, {})
+    assert gone(api, "pods", "web", "team")
+    assert gone(api, "namespaces", "team")
