@@ -12,9 +12,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from cluster import faults
 from cluster.apiserver import ApiServer
 from cluster.models import Sandbox
+from cluster.sandboxes import CONTROLLER_MANAGER
 from sandbox.kubectl import node_command
 from sandbox.pod_status import pod_status_label
-from sandbox.selectors import component_state
+from sandbox.selectors import component_state, controller_rows, last_controller_actions
 from sandbox.views.access import sandbox_view
 
 
@@ -105,6 +106,31 @@ def scheduler_panel(request: HttpRequest, sandbox: Sandbox, action: str = "") ->
     )
 
 
+@require_http_methods(["GET", "POST"])
+@sandbox_view
+def controller_manager_panel(
+    request: HttpRequest, sandbox: Sandbox, action: str = ""
+) -> HttpResponse:
+    """kube-controller-manager: its controllers, what each did last, and stop / start."""
+    if request.method == "POST":
+        if action not in {"stop", "start"}:
+            return HttpResponse(status=404)
+        change = faults.component_stop if action == "stop" else faults.component_start
+        change(sandbox, request.user, CONTROLLER_MANAGER)
+    rows = controller_rows(sandbox)
+    actions = last_controller_actions(sandbox)
+    return render(
+        request,
+        "sandbox/partials/controller_manager.html",
+        {
+            "sandbox": sandbox,
+            "controllers": [(row, actions.get(row.name)) for row in rows],
+            "running": any(row.running for row in rows),
+            "last": max(actions.values(), key=lambda trace: trace.pk, default=None),
+        },
+    )
+
+
 @require_GET
 @sandbox_view
 def etcd_browser(request: HttpRequest, sandbox: Sandbox) -> HttpResponse:
@@ -126,7 +152,6 @@ def etcd_browser(request: HttpRequest, sandbox: Sandbox) -> HttpResponse:
 
 COMPONENT_PANELS = {
     "kube-apiserver": "sandbox/partials/apiserver.html",
-    "controller-manager": "sandbox/partials/controller_manager.html",
 }
 
 

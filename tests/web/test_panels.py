@@ -185,6 +185,27 @@ def test_the_api_server_and_controller_manager_have_panels(alice_client, sandbox
     assert alice_client.get(f"{base}/nonsense/", **HTMX).status_code == 404
 
 
+def test_the_controller_manager_stops_and_starts_as_a_whole(alice_client, sandbox, client, bob):
+    base = f"/sandboxes/{sandbox.pk}/components/controller-manager"
+    controllers = ComponentState.objects.filter(
+        sandbox=sandbox, name__startswith="controller-manager/"
+    )
+    assert controllers.count() >= 3
+    panel = alice_client.post(f"{base}/stop/", **HTMX).content.decode()
+    assert not any(controllers.values_list("running", flat=True))
+    assert "Start the controller manager" in panel
+    assert "nothing heals while it is down" in panel
+    # Another student may neither read the panel nor start it again.
+    client.force_login(bob)
+    assert client.get(f"{base}/", **HTMX).status_code == 403
+    assert client.post(f"{base}/start/", **HTMX).status_code == 403
+    assert not any(controllers.values_list("running", flat=True))
+    panel = alice_client.post(f"{base}/start/", **HTMX).content.decode()
+    assert all(controllers.values_list("running", flat=True))
+    assert "Stop the controller manager" in panel
+    assert alice_client.post(f"{base}/explode/", **HTMX).status_code == 404
+
+
 def test_removing_a_worker_deletes_its_node_and_stops_its_kubelet(sandbox, alice):
     from cluster.faults import worker_remove
 
