@@ -42,6 +42,7 @@ class PodForm(forms.Form):
     workload = forms.ChoiceField(
         choices=WORKLOADS,
         initial="Pod",
+        required=False,  # a bare pod, as the form made before it could make controllers
         label="Managed by",
         help_text="A controller replaces its pods when they die or their node fails;"
         " a bare pod is gone for good.",
@@ -86,7 +87,8 @@ class PodForm(forms.Form):
 
     def clean(self) -> dict:
         data = super().clean()
-        if data.get("workload") == "Pod" and (data.get("replicas") or 1) > 1:
+        data["workload"] = data.get("workload") or "Pod"
+        if data["workload"] == "Pod" and (data.get("replicas") or 1) > 1:
             self.add_error(
                 "replicas",
                 "A bare pod has no replicas: choose a Deployment or a ReplicaSet to keep"

@@ -15,7 +15,12 @@ from cluster.models import Sandbox
 from cluster.sandboxes import CONTROLLER_MANAGER
 from sandbox.kubectl import node_command
 from sandbox.pod_status import pod_status_label
-from sandbox.selectors import component_state, controller_rows, last_controller_actions
+from sandbox.selectors import (
+    clock_readable,
+    component_state,
+    controller_rows,
+    last_controller_actions,
+)
 from sandbox.views.access import sandbox_view
 
 
@@ -93,6 +98,7 @@ def _change_taints(request: HttpRequest, sandbox: Sandbox, name: str, *, add: bo
 @require_http_methods(["GET", "POST"])
 @sandbox_view
 def scheduler_panel(request: HttpRequest, sandbox: Sandbox, action: str = "") -> HttpResponse:
+    clock_readable(sandbox, request.user)  # its row is read without an API call
     if request.method == "POST":
         if action == "stop":
             faults.component_stop(sandbox, request.user, "scheduler")
@@ -112,6 +118,7 @@ def controller_manager_panel(
     request: HttpRequest, sandbox: Sandbox, action: str = ""
 ) -> HttpResponse:
     """kube-controller-manager: its controllers, what each did last, and stop / start."""
+    clock_readable(sandbox, request.user)  # its rows and traces are read without an API call
     if request.method == "POST":
         if action not in {"stop", "start"}:
             return HttpResponse(status=404)

@@ -77,10 +77,41 @@ def test_a_toleration_without_an_effect_is_refused_by_the_form(alice_client, san
     assert "needs an effect after a colon" in response.content.decode()
 
 
-def test_replicas_make_that_many_pods(alice_client, sandbox, alice):
-    alice_client.post(f"/sandboxes/{sandbox.pk}/pods/new/", pod_form(replicas=3), **HTMX)
-    pods = ApiServer.as_user(sandbox, alice).list("pods", label_selector="run=web")["items"]
-    assert sorted(p["metadata"]["name"] for p in pods) == ["web", "web-2", "web-3"]
+def test_replicas_make_a_deployment_not_numbered_pods(alice_client, sandbox, alice):
+    response = alice_client.post(
+        f"/sandboxes/{sandbox.pk}/pods/new/",
+        pod_form(replicas=3, workload="Deployment", image="nginx:1.27.3"),
+        **HTMX,
+    )
+    assert response.status_code == 200
+    assert 'data-workload="deployments/default/web"' in response.content.decode()
+    api = ApiServer.as_user(sandbox, alice)
+    deployment = api.get("deployments", "web", namespace="default")
+    assert deployment["spec"]["replicas"] == 3
+    assert deployment["spec"]["selector"] == {"matchLabels": {"app": "web"}}
+    template = deployment["spec"]["template"]
+    assert template["metadata"]["labels"] == {"app": "web"}
+    assert template["spec"]["containers"][0]["name"] == "nginx"  # as kubectl names it
+    assert api.list("pods")["items"] == []  # the controllers make them, not the form
+
+
+def test_a_bare_pod_has_no_replicas(alice_client, sandbox, alice):
+    response = alice_client.post(f"/sandboxes/{sandbox.pk}/pods/new/", pod_form(replicas=3), **HTMX)
+    assert response.status_code == 422
+    replicas_block = response.content.decode().split('id="error-replicas"')[1].split("</p>")[0]
+    assert "A bare pod has no replicas" in replicas_block
+    assert ApiServer.as_user(sandbox, alice).list("pods")["items"] == []
+
+
+def test_a_replicaset_refused_by_the_api_server_shows_why_at_the_field(alice_client, sandbox):
+    response = alice_client.post(
+        f"/sandboxes/{sandbox.pk}/pods/new/",
+        pod_form(replicas=2, workload="ReplicaSet", restart_policy="Never"),
+        **HTMX,
+    )
+    assert response.status_code == 422
+    block = response.content.decode().split('id="error-restart_policy"')[1].split("</p>")[0]
+    assert "spec.template.spec.restartPolicy: Unsupported value: &quot;Never&quot;" in block
 
 
 def test_the_pod_panel_explains_why_a_pod_is_pending(alice_client, sandbox, alice):
@@ -133,6 +164,7 @@ def test_node_actions_go_through_the_api_server(alice_client, sandbox, alice):
 def test_another_student_gets_403_on_panels_and_controls(client, sandbox, bob):
     client.force_login(bob)
     assert client.get(f"/sandboxes/{sandbox.pk}/nodes/node-1/", **HTMX).status_code == 403
+    assert client.get(f"/sandboxes/{sandbox.pk}/components/scheduler/", **HTMX).status_code == 403
     assert client.post(f"/sandboxes/{sandbox.pk}/clock/pause/", **HTMX).status_code == 403
     assert not Sandbox.objects.get(pk=sandbox.pk).clock_paused
 

@@ -72,8 +72,9 @@ def test_the_instructors_panels_show_no_actions(client, sandbox, teacher, alice)
     assert client.post(f"{base}clock/pause/").status_code == 403
     assert client.post(f"{base}components/controller-manager/stop/", **HTMX).status_code == 403
     assert all(
-        ComponentState.objects.filter(sandbox=sandbox, name__startswith="controller-manager/")
-        .values_list("running", flat=True)
+        ComponentState.objects.filter(
+            sandbox=sandbox, name__startswith="controller-manager/"
+        ).values_list("running", flat=True)
     )
 
 
