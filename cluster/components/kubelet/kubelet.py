@@ -27,8 +27,11 @@ from cluster.components.kubelet.pods import (
 )
 from cluster.components.kubelet.races import unless_raced
 from cluster.components.kubelet.status import (
+    CONTAINER_CREATING,
+    POD_INITIALIZING,
     TERMINAL_PHASES,
     container_status,
+    init_container_status,
     pod_status,
     start_time_of,
 )
@@ -93,21 +96,29 @@ def _sync_failed(ctx: PodContext, pod: dict, error: Exception) -> None:
 
 
 def _pod_status(pod: dict, memory: dict, waiting: dict, ctx: PodContext, host_ip: str) -> dict:
-    statuses = []
-    for spec in pod["spec"].get("containers", []):
+    init_specs = pod["spec"].get("initContainers") or []
+    # Before the runtime has a container, upstream shows the default waiting reason.
+    default = POD_INITIALIZING if init_specs else CONTAINER_CREATING
+
+    def states(spec: dict) -> dict:
         container = memory["containers"].get(spec["name"], {})
-        statuses.append(
-            container_status(
-                spec,
-                current=snapshot(ctx.runtime, container.get("current"), ctx.now),
-                previous=snapshot(ctx.runtime, container.get("previous"), ctx.now),
-                waiting=waiting.get(spec["name"]),
-            )
-        )
+        state = waiting.get(spec["name"])
+        return {
+            "current": snapshot(ctx.runtime, container.get("current"), ctx.now),
+            "previous": snapshot(ctx.runtime, container.get("previous"), ctx.now),
+            "waiting": {"reason": default} if state == {"reason": CONTAINER_CREATING} else state,
+        }
+
+    statuses = [
+        container_status(spec, default_waiting=default, **states(spec))
+        for spec in pod["spec"].get("containers", [])
+    ]
+    init_statuses = [init_container_status(spec, **states(spec)) for spec in init_specs]
     sandbox = ctx.runtime.pod_sandbox_status(memory["sandbox"], ctx.now)
     return pod_status(
         pod,
         statuses,
+        init_statuses=init_statuses,
         now=ctx.now,
         host_ip=host_ip,
         pod_ip=sandbox.ip,
