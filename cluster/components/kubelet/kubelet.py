@@ -2,8 +2,9 @@
 
 The kubelet asks the API server for the pods bound to its node, drives the
 container runtime for each, and reports each pod's status back through
-pods/status (only when it changed). It renews its Lease and posts node
-status every 10 s of sandbox time. `state` is the kubelet's memory and the
+pods/status (only when it changed). It renews its Lease every 10 s of
+sandbox time and writes node status only when it changed or every 5 minutes
+(node.py). `state` is the kubelet's memory and the
 node's runtime (its "disk"), plain JSON kept by the caller between ticks;
 `state["wake_at"]` says when the next tick is needed at the latest.
 """
