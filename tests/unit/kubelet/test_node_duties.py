@@ -187,3 +187,12 @@ def test_a_node_deleted_from_the_api_does_not_stop_the_kubelet():
 
     assert node.status()["phase"] == "Running"
     assert "hostIP" not in node.status()
+
+
+def test_a_node_running_pods_writes_its_status_only_when_its_images_change():
+    node = Node(make_pod(), make_pod("sleeper", "busybox", command=["sleep", "3600"]))
+    node.ticks(*range(0, 300, 5))
+
+    posts = [call for call in node.api.writes() if call[:2] == ("update_status", "nodes")]
+    assert len(posts) == 2  # the first report, then the images pulled by 4 s, at 10 s
+    assert conditions(node)["Ready"]["lastHeartbeatTime"] == stamp(10)
