@@ -181,3 +181,17 @@ def test_deleting_a_pod_stops_its_running_init_container():
     node.delete(2, grace_period_seconds=5)
     node.tick(2)
     assert ("Normal", "Killing", "Stopping container init-a") in node.events()
+
+
+def test_an_init_container_whose_image_cannot_be_pulled_holds_the_pod_back():
+    pod = init_pod()
+    pod["spec"]["initContainers"][0]["image"] = "nosuch"
+    node = Node(pod)
+    node.ticks(0, 5)
+
+    assert states(node)["init-a"]["waiting"]["reason"] in {"ErrImagePull", "ImagePullBackOff"}
+    assert (
+        states(node)["init-b"] == states(node)["app"] == {"waiting": {"reason": "PodInitializing"}}
+    )
+    assert node.status()["phase"] == "Pending"
+    assert started_order(node) == []
