@@ -202,6 +202,10 @@ def _validate_containers(containers: object) -> list[FieldError]:
             errors.append(invalid(path, container, "must be an object"))  # ours
             continue
         errors += _validate_container(container, path)
+        if "restartPolicy" in container:
+            errors.append(
+                forbidden(f"{path}.restartPolicy", "may not be set for non-init containers")
+            )
         name = text(container.get("name"))
         if name in names:
             errors.append(duplicate(f"{path}.name", name))
@@ -222,6 +226,7 @@ def _validate_init_containers(init_containers: object, containers: object) -> li
             errors.append(invalid(path, container, "must be an object"))  # ours
             continue
         errors += _validate_container(container, path)
+        errors += _init_container_only_errors(container, path)
         name = text(container.get("name"))
         if name in names:
             errors.append(duplicate(f"{path}.name", name))
@@ -230,6 +235,29 @@ def _validate_init_containers(init_containers: object, containers: object) -> li
         # Init containers run one at a time, so only their own host ports can clash.
         errors += _host_port_conflicts([container], field, first_index=index)
     return errors
+
+
+# What a container that runs to completion has no use for (upstream's validateInitContainers).
+_RUN_TO_COMPLETION_FORBIDS = ("lifecycle", "livenessProbe", "readinessProbe", "startupProbe")
+# Podlab's kubelet runs init containers to completion only: a sidecar would be run wrong.
+SIDECARS_NOT_SIMULATED = (
+    "sidecar containers (an init container with restartPolicy: Always) are not simulated in Podlab"
+)
+
+
+def _init_container_only_errors(container: dict, path: str) -> list[FieldError]:
+    policy = container.get("restartPolicy")
+    if policy is None:
+        return [
+            forbidden(
+                f"{path}.{key}", "may not be set for init containers without restartPolicy=Always"
+            )
+            for key in _RUN_TO_COMPLETION_FORBIDS
+            if container.get(key) is not None
+        ]
+    if policy != "Always":
+        return [not_supported(f"{path}.restartPolicy", policy, ["Always"])]
+    return [forbidden(f"{path}.restartPolicy", SIDECARS_NOT_SIMULATED)]  # ours
 
 
 def _validate_container(container: dict, path: str) -> list[FieldError]:

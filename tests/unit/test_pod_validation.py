@@ -113,6 +113,47 @@ def test_container_names_are_unique_across_init_and_app_containers():
     assert create_errors(pod) == ['spec.initContainers[1].name: Duplicate value: "app"']
 
 
+def test_an_init_container_may_not_have_probes_or_lifecycle_hooks():
+    init = {
+        "name": "setup",
+        "image": "busybox",
+        "readinessProbe": {"exec": {"command": ["true"]}},
+        "lifecycle": {"preStop": {"exec": {"command": ["true"]}}},
+    }
+    pod = make_pod({"name": "app", "image": "nginx"}, initContainers=[init])
+    assert create_errors(pod) == [
+        "spec.initContainers[0].lifecycle: Forbidden: may not be set for init containers "
+        "without restartPolicy=Always",
+        "spec.initContainers[0].readinessProbe: Forbidden: may not be set for init containers "
+        "without restartPolicy=Always",
+    ]
+
+
+def test_an_init_container_restart_policy_can_only_be_always():
+    init = {"name": "setup", "image": "busybox", "restartPolicy": "OnFailure"}
+    pod = make_pod({"name": "app", "image": "nginx"}, initContainers=[init])
+    assert create_errors(pod) == [
+        'spec.initContainers[0].restartPolicy: Unsupported value: "OnFailure": '
+        'supported values: "Always"'
+    ]
+
+
+def test_sidecar_containers_are_refused_plainly_as_not_simulated():
+    init = {"name": "proxy", "image": "nginx", "restartPolicy": "Always"}
+    pod = make_pod({"name": "app", "image": "nginx"}, initContainers=[init])
+    assert create_errors(pod) == [
+        "spec.initContainers[0].restartPolicy: Forbidden: sidecar containers (an init container "
+        "with restartPolicy: Always) are not simulated in Podlab"
+    ]
+
+
+def test_an_app_container_may_not_set_a_restart_policy():
+    pod = make_pod({"name": "app", "image": "nginx", "restartPolicy": "Always"})
+    assert create_errors(pod) == [
+        "spec.containers[0].restartPolicy: Forbidden: may not be set for non-init containers"
+    ]
+
+
 def test_an_image_with_surrounding_spaces_is_refused():
     pod = make_pod({"name": "app", "image": " nginx"})
     assert create_errors(pod) == [
