@@ -58,7 +58,10 @@ def _node_panel(request: HttpRequest, sandbox: Sandbox, name: str) -> HttpRespon
 @require_POST
 @sandbox_view
 def node_action(request: HttpRequest, sandbox: Sandbox, name: str, action: str) -> HttpResponse:
-    if action in {"stop-kubelet", "start-kubelet"}:
+    if action in {"stop-node", "start-node"}:
+        change = faults.node_stop if action == "stop-node" else faults.node_start
+        change(sandbox, request.user, name=name)
+    elif action in {"stop-kubelet", "start-kubelet"}:
         change = faults.component_stop if action == "stop-kubelet" else faults.component_start
         change(sandbox, request.user, f"kubelet/{name}")
     elif action in {"taint", "untaint"}:

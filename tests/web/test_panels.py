@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.test import Client
 
 from cluster import loops
 from cluster.apiserver import ApiServer
@@ -161,6 +162,40 @@ def test_node_actions_go_through_the_api_server(alice_client, sandbox, alice):
     assert not ComponentState.objects.get(sandbox=sandbox, name="kubelet/node-1").running
 
 
+def test_stopping_a_node_stops_its_kubelet_and_empties_its_runtime(alice_client, sandbox, bob):
+    kubelet = ComponentState.objects.get(sandbox=sandbox, name="kubelet/node-1")
+    kubelet.state["runtime"] = {
+        "version": 1,
+        "nodeName": "node-1",
+        "podCIDR": "10.244.0.0/24",
+        "images": {"x": {}},
+        "pulls": {},
+        "pullLinkFreeAt": None,
+        "sandboxes": {"s": {}},
+        "containers": {"c": {}},
+        "sandboxAttempts": {},
+        "lastAllocatedIp": None,
+        "allocatedIps": {},
+    }
+    kubelet.save()
+    other = Client()
+    other.force_login(bob)
+    base = f"/sandboxes/{sandbox.pk}/nodes/node-1"
+    assert other.post(f"{base}/stop-node/", **HTMX).status_code == 403
+    kubelet.refresh_from_db()
+    assert kubelet.running and kubelet.state["runtime"]["containers"]
+
+    panel = alice_client.post(f"{base}/stop-node/", **HTMX).content.decode()
+    kubelet.refresh_from_db()
+    assert not kubelet.running
+    runtime = kubelet.state["runtime"]
+    assert (runtime["containers"], runtime["sandboxes"], runtime["images"]) == ({}, {}, {"x": {}})
+    assert "Start node" in panel
+    alice_client.post(f"{base}/start-node/", **HTMX)
+    kubelet.refresh_from_db()
+    assert kubelet.running
+
+
 def test_another_student_gets_403_on_panels_and_controls(client, sandbox, bob):
     client.force_login(bob)
     assert client.get(f"/sandboxes/{sandbox.pk}/nodes/node-1/", **HTMX).status_code == 403
@@ -217,7 +252,7 @@ def test_the_api_server_and_controller_manager_have_panels(alice_client, sandbox
     assert alice_client.get(f"{base}/nonsense/", **HTMX).status_code == 404
 
 
-def test_the_controller_manager_stops_and_starts_as_a_whole(alice_client, sandbox, client, bob):
+def test_the_controller_manager_stops_and_starts_as_a_whole(alice_client, sandbox, bob):
     base = f"/sandboxes/{sandbox.pk}/components/controller-manager"
     controllers = ComponentState.objects.filter(
         sandbox=sandbox, name__startswith="controller-manager/"
@@ -228,9 +263,10 @@ def test_the_controller_manager_stops_and_starts_as_a_whole(alice_client, sandbo
     assert "Start the controller manager" in panel
     assert "nothing heals while it is down" in panel
     # Another student may neither read the panel nor start it again.
-    client.force_login(bob)
-    assert client.get(f"{base}/", **HTMX).status_code == 403
-    assert client.post(f"{base}/start/", **HTMX).status_code == 403
+    other = Client()
+    other.force_login(bob)
+    assert other.get(f"{base}/", **HTMX).status_code == 403
+    assert other.post(f"{base}/start/", **HTMX).status_code == 403
     assert not any(controllers.values_list("running", flat=True))
     panel = alice_client.post(f"{base}/start/", **HTMX).content.decode()
     assert all(controllers.values_list("running", flat=True))
