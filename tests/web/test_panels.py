@@ -7,6 +7,7 @@ from django.test import Client
 
 from cluster import loops
 from cluster.apiserver import ApiServer
+from cluster.components.runtime import ContainerRuntime
 from cluster.models import ComponentState, Sandbox
 
 pytestmark = pytest.mark.django_db
@@ -164,32 +165,25 @@ def test_node_actions_go_through_the_api_server(alice_client, sandbox, alice):
 
 def test_stopping_a_node_stops_its_kubelet_and_empties_its_runtime(alice_client, sandbox, bob):
     kubelet = ComponentState.objects.get(sandbox=sandbox, name="kubelet/node-1")
-    kubelet.state["runtime"] = {
-        "version": 1,
-        "nodeName": "node-1",
-        "podCIDR": "10.244.0.0/24",
-        "images": {"x": {}},
-        "pulls": {},
-        "pullLinkFreeAt": None,
-        "sandboxes": {"s": {}},
-        "containers": {"c": {}},
-        "sandboxAttempts": {},
-        "lastAllocatedIp": None,
-        "allocatedIps": {},
-    }
+    runtime = ContainerRuntime(
+        kubelet.state.setdefault("runtime", {}), "node-1", pod_cidr=kubelet.state["podCIDR"]
+    )
+    runtime.run_pod_sandbox("uid-1", "web", "default", sandbox.now())
+    images_before = dict(kubelet.state["runtime"]["images"])
     kubelet.save()
     other = Client()
     other.force_login(bob)
     base = f"/sandboxes/{sandbox.pk}/nodes/node-1"
     assert other.post(f"{base}/stop-node/", **HTMX).status_code == 403
     kubelet.refresh_from_db()
-    assert kubelet.running and kubelet.state["runtime"]["containers"]
+    assert kubelet.running and kubelet.state["runtime"]["sandboxes"]
 
     panel = alice_client.post(f"{base}/stop-node/", **HTMX).content.decode()
     kubelet.refresh_from_db()
     assert not kubelet.running
     runtime = kubelet.state["runtime"]
-    assert (runtime["containers"], runtime["sandboxes"], runtime["images"]) == ({}, {}, {"x": {}})
+    assert (runtime["containers"], runtime["sandboxes"]) == ({}, {})
+    assert runtime["images"] == images_before  # on disk: a reboot keeps them
     assert "Start node" in panel
     alice_client.post(f"{base}/start-node/", **HTMX)
     kubelet.refresh_from_db()
