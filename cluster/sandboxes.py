@@ -12,9 +12,21 @@ from cluster.apiserver.server import SYSTEM_NAMESPACES
 from cluster.components.controllers import CONTROLLERS
 from cluster.loops import component_lock
 from cluster.models import Classroom, ComponentState, Sandbox
+from cluster.resources import RESOURCES
 from cluster.topology import SHAPES, NodeShape, node_manifest
 
 CONTROLLER_MANAGER = "controller-manager"
+# What a reset deletes before the pods, owners before what they own.
+RESET_WORKLOADS = (
+    "deployments",
+    "replicasets",
+    "replicationcontrollers",
+    "services",
+    "endpointslices",
+    "endpoints",
+)
+# Objects every cluster has from the start (the API server's own Service).
+KEPT_OBJECTS = {("default", "kubernetes")}
 
 
 @transaction.atomic
@@ -51,6 +63,14 @@ def sandbox_reset(sandbox: Sandbox, user) -> None:
     )
     clock_resume(sandbox)
     clock_set_speed(sandbox, 1.0)
+    # Controllers first, so that none replaces the pods deleted after them.
+    for resource in RESET_WORKLOADS:
+        if resource not in RESOURCES:
+            continue
+        for obj in apiserver.list(resource)["items"]:
+            meta = obj["metadata"]
+            if (meta["namespace"], meta["name"]) not in KEPT_OBJECTS:
+                apiserver.delete(resource, meta["name"], namespace=meta["namespace"])
     for pod in apiserver.list("pods")["items"]:
         meta = pod["metadata"]
         apiserver.delete("pods", meta["name"], namespace=meta["namespace"], grace_period_seconds=0)
