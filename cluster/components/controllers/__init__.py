@@ -8,8 +8,15 @@ and the kubelet; the task layer (cluster/runs.py) runs each as the component
 
 from __future__ import annotations
 
+from cluster.components.controllers import replicaset, replicationcontroller
 from cluster.components.controllers.controller import Controller
 
-CONTROLLERS: dict[str, Controller] = {controller.name: controller for controller in ()}
+CONTROLLERS: dict[str, Controller] = {
+    controller.name: controller
+    for controller in (
+        replicaset.CONTROLLER,
+        replicationcontroller.CONTROLLER,
+    )
+}
 
 __all__ = ["CONTROLLERS", "Controller"]
