@@ -202,13 +202,18 @@ def due_components(within: float = 0) -> list[tuple[int, str, float]]:
 # -- watch notifications -------------------------------------------------------
 
 
-# resource -> the components with an informer on it: woken by its changes in watch mode.
-_watching: dict[str, set[str]] = {}
+# resource -> the components with an informer on it, each with the filter of the changes
+# that wake it (None: all): woken by its changes in watch mode.
+_watching: dict[str, list[tuple[str, Callable[[str, dict], bool] | None]]] = {}
 
 
-def watch(component: str, resources: Iterable[str]) -> None:
+def watch(
+    component: str,
+    resources: Iterable[str],
+    wakes_on: Callable[[str, dict], bool] | None = None,
+) -> None:
     for resource in resources:
-        _watching.setdefault(resource, set()).add(component)
+        _watching.setdefault(resource, []).append((component, wakes_on))
 
 
 def watchers_of(sandbox: Sandbox, actor: str, events: list[dict]) -> set[str]:
@@ -219,7 +224,9 @@ def watchers_of(sandbox: Sandbox, actor: str, events: list[dict]) -> set[str]:
         rt = resource_of_key(event["key"])
         resource = rt.name if rt else ""
         if sandbox.mode == Sandbox.Mode.WATCH:
-            woken |= _watching.get(resource, set())
+            for component, wakes_on in _watching.get(resource, ()):
+                if component not in woken and (wakes_on is None or wakes_on(resource, event)):
+                    woken.add(component)
         if resource == "pods":
             node = obj.get("spec", {}).get("nodeName")
             if node:

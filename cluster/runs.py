@@ -136,4 +136,4 @@ for _controller in CONTROLLERS.values():
             watch_seconds=_controller.resync_seconds,
         )
     )
-    watch(_component, _controller.watches)
+    watch(_component, _controller.watches, _controller.wakes_on)

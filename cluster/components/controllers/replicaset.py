@@ -10,7 +10,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from cluster.components.api import Clock, ClusterApi
-from cluster.components.controllers.controller import Controller
+from cluster.components.controllers.controller import (
+    ORPHAN_RESYNC_SECONDS,
+    Controller,
+    pods_owned_by,
+)
 from cluster.components.controllers.ownership import selector_matches
 from cluster.components.controllers.replicas import ReplicaKind, reconcile_replicas
 
@@ -37,4 +41,6 @@ CONTROLLER = Controller(
     name="replicaset",
     reconcile=reconcile,
     watches=frozenset({"replicasets", "pods"}),
+    wakes_on=pods_owned_by("ReplicaSet"),
+    resync_seconds=ORPHAN_RESYNC_SECONDS,
 )

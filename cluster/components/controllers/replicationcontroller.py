@@ -12,7 +12,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from cluster.components.api import Clock, ClusterApi
-from cluster.components.controllers.controller import Controller
+from cluster.components.controllers.controller import (
+    ORPHAN_RESYNC_SECONDS,
+    Controller,
+    pods_owned_by,
+)
 from cluster.components.controllers.ownership import set_selector_matches
 from cluster.components.controllers.replicas import ReplicaKind, reconcile_replicas
 
@@ -41,4 +45,6 @@ CONTROLLER = Controller(
     name="replicationcontroller",
     reconcile=reconcile,
     watches=frozenset({"replicationcontrollers", "pods"}),
+    wakes_on=pods_owned_by("ReplicationController"),
+    resync_seconds=ORPHAN_RESYNC_SECONDS,
 )

@@ -83,7 +83,6 @@ class ContainerRuntime:
 
     # Time ------------------------------------------------------------------
 
-
     def power_off(self) -> None:
         """The node loses power: every container and pod sandbox is gone with their IPs
         (they lived in memory); pulled images stay, as they are on disk."""
@@ -92,6 +91,7 @@ class ContainerRuntime:
         self._state["pullLinkFreeAt"] = None
         self._state["lastAllocatedIp"] = None
         self._exits.clear()
+
     def advance(self, now: dt.datetime) -> None:
         """Apply everything due by `now`: pulls finishing, containers exiting."""
         to_iso(now)  # rejects a naive datetime before it can be compared
