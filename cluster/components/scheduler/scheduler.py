@@ -26,6 +26,7 @@ from cluster.components.scheduler.framework import (
     OUTCOME_ERROR,
     OUTCOME_POD_GONE,
     OUTCOME_UNSCHEDULABLE,
+    ClusterListers,
     CycleState,
     FilterResult,
     NodeDecision,
@@ -77,12 +78,15 @@ def schedule_pod(
     rng: random.Random,
     start_index: int = 0,
     percentage_of_nodes_to_score: int = ADAPTIVE_PERCENTAGE,
+    listers: ClusterListers | None = None,
 ) -> SchedulingDecision:
     """Filter the nodes, score the feasible ones, pick the best (ties: at random with rng).
 
     On a cluster of 100 nodes or more the filtering stops once enough feasible
     nodes are found (node_search.py), starting at start_index; the decision's
     evaluated_nodes says how far it got, for the next pod's start_index.
+    listers give the Services, controllers and namespaces PodTopologySpread and
+    InterPodAffinity read; without them, none exist.
     """
     meta = pod.get("metadata") or {}
     undecided = SchedulingDecision(
@@ -96,7 +100,7 @@ def schedule_pod(
     if not node_infos:
         return replace(undecided, message=NO_NODES_AVAILABLE)
 
-    state = CycleState()
+    state = CycleState(node_infos, listers)
     candidates, narrowed_by, rejection = run_pre_filters(state, pod)
     if rejection is not None:
         nodes = tuple(NodeDecision(info.name, (rejection,)) for info in node_infos)
