@@ -52,9 +52,7 @@ def preemption_message(
         if failure is None or failure.code != UNSCHEDULABLE:
             reasons_per_node.append((NOT_HELPFUL,))
             continue
-        reasons = _reasons_after_evicting_victims(
-            state, pod, infos[decision.node_name], node_infos
-        )
+        reasons = _reasons_after_evicting_victims(state, pod, infos[decision.node_name], node_infos)
         if reasons is None:
             return ""
         reasons_per_node.append(reasons)
