@@ -75,7 +75,8 @@ class FakeClusterApi:
         stored = copy.deepcopy(obj)
         meta = stored.setdefault("metadata", {})
         meta["resourceVersion"] = str(next(self._revisions))
-        self.objects[resource][(meta.get("namespace", ""), meta["name"])] = stored
+        # A test may put a kind the fake does not start with (replicasets, services...).
+        self.objects.setdefault(resource, {})[(meta.get("namespace", ""), meta["name"])] = stored
         return copy.deepcopy(stored)
 
     def pod(self, name: str, namespace: str = "default") -> dict:
@@ -114,6 +115,9 @@ class FakeClusterApi:
         continue_token: str = "",
     ) -> dict:
         self.calls.append(("list", resource, field_selector))
+        if resource not in self.objects:
+            # As the API server answers for a resource it does not serve.
+            raise FakeApiError(404, "NotFound", "the server could not find the requested resource")
         items = [
             copy.deepcopy(obj)
             for (ns, _), obj in sorted(self.objects[resource].items())
