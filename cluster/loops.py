@@ -231,12 +231,25 @@ def watchers_of(sandbox: Sandbox, actor: str, events: list[dict]) -> set[str]:
             node = obj.get("spec", {}).get("nodeName")
             if node:
                 woken.add(f"kubelet/{node}")
+                if sandbox.mode == Sandbox.Mode.WATCH and _frees_room(event):
+                    # Upstream's AssignedPodDelete: a pod waiting in the scheduler's
+                    # unschedulable pool may fit now.
+                    woken.add("scheduler")
             elif sandbox.mode == Sandbox.Mode.WATCH:
                 woken.add("scheduler")
         elif resource == "nodes" and sandbox.mode == Sandbox.Mode.WATCH:
             woken.add("scheduler")
     woken.discard(actor)
     return woken
+
+
+def _frees_room(event: dict) -> bool:
+    """A bound pod deleted, or just finished: its node has room again."""
+    if event.get("type") == "DELETED":
+        return True
+    phase = ((event.get("object") or {}).get("status") or {}).get("phase")
+    before = ((event.get("previous") or {}).get("status") or {}).get("phase")
+    return phase in ("Succeeded", "Failed") and before not in ("Succeeded", "Failed")
 
 
 # -- sandbox services that need the loops ----------------------------------------

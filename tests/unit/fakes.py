@@ -66,6 +66,8 @@ class FakeClusterApi:
         # resource -> (namespace, name) -> object; any resource the components ask for.
         self.objects: dict[str, dict[tuple[str, str], dict]] = defaultdict(dict)
         self.calls: list[tuple] = []
+        # Resources this API server does not serve: listing one answers 404.
+        self.unserved: set[str] = set()
         # What the caller said its calls were for (explain), in order.
         self.reasons: list[str] = []
         self.reason = ""
@@ -88,7 +90,8 @@ class FakeClusterApi:
         stored = copy.deepcopy(obj)
         meta = stored.setdefault("metadata", {})
         meta["resourceVersion"] = str(next(self._revisions))
-        self.objects[resource][(meta.get("namespace", ""), meta["name"])] = stored
+        # A test may put a kind the fake does not start with (replicasets, services...).
+        self.objects.setdefault(resource, {})[(meta.get("namespace", ""), meta["name"])] = stored
         return copy.deepcopy(stored)
 
     def pod(self, name: str, namespace: str = "default") -> dict:
@@ -129,6 +132,9 @@ class FakeClusterApi:
         self.calls.append(("list", resource, field_selector))
         if label_selector:
             raise NotImplementedError("the fake has no label selectors: match them in the test")
+        if resource in self.unserved:
+            # As the API server answers for a resource it does not serve.
+            raise FakeApiError(404, "NotFound", "the server could not find the requested resource")
         items = [
             copy.deepcopy(obj)
             for (ns, _), obj in sorted(self.objects[resource].items())

@@ -55,7 +55,12 @@ def stored_rs(api, name="web-7d4b9"):
 def test_it_is_registered_and_watches_its_informers():
     assert CONTROLLERS["replicaset"] is CONTROLLER
     assert CONTROLLER.watches == {"replicasets", "pods"}
-    assert CONTROLLER.resync_seconds is None
+    # Orphans to adopt are found at a resync: only pods it controls wake it.
+    assert CONTROLLER.resync_seconds == 30
+    owned = {"metadata": {"ownerReferences": [{"kind": "ReplicaSet", "controller": True}]}}
+    assert CONTROLLER.wakes_on("pods", {"object": owned, "previous": None})
+    assert not CONTROLLER.wakes_on("pods", {"object": {"metadata": {}}, "previous": None})
+    assert CONTROLLER.wakes_on("replicasets", {"object": {"metadata": {}}})
 
 
 def test_creates_the_missing_pods_from_the_template(clock):
