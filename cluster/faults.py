@@ -114,6 +114,69 @@ def _set_running(sandbox: Sandbox, user, component: str, *, running: bool) -> li
     return names
 
 
+def node_stop(sandbox: Sandbox, user, *, name: str) -> None:
+    """The node powers off: its kubelet, container runtime and kube-proxy stop, and its
+    containers are gone. Nothing tells the API server: the node just stops reporting, and
+    the node lifecycle controller finds out when its Lease is not renewed."""
+    rows = _node_rows(sandbox, name)
+    if not rows:
+        raise ApiError(404, "NotFound", f'nodes "{name}" not found')
+
+    def power_off() -> None:
+        for row_name in rows:
+            with loops.component_lock(sandbox.pk, row_name, wait=10) as locked:
+                if not locked:
+                    raise FaultError(f"{row_name} is busy; try again")
+                row = ComponentState.objects.get(sandbox=sandbox, name=row_name)
+                if row_name.startswith("kubelet/"):
+                    runtime_state = row.state.get("runtime") or {}
+                    if runtime_state:
+                        ContainerRuntime(runtime_state, name).power_off()
+                    # What the kubelet kept in memory is lost; the podCIDR is configuration.
+                    row.state = {"podCIDR": row.state.get("podCIDR"), "runtime": runtime_state}
+                else:
+                    row.state = {}
+                row.running = False
+                row.save(update_fields=["state", "running"])
+
+    ApiServer.as_user(sandbox, user).fault(
+        "stop",
+        name,
+        resource="nodes",
+        apply=power_off,
+        narration=f"powered off node {name}: its kubelet, container runtime and kube-proxy"
+        " stopped, and its containers are gone",
+    )
+
+
+def node_start(sandbox: Sandbox, user, *, name: str) -> None:
+    """The node boots again: its kubelet reports to the API server and starts the pods
+    still bound to it; kube-proxy rebuilds its rules."""
+    rows = _node_rows(sandbox, name)
+    if not rows:
+        raise ApiError(404, "NotFound", f'nodes "{name}" not found')
+    ApiServer.as_user(sandbox, user).fault(
+        "start",
+        name,
+        resource="nodes",
+        apply=lambda: ComponentState.objects.filter(sandbox=sandbox, name__in=rows).update(
+            running=True
+        ),
+        narration=f"powered on node {name}: its kubelet and kube-proxy start again",
+    )
+    for row_name in rows:
+        loops.wake(sandbox.pk, row_name)
+
+
+def _node_rows(sandbox: Sandbox, name: str) -> list[str]:
+    """The components that run on a node: its kubelet (with the runtime) and kube-proxy."""
+    return list(
+        ComponentState.objects.filter(
+            sandbox=sandbox, name__in=[f"kubelet/{name}", f"kube-proxy/{name}"]
+        ).values_list("name", flat=True)
+    )
+
+
 def worker_remove(sandbox: Sandbox, user, *, name: str) -> None:
     """A worker node leaves for good: its Node is deleted and its kubelet stops.
 

@@ -202,13 +202,18 @@ def due_components(within: float = 0) -> list[tuple[int, str, float]]:
 # -- watch notifications -------------------------------------------------------
 
 
-# resource -> the components with an informer on it: woken by its changes in watch mode.
-_watching: dict[str, set[str]] = {}
+# resource -> the components with an informer on it, each with the filter of the changes
+# that wake it (None: all): woken by its changes in watch mode.
+_watching: dict[str, list[tuple[str, Callable[[str, dict], bool] | None]]] = {}
 
 
-def watch(component: str, resources: Iterable[str]) -> None:
+def watch(
+    component: str,
+    resources: Iterable[str],
+    wakes_on: Callable[[str, dict], bool] | None = None,
+) -> None:
     for resource in resources:
-        _watching.setdefault(resource, set()).add(component)
+        _watching.setdefault(resource, []).append((component, wakes_on))
 
 
 def watchers_of(sandbox: Sandbox, actor: str, events: list[dict]) -> set[str]:
@@ -219,17 +224,32 @@ def watchers_of(sandbox: Sandbox, actor: str, events: list[dict]) -> set[str]:
         rt = resource_of_key(event["key"])
         resource = rt.name if rt else ""
         if sandbox.mode == Sandbox.Mode.WATCH:
-            woken |= _watching.get(resource, set())
+            for component, wakes_on in _watching.get(resource, ()):
+                if component not in woken and (wakes_on is None or wakes_on(resource, event)):
+                    woken.add(component)
         if resource == "pods":
             node = obj.get("spec", {}).get("nodeName")
             if node:
                 woken.add(f"kubelet/{node}")
+                if sandbox.mode == Sandbox.Mode.WATCH and _frees_room(event):
+                    # Upstream's AssignedPodDelete: a pod waiting in the scheduler's
+                    # unschedulable pool may fit now.
+                    woken.add("scheduler")
             elif sandbox.mode == Sandbox.Mode.WATCH:
                 woken.add("scheduler")
         elif resource == "nodes" and sandbox.mode == Sandbox.Mode.WATCH:
             woken.add("scheduler")
     woken.discard(actor)
     return woken
+
+
+def _frees_room(event: dict) -> bool:
+    """A bound pod deleted, or just finished: its node has room again."""
+    if event.get("type") == "DELETED":
+        return True
+    phase = ((event.get("object") or {}).get("status") or {}).get("phase")
+    before = ((event.get("previous") or {}).get("status") or {}).get("phase")
+    return phase in ("Succeeded", "Failed") and before not in ("Succeeded", "Failed")
 
 
 # -- sandbox services that need the loops ----------------------------------------

@@ -41,6 +41,8 @@ def run_scheduler(api: ApiServer, sandbox: Sandbox, row: ComponentState) -> None
     SchedulingRecord.objects.bulk_create(
         scheduling_records(sandbox, decisions, sandbox.now()), batch_size=20
     )
+    # When each waiting pod is next tried if nothing happens: its backoff, or for a pod in
+    # the unschedulable pool, its 5-minute flush.
     retries = [
         entry["retryAfter"]
         for entry in row.state.get("backoff", {}).values()
@@ -136,4 +138,4 @@ for _controller in CONTROLLERS.values():
             watch_seconds=_controller.resync_seconds,
         )
     )
-    watch(_component, _controller.watches)
+    watch(_component, _controller.watches, _controller.wakes_on)

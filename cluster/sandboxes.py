@@ -17,6 +17,8 @@ from cluster.models import Classroom, ComponentState, Sandbox
 from cluster.topology import SHAPES, NodeShape, node_manifest
 
 CONTROLLER_MANAGER = "controller-manager"
+# Objects every cluster has from the start (the API server's own Service).
+KEPT_OBJECTS = {("default", "kubernetes")}
 
 
 @transaction.atomic
@@ -80,9 +82,10 @@ def sandbox_reset(sandbox: Sandbox, user) -> None:
 
 
 def _objects_reset(apiserver: ApiServer) -> None:
-    """Every namespaced object goes now (the kubelets' leases stay), and the students'
-    namespaces with them. A reset does the namespace controller's job itself, without
-    waiting for grace periods or finalizers: it is the teacher's eraser, not a lesson."""
+    """Every namespaced object goes now, owners before what they own (the kubelets' leases
+    and KEPT_OBJECTS stay), and the students' namespaces with them. A reset does the
+    namespace controller's job itself, without waiting for grace periods or finalizers:
+    it is the teacher's eraser, not a lesson."""
     namespaces = [
         namespace["metadata"]["name"]
         for namespace in apiserver.list("namespaces")["items"]
@@ -99,7 +102,8 @@ def _objects_reset(apiserver: ApiServer) -> None:
             continue
         for obj in items:
             meta = obj["metadata"]
-            if resource == "leases" and meta["namespace"] in SYSTEM_NAMESPACES:
+            kept = resource == "leases" and meta["namespace"] in SYSTEM_NAMESPACES
+            if kept or (meta["namespace"], meta["name"]) in KEPT_OBJECTS:
                 continue
             _ignoring_not_found(
                 lambda resource=resource, meta=meta: _delete_now(apiserver, resource, meta)

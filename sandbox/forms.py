@@ -7,6 +7,14 @@ from django import forms
 from cluster.components.runtime import CATALOGUE
 
 RESTART_POLICIES = [("Always", "Always"), ("OnFailure", "OnFailure"), ("Never", "Never")]
+# What the form creates: a bare pod, or a controller that keeps `replicas` pods running.
+WORKLOADS = [
+    ("Pod", "nothing: a bare pod"),
+    ("Deployment", "a Deployment (it makes a ReplicaSet, which makes the pods)"),
+    ("ReplicaSet", "a ReplicaSet (it makes the pods)"),
+]
+# The API resource each kind is created through.
+RESOURCE_OF_KIND = {"Pod": "pods", "Deployment": "deployments", "ReplicaSet": "replicasets"}
 EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
 RESOURCE_FIELDS = {
     ("requests", "cpu"): "cpu_request",
@@ -31,6 +39,14 @@ class PodForm(forms.Form):
         initial="nginx:1.27.3",
         help_text="An image from the catalogue, or any other name (which fails to pull).",
     )
+    workload = forms.ChoiceField(
+        choices=WORKLOADS,
+        initial="Pod",
+        required=False,  # a bare pod, as the form made before it could make controllers
+        label="Managed by",
+        help_text="A controller replaces its pods when they die or their node fails;"
+        " a bare pod is gone for good.",
+    )
     replicas = forms.IntegerField(min_value=1, max_value=20, initial=1)
     cpu_request = forms.CharField(
         required=False, label="CPU request", help_text="e.g. 250m, 0.5, 1"
@@ -53,8 +69,10 @@ class PodForm(forms.Form):
         "node-role.kubernetes.io/control-plane:NoSchedule",
     )
 
-    # API field paths the server may name, mapped to the form field that made them.
+    # API field paths the server may name, mapped to the form field that made them (a
+    # Deployment's or ReplicaSet's pod fields are under spec.template).
     FIELD_PATHS = {
+        "spec.replicas": "replicas",
         "metadata.name": "name",
         "spec.containers[0].image": "image",
         "spec.containers[0].resources.requests[cpu]": "cpu_request",
@@ -66,6 +84,24 @@ class PodForm(forms.Form):
         "spec.nodeSelector": "node_selector",
         "spec.tolerations": "tolerations",
     }
+
+    def clean(self) -> dict:
+        data = super().clean()
+        data["workload"] = data.get("workload") or "Pod"
+        if data["workload"] == "Pod" and (data.get("replicas") or 1) > 1:
+            self.add_error(
+                "replicas",
+                "A bare pod has no replicas: choose a Deployment or a ReplicaSet to keep"
+                " several pods running.",
+            )
+        return data
+
+    def api_field(self, path: str) -> str | None:
+        """The form field an API server's field path names, if any."""
+        path = path.removeprefix("spec.template.")
+        if path.startswith("metadata.labels") or path == "spec.selector":
+            return "name"
+        return self.FIELD_PATHS.get(path)
 
     def clean_node_selector(self) -> dict[str, str]:
         selector = {}
@@ -96,8 +132,31 @@ class PodForm(forms.Form):
     def _lines(self, field: str) -> list[str]:
         return [line.strip() for line in self.cleaned_data[field].splitlines() if line.strip()]
 
-    def manifests(self) -> list[dict]:
-        """One pod per replica (no ReplicaSet yet): name, name-2, name-3..."""
+    @property
+    def resource(self) -> str:
+        return RESOURCE_OF_KIND[self.cleaned_data["workload"]]
+
+    def manifest(self) -> dict:
+        """A Pod, or a Deployment or ReplicaSet of `replicas` such pods, labelled and selected
+        by app=<name> as `kubectl create deployment` does."""
+        data = self.cleaned_data
+        pod = self._pod_manifest()
+        if data["workload"] == "Pod":
+            return pod
+        labels = {"app": data["name"]}
+        pod["spec"]["containers"][0]["name"] = container_name(data["image"])
+        return {
+            "apiVersion": "apps/v1",
+            "kind": data["workload"],
+            "metadata": {"name": data["name"], "labels": labels},
+            "spec": {
+                "replicas": data["replicas"],
+                "selector": {"matchLabels": labels},
+                "template": {"metadata": {"labels": labels}, "spec": pod["spec"]},
+            },
+        }
+
+    def _pod_manifest(self) -> dict:
         data = self.cleaned_data
         resources: dict[str, dict[str, str]] = {}
         for (kind, resource), field in RESOURCE_FIELDS.items():
@@ -109,23 +168,26 @@ class PodForm(forms.Form):
             spec["nodeSelector"] = data["node_selector"]
         if data["tolerations"]:
             spec["tolerations"] = data["tolerations"]
-        names = [data["name"]] + [f"{data['name']}-{i}" for i in range(2, data["replicas"] + 1)]
-        return [
-            {
-                "apiVersion": "v1",
-                "kind": "Pod",
-                "metadata": {"name": name, "labels": {"run": data["name"]}},
-                "spec": spec,
-            }
-            for name in names
-        ]
+        return {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": data["name"], "labels": {"run": data["name"]}},
+            "spec": spec,
+        }
 
     def add_api_causes(self, status: dict) -> None:
         """Put each of the API server's causes next to the field that caused it."""
         causes = status.get("details", {}).get("causes") or []
         for cause in causes:
-            field = self.FIELD_PATHS.get(cause.get("field", ""))
+            field = self.api_field(cause.get("field", ""))
             message = f"{cause.get('field')}: {cause.get('message')}"
             self.add_error(field if field in self.fields else None, message)
         if not causes:
             self.add_error(None, status.get("message", "The API server refused the pod."))
+
+
+def container_name(image: str) -> str:
+    """The container name `kubectl create deployment` gives an image: its last path
+    segment without tag or digest ("registry.k8s.io/pause:3.10" -> "pause")."""
+    last = image.strip().rsplit("/", 1)[-1]
+    return last.split("@", 1)[0].split(":", 1)[0] or "app"

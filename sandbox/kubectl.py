@@ -35,6 +35,61 @@ def run_command(manifest: dict) -> str:
     return " ".join(quote(word) for word in words)
 
 
+def create_command(manifest: dict) -> str:
+    """The command the create form's manifest stands for: `kubectl run` for a pod,
+    `kubectl create deployment` for a plain Deployment, else the manifest itself."""
+    kind = manifest.get("kind")
+    if kind == "Pod":
+        return run_command(manifest)
+    if kind != "Deployment":
+        return CREATE_FROM_STDIN  # kubectl has no `create replicaset`
+    meta, spec = manifest["metadata"], manifest["spec"]
+    pod = spec["template"]["spec"]
+    [container] = pod["containers"]
+    plain = not (container.get("resources") or pod.get("nodeSelector") or pod.get("tolerations"))
+    if not plain or pod.get("restartPolicy", "Always") != "Always":
+        return CREATE_FROM_STDIN
+    words = ["kubectl", "create", "deployment", meta["name"], f"--image={container['image']}"]
+    if spec.get("replicas", 1) != 1:
+        words.append(f"--replicas={spec['replicas']}")
+    words += _namespace(meta.get("namespace", "default"))
+    return " ".join(quote(word) for word in words)
+
+
+# How kubectl names a kind on its command line.
+_KIND_WORDS = {
+    "Deployment": "deployment",
+    "ReplicaSet": "replicaset",
+    "ReplicationController": "replicationcontroller",
+}
+
+
+def workload_command(
+    action: str,
+    kind: str,
+    namespace: str,
+    name: str,
+    *,
+    replicas: int | None = None,
+    container: str = "",
+    image: str = "",
+) -> str:
+    """The command of a workload panel's action: scale, image (set image), undo, delete."""
+    word = _KIND_WORDS[kind]
+    if action == "scale":
+        words = ["kubectl", "scale", word, name, f"--replicas={replicas}"]
+    elif action == "image":
+        words = ["kubectl", "set", "image", f"{word}/{name}", f"{container}={image}"]
+    elif action == "undo":
+        words = ["kubectl", "rollout", "undo", f"{word}/{name}"]
+    elif action == "delete":
+        words = ["kubectl", "delete", word, name]
+    else:
+        raise ValueError(f"no kubectl command for {action}")
+    words += _namespace(namespace)
+    return " ".join(quote(word) for word in words)
+
+
 def delete_pod_command(namespace: str, name: str) -> str:
     words = ["kubectl", "delete", "pod", name, *_namespace(namespace)]
     return " ".join(quote(word) for word in words)

@@ -1,27 +1,68 @@
-"""The STATUS column of `kubectl get pods`, as kubectl's printer computes it."""
+"""The STATUS and RESTARTS columns of `kubectl get pods`, as kubectl's printPod computes them."""
 
 from __future__ import annotations
+
+POD_INITIALIZING = "PodInitializing"
+NODE_LOST = "NodeLost"  # upstream's NodeUnreachablePodReason
 
 
 def pod_status_label(pod: dict) -> str:
     status = pod.get("status") or {}
     label = status.get("reason") or status.get("phase") or "Pending"
-    for container in status.get("containerStatuses") or []:
-        state = container.get("state") or {}
-        if waiting := state.get("waiting"):
-            if waiting.get("reason"):
-                label = waiting["reason"]
-        elif terminated := state.get("terminated"):
-            label = terminated.get("reason") or (
-                f"Signal:{terminated['signal']}"
-                if terminated.get("signal")
-                else f"ExitCode:{terminated.get('exitCode', 0)}"
-            )
-        elif "running" in state and label != "Running" and container.get("ready"):
-            label = "Running"
+    init_label = _init_label(pod)
+    if init_label and not _condition_true(pod, "Initialized"):
+        label = init_label
+    else:
+        label = _app_label(pod, label)
     if pod.get("metadata", {}).get("deletionTimestamp"):
-        return "Terminating"
+        return "Unknown" if status.get("reason") == NODE_LOST else "Terminating"
     return label
+
+
+def _init_label(pod: dict) -> str:
+    """ "Init:1/2", "Init:CrashLoopBackOff"...; "" once every init container has exited 0."""
+    total = len((pod.get("spec") or {}).get("initContainers") or [])
+    statuses = (pod.get("status") or {}).get("initContainerStatuses") or []
+    for index, container in enumerate(statuses):
+        state = container.get("state") or {}
+        terminated, waiting = state.get("terminated"), state.get("waiting") or {}
+        if terminated and terminated.get("exitCode") == 0:
+            continue
+        if terminated:
+            return "Init:" + _terminated_reason(terminated)
+        if waiting.get("reason") and waiting["reason"] != POD_INITIALIZING:
+            return "Init:" + waiting["reason"]
+        return f"Init:{index}/{total}"
+    return ""
+
+
+def _app_label(pod: dict, label: str) -> str:
+    # kubectl walks the containers from last to first, so the first one's reason wins.
+    has_running = False
+    for container in reversed((pod.get("status") or {}).get("containerStatuses") or []):
+        state = container.get("state") or {}
+        if (state.get("waiting") or {}).get("reason"):
+            label = state["waiting"]["reason"]
+        elif terminated := state.get("terminated"):
+            label = _terminated_reason(terminated)
+        elif "running" in state and container.get("ready"):
+            has_running = True
+    if label == "Completed" and has_running:
+        return "Running" if _condition_true(pod, "Ready") else "NotReady"
+    return label
+
+
+def _terminated_reason(terminated: dict) -> str:
+    if terminated.get("reason"):
+        return terminated["reason"]
+    if terminated.get("signal"):
+        return f"Signal:{terminated['signal']}"
+    return f"ExitCode:{terminated.get('exitCode', 0)}"
+
+
+def _condition_true(pod: dict, kind: str) -> bool:
+    conditions = (pod.get("status") or {}).get("conditions") or []
+    return any(c.get("type") == kind and c.get("status") == "True" for c in conditions)
 
 
 def ready_count(pod: dict) -> str:
@@ -31,5 +72,8 @@ def ready_count(pod: dict) -> str:
 
 
 def restarts(pod: dict) -> int:
-    statuses = (pod.get("status") or {}).get("containerStatuses") or []
-    return sum(int(s.get("restartCount", 0)) for s in statuses)
+    """The app containers' restarts; while initializing, the init containers' (as printPod)."""
+    status = pod.get("status") or {}
+    if _init_label(pod) and not _condition_true(pod, "Initialized"):
+        return sum(int(s.get("restartCount", 0)) for s in status.get("initContainerStatuses") or [])
+    return sum(int(s.get("restartCount", 0)) for s in status.get("containerStatuses") or [])

@@ -97,6 +97,27 @@ def component_states(sandbox: Sandbox) -> list[dict]:
     return [row.as_message() for row in rows]
 
 
+def controller_rows(sandbox: Sandbox) -> list[ComponentState]:
+    """The controller manager's controllers, each a component row of its own."""
+    return list(
+        ComponentState.objects.filter(sandbox=sandbox, name__startswith="controller-manager/")
+    )
+
+
+WRITE_VERBS = ("create", "update", "patch", "delete", "deletecollection")
+
+
+def last_controller_actions(sandbox: Sandbox, *, within: int = 2_000) -> dict[str, Trace]:
+    """Each controller's latest write among the sandbox's recent traces: what it did last."""
+    latest: dict[str, Trace] = {}
+    traces = Trace.objects.filter(
+        sandbox=sandbox, actor__startswith="controller-manager/", verb__in=WRITE_VERBS
+    ).order_by("-id")[:within]
+    for trace in traces.only("actor", "narration", "sandbox_time", "code"):
+        latest.setdefault(trace.actor, trace)
+    return latest
+
+
 def latest_scheduling(sandbox: Sandbox, pod_uid: str) -> dict | None:
     record = SchedulingRecord.objects.filter(sandbox=sandbox, pod_uid=pod_uid).last()
     return record.decision if record else None

@@ -4,7 +4,7 @@ from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from sandbox.views import controls, history, pages, panels, pods
+from sandbox.views import controls, history, pages, panels, pods, workloads
 
 sandbox_urls = [
     path("", pages.sandbox_detail, name="sandbox-detail"),
@@ -16,11 +16,31 @@ sandbox_urls = [
     path("manifests/", pods.manifest_create, name="manifest-create"),
     path("pods/<slug:namespace>/<str:name>/", pods.pod_detail, name="pod-detail"),
     path("pods/<slug:namespace>/<str:name>/<slug:action>/", pods.pod_action, name="pod-action"),
+    path(
+        "workloads/<slug:resource>/<slug:namespace>/<str:name>/",
+        workloads.workload_detail,
+        name="workload-detail",
+    ),
+    path(
+        "workloads/<slug:resource>/<slug:namespace>/<str:name>/<slug:action>/",
+        workloads.workload_action,
+        name="workload-action",
+    ),
     path("etcd/", panels.etcd_browser, name="etcd-browser"),
     path("nodes/<str:name>/", panels.node_detail, name="node-detail"),
     path("nodes/<str:name>/<slug:action>/", panels.node_action, name="node-action"),
     path("components/scheduler/", panels.scheduler_panel, name="scheduler-panel"),
     path("components/scheduler/<slug:action>/", panels.scheduler_panel, name="scheduler-action"),
+    path(
+        "components/controller-manager/",
+        panels.controller_manager_panel,
+        name="controller-manager-panel",
+    ),
+    path(
+        "components/controller-manager/<slug:action>/",
+        panels.controller_manager_panel,
+        name="controller-manager-action",
+    ),
     path("components/<slug:name>/", panels.component_panel, name="component-panel"),
 ]
 

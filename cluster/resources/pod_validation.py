@@ -4,7 +4,8 @@ fields the sandbox models, with upstream's field paths, wording and order.
 
 Every cause is collected; nothing stops at the first. Deliberately not modelled:
 volumes and mounts, env, probes, lifecycle hooks, security contexts, affinity,
-topology spread, scheduling gates, ephemeral containers and hugepages rules.
+topology spread, ephemeral containers and hugepages rules (affinity and topology
+spread are stored as written, for the scheduler to read).
 """
 
 from __future__ import annotations
@@ -102,6 +103,7 @@ DEADLINE_REMOVED = "must not update from a positive integer to nil value"
 TOLERATION_MODIFIED = "existing toleration can not be modified except its tolerationSeconds"
 LIMIT_REQUIRED = "Limit must be set for non overcommitable resources"
 PORT_RANGE = "must be between 1 and 65535, inclusive"
+GATED_NODE_NAME = "cannot be set until all schedulingGates have been cleared"
 
 # pods.py passes its default_pod_spec in (it imports this module, not the reverse):
 # an update is checked, and its spec compared, as if defaulted.
@@ -110,8 +112,16 @@ SpecDefaults = Callable[[dict], None]
 
 def validate_pod(pod: dict, old: dict | None, *, spec_defaults: SpecDefaults) -> list[FieldError]:
     if old is None:
-        return validate_pod_metadata_and_spec(pod)
+        return validate_pod_metadata_and_spec(pod) + _gated_node_name_errors(pod)
     return validate_pod_update(pod, old, spec_defaults=spec_defaults)
+
+
+def _gated_node_name_errors(pod: dict) -> list[FieldError]:
+    """Upstream ValidatePodCreate: a pod cannot name its node while it is gated."""
+    spec = mapping(pod.get("spec"))
+    if spec.get("nodeName") and sequence(spec.get("schedulingGates")):
+        return [forbidden("spec.nodeName", GATED_NODE_NAME)]
+    return []
 
 
 def validate_pod_metadata_and_spec(pod: dict) -> list[FieldError]:
@@ -142,6 +152,21 @@ def validate_pod_spec(spec: dict) -> list[FieldError]:
     errors += _validate_optional_name(spec, "priorityClassName", dns1123_subdomain_errors)
     if spec.get("preemptionPolicy") is not None:
         errors += _validate_enum(spec, "preemptionPolicy", PREEMPTION_POLICIES, "spec")
+    errors += _validate_scheduling_gates(spec.get("schedulingGates"))
+    return errors
+
+
+def _validate_scheduling_gates(gates: object) -> list[FieldError]:
+    """Upstream validateSchedulingGates: qualified names, no name twice."""
+    errors: list[FieldError] = []
+    seen: set[str] = set()
+    for i, gate in enumerate(sequence(gates)):
+        name = mapping(gate).get("name", "")
+        path = f"spec.schedulingGates[{i}]"
+        errors += validate_qualified_name(name, path)
+        if name in seen:
+            errors.append(duplicate(path, name))
+        seen.add(name)
     return errors
 
 
@@ -202,6 +227,10 @@ def _validate_containers(containers: object) -> list[FieldError]:
             errors.append(invalid(path, container, "must be an object"))  # ours
             continue
         errors += _validate_container(container, path)
+        if "restartPolicy" in container:
+            errors.append(
+                forbidden(f"{path}.restartPolicy", "may not be set for non-init containers")
+            )
         name = text(container.get("name"))
         if name in names:
             errors.append(duplicate(f"{path}.name", name))
@@ -222,6 +251,7 @@ def _validate_init_containers(init_containers: object, containers: object) -> li
             errors.append(invalid(path, container, "must be an object"))  # ours
             continue
         errors += _validate_container(container, path)
+        errors += _init_container_only_errors(container, path)
         name = text(container.get("name"))
         if name in names:
             errors.append(duplicate(f"{path}.name", name))
@@ -230,6 +260,29 @@ def _validate_init_containers(init_containers: object, containers: object) -> li
         # Init containers run one at a time, so only their own host ports can clash.
         errors += _host_port_conflicts([container], field, first_index=index)
     return errors
+
+
+# What a container that runs to completion has no use for (upstream's validateInitContainers).
+_RUN_TO_COMPLETION_FORBIDS = ("lifecycle", "livenessProbe", "readinessProbe", "startupProbe")
+# Podlab's kubelet runs init containers to completion only: a sidecar would be run wrong.
+SIDECARS_NOT_SIMULATED = (
+    "sidecar containers (an init container with restartPolicy: Always) are not simulated in Podlab"
+)
+
+
+def _init_container_only_errors(container: dict, path: str) -> list[FieldError]:
+    policy = container.get("restartPolicy")
+    if policy is None:
+        return [
+            forbidden(
+                f"{path}.{key}", "may not be set for init containers without restartPolicy=Always"
+            )
+            for key in _RUN_TO_COMPLETION_FORBIDS
+            if container.get(key) is not None
+        ]
+    if policy != "Always":
+        return [not_supported(f"{path}.restartPolicy", policy, ["Always"])]
+    return [forbidden(f"{path}.restartPolicy", SIDECARS_NOT_SIMULATED)]  # ours
 
 
 def _validate_container(container: dict, path: str) -> list[FieldError]:
@@ -482,6 +535,9 @@ def validate_pod_update(pod: dict, old: dict, *, spec_defaults: SpecDefaults) ->
     if deadline_errors:
         return errors + deadline_errors
     errors += _validate_only_added_tolerations(spec.get("tolerations"), old_spec.get("tolerations"))
+    errors += _validate_only_deleted_scheduling_gates(
+        spec.get("schedulingGates"), old_spec.get("schedulingGates")
+    )
     comparable_old = _comparable_spec(old_spec, spec_defaults)
     if _comparable_spec(_with_mutable_fields_of(spec, old_spec), spec_defaults) != comparable_old:
         errors.append(forbidden("spec", POD_UPDATE_FORBIDDEN))
@@ -509,6 +565,19 @@ def _validate_only_added_tolerations(tolerations: object, old: object) -> list[F
     return []
 
 
+def _validate_only_deleted_scheduling_gates(gates: object, old: object) -> list[FieldError]:
+    """Upstream validateOnlyDeletedSchedulingGates: gates may be removed, never added."""
+    old_names = {mapping(gate).get("name") for gate in sequence(old)}
+    return [
+        forbidden(
+            f"spec.schedulingGates[{i}].name",
+            f"only deletion is allowed, but found new scheduling gate '{name}'",
+        )
+        for i, gate in enumerate(sequence(gates))
+        if (name := mapping(gate).get("name")) not in old_names
+    ]
+
+
 def _toleration_without_seconds(toleration: object) -> dict:
     # Only tolerationSeconds of an existing toleration may change.
     return {
@@ -529,6 +598,7 @@ def _with_mutable_fields_of(spec: dict, old_spec: dict) -> dict:
                 _copy_key(container, old_container, "image")
     _copy_key(munged, old_spec, "activeDeadlineSeconds")
     _copy_key(munged, old_spec, "tolerations")
+    _copy_key(munged, old_spec, "schedulingGates")
     if not old_spec.get("nodeName"):
         _copy_key(munged, old_spec, "nodeName")
     old_grace = old_spec.get("terminationGracePeriodSeconds")

@@ -20,6 +20,8 @@ NOT_READY_TAINT = "node.kubernetes.io/not-ready"
 UNREACHABLE_TAINT = "node.kubernetes.io/unreachable"
 DEFAULT_TOLERATION_SECONDS = 300
 QOS_COMPUTE_RESOURCES = ("cpu", "memory")
+SCHEDULING_GATED_REASON = "SchedulingGated"
+SCHEDULING_GATED_MESSAGE = "Scheduling is blocked due to non-empty scheduling gates"
 
 
 def default(pod: dict) -> None:
@@ -31,6 +33,26 @@ def default(pod: dict) -> None:
         _default_admission_fields(spec)
         _tolerate_unhealthy_nodes_for_a_while(spec)
     pod["status"] = {"phase": "Pending", "qosClass": qos_class(pod)}
+    _apply_scheduling_gated_condition(pod)
+
+
+def _apply_scheduling_gated_condition(pod: dict) -> None:
+    """A pod created with scheduling gates says why it is not scheduled yet (upstream's
+    pod strategy, applySchedulingGatedCondition): the scheduler never tries it."""
+    spec = child_mapping(pod, "spec")
+    if spec is None or not sequence(spec.get("schedulingGates")):
+        return
+    created = mapping(pod.get("metadata")).get("creationTimestamp")
+    pod["status"]["conditions"] = [
+        {
+            "type": "PodScheduled",
+            "status": "False",
+            "lastProbeTime": None,
+            "lastTransitionTime": created,
+            "reason": SCHEDULING_GATED_REASON,
+            "message": SCHEDULING_GATED_MESSAGE,
+        }
+    ]
 
 
 def default_decoded(pod: dict) -> None:

@@ -12,9 +12,15 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from cluster import faults
 from cluster.apiserver import ApiServer
 from cluster.models import Sandbox
+from cluster.sandboxes import CONTROLLER_MANAGER
 from sandbox.kubectl import node_command
 from sandbox.pod_status import pod_status_label
-from sandbox.selectors import component_state
+from sandbox.selectors import (
+    clock_readable,
+    component_state,
+    controller_rows,
+    last_controller_actions,
+)
 from sandbox.views.access import sandbox_view
 
 
@@ -52,7 +58,10 @@ def _node_panel(request: HttpRequest, sandbox: Sandbox, name: str) -> HttpRespon
 @require_POST
 @sandbox_view
 def node_action(request: HttpRequest, sandbox: Sandbox, name: str, action: str) -> HttpResponse:
-    if action in {"stop-kubelet", "start-kubelet"}:
+    if action in {"stop-node", "start-node"}:
+        change = faults.node_stop if action == "stop-node" else faults.node_start
+        change(sandbox, request.user, name=name)
+    elif action in {"stop-kubelet", "start-kubelet"}:
         change = faults.component_stop if action == "stop-kubelet" else faults.component_start
         change(sandbox, request.user, f"kubelet/{name}")
     elif action in {"taint", "untaint"}:
@@ -92,6 +101,7 @@ def _change_taints(request: HttpRequest, sandbox: Sandbox, name: str, *, add: bo
 @require_http_methods(["GET", "POST"])
 @sandbox_view
 def scheduler_panel(request: HttpRequest, sandbox: Sandbox, action: str = "") -> HttpResponse:
+    clock_readable(sandbox, request.user)  # its row is read without an API call
     if request.method == "POST":
         if action == "stop":
             faults.component_stop(sandbox, request.user, "scheduler")
@@ -102,6 +112,32 @@ def scheduler_panel(request: HttpRequest, sandbox: Sandbox, action: str = "") ->
     scheduler = component_state(sandbox, "scheduler")
     return render(
         request, "sandbox/partials/scheduler.html", {"sandbox": sandbox, "scheduler": scheduler}
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@sandbox_view
+def controller_manager_panel(
+    request: HttpRequest, sandbox: Sandbox, action: str = ""
+) -> HttpResponse:
+    """kube-controller-manager: its controllers, what each did last, and stop / start."""
+    clock_readable(sandbox, request.user)  # its rows and traces are read without an API call
+    if request.method == "POST":
+        if action not in {"stop", "start"}:
+            return HttpResponse(status=404)
+        change = faults.component_stop if action == "stop" else faults.component_start
+        change(sandbox, request.user, CONTROLLER_MANAGER)
+    rows = controller_rows(sandbox)
+    actions = last_controller_actions(sandbox)
+    return render(
+        request,
+        "sandbox/partials/controller_manager.html",
+        {
+            "sandbox": sandbox,
+            "controllers": [(row, actions.get(row.name)) for row in rows],
+            "running": any(row.running for row in rows),
+            "last": max(actions.values(), key=lambda trace: trace.pk, default=None),
+        },
     )
 
 
@@ -126,7 +162,6 @@ def etcd_browser(request: HttpRequest, sandbox: Sandbox) -> HttpResponse:
 
 COMPONENT_PANELS = {
     "kube-apiserver": "sandbox/partials/apiserver.html",
-    "controller-manager": "sandbox/partials/controller_manager.html",
 }
 
 

@@ -12,11 +12,12 @@ from cluster.apiserver import ApiError, ApiServer
 from cluster.components.runtime import CATALOGUE
 from cluster.models import Sandbox
 from sandbox.forms import PodForm
-from sandbox.kubectl import CREATE_FROM_STDIN, delete_pod_command, run_command
+from sandbox.kubectl import CREATE_FROM_STDIN, create_command, delete_pod_command
 from sandbox.manifests import manifests_create
 from sandbox.pod_status import pod_status_label, ready_count, restarts
 from sandbox.selectors import component_state, latest_scheduling
 from sandbox.views.access import sandbox_view
+from sandbox.views.workloads import workload_panel
 
 
 @require_http_methods(["GET", "POST"])
@@ -24,15 +25,16 @@ from sandbox.views.access import sandbox_view
 def pod_new(request: HttpRequest, sandbox: Sandbox) -> HttpResponse:
     form = PodForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        created = []
+        manifest = form.manifest()
+        apiserver = ApiServer.as_user(sandbox, request.user, command=create_command(manifest))
         try:
-            for manifest in form.manifests():
-                apiserver = ApiServer.as_user(sandbox, request.user, command=run_command(manifest))
-                created.append(apiserver.create("pods", manifest, namespace="default"))
+            created = apiserver.create(form.resource, manifest, namespace="default")
         except ApiError as error:
             form.add_api_causes(error.status())
-        if created and not form.errors:
-            return _pod_panel(request, sandbox, created[0])
+        else:
+            if form.resource == "pods":
+                return _pod_panel(request, sandbox, created)
+            return workload_panel(request, sandbox, form.resource, created)
     return render(
         request,
         "sandbox/partials/pod_form.html",

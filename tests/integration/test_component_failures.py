@@ -20,7 +20,7 @@ from sandbox.selectors import sandbox_snapshot
 from tests.apiserver.manifests import pod_manifest
 
 DAY_SECONDS = 24 * 60 * 60
-STEP_SECONDS = 600  # past the 10 s backoff cap: the scheduler tries the pod at every step
+STEP_SECONDS = 600  # past the 5-minute flush of the unschedulable pool: one attempt per step
 
 
 def too_big(name: str) -> dict:

@@ -68,6 +68,8 @@ class FakeClusterApi:
         # resource -> (namespace, name) -> object; any resource the components ask for.
         self.objects: dict[str, dict[tuple[str, str], dict]] = defaultdict(dict)
         self.calls: list[tuple] = []
+        # Resources this API server does not serve: listing one answers 404.
+        self.unserved: set[str] = set()
         # What the caller said its calls were for (explain), in order.
         self.reasons: list[str] = []
         self.reason = ""
@@ -90,7 +92,8 @@ class FakeClusterApi:
         stored = copy.deepcopy(obj)
         meta = stored.setdefault("metadata", {})
         meta["resourceVersion"] = str(next(self._revisions))
-        self.objects[resource][(meta.get("namespace", ""), meta["name"])] = stored
+        # A test may put a kind the fake does not start with (replicasets, services...).
+        self.objects.setdefault(resource, {})[(meta.get("namespace", ""), meta["name"])] = stored
         return copy.deepcopy(stored)
 
     def pod(self, name: str, namespace: str = "default") -> dict:
@@ -131,6 +134,9 @@ class FakeClusterApi:
         self.calls.append(("list", resource, field_selector))
         if label_selector:
             raise NotImplementedError("the fake has no label selectors: match them in the test")
+        if resource in self.unserved:
+            # As the API server answers for a resource it does not serve.
+            raise FakeApiError(404, "NotFound", "the server could not find the requested resource")
         items = [
             copy.deepcopy(obj)
             for (ns, _), obj in sorted(self.objects[resource].items())
@@ -321,6 +327,11 @@ def _finalized(resource: str, existing: dict, updated: dict) -> bool:
     """As the API server's ShouldDeleteDuringUpdate (namespaces: spec.finalizers too)."""
     old_meta, new_meta = existing["metadata"], updated["metadata"]
     if new_meta.get("finalizers") or not old_meta.get("deletionTimestamp"):
+        return False
+    held = old_meta.get("finalizers") or (
+        resource == "namespaces" and existing.get("spec", {}).get("finalizers")
+    )
+    if not held:  # a test's hand-made object being deleted without finalizers stays
         return False
     if resource == "namespaces" and updated.get("spec", {}).get("finalizers"):
         return False

@@ -113,6 +113,47 @@ def test_container_names_are_unique_across_init_and_app_containers():
     assert create_errors(pod) == ['spec.initContainers[1].name: Duplicate value: "app"']
 
 
+def test_an_init_container_may_not_have_probes_or_lifecycle_hooks():
+    init = {
+        "name": "setup",
+        "image": "busybox",
+        "readinessProbe": {"exec": {"command": ["true"]}},
+        "lifecycle": {"preStop": {"exec": {"command": ["true"]}}},
+    }
+    pod = make_pod({"name": "app", "image": "nginx"}, initContainers=[init])
+    assert create_errors(pod) == [
+        "spec.initContainers[0].lifecycle: Forbidden: may not be set for init containers "
+        "without restartPolicy=Always",
+        "spec.initContainers[0].readinessProbe: Forbidden: may not be set for init containers "
+        "without restartPolicy=Always",
+    ]
+
+
+def test_an_init_container_restart_policy_can_only_be_always():
+    init = {"name": "setup", "image": "busybox", "restartPolicy": "OnFailure"}
+    pod = make_pod({"name": "app", "image": "nginx"}, initContainers=[init])
+    assert create_errors(pod) == [
+        'spec.initContainers[0].restartPolicy: Unsupported value: "OnFailure": '
+        'supported values: "Always"'
+    ]
+
+
+def test_sidecar_containers_are_refused_plainly_as_not_simulated():
+    init = {"name": "proxy", "image": "nginx", "restartPolicy": "Always"}
+    pod = make_pod({"name": "app", "image": "nginx"}, initContainers=[init])
+    assert create_errors(pod) == [
+        "spec.initContainers[0].restartPolicy: Forbidden: sidecar containers (an init container "
+        "with restartPolicy: Always) are not simulated in Podlab"
+    ]
+
+
+def test_an_app_container_may_not_set_a_restart_policy():
+    pod = make_pod({"name": "app", "image": "nginx", "restartPolicy": "Always"})
+    assert create_errors(pod) == [
+        "spec.containers[0].restartPolicy: Forbidden: may not be set for non-init containers"
+    ]
+
+
 def test_an_image_with_surrounding_spaces_is_refused():
     pod = make_pod({"name": "app", "image": " nginx"})
     assert create_errors(pod) == [
@@ -486,3 +527,72 @@ def test_the_qos_class_may_not_change():
     assert messages(pods.RESOURCE.validate_status(new, old)) == [
         'status.qosClass: Invalid value: "Guaranteed": field is immutable'
     ]
+
+
+# --- scheduling gates, affinity, topology spread -----------------------------------
+
+
+GATES = [{"name": "example.com/quota"}, {"name": "example.com/team"}]
+
+
+def test_scheduling_gates_are_qualified_names_each_once():
+    pod = make_pod(schedulingGates=[*GATES, {"name": "example.com/quota"}, {"name": "-bad"}])
+    errors = create_errors(pod)
+    assert errors[0] == 'spec.schedulingGates[2]: Duplicate value: "example.com/quota"'
+    assert errors[1].startswith('spec.schedulingGates[3]: Invalid value: "-bad": name part must')
+    assert len(errors) == 2
+
+
+def test_a_gated_pod_cannot_name_its_node():
+    assert create_errors(make_pod(schedulingGates=GATES, nodeName="node-1")) == [
+        "spec.nodeName: Forbidden: cannot be set until all schedulingGates have been cleared"
+    ]
+
+
+def test_scheduling_gates_may_be_removed_but_not_added():
+    old = stored(make_pod(schedulingGates=GATES))
+    removed = copy.deepcopy(old)
+    removed["spec"]["schedulingGates"] = GATES[1:]
+    assert update_errors(removed, old) == []
+    cleared = copy.deepcopy(old)
+    del cleared["spec"]["schedulingGates"]
+    assert update_errors(cleared, old) == []
+    added = copy.deepcopy(old)
+    added["spec"]["schedulingGates"] = [*GATES, {"name": "example.com/late"}]
+    assert update_errors(added, old) == [
+        "spec.schedulingGates[2].name: Forbidden: only deletion is allowed, but found new "
+        "scheduling gate 'example.com/late'"
+    ]
+
+
+def test_a_new_gated_pod_says_why_it_is_not_scheduled():
+    pod = make_pod(schedulingGates=GATES)
+    pod["metadata"]["creationTimestamp"] = "2026-11-26T21:40:00Z"
+    pods.default(pod)
+    assert pod["status"]["conditions"] == [
+        {
+            "type": "PodScheduled",
+            "status": "False",
+            "lastProbeTime": None,
+            "lastTransitionTime": "2026-11-26T21:40:00Z",
+            "reason": "SchedulingGated",
+            "message": "Scheduling is blocked due to non-empty scheduling gates",
+        }
+    ]
+    ungated = make_pod()
+    pods.default(ungated)
+    assert "conditions" not in ungated["status"]
+
+
+def test_pod_affinity_anti_affinity_and_topology_spread_are_accepted():
+    term = {"labelSelector": {"matchLabels": {"app": "web"}}, "topologyKey": "zone"}
+    affinity = {
+        "podAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [term]},
+        "podAntiAffinity": {
+            "preferredDuringSchedulingIgnoredDuringExecution": [
+                {"weight": 10, "podAffinityTerm": term}
+            ]
+        },
+    }
+    spread = [{"maxSkew": 1, "topologyKey": "zone", "whenUnsatisfiable": "DoNotSchedule"}]
+    assert create_errors(make_pod(affinity=affinity, topologySpreadConstraints=spread)) == []

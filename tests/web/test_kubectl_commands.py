@@ -7,7 +7,7 @@ import pytest
 
 from cluster.apiserver import ApiServer
 from cluster.models import Trace
-from sandbox.kubectl import node_command, run_command
+from sandbox.kubectl import node_command, run_command, workload_command
 from tests.web.test_panels import HTMX, pod_form
 
 pytestmark = pytest.mark.django_db
@@ -33,13 +33,36 @@ def test_the_form_stands_for_kubectl_run(alice_client, sandbox):
     assert set(commands_of(sandbox, verb="list", resource="events")) == {""}
 
 
-def test_each_replica_is_one_kubectl_run_labelled_like_the_first(alice_client, sandbox):
-    form = pod_form(replicas=2, restart_policy="Never", image="busybox")
+def test_replicas_are_a_kubectl_create_deployment(alice_client, sandbox):
+    form = pod_form(replicas=3, workload="Deployment", image="busybox")
     alice_client.post(f"/sandboxes/{sandbox.pk}/pods/new/", form, **HTMX)
-    assert commands_of(sandbox, verb="create") == [
-        "kubectl run web --image=busybox --restart=Never",
-        "kubectl run web-2 --image=busybox --restart=Never --labels=run=web",
+    assert commands_of(sandbox, verb="create", resource="deployments") == [
+        "kubectl create deployment web --image=busybox --replicas=3"
     ]
+
+
+def test_a_replicaset_has_no_kubectl_create_so_its_manifest_is_sent(alice_client, sandbox):
+    form = pod_form(replicas=2, workload="ReplicaSet")
+    alice_client.post(f"/sandboxes/{sandbox.pk}/pods/new/", form, **HTMX)
+    assert commands_of(sandbox, verb="create", resource="replicasets") == ["kubectl create -f -"]
+
+
+def test_workload_actions_stand_for_scale_set_image_and_rollout_undo():
+    assert workload_command("scale", "Deployment", "default", "web", replicas=5) == (
+        "kubectl scale deployment web --replicas=5"
+    )
+    assert (
+        workload_command(
+            "image", "Deployment", "default", "web", container="nginx", image="nginx:1.27"
+        )
+        == "kubectl set image deployment/web nginx=nginx:1.27"
+    )
+    assert workload_command("undo", "Deployment", "lab", "web") == (
+        "kubectl rollout undo deployment/web -n lab"
+    )
+    assert workload_command("delete", "ReplicaSet", "default", "web-7d4b9") == (
+        "kubectl delete replicaset web-7d4b9"
+    )
 
 
 def test_requests_need_a_manifest_kubectl_run_has_no_flag_for(alice_client, sandbox):

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from django.test import Client
 
 from cluster import loops
 from cluster.apiserver import ApiServer
+from cluster.components.runtime import ContainerRuntime
 from cluster.models import ComponentState, Sandbox
 
 pytestmark = pytest.mark.django_db
@@ -77,10 +79,41 @@ def test_a_toleration_without_an_effect_is_refused_by_the_form(alice_client, san
     assert "needs an effect after a colon" in response.content.decode()
 
 
-def test_replicas_make_that_many_pods(alice_client, sandbox, alice):
-    alice_client.post(f"/sandboxes/{sandbox.pk}/pods/new/", pod_form(replicas=3), **HTMX)
-    pods = ApiServer.as_user(sandbox, alice).list("pods", label_selector="run=web")["items"]
-    assert sorted(p["metadata"]["name"] for p in pods) == ["web", "web-2", "web-3"]
+def test_replicas_make_a_deployment_not_numbered_pods(alice_client, sandbox, alice):
+    response = alice_client.post(
+        f"/sandboxes/{sandbox.pk}/pods/new/",
+        pod_form(replicas=3, workload="Deployment", image="nginx:1.27.3"),
+        **HTMX,
+    )
+    assert response.status_code == 200
+    assert 'data-workload="deployments/default/web"' in response.content.decode()
+    api = ApiServer.as_user(sandbox, alice)
+    deployment = api.get("deployments", "web", namespace="default")
+    assert deployment["spec"]["replicas"] == 3
+    assert deployment["spec"]["selector"] == {"matchLabels": {"app": "web"}}
+    template = deployment["spec"]["template"]
+    assert template["metadata"]["labels"] == {"app": "web"}
+    assert template["spec"]["containers"][0]["name"] == "nginx"  # as kubectl names it
+    assert api.list("pods")["items"] == []  # the controllers make them, not the form
+
+
+def test_a_bare_pod_has_no_replicas(alice_client, sandbox, alice):
+    response = alice_client.post(f"/sandboxes/{sandbox.pk}/pods/new/", pod_form(replicas=3), **HTMX)
+    assert response.status_code == 422
+    replicas_block = response.content.decode().split('id="error-replicas"')[1].split("</p>")[0]
+    assert "A bare pod has no replicas" in replicas_block
+    assert ApiServer.as_user(sandbox, alice).list("pods")["items"] == []
+
+
+def test_a_replicaset_refused_by_the_api_server_shows_why_at_the_field(alice_client, sandbox):
+    response = alice_client.post(
+        f"/sandboxes/{sandbox.pk}/pods/new/",
+        pod_form(replicas=2, workload="ReplicaSet", restart_policy="Never"),
+        **HTMX,
+    )
+    assert response.status_code == 422
+    block = response.content.decode().split('id="error-restart_policy"')[1].split("</p>")[0]
+    assert "spec.template.spec.restartPolicy: Unsupported value: &quot;Never&quot;" in block
 
 
 def test_the_pod_panel_explains_why_a_pod_is_pending(alice_client, sandbox, alice):
@@ -130,9 +163,37 @@ def test_node_actions_go_through_the_api_server(alice_client, sandbox, alice):
     assert not ComponentState.objects.get(sandbox=sandbox, name="kubelet/node-1").running
 
 
+def test_stopping_a_node_stops_its_kubelet_and_empties_its_runtime(alice_client, sandbox, bob):
+    kubelet = ComponentState.objects.get(sandbox=sandbox, name="kubelet/node-1")
+    runtime = ContainerRuntime(
+        kubelet.state.setdefault("runtime", {}), "node-1", pod_cidr=kubelet.state["podCIDR"]
+    )
+    runtime.run_pod_sandbox("uid-1", "web", "default", sandbox.now())
+    images_before = dict(kubelet.state["runtime"]["images"])
+    kubelet.save()
+    other = Client()
+    other.force_login(bob)
+    base = f"/sandboxes/{sandbox.pk}/nodes/node-1"
+    assert other.post(f"{base}/stop-node/", **HTMX).status_code == 403
+    kubelet.refresh_from_db()
+    assert kubelet.running and kubelet.state["runtime"]["sandboxes"]
+
+    panel = alice_client.post(f"{base}/stop-node/", **HTMX).content.decode()
+    kubelet.refresh_from_db()
+    assert not kubelet.running
+    runtime = kubelet.state["runtime"]
+    assert (runtime["containers"], runtime["sandboxes"]) == ({}, {})
+    assert runtime["images"] == images_before  # on disk: a reboot keeps them
+    assert "Start node" in panel
+    alice_client.post(f"{base}/start-node/", **HTMX)
+    kubelet.refresh_from_db()
+    assert kubelet.running
+
+
 def test_another_student_gets_403_on_panels_and_controls(client, sandbox, bob):
     client.force_login(bob)
     assert client.get(f"/sandboxes/{sandbox.pk}/nodes/node-1/", **HTMX).status_code == 403
+    assert client.get(f"/sandboxes/{sandbox.pk}/components/scheduler/", **HTMX).status_code == 403
     assert client.post(f"/sandboxes/{sandbox.pk}/clock/pause/", **HTMX).status_code == 403
     assert not Sandbox.objects.get(pk=sandbox.pk).clock_paused
 
@@ -206,6 +267,28 @@ def test_the_api_server_and_controller_manager_have_panels(alice_client, sandbox
     assert "Authentication" in alice_client.get(f"{base}/kube-apiserver/", **HTMX).content.decode()
     assert alice_client.get(f"{base}/controller-manager/", **HTMX).status_code == 200
     assert alice_client.get(f"{base}/nonsense/", **HTMX).status_code == 404
+
+
+def test_the_controller_manager_stops_and_starts_as_a_whole(alice_client, sandbox, bob):
+    base = f"/sandboxes/{sandbox.pk}/components/controller-manager"
+    controllers = ComponentState.objects.filter(
+        sandbox=sandbox, name__startswith="controller-manager/"
+    )
+    assert controllers.count() >= 3
+    panel = alice_client.post(f"{base}/stop/", **HTMX).content.decode()
+    assert not any(controllers.values_list("running", flat=True))
+    assert "Start the controller manager" in panel
+    assert "nothing heals while it is down" in panel
+    # Another student may neither read the panel nor start it again.
+    other = Client()
+    other.force_login(bob)
+    assert other.get(f"{base}/", **HTMX).status_code == 403
+    assert other.post(f"{base}/start/", **HTMX).status_code == 403
+    assert not any(controllers.values_list("running", flat=True))
+    panel = alice_client.post(f"{base}/start/", **HTMX).content.decode()
+    assert all(controllers.values_list("running", flat=True))
+    assert "Stop the controller manager" in panel
+    assert alice_client.post(f"{base}/explode/", **HTMX).status_code == 404
 
 
 def test_removing_a_worker_deletes_its_node_and_stops_its_kubelet(sandbox, alice):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from cluster.apiserver import ApiServer
+from cluster.models import ComponentState
 from cluster.sandboxes import sandbox_create
 
 pytestmark = pytest.mark.django_db
@@ -59,6 +60,7 @@ def test_the_instructors_panels_show_no_actions(client, sandbox, teacher, alice)
         ("nodes/node-1/", "cordon/"),
         ("pods/default/web/", "delete/"),
         ("components/scheduler/", "stop/"),
+        ("components/controller-manager/", "stop/"),
     ):
         panel = client.get(f"{base}{path}", **HTMX)
         assert panel.status_code == 200
@@ -68,6 +70,12 @@ def test_the_instructors_panels_show_no_actions(client, sandbox, teacher, alice)
     # Hiding the buttons is a courtesy: the API server still refuses the call.
     assert client.post(f"{base}nodes/node-1/cordon/", **HTMX).status_code == 403
     assert client.post(f"{base}clock/pause/").status_code == 403
+    assert client.post(f"{base}components/controller-manager/stop/", **HTMX).status_code == 403
+    assert all(
+        ComponentState.objects.filter(
+            sandbox=sandbox, name__startswith="controller-manager/"
+        ).values_list("running", flat=True)
+    )
 
 
 def test_the_page_links_its_favicon_and_the_favicon_is_served(client, alice):

@@ -8,12 +8,22 @@ and the kubelet; the task layer (cluster/runs.py) runs each as the component
 
 from __future__ import annotations
 
-from cluster.components.controllers import garbagecollector, namespace
+from cluster.components.controllers import (
+    garbagecollector,
+    namespace,
+    replicaset,
+    replicationcontroller,
+)
 from cluster.components.controllers.controller import Controller
 
 CONTROLLERS: dict[str, Controller] = {
     controller.name: controller
-    for controller in (garbagecollector.CONTROLLER, namespace.CONTROLLER)
+    for controller in (
+        replicaset.CONTROLLER,
+        replicationcontroller.CONTROLLER,
+        garbagecollector.CONTROLLER,
+        namespace.CONTROLLER,
+    )
 }
 
 __all__ = ["CONTROLLERS", "Controller"]

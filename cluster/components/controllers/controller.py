@@ -6,14 +6,21 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from cluster.components.api import Clock, ClusterApi
+from cluster.components.controllers.ownership import controller_of
 
 # Reconcile(api, clock, memory): one pass comparing desired with actual state and acting
 # through the API server. memory is the controller's JSON-serialisable state between passes
 # (upstream keeps it in memory: expectations, rate limits, timers).
 Reconcile = Callable[[ClusterApi, Clock, dict], None]
+# wakes_on(resource, event): whether a committed change ({"type", "key", "object",
+# "previous"}) is worth a pass now. Each pass is a task on a busy machine; what a
+# filter turns away is still seen at the next resync or poll.
+WakeFilter = Callable[[str, dict], bool]
 
 # "Asking the API server regularly", as the lesson tells it: every 5 s in poll mode.
 POLL_SECONDS = 5.0
+# In watch mode, how often a controller looks for orphans its wake filter let pass.
+ORPHAN_RESYNC_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
@@ -26,3 +33,22 @@ class Controller:
     # like node-monitor-period); None: only when woken.
     resync_seconds: float | None = None
     poll_seconds: float = POLL_SECONDS
+    wakes_on: WakeFilter | None = None  # None: every change to what it watches
+
+
+def pods_owned_by(kind: str) -> WakeFilter:
+    """Wake on any change to the owners, and on changes to the pods one of them controls
+    (upstream's pod handlers enqueue the pod's controller). A pod without a controller
+    could be an orphan to adopt: that waits for the resync, so that the many bare pods of
+    a lesson do not each cost every controller a pass."""
+
+    def wakes_on(resource: str, event: dict) -> bool:
+        if resource != "pods":
+            return True
+        return any(
+            (controller_of(obj) or {}).get("kind") == kind
+            for obj in (event.get("object"), event.get("previous"))
+            if obj
+        )
+
+    return wakes_on

@@ -313,8 +313,24 @@ def _code(error: Exception) -> int | None:
     return getattr(error, "code", None)
 
 
+def concerns_the_collector(resource: str, event: dict) -> bool:
+    """What upstream's graph builder reacts to: an object gone (it may own others), one
+    being deleted, or a change of ownerReferences (a new dependent among them). A status
+    update of an owned pod is none of these."""
+    new = (event.get("object") or {}).get("metadata") or {}
+    old = (event.get("previous") or {}).get("metadata") or {}
+    if event.get("type") == "DELETED":
+        # A dependent gone may free its foreground owner; pods own nothing in Podlab,
+        # so an unowned pod's deletion (the commonest change of all) concerns nobody.
+        return resource != "pods" or bool(new.get("ownerReferences"))
+    if new.get("deletionTimestamp"):
+        return True
+    return new.get("ownerReferences") != old.get("ownerReferences")
+
+
 CONTROLLER = Controller(
     name="garbagecollector",
     reconcile=reconcile,
     watches=frozenset(RESOURCES),
+    wakes_on=concerns_the_collector,
 )

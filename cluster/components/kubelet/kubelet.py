@@ -2,8 +2,9 @@
 
 The kubelet asks the API server for the pods bound to its node, drives the
 container runtime for each, and reports each pod's status back through
-pods/status (only when it changed). It renews its Lease and posts node
-status every 10 s of sandbox time. `state` is the kubelet's memory and the
+pods/status (only when it changed). It renews its Lease every 10 s of
+sandbox time and writes node status only when it changed or every 5 minutes
+(node.py). `state` is the kubelet's memory and the
 node's runtime (its "disk"), plain JSON kept by the caller between ticks;
 `state["wake_at"]` says when the next tick is needed at the latest.
 """
@@ -27,8 +28,11 @@ from cluster.components.kubelet.pods import (
 )
 from cluster.components.kubelet.races import unless_raced
 from cluster.components.kubelet.status import (
+    CONTAINER_CREATING,
+    POD_INITIALIZING,
     TERMINAL_PHASES,
     container_status,
+    init_container_status,
     pod_status,
     start_time_of,
 )
@@ -93,21 +97,29 @@ def _sync_failed(ctx: PodContext, pod: dict, error: Exception) -> None:
 
 
 def _pod_status(pod: dict, memory: dict, waiting: dict, ctx: PodContext, host_ip: str) -> dict:
-    statuses = []
-    for spec in pod["spec"].get("containers", []):
+    init_specs = pod["spec"].get("initContainers") or []
+    # Before the runtime has a container, upstream shows the default waiting reason.
+    default = POD_INITIALIZING if init_specs else CONTAINER_CREATING
+
+    def states(spec: dict) -> dict:
         container = memory["containers"].get(spec["name"], {})
-        statuses.append(
-            container_status(
-                spec,
-                current=snapshot(ctx.runtime, container.get("current"), ctx.now),
-                previous=snapshot(ctx.runtime, container.get("previous"), ctx.now),
-                waiting=waiting.get(spec["name"]),
-            )
-        )
+        state = waiting.get(spec["name"])
+        return {
+            "current": snapshot(ctx.runtime, container.get("current"), ctx.now),
+            "previous": snapshot(ctx.runtime, container.get("previous"), ctx.now),
+            "waiting": {"reason": default} if state == {"reason": CONTAINER_CREATING} else state,
+        }
+
+    statuses = [
+        container_status(spec, default_waiting=default, **states(spec))
+        for spec in pod["spec"].get("containers", [])
+    ]
+    init_statuses = [init_container_status(spec, **states(spec)) for spec in init_specs]
     sandbox = ctx.runtime.pod_sandbox_status(memory["sandbox"], ctx.now)
     return pod_status(
         pod,
         statuses,
+        init_statuses=init_statuses,
         now=ctx.now,
         host_ip=host_ip,
         pod_ip=sandbox.ip,

@@ -1,8 +1,13 @@
-"""The kubelet's node duties: renew the node's Lease and post node status, every 10 s.
+"""The kubelet's node duties: renew the node's Lease every 10 s, and keep node status true.
 
-The Node object itself is registered when the node boots (cluster.sandboxes).
-A write that loses a race (409) or finds its object gone (404) is simply
-tried again at the next due time, as upstream's heartbeat loop does.
+As upstream's kubelet: the Lease is the heartbeat (renewed every
+nodeLeaseRenewInterval, a quarter of its 40 s duration); node status is
+computed every nodeStatusUpdateFrequency (10 s) but written only when it
+changed (lastHeartbeatTime aside) or nodeStatusReportFrequency (5 min) has
+passed since the last report, so a watch on nodes stays quiet. The Node
+object itself is registered when the node boots (cluster.sandboxes). A
+write that loses a race (409) or finds its object gone (404) is tried again
+at the next tick.
 """
 
 from __future__ import annotations
@@ -16,8 +21,9 @@ from cluster.objects import format_micro_time, format_time, parse_time
 
 LEASE_NAMESPACE = "kube-node-lease"
 LEASE_DURATION_SECONDS = 40
-RENEW_SECONDS = 10  # lease renewal and node status, as the kubelet's defaults
-STATUS_SECONDS = 10
+RENEW_SECONDS = 10  # upstream's nodeLeaseRenewInterval: 0.25 * leaseDurationSeconds
+STATUS_UPDATE_SECONDS = 10  # upstream's nodeStatusUpdateFrequency: how often status is computed
+STATUS_REPORT_SECONDS = 300  # upstream's nodeStatusReportFrequency: a write even if unchanged
 
 _PRESSURE_CONDITIONS = (
     ("MemoryPressure", "KubeletHasSufficientMemory", "kubelet has sufficient memory available"),
@@ -29,22 +35,29 @@ _PRESSURE_CONDITIONS = (
 def node_duties(
     api: ClusterApi, node_name: str, state: dict, images: list[dict], now: dt.datetime
 ) -> dict | None:
-    """Renew the Lease and post node status when due; the Node as it now is (None if gone)."""
+    """Renew the Lease and update node status when due; the Node as it now is (None if gone)."""
     if due(state.get("leaseRenewedAt"), now, RENEW_SECONDS) and renew_lease(api, node_name, now):
         state["leaseRenewedAt"] = format_micro_time(now)
     node = unless_raced(api.get, "nodes", node_name)
-    if node is not None and due(state.get("statusPostedAt"), now, STATUS_SECONDS):
-        posted = unless_raced(post_node_status, api, node, now, images)
-        if posted is not None:
-            node = posted
-            state["statusPostedAt"] = format_micro_time(now)
+    if node is None or not due(state.get("statusCheckedAt"), now, STATUS_UPDATE_SECONDS):
+        return node
+    status = node_status(node, now, images)
+    report_due = due(state.get("statusPostedAt"), now, STATUS_REPORT_SECONDS)
+    if report_due or node_status_changed(node.get("status") or {}, status):
+        posted = unless_raced(api.update_status, "nodes", {**node, "status": status})
+        if posted is None:
+            return node  # lost a race: try again at the next tick
+        node = posted
+        state["statusPostedAt"] = format_micro_time(now)
+    state["statusCheckedAt"] = format_micro_time(now)
     return node
 
 
 def next_duty_at(state: dict, now: dt.datetime) -> dt.datetime:
     """When the next heartbeat is due; a missed one is retried a period later."""
     moments = []
-    for key, every in (("leaseRenewedAt", RENEW_SECONDS), ("statusPostedAt", STATUS_SECONDS)):
+    duties = (("leaseRenewedAt", RENEW_SECONDS), ("statusCheckedAt", STATUS_UPDATE_SECONDS))
+    for key, every in duties:
         period = dt.timedelta(seconds=every)
         last = parse_time(state[key]) if state.get(key) else now
         moments.append(last + period if last + period > now else now + period)
@@ -101,12 +114,24 @@ def renew_lease(api: ClusterApi, node_name: str, now: dt.datetime) -> bool:
     return unless_raced(api.update, "leases", lease, namespace=LEASE_NAMESPACE) is not None
 
 
-def post_node_status(api: ClusterApi, node: dict, now: dt.datetime, images: list[dict]) -> dict:
-    updated = copy.deepcopy(node)
-    status = updated.setdefault("status", {})
+def node_status(node: dict, now: dt.datetime, images: list[dict]) -> dict:
+    """The node status this kubelet would report now, as upstream's setNodeStatus."""
+    status = copy.deepcopy(node.get("status") or {})
     status["conditions"] = node_conditions(now, status.get("conditions"))
     status["images"] = images
-    return api.update_status("nodes", updated)
+    return status
+
+
+def node_status_changed(old: dict, new: dict) -> bool:
+    """Whether a write is needed before the next report, as upstream's nodeStatusHasChanged:
+    anything but the conditions' lastHeartbeatTime, conditions compared by type."""
+
+    def comparable(status: dict) -> dict:
+        conditions = sorted(status.get("conditions") or [], key=lambda c: c.get("type", ""))
+        beatless = [{k: v for k, v in c.items() if k != "lastHeartbeatTime"} for c in conditions]
+        return {**status, "conditions": beatless}
+
+    return comparable(old) != comparable(new)
 
 
 def internal_ip(node: dict | None) -> str:

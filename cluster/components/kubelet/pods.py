@@ -1,10 +1,11 @@
 """The kubelet's pod worker: make one pod's containers real through the runtime.
 
 Each call looks at what the runtime has now and takes the next step: start
-the pod sandbox, get the image (images.py), create and start the container,
-restart it as restartPolicy says (with backoff), or stop everything when the
-pod is being deleted. It returns the waiting states to report for
-containers that are not running yet.
+the pod sandbox, run the init containers one at a time, in order, each to a
+zero exit, then get the image (images.py), create and start the app
+containers, restart them as restartPolicy says (with backoff), or stop
+everything when the pod is being deleted. It returns the waiting states to
+report for containers that are not running yet.
 """
 
 from __future__ import annotations
@@ -45,19 +46,52 @@ def sync_pod(pod: dict, memory: dict, ctx: PodContext) -> dict[str, dict]:
             meta["uid"], meta["name"], meta.get("namespace", ""), ctx.now
         )
     waiting: dict[str, dict] = {}
+    if not _sync_init_containers(pod, memory, ctx, waiting):
+        return waiting
+    policy = pod["spec"].get("restartPolicy", "Always")
     for spec in pod["spec"].get("containers", []):
         container = memory["containers"].setdefault(spec["name"], {})
-        if state := _sync_container(pod, spec, container, memory["sandbox"], ctx):
+        if state := _sync_container(pod, spec, container, memory["sandbox"], ctx, policy):
             waiting[spec["name"]] = state
         if container.get("pull_started"):
             break  # upstream starts containers one by one, each waiting for its pull
     return waiting
 
 
+def init_container_policy(pod: dict) -> str:
+    """An init container is done once it exits 0: under Always it restarts only on failure."""
+    return "Never" if pod["spec"].get("restartPolicy") == "Never" else "OnFailure"
+
+
+def _sync_init_containers(pod: dict, memory: dict, ctx: PodContext, waiting: dict) -> bool:
+    """Take the next init container's step; True once every one of them has exited 0.
+
+    As upstream's computeInitContainerActions: the first that has not succeeded
+    is started, awaited, or restarted (with the crash-loop back-off); under
+    restartPolicy Never its failure ends the pod (getPhase reports Failed).
+    """
+    policy = init_container_policy(pod)
+    for spec in pod["spec"].get("initContainers") or []:
+        container = memory["containers"].setdefault(spec["name"], {})
+        if state := _sync_container(pod, spec, container, memory["sandbox"], ctx, policy):
+            waiting[spec["name"]] = state
+            return False
+        if not _exited_zero(ctx, container.get("current")):
+            return False
+    return True
+
+
+def _exited_zero(ctx: PodContext, container_id: str | None) -> bool:
+    if not container_id:
+        return False
+    status = ctx.runtime.container_status(container_id, ctx.now)
+    return status.state == ContainerState.EXITED and status.exit_code == 0
+
+
 def stop_pod(pod: dict, memory: dict, ctx: PodContext, grace_seconds: int) -> bool:
     """Stop a terminating pod's containers; True once none is left running."""
     runtime, all_stopped = ctx.runtime, True
-    for spec in pod["spec"].get("containers", []):
+    for spec in [*(pod["spec"].get("initContainers") or []), *pod["spec"].get("containers", [])]:
         current = memory["containers"].get(spec["name"], {}).get("current")
         if not current:
             continue
@@ -104,7 +138,7 @@ def should_restart(restart_policy: str, exit_code: int | None) -> bool:
 
 
 def _sync_container(
-    pod: dict, spec: dict, container: dict, sandbox: str, ctx: PodContext
+    pod: dict, spec: dict, container: dict, sandbox: str, ctx: PodContext, restart_policy: str
 ) -> dict | None:
     current = container.get("current")
     status = ctx.runtime.container_status(current, ctx.now) if current else None
@@ -115,7 +149,7 @@ def _sync_container(
         return None
     if status is not None:  # exited
         if container.get("handled_exit") != status.id:
-            _handle_exit(pod, container, status)
+            _handle_exit(restart_policy, container, status)
         if container.get("finished"):
             return None
         if ctx.now < parse_time(container["restart_after"]):
@@ -123,10 +157,9 @@ def _sync_container(
     return _start_new_container(pod, spec, container, sandbox, ctx)
 
 
-def _handle_exit(pod: dict, container: dict, status: ContainerStatus) -> None:
+def _handle_exit(restart_policy: str, container: dict, status: ContainerStatus) -> None:
     container["handled_exit"] = status.id
-    policy = pod["spec"].get("restartPolicy", "Always")
-    if not should_restart(policy, status.exit_code):
+    if not should_restart(restart_policy, status.exit_code):
         container["finished"] = True
         return
     assert status.finished_at is not None

@@ -10,7 +10,8 @@ scheduler's ImageLocality score reads.
 Real images (tags with the same content share one digest):
 
 - nginx (1.27.3, 1.27, latest), 72 MB: runs forever, like a web server.
-  Stops gracefully (exit 0) when asked.
+  Stops gracefully (exit 0) when asked. nginx (1.25.5, 1.25), 71 MB, is the
+  same server one release older: a Deployment rolls from one to the other.
 - httpd (2.4.62, 2.4, latest), 58 MB: runs forever, the Apache web server.
 - redis (7.4.1, 7.4, latest), 45 MB: runs forever, an in-memory database.
 - postgres (17.2, 17, latest), 158 MB: runs forever once POSTGRES_PASSWORD (or
@@ -56,16 +57,17 @@ _REDIS_TIME = "{time:%d %b %Y %H:%M:%S.000}"
 _POSTGRES_TIME = "{time:%Y-%m-%d %H:%M:%S.000 UTC}"
 _SHELL_DESCRIPTION = "a shell: exits 0 at once unless given a command such as `sleep 3600`"
 
-_REAL_IMAGES = [
-    ImageSpec(
+
+def _nginx(version: str, tags: tuple[str, ...], size_bytes: int, description: str) -> ImageSpec:
+    return ImageSpec(
         repository="docker.io/library/nginx",
-        tags=("1.27.3", "1.27", "latest"),
-        size_bytes=72_404_038,
+        tags=(version, *tags),
+        size_bytes=size_bytes,
         behaviour=Behaviour.RUNS_FOREVER,
-        description="runs forever, like a web server",
+        description=description,
         logs=(
             (0, "/docker-entrypoint.sh: Configuration complete; ready for start up"),
-            (0, f"{_NGINX_TIME} [notice] 1#1: nginx/1.27.3"),
+            (0, f"{_NGINX_TIME} [notice] 1#1: nginx/{version}"),
             (0, f"{_NGINX_TIME} [notice] 1#1: start worker processes"),
         ),
         sigterm=SigtermResponse.GRACEFUL,
@@ -73,6 +75,16 @@ _REAL_IMAGES = [
             f"{_NGINX_TIME} [notice] 1#1: signal 3 (SIGQUIT) received, shutting down",
             f"{_NGINX_TIME} [notice] 1#1: exit",
         ),
+    )
+
+
+_REAL_IMAGES = [
+    _nginx("1.27.3", ("1.27", "latest"), 72_404_038, "runs forever, like a web server"),
+    _nginx(
+        "1.25.5",
+        ("1.25",),
+        71_025_478,
+        "runs forever, like a web server (the release before 1.27: roll from one to the other)",
     ),
     ImageSpec(
         repository="docker.io/library/httpd",
@@ -181,7 +193,11 @@ _REAL_IMAGES = [
 
 CATALOGUE: list[ImageSpec] = [*_REAL_IMAGES, *podlab_defaults()]
 
-_BY_REPOSITORY = {spec.repository: spec for spec in _REAL_IMAGES}
+# A repository may hold releases with different content (nginx 1.25 and 1.27): each is
+# an entry of its own, found by its tag or digest.
+_BY_REPOSITORY: dict[str, list[ImageSpec]] = {}
+for _spec in _REAL_IMAGES:
+    _BY_REPOSITORY.setdefault(_spec.repository, []).append(_spec)
 
 
 def lookup(image: str) -> ImageSpec | None:
@@ -190,16 +206,18 @@ def lookup(image: str) -> ImageSpec | None:
         reference = parse_reference(image)
     except InvalidImageReference:
         return None
-    spec = _BY_REPOSITORY.get(reference.repository)
-    if spec is None and reference.tag:
-        spec = lookup_podlab(reference.repository, reference.tag)
-    if spec is None:
-        return None
-    if reference.tag and reference.tag not in spec.tags:
-        return None
-    if reference.digest and reference.digest != spec.digest:
-        return None
-    return spec
+    entries = _BY_REPOSITORY.get(reference.repository)
+    if entries is None and reference.tag:
+        entries = [spec] if (spec := lookup_podlab(reference.repository, reference.tag)) else []
+    return next(
+        (
+            spec
+            for spec in entries or []
+            if (not reference.tag or reference.tag in spec.tags)
+            and (not reference.digest or reference.digest == spec.digest)
+        ),
+        None,
+    )
 
 
 def is_known_repository(repository: str) -> bool:

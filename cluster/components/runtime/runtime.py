@@ -83,6 +83,15 @@ class ContainerRuntime:
 
     # Time ------------------------------------------------------------------
 
+    def power_off(self) -> None:
+        """The node loses power: every container and pod sandbox is gone with their IPs
+        (they lived in memory); pulled images stay, as they are on disk."""
+        for key in ("pulls", "sandboxes", "containers", "sandboxAttempts", "allocatedIps"):
+            self._state[key] = {}  # type: ignore[literal-required]
+        self._state["pullLinkFreeAt"] = None
+        self._state["lastAllocatedIp"] = None
+        self._exits.clear()
+
     def advance(self, now: dt.datetime) -> None:
         """Apply everything due by `now`: pulls finishing, containers exiting."""
         to_iso(now)  # rejects a naive datetime before it can be compared

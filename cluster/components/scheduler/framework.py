@@ -19,6 +19,7 @@ from functools import cache, cached_property
 from operator import attrgetter
 from typing import Any, NamedTuple, Protocol, runtime_checkable
 
+from cluster.components.scheduler.affinity_terms import PodAffinityTerms, pod_affinity_terms
 from cluster.components.scheduler.requests import (
     HostPort,
     Resources,
@@ -65,6 +66,12 @@ class NodeInfo:
     allowed_pod_count: int = field(init=False)
     # Image name (each of status.images[].names) -> size in bytes.
     image_sizes: dict[str, int] = field(init=False, repr=False)
+    # Upstream NodeInfo.PodsWithAffinity and PodsWithRequiredAntiAffinity, each pod with its
+    # parsed terms: InterPodAffinity reads only these on most nodes.
+    pods_with_affinity: list[tuple[dict, PodAffinityTerms]] = field(init=False, repr=False)
+    pods_with_required_anti_affinity: list[tuple[dict, PodAffinityTerms]] = field(
+        init=False, repr=False
+    )
 
     def __post_init__(self) -> None:
         self.name = self.node["metadata"]["name"]
@@ -82,6 +89,8 @@ class NodeInfo:
         self.requested = Resources()
         self.non_zero_requested = Resources()
         self.used_ports = set()
+        self.pods_with_affinity = []
+        self.pods_with_required_anti_affinity = []
         pods, self.pods = self.pods, []
         for pod in pods:
             self.add_pod(pod)
@@ -96,10 +105,35 @@ class NodeInfo:
         requested = pod_requests(pod)
         non_zero_requested = pod_requests(pod, non_zero=True)
         ports = host_ports(pod)
+        terms = pod_affinity_terms(pod)
         self.pods.append(pod)
         self.requested += requested
         self.non_zero_requested += non_zero_requested
         self.used_ports.update(ports)
+        if terms.any:
+            self.pods_with_affinity.append((pod, terms))
+        if terms.required_anti_affinity:
+            self.pods_with_required_anti_affinity.append((pod, terms))
+
+    @property
+    def labels(self) -> dict[str, str]:
+        return (self.node.get("metadata") or {}).get("labels") or {}
+
+
+class ClusterListers(Protocol):
+    """The objects beyond nodes and pods some plugins read (upstream's informer listers):
+    services, replicasets, replicationcontrollers, statefulsets, namespaces."""
+
+    def list(self, resource: str, namespace: str = "") -> list[dict]:
+        """Every object of that resource (in namespace, if given); [] if not served."""
+        ...
+
+
+class NoListers:
+    """For a decision made without the API server at hand: no such objects exist."""
+
+    def list(self, resource: str, namespace: str = "") -> list[dict]:
+        return []
 
 
 class CycleState:
@@ -110,10 +144,18 @@ class CycleState:
     each node instead of working it out again. One CycleState per scheduling cycle.
     """
 
-    def __init__(self) -> None:
+    def __init__(
+        self, snapshot: Sequence[NodeInfo] = (), listers: ClusterListers | None = None
+    ) -> None:
         self._data: dict[str, Any] = {}
         # Filter plugins whose PreFilter said Skip (upstream CycleState.SkipFilterPlugins).
         self.skip_filter_plugins: set[str] = set()
+        # Score plugins whose PreScore said Skip (upstream CycleState.SkipScorePlugins).
+        self.skip_score_plugins: set[str] = set()
+        # Every node with its pods: upstream's handle.SnapshotSharedLister(), which
+        # InterPodAffinity and PodTopologySpread read in PreFilter.
+        self.snapshot: Sequence[NodeInfo] = snapshot
+        self.listers: ClusterListers = listers or NoListers()
 
     def write(self, key: str, value: Any) -> None:
         self._data[key] = value
@@ -257,6 +299,11 @@ class FilterPlugin(Protocol):
     def filter(self, state: CycleState, pod: dict, node_info: NodeInfo) -> FilterResult: ...
 
 
+# What a PreScore plugin returns when its Score has nothing to say about this pod
+# (upstream's Skip status): the plugin is left out of the decision's scores.
+SKIP = "Skip"
+
+
 class PreScorePlugin(Protocol):
     name: str
 
@@ -266,11 +313,12 @@ class PreScorePlugin(Protocol):
         pod: dict,
         feasible: Sequence[NodeInfo],
         all_node_infos: Sequence[NodeInfo],
-    ) -> None:
+    ) -> str | None:
         """Once per pod, before scoring: write what score reads at each node to state.
 
         all_node_infos (the whole snapshot) stands in for upstream's
-        handle.SnapshotSharedLister(), which ImageLocality reads.
+        handle.SnapshotSharedLister(), which ImageLocality reads. Returns SKIP when
+        the plugin's score has nothing to rank for this pod, else None.
         """
         ...
 
@@ -288,6 +336,16 @@ class ScoreNormalizer(Protocol):
     """Optional for score plugins whose raw scores are not already 0..100."""
 
     def normalize(self, scores: list[int]) -> list[int]: ...
+
+
+@runtime_checkable
+class StatefulScoreNormalizer(Protocol):
+    """For score plugins whose normalization reads what their PreScore wrote
+    (upstream's NormalizeScore gets the CycleState and the node names)."""
+
+    def normalize_node_scores(
+        self, state: CycleState, node_names: Sequence[str], scores: list[int]
+    ) -> list[int]: ...
 
 
 _passed = attrgetter("passed")

@@ -26,7 +26,10 @@ from cluster.components.scheduler.framework import (
     NodeDecision,
     NodeInfo,
 )
-from cluster.components.scheduler.profile import first_failure
+from cluster.components.scheduler.profile import first_failure, run_pre_filters
+
+# The filters whose PreFilter counts the pods on other nodes.
+PLUGINS_COUNTING_OTHER_PODS = frozenset({"PodTopologySpread", "InterPodAffinity"})
 
 NOT_HELPFUL = "Preemption is not helpful for scheduling"
 NO_VICTIMS = "No preemption victims found for incoming pod"
@@ -49,7 +52,7 @@ def preemption_message(
         if failure is None or failure.code != UNSCHEDULABLE:
             reasons_per_node.append((NOT_HELPFUL,))
             continue
-        reasons = _reasons_after_evicting_victims(state, pod, infos[decision.node_name])
+        reasons = _reasons_after_evicting_victims(state, pod, infos[decision.node_name], node_infos)
         if reasons is None:
             return ""
         reasons_per_node.append(reasons)
@@ -57,14 +60,23 @@ def preemption_message(
 
 
 def _reasons_after_evicting_victims(
-    state: CycleState, pod: dict, node_info: NodeInfo
+    state: CycleState, pod: dict, node_info: NodeInfo, node_infos: Sequence[NodeInfo]
 ) -> tuple[str, ...] | None:
     """Why the pod still would not fit without the node's lower-priority pods; None if it would."""
     priority = _priority(pod)
     survivors = [p for p in node_info.pods if _priority(p) >= priority]
     if len(survivors) == len(node_info.pods):
         return (NO_VICTIMS,)
-    failure = first_failure(state, pod, NodeInfo(node_info.node, survivors))
+    without_victims = NodeInfo(node_info.node, survivors)
+    if state.skip_filter_plugins >= PLUGINS_COUNTING_OTHER_PODS:
+        failure = first_failure(state, pod, without_victims)
+    else:
+        # PodTopologySpread and InterPodAffinity counted the victims in PreFilter: count
+        # again without them (upstream's RemovePod extensions update the counts instead).
+        snapshot = [without_victims if i is node_info else i for i in node_infos]
+        fresh = CycleState(snapshot, state.listers)
+        run_pre_filters(fresh, pod)
+        failure = first_failure(fresh, pod, without_victims)
     return failure.reasons if failure else None
 
 

@@ -1,11 +1,13 @@
 """The default-scheduler profile: which plugins run, in which order, with which weights.
 
-Order and weights are upstream's defaults (Kubernetes 1.32). The filter order
-matters: upstream stops at a node's first failing filter, and only that
-plugin's reasons reach the FailedScheduling message. PreFilter and PreScore
-run once per pod and leave in the CycleState what Filter and Score read at
-each node. PodTopologySpread, InterPodAffinity and the volume plugins are not
-simulated.
+Order and weights are upstream's defaults (Kubernetes 1.32, getDefaultPlugins):
+SchedulingGates (PreEnqueue), then NodeUnschedulable, NodeName,
+TaintToleration (3), NodeAffinity (2), NodePorts, NodeResourcesFit (1),
+PodTopologySpread (2), InterPodAffinity (2), NodeResourcesBalancedAllocation (1)
+and ImageLocality (1). The filter order matters: upstream stops at a node's
+first failing filter, and only that plugin's reasons reach the FailedScheduling
+message. PreFilter and PreScore run once per pod and leave in the CycleState
+what Filter and Score read at each node. The volume plugins are not simulated.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from cluster.components.scheduler.framework import (
+    SKIP,
     CycleState,
     FilterPlugin,
     FilterResult,
@@ -22,8 +25,10 @@ from cluster.components.scheduler.framework import (
     ScoreNormalizer,
     ScorePlugin,
     ScoreTable,
+    StatefulScoreNormalizer,
 )
 from cluster.components.scheduler.plugins.image_locality import ImageLocality
+from cluster.components.scheduler.plugins.inter_pod_affinity import InterPodAffinity
 from cluster.components.scheduler.plugins.node_affinity import NodeAffinity
 from cluster.components.scheduler.plugins.node_name import NodeName
 from cluster.components.scheduler.plugins.node_ports import NodePorts
@@ -32,6 +37,8 @@ from cluster.components.scheduler.plugins.node_resources_balanced_allocation imp
 )
 from cluster.components.scheduler.plugins.node_resources_fit import NodeResourcesFit
 from cluster.components.scheduler.plugins.node_unschedulable import NodeUnschedulable
+from cluster.components.scheduler.plugins.pod_topology_spread import PodTopologySpread
+from cluster.components.scheduler.plugins.scheduling_gates import SchedulingGates
 from cluster.components.scheduler.plugins.taint_toleration import TaintToleration
 
 _node_affinity = NodeAffinity()
@@ -40,9 +47,20 @@ _taint_toleration = TaintToleration()
 _node_resources_fit = NodeResourcesFit()
 _balanced_allocation = NodeResourcesBalancedAllocation()
 _image_locality = ImageLocality()
+_pod_topology_spread = PodTopologySpread()
+_inter_pod_affinity = InterPodAffinity()
+
+# Asked before a pod enters the active queue: a pod one of them refuses is not scheduled.
+PRE_ENQUEUE_PLUGINS = (SchedulingGates(),)
 
 # What the pod asks is worked out here once, not again at every node.
-PRE_FILTER_PLUGINS: tuple[PreFilterPlugin, ...] = (_node_affinity, _node_ports, _node_resources_fit)
+PRE_FILTER_PLUGINS: tuple[PreFilterPlugin, ...] = (
+    _node_affinity,
+    _node_ports,
+    _node_resources_fit,
+    _pod_topology_spread,
+    _inter_pod_affinity,
+)
 
 FILTER_PLUGINS: tuple[FilterPlugin, ...] = (
     NodeUnschedulable(),
@@ -51,12 +69,16 @@ FILTER_PLUGINS: tuple[FilterPlugin, ...] = (
     _node_affinity,
     _node_ports,
     _node_resources_fit,
+    _pod_topology_spread,
+    _inter_pod_affinity,
 )
 
 PRE_SCORE_PLUGINS: tuple[PreScorePlugin, ...] = (
     _taint_toleration,
     _node_affinity,
     _node_resources_fit,
+    _pod_topology_spread,
+    _inter_pod_affinity,
     _balanced_allocation,
     _image_locality,
 )
@@ -66,6 +88,8 @@ SCORE_PLUGINS: tuple[tuple[ScorePlugin, int], ...] = (
     (_taint_toleration, 3),
     (_node_affinity, 2),
     (_node_resources_fit, 1),
+    (_pod_topology_spread, 2),
+    (_inter_pod_affinity, 2),
     (_balanced_allocation, 1),
     (_image_locality, 1),
 )
@@ -73,6 +97,19 @@ SCORE_PLUGINS: tuple[tuple[ScorePlugin, int], ...] = (
 _NORMALIZERS: dict[str, ScoreNormalizer] = {
     plugin.name: plugin for plugin, _ in SCORE_PLUGINS if isinstance(plugin, ScoreNormalizer)
 }
+_STATEFUL_NORMALIZERS: dict[str, StatefulScoreNormalizer] = {
+    plugin.name: plugin
+    for plugin, _ in SCORE_PLUGINS
+    if isinstance(plugin, StatefulScoreNormalizer)
+}
+
+
+def pre_enqueue_rejection(pod: dict) -> str:
+    """Why a PreEnqueue plugin keeps the pod out of the active queue, or ''."""
+    for plugin in PRE_ENQUEUE_PLUGINS:
+        if reason := plugin.pre_enqueue(pod):
+            return reason
+    return ""
 
 
 def excluded_by_pre_filter(plugins: Sequence[str]) -> str:
@@ -132,19 +169,24 @@ def run_scores(
     all_node_infos: Sequence[NodeInfo],
 ) -> ScoreTable:
     """Every score plugin's raw and normalized score for each feasible node, in the order
-    of feasible."""
+    of feasible. A plugin whose PreScore said Skip is left out, as upstream leaves it out
+    of the node's scores."""
     for pre_score_plugin in PRE_SCORE_PLUGINS:
-        pre_score_plugin.pre_score(state, pod, feasible, all_node_infos)
+        if pre_score_plugin.pre_score(state, pod, feasible, all_node_infos) == SKIP:
+            state.skip_score_plugins.add(pre_score_plugin.name)
+    names = [info.name for info in feasible]
+    scored = [(p, w) for p, w in SCORE_PLUGINS if p.name not in state.skip_score_plugins]
     raw_columns: list[list[int]] = []
     normalized_columns: list[list[int]] = []
-    for plugin, _ in SCORE_PLUGINS:
+    for plugin, _ in scored:
         raw = [plugin.score(state, pod, info) for info in feasible]
-        normalizer = _NORMALIZERS.get(plugin.name)
         raw_columns.append(raw)
-        normalized_columns.append(normalizer.normalize(raw) if normalizer else raw)
+        if normalizer := _NORMALIZERS.get(plugin.name):
+            normalized_columns.append(normalizer.normalize(raw))
+        elif stateful := _STATEFUL_NORMALIZERS.get(plugin.name):
+            normalized_columns.append(stateful.normalize_node_scores(state, names, raw))
+        else:
+            normalized_columns.append(raw)
     return ScoreTable(
-        [info.name for info in feasible],
-        [(plugin.name, weight) for plugin, weight in SCORE_PLUGINS],
-        raw_columns,
-        normalized_columns,
+        names, [(plugin.name, weight) for plugin, weight in scored], raw_columns, normalized_columns
     )

@@ -18,6 +18,7 @@ from dataclasses import replace
 
 from cluster.components.api import Clock, ClusterApi
 from cluster.components.events import EventRecorder
+from cluster.components.scheduler.cluster_events import ASSIGNED_POD_ADD, snapshot
 from cluster.components.scheduler.events import scheduled_message
 from cluster.components.scheduler.failure_message import NO_NODES_AVAILABLE, fit_error_message
 from cluster.components.scheduler.framework import (
@@ -26,12 +27,14 @@ from cluster.components.scheduler.framework import (
     OUTCOME_ERROR,
     OUTCOME_POD_GONE,
     OUTCOME_UNSCHEDULABLE,
+    ClusterListers,
     CycleState,
     FilterResult,
     NodeDecision,
     NodeInfo,
     SchedulingDecision,
 )
+from cluster.components.scheduler.listers import ApiListers
 from cluster.components.scheduler.node_search import (
     ADAPTIVE_PERCENTAGE,
     NodeSearch,
@@ -41,6 +44,7 @@ from cluster.components.scheduler.node_search import (
 from cluster.components.scheduler.preemption import preemption_message
 from cluster.components.scheduler.profile import (
     excluded_by_pre_filter,
+    pre_enqueue_rejection,
     run_pre_filters,
     run_scores,
 )
@@ -77,12 +81,15 @@ def schedule_pod(
     rng: random.Random,
     start_index: int = 0,
     percentage_of_nodes_to_score: int = ADAPTIVE_PERCENTAGE,
+    listers: ClusterListers | None = None,
 ) -> SchedulingDecision:
     """Filter the nodes, score the feasible ones, pick the best (ties: at random with rng).
 
     On a cluster of 100 nodes or more the filtering stops once enough feasible
     nodes are found (node_search.py), starting at start_index; the decision's
     evaluated_nodes says how far it got, for the next pod's start_index.
+    listers give the Services, controllers and namespaces PodTopologySpread and
+    InterPodAffinity read; without them, none exist.
     """
     meta = pod.get("metadata") or {}
     undecided = SchedulingDecision(
@@ -96,7 +103,7 @@ def schedule_pod(
     if not node_infos:
         return replace(undecided, message=NO_NODES_AVAILABLE)
 
-    state = CycleState()
+    state = CycleState(node_infos, listers)
     candidates, narrowed_by, rejection = run_pre_filters(state, pod)
     if rejection is not None:
         nodes = tuple(NodeDecision(info.name, (rejection,)) for info in node_infos)
@@ -178,30 +185,35 @@ def scheduler_tick(
     API calls, in order: list unscheduled pods ("anything to schedule?"); if
     any, list nodes and the pods already bound; then per pod either bind and a
     Normal Scheduled event, or the PodScheduled=False condition and a Warning
-    FailedScheduling event. Pods still backing off are left for a later tick.
-    on_decision hears each pod's decision after it is made and before the call
-    that acts on it (the binding, or the PodScheduled=False status), so whoever
-    shows the decision can show it before its consequence.
+    FailedScheduling event. A gated pod is not tried (SchedulingGates); a pod
+    still backing off, or waiting in the unschedulable pool for an event that
+    could help it (queue.py), is left for a later tick. on_decision hears each
+    pod's decision after it is made and before the call that acts on it (the
+    binding, or the PodScheduled=False status), so whoever shows the decision
+    can show it before its consequence.
     Returns the decisions made, at most max_pods.
     """
     unscheduled = api.list("pods", field_selector="spec.nodeName=")["items"]
-    queue = pending_pods(unscheduled)
+    queue = [pod for pod in pending_pods(unscheduled) if not pre_enqueue_rejection(pod)]
     memory = SchedulerState(state)
     memory.forget_all_but(pod["metadata"].get("uid", "") for pod in queue)
     if not queue:
+        memory.forget_seen_unless_pooled()
         return []
 
     nodes = api.list("nodes")["items"]
     bound = api.list("pods", field_selector="spec.nodeName!=")["items"]
     node_infos = build_node_infos(nodes, bound)
     infos_by_name = {info.name: info for info in node_infos}
-    memory.observe_nodes(nodes)
     now = clock.now()
+    memory.observe(snapshot(nodes, bound), queue, now)
     events = EventRecorder(
         api, clock, component=DEFAULT_SCHEDULER_NAME, memory=state.setdefault("events", {})
     )
+    listers = ApiListers(api)
 
     decisions: list[SchedulingDecision] = []
+    newly_bound: list[dict] = []
     for pod in queue:
         if len(decisions) >= max_pods:
             break
@@ -209,7 +221,9 @@ def scheduler_tick(
         if memory.backing_off(uid, now):
             continue
         try:
-            decision = _schedule_one(api, pod, node_infos, memory, events, now, rng, on_decision)
+            decision = _schedule_one(
+                api, pod, node_infos, memory, events, now, rng, on_decision, listers
+            )
         except Exception as error:
             # One pod's failure must not stop the scheduler serving the others: as
             # upstream's handleSchedulingFailure does, the pod goes back to the queue with
@@ -220,8 +234,16 @@ def scheduler_tick(
             _file_error(events, pod, decision.message)
         if decision.outcome == OUTCOME_BOUND:
             # The next pod in this tick must see the room this one took.
-            infos_by_name[decision.node_name].add_pod(_bound_copy(pod, decision.node_name))
+            bound_pod = _bound_copy(pod, decision.node_name)
+            infos_by_name[decision.node_name].add_pod(bound_pod)
+            newly_bound.append(bound_pod)
+            # The binding is an AssignedPodAdd event for the pods already in the pool (a
+            # pod with affinity to this one, say), as upstream's informer would report it.
+            memory.move_on_events({ASSIGNED_POD_ADD}, now)
         decisions.append(decision)
+    if newly_bound and "seen" in state:
+        memory.data["seen"] = snapshot(nodes, [*bound, *newly_bound])
+    memory.forget_seen_unless_pooled()
     return decisions
 
 
@@ -234,21 +256,29 @@ def _schedule_one(
     now: dt.datetime,
     rng: random.Random,
     on_decision: Callable[[SchedulingDecision], None] | None,
+    listers: ClusterListers,
 ) -> SchedulingDecision:
     """One scheduling cycle and what follows it: a binding, or why the pod stays pending."""
     uid = pod["metadata"].get("uid", "")
-    decision = schedule_pod(pod, node_infos, rng=rng, start_index=memory.next_start_node_index)
+    decision = schedule_pod(
+        pod, node_infos, rng=rng, start_index=memory.next_start_node_index, listers=listers
+    )
     memory.next_start_node_index = next_start_node_index(
         memory.next_start_node_index, decision.evaluated_nodes, len(node_infos)
     )
     if on_decision is not None:
         on_decision(decision)
     if decision.node_name is None:
-        memory.record_failure(uid, now)
+        memory.record_unschedulable(uid, now, rejected_by(decision), pod)
         _record_unschedulable(api, pod, decision.message, now, events)
         return replace(decision, outcome=OUTCOME_UNSCHEDULABLE)
     memory.forget(uid)
     return replace(decision, outcome=_bind(api, pod, decision.node_name, events))
+
+
+def rejected_by(decision: SchedulingDecision) -> set[str]:
+    """The plugins that rejected the pod on some node (upstream's UnschedulablePlugins)."""
+    return {node.failure.plugin for node in decision.nodes if node.failure is not None}
 
 
 def _errored(pod: dict, error: Exception, total_nodes: int) -> SchedulingDecision:

@@ -74,10 +74,12 @@ export function podStatus(pod) {
   let readyCount = 0;
   let hasRunning = false;
   const containers = status.containerStatuses ?? [];
-  for (const container of containers) restarts += container.restartCount ?? 0;
-  for (const container of (status.initContainerStatuses ?? [])) restarts += container.restartCount ?? 0;
+  // While initializing, kubectl counts the init containers' restarts; after, the app containers'.
+  const initializing = Boolean(initLabel) && !hasCondition(pod, "Initialized");
+  const counted = initializing ? (status.initContainerStatuses ?? []) : containers;
+  for (const container of counted) restarts += container.restartCount ?? 0;
 
-  if (initLabel) {
+  if (initializing) {
     label = initLabel;
   } else {
     // kubectl walks the containers from last to first, so the first one's reason wins.
@@ -116,7 +118,10 @@ export function podStatus(pod) {
   };
 }
 
-/** "Init:0/2", "Init:CrashLoopBackOff"... or "" when init containers are done. */
+/**
+ * "Init:0/2", "Init:CrashLoopBackOff"... or "" when init containers are done. As kubectl's
+ * printPod, the label stands only while the pod's Initialized condition is not True.
+ */
 function initContainersLabel(pod) {
   const statuses = pod?.status?.initContainerStatuses ?? [];
   const total = pod?.spec?.initContainers?.length ?? 0;
@@ -124,7 +129,10 @@ function initContainersLabel(pod) {
     const state = container.state ?? {};
     if (state.terminated && state.terminated.exitCode === 0) continue;
     if (state.terminated) {
-      return state.terminated.reason ? `Init:${state.terminated.reason}` : `Init:ExitCode:${state.terminated.exitCode}`;
+      if (state.terminated.reason) return `Init:${state.terminated.reason}`;
+      return state.terminated.signal
+        ? `Init:Signal:${state.terminated.signal}`
+        : `Init:ExitCode:${state.terminated.exitCode}`;
     }
     if (state.waiting?.reason && state.waiting.reason !== "PodInitializing") {
       return `Init:${state.waiting.reason}`;
@@ -152,7 +160,9 @@ function hasCondition(pod, type) {
 function waitingMessage(pod) {
   const scheduled = (pod?.status?.conditions ?? []).find((c) => c.type === "PodScheduled");
   if (scheduled && scheduled.status === "False" && scheduled.message) return scheduled.message;
-  for (const container of pod?.status?.containerStatuses ?? []) {
+  const status = pod?.status ?? {};
+  const containers = [...(status.initContainerStatuses ?? []), ...(status.containerStatuses ?? [])];
+  for (const container of containers) {
     const message = container.state?.waiting?.message;
     if (message) return message;
   }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from cluster.components.controllers.garbagecollector import reconcile
+from cluster.components.controllers.garbagecollector import concerns_the_collector, reconcile
 from cluster.objects import format_time
 from tests.unit.fakes import FakeApiError, FakeClock, FakeClusterApi
 
@@ -200,3 +200,20 @@ def test_a_refused_delete_is_retried_later():
     memory = run(api, clock)
     assert pod_names(api) == ["web-a"]
     assert memory["wake_at"] == format_time(START + dt.timedelta(seconds=5))
+
+
+def test_it_wakes_for_deletions_and_ownership_changes_not_for_status_updates():
+    owned = owned_pod("web-a", replicaset())
+    reported = {**owned, "status": {"phase": "Running"}}
+    assert concerns_the_collector("pods", {"type": "ADDED", "object": owned, "previous": None})
+    assert not concerns_the_collector(
+        "pods", {"type": "MODIFIED", "object": reported, "previous": owned}
+    )
+    assert concerns_the_collector("pods", {"type": "DELETED", "object": owned, "previous": owned})
+    bare = {"metadata": {"name": "bare"}}
+    assert not concerns_the_collector("pods", {"type": "DELETED", "object": bare, "previous": bare})
+    owner = replicaset()
+    marked = deleting(replicaset(), "orphan")
+    assert concerns_the_collector(
+        "replicasets", {"type": "MODIFIED", "object": marked, "previous": owner}
+    )

@@ -110,3 +110,12 @@ def test_shells_ignore_sigterm_and_servers_shut_down_gracefully():
     assert lookup("busybox").sigterm == SigtermResponse.IGNORED
     assert lookup("nginx").sigterm == SigtermResponse.GRACEFUL
     assert lookup("podlab/crash").sigterm == SigtermResponse.DIES
+
+
+def test_two_releases_of_one_repository_are_different_images():
+    older, newer = lookup("nginx:1.25"), lookup("nginx:1.27")
+    assert older.tags[0] == "1.25.5" and newer.tags[0] == "1.27.3"
+    assert older.digest != newer.digest
+    assert lookup(f"nginx@{older.digest}") is older
+    assert lookup("nginx") is newer  # latest
+    assert lookup("nginx:1.26") is None

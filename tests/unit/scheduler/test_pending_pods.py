@@ -4,6 +4,7 @@ import datetime as dt
 
 import pytest
 
+from cluster.components.scheduler.cluster_events import snapshot
 from cluster.components.scheduler.queue import SchedulerState, backoff_duration, pending_pods
 
 from .builders import START, make_node, make_pod
@@ -70,15 +71,17 @@ def test_state_tracks_failures_and_forgets():
     assert data["backoff"] == {}
 
 
-def test_a_changed_node_ends_every_backoff_but_a_heartbeat_does_not():
+def test_a_changed_node_moves_a_pooled_pod_but_a_heartbeat_does_not():
     state = SchedulerState({})
     node = make_node("node-1")
-    state.observe_nodes([node])
-    state.record_failure("uid-1", START)
+    pod = make_pod("huge", cpu="4")
+    state.observe(snapshot([node], []), [pod], START)
+    state.record_unschedulable("uid-1", START, ["NodeResourcesFit"], pod)
+    later = START + dt.timedelta(seconds=30)
     node["status"]["conditions"][0]["lastHeartbeatTime"] = "2026-11-26T21:40:10Z"
     node["metadata"]["resourceVersion"] = "99"
-    assert not state.observe_nodes([node])
-    assert state.backing_off("uid-1", START)
-    assert state.observe_nodes([node, make_node("node-2")])
-    assert not state.backing_off("uid-1", START)
+    assert state.observe(snapshot([node], []), [pod], later) == set()
+    assert state.unschedulable("uid-1") and state.backing_off("uid-1", later)
+    assert state.observe(snapshot([node, make_node("node-2")], []), [pod], later) == {"NodeAdd"}
+    assert not state.unschedulable("uid-1") and not state.backing_off("uid-1", later)
     assert state.attempts("uid-1") == 1

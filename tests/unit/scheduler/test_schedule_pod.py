@@ -40,8 +40,10 @@ def test_every_filter_is_recorded_for_every_node():
         "NodeAffinity",
         "NodePorts",
         "NodeResourcesFit",
+        "PodTopologySpread",
+        "InterPodAffinity",
     ]
-    assert all(len(d.filters) == 6 for d in decision.nodes)
+    assert all(len(d.filters) == 8 for d in decision.nodes)
 
 
 def test_the_worker_with_more_room_wins():
@@ -139,7 +141,9 @@ def test_the_pods_requests_are_added_up_once_per_decision_not_per_node(monkeypat
 def test_the_lessons_record_keeps_every_node_and_every_plugin():
     record = decide(make_pod(cpu="100m")).as_dict()
     assert [n["node_name"] for n in record["nodes"]] == ["control-plane", "node-1", "node-2"]
-    assert all(len(n["filters"]) == 6 for n in record["nodes"])
+    assert all(len(n["filters"]) == 8 for n in record["nodes"])
+    # PodTopologySpread and InterPodAffinity have nothing to rank for a pod that no
+    # controller owns and that has no affinity: their PreScore says Skip, as upstream's.
     assert all(len(n["scores"]) == 5 for n in record["nodes"] if n["feasible"])
     assert record["omitted_feasible_nodes"] == 0
     assert (record["total_nodes"], record["evaluated_nodes"], record["feasible_nodes"]) == (3, 3, 2)

@@ -122,50 +122,53 @@ def test_a_pod_that_fits_nowhere_gets_its_condition_and_a_warning(clock, state):
     assert "bind" not in [call[0] for call in api.calls]
 
 
-def test_a_failed_pod_is_not_retried_before_its_backoff(clock, state):
+def test_a_pod_that_fits_nowhere_is_not_retried_at_each_backoff(clock, state):
+    """It waits in the unschedulable pool: nothing changed that could make it fit."""
     api = FakeClusterApi(nodes=lesson_nodes(), pods=[make_pod("huge", cpu="4")])
     tick(api, clock, state)
-    clock.advance(0.5)
-    assert tick(api, clock, state) == []
-    clock.advance(0.5)  # one second after the first failure
-    [retry] = tick(api, clock, state)
-    assert retry.outcome == OUTCOME_UNSCHEDULABLE
-    clock.advance(1.5)  # the second failure backs off two seconds
-    assert tick(api, clock, state) == []
-    assert state["backoff"]["uid-default-huge"]["attempts"] == 2
+    for _ in range(29):  # 290 s: every backoff (10 s at most) is long over
+        clock.advance(10)
+        assert tick(api, clock, state) == []
+    assert state["backoff"]["uid-default-huge"]["attempts"] == 1
+    assert len(api.events("FailedScheduling")) == 1
 
 
 def test_a_repeated_failure_files_an_event_but_does_not_rewrite_the_same_condition(clock, state):
     api = FakeClusterApi(nodes=lesson_nodes(), pods=[make_pod("huge", cpu="4")])
     tick(api, clock, state)
-    clock.advance(1)
+    clock.advance(300)  # the unschedulable pool's flush
     tick(api, clock, state)
     assert [call[0] for call in api.calls].count("update_status") == 1
-    # The repeat is counted on the same Event, as `kubectl describe` shows "(x2 over 1s)".
+    # The repeat is counted on the same Event, as `kubectl describe` shows "(x2 over 5m)".
     [event] = api.events("FailedScheduling")
     assert event["count"] == 2
     assert event["firstTimestamp"] == "2026-11-26T21:41:00Z"
-    assert event["lastTimestamp"] == "2026-11-26T21:41:01Z"
+    assert event["lastTimestamp"] == "2026-11-26T21:46:00Z"
 
 
 def test_a_different_failure_message_is_a_new_event(clock, state):
     api = FakeClusterApi(nodes=lesson_nodes(), pods=[make_pod("huge", cpu="4")])
     tick(api, clock, state)
     api.put("nodes", make_node("node-3", cpu="1"))  # a change that still does not help
-    tick(api, clock, state)  # the clock is paused: same instant, but a new message (0/4)
+    clock.advance(1)  # the new node moved the pod; its backoff is over
+    tick(api, clock, state)
     messages = sorted(e["message"][:25] for e in api.events("FailedScheduling"))
     assert messages == ["0/3 nodes are available: ", "0/4 nodes are available: "]
 
 
-def test_a_new_node_ends_the_backoff(clock, state):
+def test_a_new_node_moves_the_pod_which_still_honours_its_backoff(clock, state):
     api = FakeClusterApi(nodes=lesson_nodes(), pods=[make_pod("huge", cpu="4")])
     tick(api, clock, state)
     api.put("nodes", make_node("node-3", cpu="8", memory="32Gi"))
     clock.advance(0.1)
+    assert tick(api, clock, state) == []  # moved to the backoff queue: 1 s after the failure
+    assert state["backoff"]["uid-default-huge"]["retryAfter"] == "2026-11-26T21:41:01.000000Z"
+    clock.advance(0.9)
     [decision] = tick(api, clock, state)
     assert decision.node_name == "node-3"
     assert decision.outcome == OUTCOME_BOUND
     assert state["backoff"] == {}
+    assert "seen" not in state  # no pod waits in the pool: the snapshot is not kept
 
 
 def test_a_bind_conflict_is_skipped_and_the_tick_goes_on(clock, state):
