@@ -206,20 +206,32 @@ def due_components(within: float = 0) -> list[tuple[int, str, float]]:
 _watching: dict[str, set[str]] = {}
 
 
+# resource -> name prefixes ("kube-proxy/"): every component of the sandbox named so is woken.
+_watching_every: dict[str, set[str]] = {}
+
+
 def watch(component: str, resources: Iterable[str]) -> None:
     for resource in resources:
         _watching.setdefault(resource, set()).add(component)
 
 
+def watch_every(prefix: str, resources: Iterable[str]) -> None:
+    """Per-node components (kube-proxy/<node>) watch as one: their rows are per sandbox."""
+    for resource in resources:
+        _watching_every.setdefault(resource, set()).add(prefix)
+
+
 def watchers_of(sandbox: Sandbox, actor: str, events: list[dict]) -> set[str]:
     """The components to wake for these committed changes (never the one that made them)."""
     woken: set[str] = set()
+    prefixes: set[str] = set()
     for event in events:
         obj = event.get("object") or {}
         rt = resource_of_key(event["key"])
         resource = rt.name if rt else ""
         if sandbox.mode == Sandbox.Mode.WATCH:
             woken |= _watching.get(resource, set())
+            prefixes |= _watching_every.get(resource, set())
         if resource == "pods":
             node = obj.get("spec", {}).get("nodeName")
             if node:
@@ -228,6 +240,9 @@ def watchers_of(sandbox: Sandbox, actor: str, events: list[dict]) -> set[str]:
                 woken.add("scheduler")
         elif resource == "nodes" and sandbox.mode == Sandbox.Mode.WATCH:
             woken.add("scheduler")
+    for prefix in prefixes:
+        names = ComponentState.objects.filter(sandbox=sandbox, name__startswith=prefix)
+        woken.update(names.values_list("name", flat=True))
     woken.discard(actor)
     return woken
 
