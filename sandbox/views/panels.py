@@ -14,7 +14,7 @@ from cluster.apiserver import ApiServer
 from cluster.models import Sandbox
 from sandbox.kubectl import node_command
 from sandbox.pod_status import pod_status_label
-from sandbox.selectors import component_state
+from sandbox.selectors import component_state, kube_proxy_rules
 from sandbox.views.access import sandbox_view
 
 
@@ -37,6 +37,7 @@ def _node_panel(request: HttpRequest, sandbox: Sandbox, name: str) -> HttpRespon
             "node": node,
             "pods": [(pod, pod_status_label(pod)) for pod in pods],
             "kubelet": kubelet,
+            "kube_proxy_rules": kube_proxy_rules(sandbox, name),
             "ready": next(
                 (
                     c["status"]
