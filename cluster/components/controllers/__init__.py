@@ -8,7 +8,7 @@ and the kubelet; the task layer (cluster/runs.py) runs each as the component
 
 from __future__ import annotations
 
-from cluster.components.controllers import replicaset, replicationcontroller
+from cluster.components.controllers import endpointslice, replicaset, replicationcontroller
 from cluster.components.controllers.controller import Controller
 
 CONTROLLERS: dict[str, Controller] = {
@@ -16,6 +16,7 @@ CONTROLLERS: dict[str, Controller] = {
     for controller in (
         replicaset.CONTROLLER,
         replicationcontroller.CONTROLLER,
+        endpointslice.CONTROLLER,
     )
 }
 
