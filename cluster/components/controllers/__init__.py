@@ -8,8 +8,11 @@ and the kubelet; the task layer (cluster/runs.py) runs each as the component
 
 from __future__ import annotations
 
+from cluster.components.controllers import deployment
 from cluster.components.controllers.controller import Controller
 
-CONTROLLERS: dict[str, Controller] = {controller.name: controller for controller in ()}
+CONTROLLERS: dict[str, Controller] = {
+    controller.name: controller for controller in (deployment.CONTROLLER,)
+}
 
 __all__ = ["CONTROLLERS", "Controller"]
