@@ -117,9 +117,7 @@ def test_templates_equal_but_for_the_hash_label_and_empty_fields():
 )
 def test_deployment_complete(numbers, expected):
     desired, current, updated, available, unavailable, surge = numbers
-    d = du.with_defaults(
-        deployment(replicas=desired, max_surge=surge, max_unavailable=unavailable)
-    )
+    d = du.with_defaults(deployment(replicas=desired, max_surge=surge, max_unavailable=unavailable))
     status = {"replicas": current, "updatedReplicas": updated, "availableReplicas": available}
     assert ds.deployment_complete(d, status) is expected
 
