@@ -8,12 +8,18 @@ and the kubelet; the task layer (cluster/runs.py) runs each as the component
 
 from __future__ import annotations
 
-from cluster.components.controllers import endpointslice, replicaset, replicationcontroller
+from cluster.components.controllers import (
+    deployment,
+    endpointslice,
+    replicaset,
+    replicationcontroller,
+)
 from cluster.components.controllers.controller import Controller
 
 CONTROLLERS: dict[str, Controller] = {
     controller.name: controller
     for controller in (
+        deployment.CONTROLLER,
         replicaset.CONTROLLER,
         replicationcontroller.CONTROLLER,
         endpointslice.CONTROLLER,
