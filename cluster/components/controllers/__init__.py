@@ -8,8 +8,16 @@ and the kubelet; the task layer (cluster/runs.py) runs each as the component
 
 from __future__ import annotations
 
+from cluster.components.controllers import nodelifecycle, podgc, tainteviction
 from cluster.components.controllers.controller import Controller
 
-CONTROLLERS: dict[str, Controller] = {controller.name: controller for controller in ()}
+CONTROLLERS: dict[str, Controller] = {
+    controller.name: controller
+    for controller in (
+        nodelifecycle.CONTROLLER,
+        tainteviction.CONTROLLER,
+        podgc.CONTROLLER,
+    )
+}
 
 __all__ = ["CONTROLLERS", "Controller"]
