@@ -113,6 +113,7 @@ def reconcile(api: ClusterApi, clock: Clock, memory: dict) -> None:
             node = process_taint_based_eviction(api, node, observed, tainter, now)
             _mark_pods_not_ready_on_transition(api, recorder, node, observed, current, retry, now)
         node = _no_schedule_tainting_pass(api, node, now)
+        api.explain("")  # each node's calls carry their own reason
         monitored.append(node)
     memory["nodesToRetry"] = sorted(retry)
     handle_disruption(api, memory, tainter, zone_conditions, monitored, now)

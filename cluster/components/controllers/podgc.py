@@ -25,7 +25,7 @@ from cluster.components.controllers.conditions import (
 )
 from cluster.components.controllers.controller import Controller
 from cluster.components.controllers.taints import OUT_OF_SERVICE, node_taints
-from cluster.objects import format_micro_time, format_time, parse_time
+from cluster.objects import format_micro_time, parse_time
 
 GC_CHECK_PERIOD_SECONDS = 20.0
 # quarantineTime: how long a pod's node must stay missing before its pods go, in case the
@@ -49,7 +49,7 @@ def reconcile(api: ClusterApi, clock: Clock, memory: dict) -> None:
     api.explain("")
     quarantine = memory.get("quarantine") or {}
     memory["wake_at"] = (
-        format_time(
+        format_micro_time(
             min(parse_time(since) for since in quarantine.values())
             + dt.timedelta(seconds=QUARANTINE_SECONDS)
         )

@@ -32,7 +32,7 @@ from cluster.components.controllers.controller import Controller
 from cluster.components.controllers.taints import describe, no_execute_taints
 from cluster.components.events import EventRecorder
 from cluster.components.scheduler.plugins.tolerations import tolerates
-from cluster.objects import format_micro_time, format_time, parse_time
+from cluster.objects import format_micro_time, parse_time
 
 NAME = "taint-eviction-controller"
 EVENT_REASON = "TaintManagerEviction"
@@ -65,7 +65,8 @@ def reconcile(api: ClusterApi, clock: Clock, memory: dict) -> None:
     _fire_due_evictions(api, recorder, scheduled, pods, now)
     api.explain("")
     if scheduled:
-        memory["wake_at"] = format_time(min(parse_time(e["fireAt"]) for e in scheduled.values()))
+        # Not rounded down: a wake-up before the time would find nothing due, and again.
+        memory["wake_at"] = min(scheduled.values(), key=lambda e: parse_time(e["fireAt"]))["fireAt"]
 
 
 def matching_tolerations(taints: list[dict], tolerations: list[dict]) -> list[dict] | None:

@@ -8,7 +8,7 @@ import datetime as dt
 
 from cluster.components.controllers import podgc
 from cluster.components.controllers.podgc import TERMINATED_POD_GC_THRESHOLD, gc_terminated
-from cluster.objects import format_time
+from cluster.objects import format_time, parse_time
 
 from .nodes_and_pods import START, cluster, condition, running_pod
 
@@ -23,7 +23,7 @@ def test_pods_on_a_missing_node_are_deleted_after_the_40_s_quarantine():
     api.put("pods", running_pod("home", "node-1"))
     memory: dict = {}
     podgc.reconcile(api, clock, memory)
-    assert memory["wake_at"] == format_time(START + dt.timedelta(seconds=40))
+    assert parse_time(memory["wake_at"]) == START + dt.timedelta(seconds=40)
     clock.advance(39)
     podgc.reconcile(api, clock, memory)
     assert not gone(api, "web")

@@ -11,7 +11,7 @@ from cluster.components.controllers.tainteviction import (
     matching_tolerations,
     min_toleration_seconds,
 )
-from cluster.objects import format_time
+from cluster.objects import format_time, parse_time
 
 from .nodes_and_pods import START, cluster, condition, running_pod
 
@@ -63,7 +63,7 @@ def test_a_pod_with_the_default_300_s_is_evicted_when_they_run_out_from_the_tain
     clock.advance(100)  # the controller first looks 100 s after the taint came
     tainteviction.reconcile(api, clock, memory)
     assert not evicted(api, "web")
-    assert memory["wake_at"] == format_time(START + dt.timedelta(seconds=300))
+    assert parse_time(memory["wake_at"]) == START + dt.timedelta(seconds=300)
     clock.current = START + dt.timedelta(seconds=299)
     tainteviction.reconcile(api, clock, memory)
     assert not evicted(api, "web")
@@ -143,7 +143,7 @@ def test_a_pod_that_came_after_the_taint_counts_from_its_creation():
     clock.current = created
     memory: dict = {}
     tainteviction.reconcile(api, clock, memory)
-    assert memory["wake_at"] == format_time(created + dt.timedelta(seconds=300))
+    assert parse_time(memory["wake_at"]) == created + dt.timedelta(seconds=300)
 
 
 def test_nothing_is_read_but_nodes_while_no_node_has_a_noexecute_taint():
@@ -153,3 +153,14 @@ def test_nothing_is_read_but_nodes_while_no_node_has_a_noexecute_taint():
     tainteviction.reconcile(api, clock, {})
     assert api.calls[before:] == [("list", "nodes", "")]
     assert not evicted(api, "web")
+
+
+def test_a_taint_without_time_added_counts_from_now_and_the_wake_up_is_not_rounded_down():
+    api, clock = tainted_cluster(running_pod("web", "node-2"))
+    node = copy.deepcopy(api.node("node-2"))
+    del node["spec"]["taints"][0]["timeAdded"]  # put by hand, without one
+    api.update("nodes", node)
+    clock.advance(10.5)
+    memory: dict = {}
+    tainteviction.reconcile(api, clock, memory)
+    assert parse_time(memory["wake_at"]) == clock.now() + dt.timedelta(seconds=300)
