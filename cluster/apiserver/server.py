@@ -472,7 +472,11 @@ class ApiServer:
             )
         request.name = meta.get("name", "")
         self._default_on_create(rt, obj)
-        stages.passed("admission", f"defaulted the {rt.singular} and gave it uid {meta['uid']}")
+        admitted = [f"{plugin.name}: {plugin.admit(obj)}" for plugin in rt.admission]
+        stages.passed(
+            "admission",
+            "; ".join([f"defaulted the {rt.singular} and gave it uid {meta['uid']}", *admitted]),
+        )
         problems = rt.validate(obj, None)
         if problems:
             # Upstream's order: NamespaceLifecycle admission answers 404 before validation.

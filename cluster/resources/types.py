@@ -17,6 +17,16 @@ UpdatePreparer = Callable[[dict, dict], None]
 StatusValidator = Callable[[dict, dict], list[FieldError]]
 
 
+@dataclass(frozen=True)
+class AdmissionPlugin:
+    """A mutating admission plugin run on create, after defaulting (kube-apiserver's
+    --enable-admission-plugins). admit(obj) changes obj in place and says what it did, in
+    plain words, for the admission stage of the call's trace."""
+
+    name: str  # upstream's plugin name: "DefaultTolerationSeconds"
+    admit: Callable[[dict], str]
+
+
 def no_defaults(obj: dict) -> None:
     return None
 
@@ -42,6 +52,7 @@ class ResourceType:
     default_decoded: Defaulter = no_defaults
     validate_status: StatusValidator = no_status_errors
     prepare_for_update: UpdatePreparer = no_preparation
+    admission: tuple[AdmissionPlugin, ...] = ()  # mutating plugins for a create, in order
     # The store key's prefix when upstream's differs from the plural:
     # "controllers" for replicationcontrollers, "services/specs" for services.
     store_prefix: str = ""

@@ -11,8 +11,11 @@ from __future__ import annotations
 from cluster.components.controllers import (
     deployment,
     endpointslice,
+    nodelifecycle,
+    podgc,
     replicaset,
     replicationcontroller,
+    tainteviction,
 )
 from cluster.components.controllers.controller import Controller
 
@@ -23,6 +26,9 @@ CONTROLLERS: dict[str, Controller] = {
         replicaset.CONTROLLER,
         replicationcontroller.CONTROLLER,
         endpointslice.CONTROLLER,
+        nodelifecycle.CONTROLLER,
+        tainteviction.CONTROLLER,
+        podgc.CONTROLLER,
     )
 }
 
