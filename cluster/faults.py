@@ -183,9 +183,11 @@ def worker_remove(sandbox: Sandbox, user, *, name: str) -> None:
     Its pods stay bound to a node that is gone, as in a real cluster until the
     pod garbage collector removes them.
     """
-    kubelet = ComponentState.objects.filter(sandbox=sandbox, name=f"kubelet/{name}")
+    node_components = ComponentState.objects.filter(
+        sandbox=sandbox, name__in=[f"kubelet/{name}", f"kube-proxy/{name}"]
+    )
     ApiServer.as_user(sandbox, user).delete("nodes", name)
-    kubelet.delete()
+    node_components.delete()
 
 
 def worker_add(sandbox: Sandbox, user, *, name: str, cpu: str = "2", memory: str = "4Gi") -> None:

@@ -207,6 +207,10 @@ def due_components(within: float = 0) -> list[tuple[int, str, float]]:
 _watching: dict[str, list[tuple[str, Callable[[str, dict], bool] | None]]] = {}
 
 
+# resource -> name prefixes ("kube-proxy/"): every component of the sandbox named so is woken.
+_watching_every: dict[str, set[str]] = {}
+
+
 def watch(
     component: str,
     resources: Iterable[str],
@@ -216,9 +220,16 @@ def watch(
         _watching.setdefault(resource, []).append((component, wakes_on))
 
 
+def watch_every(prefix: str, resources: Iterable[str]) -> None:
+    """Per-node components (kube-proxy/<node>) watch as one: their rows are per sandbox."""
+    for resource in resources:
+        _watching_every.setdefault(resource, set()).add(prefix)
+
+
 def watchers_of(sandbox: Sandbox, actor: str, events: list[dict]) -> set[str]:
     """The components to wake for these committed changes (never the one that made them)."""
     woken: set[str] = set()
+    prefixes: set[str] = set()
     for event in events:
         obj = event.get("object") or {}
         rt = resource_of_key(event["key"])
@@ -227,6 +238,7 @@ def watchers_of(sandbox: Sandbox, actor: str, events: list[dict]) -> set[str]:
             for component, wakes_on in _watching.get(resource, ()):
                 if component not in woken and (wakes_on is None or wakes_on(resource, event)):
                     woken.add(component)
+            prefixes |= _watching_every.get(resource, set())
         if resource == "pods":
             node = obj.get("spec", {}).get("nodeName")
             if node:
@@ -239,8 +251,23 @@ def watchers_of(sandbox: Sandbox, actor: str, events: list[dict]) -> set[str]:
                 woken.add("scheduler")
         elif resource == "nodes" and sandbox.mode == Sandbox.Mode.WATCH:
             woken.add("scheduler")
+    # No database here (this runs in the publisher thread): the tick task finds the rows.
+    woken.update(f"{prefix}{EVERY}" for prefix in prefixes)
     woken.discard(actor)
     return woken
+
+
+EVERY = "*"  # "kube-proxy/*": every component of the sandbox whose name starts so
+
+
+def components_named(sandbox_id: int, pattern: str) -> list[str]:
+    """The components a wake-up names: one, or all of a kind for "kube-proxy/*"."""
+    if not pattern.endswith(EVERY):
+        return [pattern]
+    rows = ComponentState.objects.filter(
+        sandbox_id=sandbox_id, name__startswith=pattern.removesuffix(EVERY)
+    )
+    return list(rows.values_list("name", flat=True))
 
 
 def _frees_room(event: dict) -> bool:

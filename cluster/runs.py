@@ -19,10 +19,12 @@ from django.db.models import JSONField, Value
 from cluster.apiserver import ApiServer
 from cluster.apiserver.publish import publish_note
 from cluster.components.controllers import CONTROLLERS, Controller
+from cluster.components.kube_proxy import kube_proxy_tick
+from cluster.components.kube_proxy.proxier import SYNC_PERIOD_SECONDS
 from cluster.components.kubelet import kubelet_tick
 from cluster.components.scheduler import SchedulingDecision, scheduler_tick
 from cluster.components.scheduler.framework import NodeDecision
-from cluster.loops import ComponentKind, register, watch
+from cluster.loops import ComponentKind, register, watch, watch_every
 from cluster.models import ComponentState, Sandbox, SchedulingRecord
 
 SCHEDULER_POLL_SECONDS = 5  # "about every five seconds", as the lesson tells it
@@ -119,6 +121,22 @@ register(
         watch_seconds=KUBELET_RESYNC_SECONDS,
     )
 )
+
+
+def run_kube_proxy(api: ApiServer, sandbox: Sandbox, row: ComponentState) -> None:
+    kube_proxy_tick(api, sandbox, row.name.partition("/")[2], row.state)
+
+
+# Upstream's syncPeriod in both modes; in watch mode a change wakes every node's kube-proxy.
+register(
+    ComponentKind(
+        "kube-proxy",
+        run_kube_proxy,
+        poll_seconds=SYNC_PERIOD_SECONDS,
+        watch_seconds=SYNC_PERIOD_SECONDS,
+    )
+)
+watch_every("kube-proxy/", ("services", "endpointslices"))
 
 
 def controller_runner(controller: Controller):

@@ -19,6 +19,8 @@ from cluster.topology import SHAPES, NodeShape, node_manifest
 CONTROLLER_MANAGER = "controller-manager"
 # Objects every cluster has from the start (the API server's own Service).
 KEPT_OBJECTS = {("default", "kubernetes")}
+KUBERNETES_SERVICE_IP = "10.96.0.1"  # the first address of the service CIDR, as upstream
+APISERVER_PORT = 6443
 
 
 @transaction.atomic
@@ -43,7 +45,54 @@ def sandbox_create(
         ComponentState.objects.create(sandbox=sandbox, name=name)
     for index, node in enumerate(cluster_shape.nodes, start=2):
         node_add(sandbox, node, address=f"10.0.0.{index}", pod_cidr=f"10.244.{index - 2}.0/24")
+    kubernetes_service_ensure(sandbox)
     return sandbox
+
+
+def kubernetes_service_ensure(sandbox: Sandbox) -> None:
+    """default/kubernetes: the API server's own Service at the service CIDR's first address,
+    and its EndpointSlice naming each control-plane node's API server, as kube-apiserver
+    creates them at start (its "kubernetes" service controller and endpoint reconciler)."""
+    apiserver = ApiServer.as_component(sandbox, "kube-apiserver")
+    existing = apiserver.list("services", namespace="default")["items"]
+    if any(service["metadata"]["name"] == "kubernetes" for service in existing):
+        return
+    apiserver.create(
+        "services",
+        {
+            "metadata": {
+                "name": "kubernetes",
+                "labels": {"component": "apiserver", "provider": "kubernetes"},
+            },
+            "spec": {
+                "clusterIP": KUBERNETES_SERVICE_IP,
+                "ports": [{"name": "https", "port": 443, "targetPort": APISERVER_PORT}],
+            },
+        },
+        namespace="default",
+    )
+    addresses = [
+        address["address"]
+        for node in apiserver.list("nodes")["items"]
+        if "node-role.kubernetes.io/control-plane" in node["metadata"].get("labels", {})
+        for address in node.get("status", {}).get("addresses", [])
+        if address.get("type") == "InternalIP"
+    ]
+    apiserver.create(
+        "endpointslices",
+        {
+            "metadata": {
+                "name": "kubernetes",
+                "labels": {"kubernetes.io/service-name": "kubernetes"},
+            },
+            "addressType": "IPv4",
+            "endpoints": [
+                {"addresses": [address], "conditions": {"ready": True}} for address in addresses
+            ],
+            "ports": [{"name": "https", "port": APISERVER_PORT, "protocol": "TCP"}],
+        },
+        namespace="default",
+    )
 
 
 def sandbox_reset(sandbox: Sandbox, user) -> None:
@@ -58,9 +107,15 @@ def sandbox_reset(sandbox: Sandbox, user) -> None:
     _objects_reset(apiserver)
     shape = {node.name: node for node in SHAPES[sandbox.shape].nodes}
     existing = {node["metadata"]["name"]: node for node in apiserver.list("nodes")["items"]}
+    for service in apiserver.list("services")["items"]:
+        meta = service["metadata"]
+        if (meta["namespace"], meta["name"]) != ("default", "kubernetes"):
+            apiserver.delete("services", meta["name"], namespace=meta["namespace"])
     for name in existing.keys() - shape.keys():
         apiserver.delete("nodes", name)
-        ComponentState.objects.filter(sandbox=sandbox, name=f"kubelet/{name}").delete()
+        ComponentState.objects.filter(
+            sandbox=sandbox, name__in=[f"kubelet/{name}", f"kube-proxy/{name}"]
+        ).delete()
     for index, (name, node) in enumerate(shape.items(), start=2):
         template = node_manifest(node, address=f"10.0.0.{index}", now=sandbox.now())
         if name in existing:
@@ -151,6 +206,10 @@ def components_ensure(sandbox: Sandbox) -> None:
             name=f"kubelet/{node['metadata']['name']}",
             defaults={"state": {"podCIDR": pod_cidr}},
         )
+        ComponentState.objects.get_or_create(
+            sandbox=sandbox, name=f"kube-proxy/{node['metadata']['name']}"
+        )
+    kubernetes_service_ensure(sandbox)
 
 
 def controller_components() -> list[str]:
@@ -166,6 +225,7 @@ def node_add(sandbox: Sandbox, shape: NodeShape, *, address: str, pod_cidr: str)
     manifest["spec"]["podCIDRs"] = [pod_cidr]
     ApiServer.as_component(sandbox, kubelet).create("nodes", manifest)
     ComponentState.objects.create(sandbox=sandbox, name=kubelet, state={"podCIDR": pod_cidr})
+    ComponentState.objects.create(sandbox=sandbox, name=f"kube-proxy/{shape.name}")
 
 
 # -- the sandbox clock -----------------------------------------------------------

@@ -14,6 +14,10 @@ TICK_EXPIRES_SECONDS = 5.0
 
 @shared_task(ignore_result=True)
 def tick(sandbox_id: int, component: str, due: bool = False) -> None:
+    if component.endswith(loops.EVERY):  # a change every node's kube-proxy watches
+        for name in loops.components_named(sandbox_id, component):
+            enqueue_tick(sandbox_id, name)
+        return
     loops.run_tick(sandbox_id, component, due=due)
 
 

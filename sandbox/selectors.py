@@ -6,6 +6,7 @@ from cluster.apiserver import ApiServer
 from cluster.apiserver.authn import caller_for_user
 from cluster.apiserver.authz import authorize, write_grant
 from cluster.apiserver.errors import ApiError
+from cluster.components.kube_proxy import rules_of
 from cluster.models import ComponentState, Sandbox, SchedulingRecord, Trace
 from cluster.resources import RESOURCES
 
@@ -88,6 +89,12 @@ def sandbox_snapshot(sandbox: Sandbox, user) -> dict:
 def component_state(sandbox: Sandbox, name: str) -> ComponentState | None:
     """One component's row: running or stopped, and whether its ticks fail."""
     return ComponentState.objects.filter(sandbox=sandbox, name=name).first()
+
+
+def kube_proxy_rules(sandbox: Sandbox, node: str) -> list[dict] | None:
+    """The rules the node's kube-proxy last synced (None: it has no kube-proxy)."""
+    row = component_state(sandbox, f"kube-proxy/{node}")
+    return None if row is None else rules_of(row.state)
 
 
 def component_states(sandbox: Sandbox) -> list[dict]:

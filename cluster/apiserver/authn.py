@@ -28,6 +28,8 @@ CONTROLLER_SERVICE_ACCOUNTS = {
     "replicationcontroller": "replication-controller",
     "deployment": "deployment-controller",
     "nodelifecycle": "node-controller",
+    # Upstream's taint-eviction-controller borrows node-controller's account and role.
+    "taint-eviction-controller": "node-controller",
     "podgc": "pod-garbage-collector",
     "garbagecollector": "generic-garbage-collector",
     "namespace": "namespace-controller",

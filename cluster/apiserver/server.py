@@ -23,7 +23,7 @@ from functools import partial
 
 from django.db import transaction
 
-from cluster.apiserver import errors
+from cluster.apiserver import errors, service_allocation
 from cluster.apiserver.authn import Caller, caller_for_component, caller_for_token, caller_for_user
 from cluster.apiserver.authz import authorize
 from cluster.apiserver.errors import ApiError
@@ -489,7 +489,11 @@ class ApiServer:
             )
         request.name = meta.get("name", "")
         self._default_on_create(rt, obj)
-        stages.passed("admission", f"defaulted the {rt.singular} and gave it uid {meta['uid']}")
+        admitted = [f"{plugin.name}: {plugin.admit(obj)}" for plugin in rt.admission]
+        stages.passed(
+            "admission",
+            "; ".join([f"defaulted the {rt.singular} and gave it uid {meta['uid']}", *admitted]),
+        )
         problems = rt.validate(obj, None)
         # Upstream's order: NamespaceLifecycle admission answers before validation.
         self._admit_namespace(request, obj, must_exist=bool(problems))
@@ -501,11 +505,12 @@ class ApiServer:
         # NamespaceLifecycle for a valid object: the namespace must exist when the object
         # is stored, checked by the store in the write itself (etcd's compare on another key).
         namespace_key = f"/registry/namespaces/{request.namespace}"
+        allocations = self._allocate(rt, obj, None, stages)
         try:
             result, trace = self._write(
                 request,
                 stages,
-                [Put(request.key, obj, expect_mod_revision=0)],
+                [Put(request.key, obj, expect_mod_revision=0), *allocations],
                 requires=(namespace_key,) if rt.namespaced else (),
                 code=201,
                 stage=f"stored {request.key} at revision {REVISION}",
@@ -517,6 +522,8 @@ class ApiServer:
         except RequiredKeyMissing as e:
             raise errors.not_found(RESOURCES["namespaces"], request.namespace) from e
         except CompareFailed as e:
+            if e.key != request.key:  # another create took the IP or port we picked
+                raise _LostRace from e
             raise errors.already_exists(rt, request.name) from e
         except ValueTooLarge as e:
             raise errors.too_large(MAX_VALUE_BYTES) from e
@@ -650,6 +657,7 @@ class ApiServer:
             new = obj
             rt.default_decoded(new)
             _keep_system_metadata(new, old)
+            rt.prepare_for_update(new, old)
             if rt.has_status:
                 new["status"] = copy.deepcopy(old.get("status", {}))
             if rt.name == "namespaces":
@@ -661,6 +669,7 @@ class ApiServer:
             problems = rt.validate(new, old)
         stages.passed("admission", "kept the fields this request may not change")
         self._validate(rt, new, problems, stages)
+        allocations = [] if request.subresource else self._allocate(rt, new, old, stages)
         if new == old:
             stages.passed(
                 "etcd", f"nothing changed; {request.key} stays at revision {existing.mod_revision}"
@@ -681,6 +690,7 @@ class ApiServer:
             code=200,
             stage=f"stored {request.key} at revision {REVISION}",
             narration=_update_narration(request, new),
+            allocations=allocations,
         )
         return Outcome(
             body=_with_revision(new, result.revision),
@@ -801,13 +811,15 @@ class ApiServer:
         )
 
     def _remove(self, request: Request, stages: Stages, existing: KeyValue) -> Outcome:
-        """The object leaves the store (a lost race starts the call again)."""
+        """The object leaves the store, with what it held (a Service's node port); a lost
+        race starts the call again."""
         rt = request.rt
+        releases = self._release(rt, [existing.value])
         try:
             result, trace = self._write(
                 request,
                 stages,
-                [Delete(request.key, existing.mod_revision)],
+                [Delete(request.key, existing.mod_revision), *releases],
                 code=200,
                 stage=f"deleted {request.key} at revision {REVISION}",
                 narration=(
@@ -831,11 +843,12 @@ class ApiServer:
     ) -> Outcome:
         """An update took the last finalizer off an object being deleted: the store deletes
         it (upstream's Store.Update with ShouldDeleteDuringUpdate)."""
+        releases = self._release(request.rt, [existing.value])
         try:
             result, trace = self._write(
                 request,
                 stages,
-                [Delete(request.key, existing.mod_revision)],
+                [Delete(request.key, existing.mod_revision), *releases],
                 code=200,
                 stage=f"no finalizers left: deleted {request.key} at revision {REVISION}",
                 narration=(
@@ -1064,6 +1077,30 @@ class ApiServer:
             raise errors.invalid(rt, _meta(obj).get("name", ""), problems)
         stages.passed("validation", f"the {rt.singular} is valid")
 
+    def _allocate(
+        self, rt: ResourceType, obj: dict, old: dict | None, stages: Stages
+    ) -> list[_WriteOp]:
+        """What the API server allocates with the object (a Service's cluster IP and node
+        ports), written in the object's own transaction."""
+        if rt.name != "services":
+            return []
+        now = format_time(self.sandbox.now())
+        if old is None:
+            ops = service_allocation.on_create(self.store, obj, now)
+        else:
+            ops = service_allocation.on_update(self.store, obj, old, now)
+        if ops:
+            spec = obj.get("spec", {})
+            ip = spec.get("clusterIP") or "no cluster IP"
+            stages.passed("admission", f"allocated {ip} from {service_allocation.SERVICE_CIDR}")
+        return ops
+
+    def _release(self, rt: ResourceType, objs: list[dict]) -> list[_WriteOp]:
+        """What goes back with deleted objects (their Services' IPs and node ports)."""
+        if rt.name != "services" or not objs:
+            return []
+        return service_allocation.on_delete(self.store, objs, format_time(self.sandbox.now()))
+
     def _existing(self, request: Request) -> KeyValue:
         kv = self.store.get(request.key)
         if kv is None:
@@ -1080,14 +1117,16 @@ class ApiServer:
         code: int,
         stage: str,
         narration: str,
+        allocations: list[_WriteOp] | None = None,
     ) -> tuple[TxnResult, RecordedTrace]:
-        """Write what was computed from the object at `expected`; if another writer got
-        there first, the whole call starts again from a fresh read."""
+        """Write what was computed from the object at `expected` (and the allocations that
+        go with it); if another writer got there first, the whole call starts again from a
+        fresh read."""
         try:
             return self._write(
                 request,
                 stages,
-                [Put(request.key, obj, expected)],
+                [Put(request.key, obj, expected), *(allocations or [])],
                 code=code,
                 stage=stage,
                 narration=narration,

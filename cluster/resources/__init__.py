@@ -7,12 +7,30 @@ is one more module and one more line in RESOURCES.
 
 from __future__ import annotations
 
-from cluster.resources import events, leases, namespaces, nodes, pods
+from cluster.resources import (
+    endpoints,
+    endpointslices,
+    events,
+    leases,
+    namespaces,
+    nodes,
+    pods,
+    services,
+)
 from cluster.resources.types import ResourceType
 
 RESOURCES: dict[str, ResourceType] = {
     rt.name: rt
-    for rt in (namespaces.RESOURCE, nodes.RESOURCE, pods.RESOURCE, events.RESOURCE, leases.RESOURCE)
+    for rt in (
+        namespaces.RESOURCE,
+        nodes.RESOURCE,
+        pods.RESOURCE,
+        events.RESOURCE,
+        leases.RESOURCE,
+        services.RESOURCE,
+        endpoints.RESOURCE,
+        endpointslices.RESOURCE,
+    )
 }
 
 

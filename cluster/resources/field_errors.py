@@ -15,6 +15,7 @@ class ErrorType(Enum):
     DUPLICATE = ("FieldValueDuplicate", "Duplicate value")
     FORBIDDEN = ("FieldValueForbidden", "Forbidden")
     TOO_LONG = ("FieldValueTooLong", "Too long")
+    TOO_MANY = ("FieldValueTooMany", "Too many")
     NOT_FOUND = ("FieldValueNotFound", "Not found")
 
     @property
@@ -46,6 +47,7 @@ class FieldError:
             ErrorType.NOT_SUPPORTED,
             ErrorType.DUPLICATE,
             ErrorType.NOT_FOUND,
+            ErrorType.TOO_MANY,
         }:
             text += f": {format_value(self.value)}"
         if self.detail:

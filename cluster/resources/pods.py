@@ -1,9 +1,10 @@
 """core/v1 Pod: its registration and what a new pod gains before it is validated.
 
 Validation lives in pod_validation.py. Defaulting follows upstream's
-SetDefaults_Pod and friends (pkg/apis/core/v1/defaults.go), the ServiceAccount,
-Priority and DefaultTolerationSeconds admission plugins, and the pod strategy,
-which gives every new pod a fresh status with its QoS class.
+SetDefaults_Pod and friends (pkg/apis/core/v1/defaults.go), the ServiceAccount
+and Priority admission plugins, and the pod strategy, which gives every new pod a
+fresh status with its QoS class. The DefaultTolerationSeconds admission plugin
+runs after them as an admission step of its own, named in the call's trace.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from cluster.quantity import InvalidQuantity, parse_quantity
 from cluster.resources import pod_validation
 from cluster.resources.field_errors import FieldError
 from cluster.resources.meta import child_mapping, mapping, sequence
-from cluster.resources.types import ResourceType
+from cluster.resources.types import AdmissionPlugin, ResourceType
 
 NOT_READY_TAINT = "node.kubernetes.io/not-ready"
 UNREACHABLE_TAINT = "node.kubernetes.io/unreachable"
@@ -31,7 +32,6 @@ def default(pod: dict) -> None:
     if spec is not None:
         default_pod_spec(spec)
         _default_admission_fields(spec)
-        _tolerate_unhealthy_nodes_for_a_while(spec)
     pod["status"] = {"phase": "Pending", "qosClass": qos_class(pod)}
     _apply_scheduling_gated_condition(pod)
 
@@ -147,13 +147,20 @@ def _default_admission_fields(spec: dict) -> None:
     _default(spec, "preemptionPolicy", "PreemptLowerPriority")
 
 
-def _tolerate_unhealthy_nodes_for_a_while(spec: dict) -> None:
-    """DefaultTolerationSeconds: stay 300 s on a not-ready or unreachable node, then be evicted."""
+def default_toleration_seconds(pod: dict) -> str:
+    """The DefaultTolerationSeconds admission plugin (plugin/pkg/admission/
+    defaulttolerationseconds): unless the pod already tolerates them, it tolerates the
+    not-ready and unreachable NoExecute taints for 300 s, so that the taint eviction
+    controller evicts it 5 minutes after its node fails. Says what it added."""
+    spec = child_mapping(pod, "spec")
+    if spec is None:
+        return "no spec to add tolerations to"
     tolerations = spec.get("tolerations")
     if tolerations is None:
         tolerations = spec["tolerations"] = []
     if not isinstance(tolerations, list):
-        return
+        return "tolerations left for validation"
+    added = []
     for taint_key in (NOT_READY_TAINT, UNREACHABLE_TAINT):
         if not any(_tolerates_no_execute(toleration, taint_key) for toleration in tolerations):
             tolerations.append(
@@ -164,6 +171,10 @@ def _tolerate_unhealthy_nodes_for_a_while(spec: dict) -> None:
                     "tolerationSeconds": DEFAULT_TOLERATION_SECONDS,
                 }
             )
+            added.append(f"{taint_key}:NoExecute")
+    if not added:
+        return "the pod already tolerates node.kubernetes.io/not-ready and unreachable"
+    return f"tolerates {' and '.join(added)} for {DEFAULT_TOLERATION_SECONDS}s"
 
 
 def _tolerates_no_execute(toleration: object, taint_key: str) -> bool:
@@ -216,6 +227,7 @@ RESOURCE = ResourceType(
     default=default,
     default_decoded=default_decoded,
     validate_status=pod_validation.validate_pod_status,
+    admission=(AdmissionPlugin("DefaultTolerationSeconds", default_toleration_seconds),),
     short_names=("po",),
     categories=("all",),
     subresources=("binding", "status", "log", "eviction"),

@@ -10,11 +10,28 @@ from cluster.resources.field_errors import FieldError
 Defaulter = Callable[[dict], None]
 # validate(obj, old): errors for a create (old is None) or an update of the main resource.
 Validator = Callable[[dict, "dict | None"], list[FieldError]]
+# prepare_for_update(new, old): carry what the server set (a Service's cluster IP) into an
+# update that left it out, before validation (upstream's PrepareForUpdate).
+UpdatePreparer = Callable[[dict, dict], None]
 # validate_status(obj, old): errors for an update through the status subresource.
 StatusValidator = Callable[[dict, dict], list[FieldError]]
 
 
+@dataclass(frozen=True)
+class AdmissionPlugin:
+    """A mutating admission plugin run on create, after defaulting (kube-apiserver's
+    --enable-admission-plugins). admit(obj) changes obj in place and says what it did, in
+    plain words, for the admission stage of the call's trace."""
+
+    name: str  # upstream's plugin name: "DefaultTolerationSeconds"
+    admit: Callable[[dict], str]
+
+
 def no_defaults(obj: dict) -> None:
+    return None
+
+
+def no_preparation(obj: dict, old: dict) -> None:
     return None
 
 
@@ -34,6 +51,8 @@ class ResourceType:
     default: Defaulter = no_defaults
     default_decoded: Defaulter = no_defaults
     validate_status: StatusValidator = no_status_errors
+    prepare_for_update: UpdatePreparer = no_preparation
+    admission: tuple[AdmissionPlugin, ...] = ()  # mutating plugins for a create, in order
     # The store key's prefix when upstream's differs from the plural:
     # "controllers" for replicationcontrollers, "services/specs" for services.
     store_prefix: str = ""

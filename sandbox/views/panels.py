@@ -19,6 +19,7 @@ from sandbox.selectors import (
     clock_readable,
     component_state,
     controller_rows,
+    kube_proxy_rules,
     last_controller_actions,
 )
 from sandbox.views.access import sandbox_view
@@ -43,6 +44,7 @@ def _node_panel(request: HttpRequest, sandbox: Sandbox, name: str) -> HttpRespon
             "node": node,
             "pods": [(pod, pod_status_label(pod)) for pod in pods],
             "kubelet": kubelet,
+            "kube_proxy_rules": kube_proxy_rules(sandbox, name),
             "ready": next(
                 (
                     c["status"]

@@ -7,6 +7,7 @@ import re
 import pytest
 
 from cluster.apiserver import ApiError
+from cluster.models import Trace
 from tests.apiserver.manifests import pod_manifest
 
 pytestmark = pytest.mark.django_db
@@ -39,6 +40,21 @@ def test_a_created_pod_gets_the_upstream_defaults(api, sandbox):
     assert meta["namespace"] == "default"
     assert pod["status"]["phase"] == "Pending"
     assert int(meta["resourceVersion"]) > 0
+
+
+def test_default_toleration_seconds_is_an_admission_step_the_trace_names(api):
+    manifest = pod_manifest("web")
+    manifest["spec"]["tolerations"] = [
+        {"key": "node.kubernetes.io/unreachable", "operator": "Exists", "effect": "NoExecute"}
+    ]
+    pod = api.create("pods", manifest, namespace="default")
+    unreachable = [t for t in pod["spec"]["tolerations"] if "unreachable" in t["key"]]
+    assert unreachable == manifest["spec"]["tolerations"]  # tolerated for ever: kept as sent
+    [admission] = [s for s in Trace.objects.latest("id").stages if s["stage"] == "admission"]
+    assert admission["detail"] == (
+        f"defaulted the pod and gave it uid {pod['metadata']['uid']}; DefaultTolerationSeconds:"
+        " tolerates node.kubernetes.io/not-ready:NoExecute for 300s"
+    )
 
 
 def test_what_the_client_set_is_kept(api):

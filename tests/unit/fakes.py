@@ -3,10 +3,11 @@
 The fake keeps objects in dicts and records every call. It follows the API
 server where components rely on it: a resourceVersion per write and a 409
 for a stale one, 404 and 409 (AlreadyExists) errors, status written only
-through update_status, JSON merge patch, graceful pod deletion (a
-bound pod gets a deletionTimestamp; grace 0 removes it), and finalizers: a
-propagationPolicy sets orphan or foregroundDeletion, an object with finalizers
-is only marked deleted, and the update that empties them removes it.
+through update_status, JSON merge patch and JSON patch, metadata.generation
+counting spec changes, graceful pod deletion (a bound pod gets a
+deletionTimestamp; grace 0 removes it), and finalizers: a propagationPolicy
+sets orphan or foregroundDeletion, an object with finalizers is only marked
+deleted, and the update that empties them removes it.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ import datetime as dt
 import itertools
 from collections import defaultdict
 from collections.abc import Iterable
+
+import jsonpatch
 
 from cluster.objects import format_time
 
@@ -31,6 +34,8 @@ NAMESPACED = {
     "endpointslices",
 }
 WITH_STATUS = {"nodes", "pods", "replicasets", "deployments", "replicationcontrollers", "services"}
+# Resources whose metadata.generation counts spec changes, as the API server keeps it.
+WITH_GENERATION = {"replicasets", "deployments", "replicationcontrollers"}
 # Upstream's generateName suffix alphabet (no vowels, no look-alikes).
 _NAME_SUFFIX_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 DEFAULT_GRACE_SECONDS = 30
@@ -156,6 +161,8 @@ class FakeClusterApi:
             raise FakeApiError(409, "AlreadyExists", f'{resource} "{meta["name"]}" already exists')
         created = copy.deepcopy(obj)
         created["metadata"].setdefault("uid", f"uid-{next(self._uids)}")
+        if resource in WITH_GENERATION:
+            created["metadata"]["generation"] = 1
         if resource in NAMESPACED:
             created["metadata"]["namespace"] = namespace
         return self.put(resource, created)
@@ -194,9 +201,11 @@ class FakeClusterApi:
         subresource: str = "",
     ) -> dict:
         self.calls.append(("patch", resource, name, patch))
-        if patch_type != "merge":
-            raise NotImplementedError("the fake speaks JSON merge patch only")
         existing = self._existing(resource, name, namespace)
+        if patch_type == "json":  # RFC 6902, as kubectl rollout undo sends
+            return self._write(resource, existing, jsonpatch.apply_patch(existing, patch))
+        if patch_type != "merge":
+            raise NotImplementedError("the fake speaks JSON merge patch and JSON patch only")
         return self._write(resource, existing, _merge(existing, patch))
 
     def delete(
@@ -297,6 +306,10 @@ class FakeClusterApi:
         """Store `updated` unless it changes nothing (then, as etcd, no new revision); an
         update that empties the finalizers of an object being deleted removes it."""
         updated["metadata"]["resourceVersion"] = existing["metadata"]["resourceVersion"]
+        if "generation" in existing["metadata"]:
+            generation = existing["metadata"]["generation"]
+            changed = updated.get("spec") != existing.get("spec")
+            updated["metadata"]["generation"] = generation + 1 if changed else generation
         if updated == existing:
             return copy.deepcopy(existing)
         if _finalized(resource, existing, updated):

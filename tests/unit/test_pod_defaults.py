@@ -26,7 +26,10 @@ def new_pod(*containers, **spec):
 
 
 def defaulted(pod):
+    """Defaulted, then through the admission plugins, as the API server creates it."""
     pods.default(pod)
+    for plugin in pods.RESOURCE.admission:
+        plugin.admit(pod)
     return pod
 
 
@@ -234,3 +237,18 @@ def test_pods_are_registered_as_upstream_serves_them():
     assert resource.categories == ("all",)
     assert resource.subresources == ("binding", "status", "log", "eviction")
     assert resource.graceful_delete is True
+
+
+def test_default_toleration_seconds_says_what_it_added_for_the_trace():
+    admit = pods.default_toleration_seconds
+    assert admit(new_pod()) == (
+        "tolerates node.kubernetes.io/not-ready:NoExecute and"
+        " node.kubernetes.io/unreachable:NoExecute for 300s"
+    )
+    assert admit(new_pod(tolerations=[NOT_READY])) == (
+        "tolerates node.kubernetes.io/unreachable:NoExecute for 300s"
+    )
+    assert admit(new_pod(tolerations=[{"operator": "Exists"}])) == (
+        "the pod already tolerates node.kubernetes.io/not-ready and unreachable"
+    )
+    assert [plugin.name for plugin in pods.RESOURCE.admission] == ["DefaultTolerationSeconds"]

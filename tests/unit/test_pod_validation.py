@@ -41,6 +41,8 @@ def make_pod(*containers, **spec):
         },
     }
     pods.default(pod)
+    for plugin in pods.RESOURCE.admission:
+        plugin.admit(pod)
     return pod
 
 

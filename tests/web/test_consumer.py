@@ -63,12 +63,16 @@ def test_the_owner_gets_a_snapshot_first_and_another_on_resync(sandbox, alice):
     assert first["type"] == second["type"] == "snapshot"
     names = [n["metadata"]["name"] for n in first["nodes"]]
     assert names == ["control-plane", "node-1", "node-2"]
-    assert first["revision"] == 7
-    assert {c["name"] for c in first["components"]} == {
+    # 4 namespaces, 3 nodes, the default/kubernetes Service and its EndpointSlice.
+    assert first["revision"] == 9
+    assert {c["name"] for c in first["components"]} >= {
         "scheduler",
         "kubelet/control-plane",
         "kubelet/node-1",
         "kubelet/node-2",
+        "kube-proxy/control-plane",
+        "kube-proxy/node-1",
+        "kube-proxy/node-2",
     }
     assert first["sandbox"]["mode"] == "watch"
     assert second["revision"] == first["revision"]

@@ -330,8 +330,8 @@ def test_nodes_a_prefilter_ruled_out_span_the_filter_columns(alice_client, sandb
     ).content.decode()
     assert "Why here: the scheduler chose node-2" in page
     header = page.split("<thead>")[1].split("</thead>")[0]
-    assert header.count('<th scope="col">') == 8  # Node, six filters, Score
-    assert page.count('colspan="6"') == 2  # control-plane and node-1
+    assert header.count('<th scope="col">') == 10  # Node, eight filters, Score
+    assert page.count('colspan="8"') == 2  # control-plane and node-1
 
 
 def test_events_of_the_same_second_are_listed_in_the_order_they_were_recorded(

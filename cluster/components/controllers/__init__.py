@@ -9,18 +9,28 @@ and the kubelet; the task layer (cluster/runs.py) runs each as the component
 from __future__ import annotations
 
 from cluster.components.controllers import (
+    deployment,
+    endpointslice,
     garbagecollector,
     namespace,
+    nodelifecycle,
+    podgc,
     replicaset,
     replicationcontroller,
+    tainteviction,
 )
 from cluster.components.controllers.controller import Controller
 
 CONTROLLERS: dict[str, Controller] = {
     controller.name: controller
     for controller in (
+        deployment.CONTROLLER,
         replicaset.CONTROLLER,
         replicationcontroller.CONTROLLER,
+        endpointslice.CONTROLLER,
+        nodelifecycle.CONTROLLER,
+        tainteviction.CONTROLLER,
+        podgc.CONTROLLER,
         garbagecollector.CONTROLLER,
         namespace.CONTROLLER,
     )
