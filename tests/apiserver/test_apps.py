@@ -105,6 +105,19 @@ def test_get_list_and_delete(api, resource, kind):
     assert failure.value.message == f'{resource}{"." + group if group else ""} "web" not found'
 
 
+@pytest.mark.parametrize("resource", ["replicasets", "replicationcontrollers"])
+def test_list_filters_on_status_replicas_as_upstream_allows(api, controller, resource):
+    kind = dict(KINDS)[resource]
+    create(api, resource, kind)
+    running = create(api, resource, kind, name="api")
+    running["status"] = {"replicas": 1}
+    controller.update_status(resource, running, namespace="default")
+    listed = api.list(resource, namespace="default", field_selector="status.replicas=0")
+    assert [item["metadata"]["name"] for item in listed["items"]] == ["web"]
+    with pytest.raises(ApiError):
+        api.list("deployments", field_selector="status.replicas=0")
+
+
 def test_a_spec_change_is_a_new_generation_and_a_label_change_is_not(api):
     created = create(api, "replicasets", "ReplicaSet")
     created["metadata"]["labels"] = {"team": "a"}
