@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from cluster import loops
 from cluster.apiserver import ApiError, ApiServer
 from cluster.models import Trace
 from tests.apiserver.manifests import pod_manifest, workload_manifest
@@ -331,3 +332,27 @@ def test_deleting_a_namespace_deletes_its_workloads(api):
     api.delete("namespaces", "team")
     for resource, _ in KINDS:
         assert api.list(resource, namespace="team")["items"] == []
+
+
+@pytest.mark.parametrize(
+    ("resource", "kind", "controller_name"),
+    [
+        ("replicasets", "ReplicaSet", "replicaset"),
+        ("replicationcontrollers", "ReplicationController", "replicationcontroller"),
+    ],
+)
+def test_the_controller_fills_a_workload_and_reports_a_valid_status(
+    api, sandbox, resource, kind, controller_name
+):
+    create(api, resource, kind, replicas=2)
+    component = f"controller-manager/{controller_name}"
+    for _ in range(3):  # slow start: create, then observe what was created
+        loops.step(sandbox, component)
+    pods = api.list("pods", namespace="default", label_selector="app=web")["items"]
+    assert len(pods) == 2
+    assert {pod["metadata"]["ownerReferences"][0]["kind"] for pod in pods} == {kind}
+    # The template's pods are pods: they get the pod-only defaults on their own create.
+    assert all(pod["spec"]["enableServiceLinks"] is True for pod in pods)
+    stored = api.get(resource, "web", namespace="default")
+    assert stored["status"]["replicas"] == 2
+    assert stored["status"]["observedGeneration"] == 1
