@@ -672,6 +672,7 @@ class ApiServer:
         if request.subresource == "status":
             new = copy.deepcopy(old)
             new["status"] = obj.get("status") or {}
+            _take_status_metadata(rt, new, obj)
             problems = rt.validate_status(new, old)
         else:
             new = obj
@@ -1124,6 +1125,18 @@ def _with_revision(obj: dict, revision: int) -> dict:
 def _object(kv: KeyValue) -> dict:
     """A stored value as clients see it: the store's mod_revision is its resourceVersion."""
     return _with_revision(kv.value, kv.mod_revision)
+
+
+def _take_status_metadata(rt: ResourceType, new: dict, sent: dict) -> None:
+    """The metadata a status update may change besides status (rt.status_metadata): a
+    Deployment's revision annotation is written with its status, as upstream's
+    deployment controller does, and so is no new generation."""
+    new_meta, sent_meta = new["metadata"], _meta(sent)
+    for key in rt.status_metadata:
+        if sent_meta.get(key) is not None:
+            new_meta[key] = copy.deepcopy(sent_meta[key])
+        else:
+            new_meta.pop(key, None)
 
 
 def _keep_system_metadata(new: dict, old: dict) -> None:

@@ -184,6 +184,10 @@ def _percent(value: object) -> int | None:
 def validate_status(deployment: dict, old: dict) -> list[FieldError]:
     """ValidateDeploymentStatusUpdate."""
     errors = validate_immutable_meta(deployment, old)
+    # Labels and annotations may change here too (status_metadata), so they are checked.
+    errors += validate_object_meta(
+        deployment, namespaced=True, name_validator=dns1123_subdomain_errors
+    )
     status = mapping(deployment.get("status"))
     for key in (
         "observedGeneration",
@@ -229,6 +233,8 @@ RESOURCE = ResourceType(
     default_decoded=default_decoded,
     validate_status=validate_status,
     generation_changed=replicas.spec_or_annotations_changed,
+    # Upstream's status strategy resets only spec and labels.
+    status_metadata=("annotations",),
     short_names=("deploy",),
     categories=("all",),
     subresources=("status", "scale"),

@@ -77,6 +77,10 @@ def validate_spec(spec: dict) -> list[FieldError]:
 
 def validate_status(controller: dict, old: dict) -> list[FieldError]:
     errors = validate_immutable_meta(controller, old)
+    # Labels and annotations may change here too (status_metadata), so they are checked.
+    errors += validate_object_meta(
+        controller, namespaced=True, name_validator=dns1123_subdomain_errors
+    )
     return errors + replicas.validate_replica_set_status(mapping(controller.get("status")))
 
 
@@ -92,6 +96,8 @@ RESOURCE = ResourceType(
     default_decoded=default_decoded,
     validate_status=validate_status,
     generation_changed=replicas.spec_changed,
+    # Upstream's status strategy resets only spec.
+    status_metadata=("labels", "annotations"),
     store_prefix="controllers",
     short_names=("rc",),
     categories=("all",),

@@ -61,6 +61,9 @@ class ResourceType:
     prepare_for_update: UpdatePreparer = no_preparation
     admission: tuple[AdmissionPlugin, ...] = ()  # mutating plugins for a create, in order
     generation_changed: GenerationRule = spec_differs
+    # Metadata a status update may change too (its status strategy keeps only the rest):
+    # ("annotations",) for a Deployment, whose controller writes its revision so.
+    status_metadata: tuple[str, ...] = ()
     # The store key's prefix when upstream's differs from the plural:
     # "controllers" for replicationcontrollers, "services/specs" for services.
     store_prefix: str = ""

@@ -197,6 +197,17 @@ def test_the_main_resource_ignores_status_and_status_ignores_spec(api, controlle
     assert reported["metadata"]["generation"] == 2  # a status write is no new generation
 
 
+def test_a_deployments_status_write_carries_its_annotations_but_not_its_labels(api, controller):
+    created = create(api, "deployments", "Deployment")
+    created["metadata"]["annotations"] = {"deployment.kubernetes.io/revision": "1"}
+    created["metadata"]["labels"] = {"team": "a"}
+    created["status"] = {"observedGeneration": 1, "replicas": 1}
+    written = controller.update_status("deployments", created, namespace="default")
+    assert written["metadata"]["annotations"] == {"deployment.kubernetes.io/revision": "1"}
+    assert "labels" not in written["metadata"]
+    assert written["metadata"]["generation"] == 1  # as upstream: a status write never bumps it
+
+
 def test_an_impossible_status_is_refused(api, controller):
     created = create(api, "replicasets", "ReplicaSet")
     created["status"] = {"replicas": 1, "readyReplicas": 2}
@@ -356,3 +367,19 @@ def test_the_controller_fills_a_workload_and_reports_a_valid_status(
     stored = api.get(resource, "web", namespace="default")
     assert stored["status"]["replicas"] == 2
     assert stored["status"]["observedGeneration"] == 1
+
+
+def test_the_deployment_controller_rolls_out_through_the_api_server(api, sandbox):
+    create(api, "deployments", "Deployment", replicas=2)
+    for _ in range(3):
+        loops.step(sandbox, "controller-manager/deployment")
+        loops.step(sandbox, "controller-manager/replicaset")
+    (replica_set,) = api.list("replicasets", namespace="default")["items"]
+    hash_label = replica_set["metadata"]["labels"]["pod-template-hash"]
+    assert replica_set["spec"]["replicas"] == 2
+    scale = api.get("replicasets", replica_set["metadata"]["name"], subresource="scale")
+    assert scale["status"]["selector"] == f"app=web,pod-template-hash={hash_label}"
+    assert len(api.list("pods", namespace="default", label_selector="app=web")["items"]) == 2
+    deployment = api.get("deployments", "web", namespace="default")
+    assert deployment["status"]["observedGeneration"] == 1
+    assert deployment["status"]["replicas"] == 2
