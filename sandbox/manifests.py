@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 import yaml
 
 from cluster.apiserver import ApiError, ApiServer
-from cluster.resources import RESOURCES
+from cluster.resources import RESOURCES, ResourceType
 
-KIND_TO_RESOURCE = {rt.kind: rt.name for rt in RESOURCES.values()}
+KIND_TO_RESOURCE = {rt.kind: rt for rt in RESOURCES.values()}
 _PATH_PART = re.compile(r"([^.\[\]]+)|\[([^\]]+)\]")
 
 
@@ -69,14 +69,13 @@ def manifests_create(apiserver: ApiServer, text: str, *, namespace: str = "defau
             continue
         result = DocumentResult(index=index, first_line=node.start_mark.line + 1)
         results.append(result)
-        kind = obj.get("kind", "") if isinstance(obj, dict) else ""
-        resource = KIND_TO_RESOURCE.get(kind)
-        if resource is None:
+        rt = _resource_of(obj)
+        if rt is None:
             result.error = _unknown_kind(obj if isinstance(obj, dict) else {}).status()
             continue
         try:
             created = apiserver.create(
-                resource, obj, namespace=(obj.get("metadata") or {}).get("namespace") or namespace
+                rt.name, obj, namespace=(obj.get("metadata") or {}).get("namespace") or namespace
             )
         except ApiError as error:
             result.error = error.status()
@@ -84,8 +83,24 @@ def manifests_create(apiserver: ApiServer, text: str, *, namespace: str = "defau
                 if (line := line_of(node, cause.get("field", ""))) is not None:
                     result.field_lines[cause["field"]] = line
             continue
-        result.summary = f"{resource[:-1]}/{created['metadata']['name']} created"
+        result.summary = f"{_kubectl_name(rt)}/{created['metadata']['name']} created"
     return ApplyResult(results)
+
+
+def _resource_of(obj: object) -> ResourceType | None:
+    """The type a manifest names by kind, in its apiVersion when it gives one
+    (a Deployment is apps/v1: extensions/v1beta1 is long gone)."""
+    if not isinstance(obj, dict):
+        return None
+    rt = KIND_TO_RESOURCE.get(obj.get("kind", ""))
+    if rt is None or obj.get("apiVersion") not in (None, "", rt.api_version):
+        return None
+    return rt
+
+
+def _kubectl_name(rt: ResourceType) -> str:
+    """As kubectl names what it created: "pod", "deployment.apps"."""
+    return f"{rt.singular}.{rt.group}" if rt.group else rt.singular
 
 
 def _unknown_kind(obj: dict) -> ApiError:

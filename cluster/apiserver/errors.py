@@ -71,7 +71,9 @@ def invalid(rt: ResourceType, name: str, errors: list[FieldError]) -> ApiError:
     details = {"name": name, "kind": rt.kind, "causes": [e.as_cause() for e in errors]}
     if rt.group:
         details["group"] = rt.group
-    return ApiError(422, "Invalid", f'{rt.kind} "{name}" is invalid: {summary}', details)
+    # Upstream names the kind with its group: `Deployment.apps "web" is invalid: ...`.
+    kind = f"{rt.kind}.{rt.group}" if rt.group else rt.kind
+    return ApiError(422, "Invalid", f'{kind} "{name}" is invalid: {summary}', details)
 
 
 def forbidden(rt: ResourceType, name: str, message: str) -> ApiError:

@@ -110,6 +110,8 @@ RESOURCE_FIELDS = {
         }
     ),
     "namespaces": frozenset({"status.phase"}),
+    "replicasets": frozenset({"status.replicas"}),
+    "replicationcontrollers": frozenset({"status.replicas"}),
 }
 # Fields that map to indexed store columns, filtered in the database.
 STORE_COLUMNS = {

@@ -29,6 +29,14 @@ from cluster.apiserver.authz import authorize
 from cluster.apiserver.errors import ApiError
 from cluster.apiserver.patch import apply_patch
 from cluster.apiserver.publish import publish_changes
+from cluster.apiserver.scale import (
+    SCALE,
+    decode_scale,
+    replicas_of,
+    scale_of,
+    uid_conflict,
+    validate_scale,
+)
 from cluster.apiserver.selectors import (
     fields_match,
     labels_match,
@@ -160,9 +168,11 @@ class ApiServer:
         request = Request("create", rt, self._scope(rt, namespace), name)
         return self._serve(request, partial(self._create, body=obj))
 
-    def get(self, resource: str, name: str, *, namespace: str = "") -> dict:
-        rt = self._resource(resource)
-        return self._serve(Request("get", rt, self._scope(rt, namespace), name), self._get)
+    def get(self, resource: str, name: str, *, namespace: str = "", subresource: str = "") -> dict:
+        """subresource "scale": the workload's autoscaling/v1 Scale."""
+        rt = self._resource(resource, subresource)
+        request = Request("get", rt, self._scope(rt, namespace), name, subresource)
+        return self._serve(request, self._get)
 
     def list(
         self,
@@ -538,8 +548,9 @@ class ApiServer:
     def _get(self, request: Request, stages: Stages) -> Outcome:
         kv = self._existing(request)
         stages.passed("etcd", f"read {request.key} (revision {kv.mod_revision})")
+        obj = _object(kv)
         return Outcome(
-            body=_object(kv),
+            body=scale_of(request.rt, obj) if request.subresource == "scale" else obj,
             code=200,
             revision=kv.mod_revision,
             narration=f"read {request.target} from the API server (revision {kv.mod_revision})",
@@ -618,6 +629,8 @@ class ApiServer:
 
     def _update(self, request: Request, stages: Stages, *, body: object) -> Outcome:
         rt = request.rt
+        if request.subresource == "scale":
+            return self._update_scale(request, stages, self._existing(request), body)
         obj = self._decode(rt, body, request.namespace)
         existing = self._existing(request)
         precondition = obj["metadata"].get("resourceVersion")
@@ -630,6 +643,10 @@ class ApiServer:
         self, request: Request, stages: Stages, *, patch: object, patch_type: str
     ) -> Outcome:
         existing = self._existing(request)
+        if request.subresource == "scale":
+            current = scale_of(request.rt, _object(existing))
+            patched_scale = apply_patch(current, patch, patch_type)
+            return self._update_scale(request, stages, existing, patched_scale)
         patched = apply_patch(_object(existing), patch, patch_type)
         precondition = _meta(patched).get("resourceVersion")
         if precondition and precondition != str(existing.mod_revision):
@@ -637,14 +654,41 @@ class ApiServer:
         obj = self._decode(request.rt, patched, request.namespace)
         return self._write_update(request, stages, existing, obj)
 
-    def _write_update(
-        self, request: Request, stages: Stages, existing: KeyValue, obj: dict
+    def _update_scale(
+        self, request: Request, stages: Stages, existing: KeyValue, body: object
     ) -> Outcome:
+        """PUT or PATCH <workload>/scale: the Scale's replicas become the object's
+        spec.replicas, then the object is updated as any update is (upstream's
+        scaleUpdatedObjectInfo), and the answer is the new Scale."""
+        rt = request.rt
+        scale = decode_scale(body)
+        if problems := validate_scale(scale, namespace=request.namespace):
+            raise errors.invalid(SCALE, request.name, problems)
+        if conflict := uid_conflict(rt, request.name, scale, _meta(existing.value).get("uid", "")):
+            raise conflict
+        precondition = _meta(scale).get("resourceVersion")
+        if precondition and precondition != str(existing.mod_revision):
+            raise errors.conflict(rt, request.name)
+        obj = copy.deepcopy(existing.value)
+        obj.setdefault("spec", {})["replicas"] = replicas_of(scale)
+        return self._write_update(request, stages, existing, obj, answer=partial(scale_of, rt))
+
+    def _write_update(
+        self,
+        request: Request,
+        stages: Stages,
+        existing: KeyValue,
+        obj: dict,
+        *,
+        answer: Callable[[dict], dict] = lambda stored: stored,
+    ) -> Outcome:
+        """answer: the body for the stored object (a scale update answers its Scale)."""
         rt = request.rt
         old = existing.value
         if request.subresource == "status":
             new = copy.deepcopy(old)
             new["status"] = obj.get("status") or {}
+            _take_status_metadata(rt, new, obj)
             problems = rt.validate_status(new, old)
         elif request.subresource == "finalize":
             # Upstream's namespace finalizeStrategy: only spec.finalizers changes.
@@ -664,7 +708,7 @@ class ApiServer:
                 # As upstream's namespaceStrategy.PrepareForUpdate: only namespaces/finalize
                 # changes spec.finalizers.
                 new.setdefault("spec", {})["finalizers"] = old.get("spec", {}).get("finalizers", [])
-            if new.get("spec") != old.get("spec") and "generation" in old.get("metadata", {}):
+            if "generation" in old.get("metadata", {}) and rt.generation_changed(new, old):
                 new["metadata"]["generation"] = old["metadata"]["generation"] + 1
             problems = rt.validate(new, old)
         stages.passed("admission", "kept the fields this request may not change")
@@ -675,7 +719,7 @@ class ApiServer:
                 "etcd", f"nothing changed; {request.key} stays at revision {existing.mod_revision}"
             )
             return Outcome(
-                body=_object(existing),
+                body=answer(_object(existing)),
                 code=200,
                 revision=existing.mod_revision,
                 narration=f"sent an unchanged {request.target}; nothing was written",
@@ -693,7 +737,7 @@ class ApiServer:
             allocations=allocations,
         )
         return Outcome(
-            body=_with_revision(new, result.revision),
+            body=answer(_with_revision(new, result.revision)),
             code=200,
             revision=result.revision,
             events=result.events,
@@ -1174,6 +1218,13 @@ def _update_narration(request: Request, new: dict) -> str:
             f"reported the status of pod {request.namespace}/{request.name} ({phase});"
             f" stored at revision {REVISION}"
         )
+    if request.subresource == "scale":
+        ref = f"{request.namespace}/{request.name}"
+        replicas = new.get("spec", {}).get("replicas")
+        return (
+            f"scaled {request.rt.singular} {ref} to {replicas} replicas;"
+            f" stored at revision {REVISION}"
+        )
     return f"updated {request.target}; stored at revision {REVISION}"
 
 
@@ -1191,6 +1242,18 @@ def _with_revision(obj: dict, revision: int) -> dict:
 def _object(kv: KeyValue) -> dict:
     """A stored value as clients see it: the store's mod_revision is its resourceVersion."""
     return _with_revision(kv.value, kv.mod_revision)
+
+
+def _take_status_metadata(rt: ResourceType, new: dict, sent: dict) -> None:
+    """The metadata a status update may change besides status (rt.status_metadata): a
+    Deployment's revision annotation is written with its status, as upstream's
+    deployment controller does, and so is no new generation."""
+    new_meta, sent_meta = new["metadata"], _meta(sent)
+    for key in rt.status_metadata:
+        if sent_meta.get(key) is not None:
+            new_meta[key] = copy.deepcopy(sent_meta[key])
+        else:
+            new_meta.pop(key, None)
 
 
 def _keep_system_metadata(new: dict, old: dict) -> None:

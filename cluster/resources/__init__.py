@@ -8,6 +8,7 @@ is one more module and one more line in RESOURCES.
 from __future__ import annotations
 
 from cluster.resources import (
+    deployments,
     endpoints,
     endpointslices,
     events,
@@ -15,6 +16,8 @@ from cluster.resources import (
     namespaces,
     nodes,
     pods,
+    replicasets,
+    replicationcontrollers,
     services,
 )
 from cluster.resources.types import ResourceType
@@ -31,6 +34,11 @@ RESOURCES: dict[str, ResourceType] = {
         endpoints.RESOURCE,
         endpointslices.RESOURCE,
     )
+}
+# The workloads (apps/v1, and core/v1's ReplicationController).
+RESOURCES |= {
+    rt.name: rt
+    for rt in (replicasets.RESOURCE, deployments.RESOURCE, replicationcontrollers.RESOURCE)
 }
 
 

@@ -31,6 +31,14 @@ _NO_VALUE = object()
 
 
 @dataclass(frozen=True)
+class GoValue:
+    """A bad value as upstream prints a Go struct or map it reports raw (fmt's %#v):
+    `map[string]string{"app":"web"}`, `v1.LabelSelector{...}`. See go_syntax.py."""
+
+    text: str
+
+
+@dataclass(frozen=True)
 class FieldError:
     """One bad field. `body` is the text after "field: ", as kubectl prints it."""
 
@@ -63,6 +71,8 @@ class FieldError:
 
 
 def format_value(value: object) -> str:
+    if isinstance(value, GoValue):
+        return value.text
     if isinstance(value, str):
         return json.dumps(value)
     if isinstance(value, bool):

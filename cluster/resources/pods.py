@@ -65,12 +65,23 @@ def default_decoded(pod: dict) -> None:
 def default_pod_spec(spec: dict) -> None:
     """The spec-level defaults. Updates compare specs after running this on both, as
     upstream compares objects that were defaulted when decoded."""
+    default_template_pod_spec(spec)
+    # Upstream's SetDefaults_Pod, not SetDefaults_PodSpec: a pod template is left without them.
+    _default(spec, "enableServiceLinks", True)
+    for container in all_containers(spec):
+        resources = child_mapping(container, "resources")
+        if resources is not None:
+            _default_requests_to_limits(resources)
+
+
+def default_template_pod_spec(spec: dict) -> None:
+    """The defaults every PodSpec gets, a pod template's too (upstream's SetDefaults_PodSpec,
+    SetDefaults_Container and SetDefaults_ContainerPort)."""
     _default(spec, "restartPolicy", "Always")
     _default(spec, "dnsPolicy", "ClusterFirst")
     _default(spec, "schedulerName", "default-scheduler")
     _default(spec, "terminationGracePeriodSeconds", 30)
     _default(spec, "securityContext", {})
-    _default(spec, "enableServiceLinks", True)
     for container in all_containers(spec):
         _default_container(container)
 
@@ -118,9 +129,7 @@ def _default_container(container: dict) -> None:
     _default(container, "imagePullPolicy", image_pull_policy_for(container.get("image")))
     _default(container, "terminationMessagePath", "/dev/termination-log")
     _default(container, "terminationMessagePolicy", "File")
-    resources = child_mapping(container, "resources")
-    if resources is not None:
-        _default_requests_to_limits(resources)
+    child_mapping(container, "resources")  # Go's struct is never nil: `resources: {}`
     for port in sequence(container.get("ports")):
         if isinstance(port, dict):
             _default(port, "protocol", "TCP")

@@ -15,6 +15,9 @@ Validator = Callable[[dict, "dict | None"], list[FieldError]]
 UpdatePreparer = Callable[[dict, dict], None]
 # validate_status(obj, old): errors for an update through the status subresource.
 StatusValidator = Callable[[dict, dict], list[FieldError]]
+# generation_changed(new, old): whether an update of the main resource is a new
+# metadata.generation (each upstream strategy's PrepareForUpdate decides).
+GenerationRule = Callable[[dict, dict], bool]
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,10 @@ def no_status_errors(obj: dict, old: dict) -> list[FieldError]:
     return []
 
 
+def spec_differs(new: dict, old: dict) -> bool:
+    return new.get("spec") != old.get("spec")
+
+
 @dataclass(frozen=True)
 class ResourceType:
     name: str  # plural, as in URLs and store keys: "pods"
@@ -53,6 +60,10 @@ class ResourceType:
     validate_status: StatusValidator = no_status_errors
     prepare_for_update: UpdatePreparer = no_preparation
     admission: tuple[AdmissionPlugin, ...] = ()  # mutating plugins for a create, in order
+    generation_changed: GenerationRule = spec_differs
+    # Metadata a status update may change too (its status strategy keeps only the rest):
+    # ("annotations",) for a Deployment, whose controller writes its revision so.
+    status_metadata: tuple[str, ...] = ()
     # The store key's prefix when upstream's differs from the plural:
     # "controllers" for replicationcontrollers, "services/specs" for services.
     store_prefix: str = ""

@@ -163,6 +163,6 @@ def test_endpoints_and_endpointslices_are_served(api):
             namespace="default",
         )
     assert failure.value.message == (
-        'EndpointSlice "web-x" is invalid: endpoints[0].addresses[0]: Invalid value:'
-        ' "not-an-ip": must be a valid IPv4 address'
+        'EndpointSlice.discovery.k8s.io "web-x" is invalid: endpoints[0].addresses[0]:'
+        ' Invalid value: "not-an-ip": must be a valid IPv4 address'
     )

@@ -188,6 +188,11 @@ class FakeClusterApi:
         existing = self._checked_for_update(resource, obj, namespace)
         updated = copy.deepcopy(existing)
         updated["status"] = copy.deepcopy(obj.get("status") or {})
+        if resource == "deployments":  # as the API server's status_metadata: its revision
+            annotations = obj["metadata"].get("annotations")
+            updated["metadata"].pop("annotations", None)
+            if annotations is not None:
+                updated["metadata"]["annotations"] = copy.deepcopy(annotations)
         return self._write(resource, existing, updated)
 
     def patch(

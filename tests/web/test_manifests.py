@@ -89,3 +89,103 @@ def test_the_editor_shows_errors_next_to_lines(client, sandbox, alice):
     page = response.content.decode()
     assert response.status_code == 422
     assert 'data-line="11">⚠ spec.containers[0].resources.requests[cpu]: Invalid value' in page
+
+
+WORKLOADS = """apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  replicas: 3
+  selector:
+    matchLabels:
+      app: web
+  template:
+    metadata:
+      labels:
+        app: web
+    spec:
+      containers:
+        - name: app
+          image: nginx:1.27
+---
+apiVersion: apps/v1
+kind: ReplicaSet
+metadata:
+  name: cache
+spec:
+  selector:
+    matchLabels:
+      app: cache
+  template:
+    metadata:
+      labels:
+        app: cache
+    spec:
+      containers:
+        - name: app
+          image: redis:7
+---
+apiVersion: v1
+kind: ReplicationController
+metadata:
+  name: legacy
+spec:
+  template:
+    metadata:
+      labels:
+        app: legacy
+    spec:
+      containers:
+        - name: app
+          image: nginx:1.27
+"""
+
+
+def test_workload_manifests_are_created_through_the_api_server(sandbox, alice):
+    api = ApiServer.as_user(sandbox, alice)
+    result = manifests_create(api, WORKLOADS)
+    assert [d.summary for d in result.documents] == [
+        "deployment.apps/web created",
+        "replicaset.apps/cache created",
+        "replicationcontroller/legacy created",
+    ]
+    assert api.get("deployments", "web", namespace="default")["spec"]["replicas"] == 3
+    assert api.get("replicationcontrollers", "legacy", namespace="default")["spec"]["selector"] == {
+        "app": "legacy"
+    }
+
+
+def test_a_workloads_causes_point_at_their_lines(sandbox, alice):
+    text = WORKLOADS.split("---\n")[0].replace("app: web\n    spec:", "app: api\n    spec:")
+    result = manifests_create(ApiServer.as_user(sandbox, alice), text)
+    (document,) = result.documents
+    assert document.error["message"] == (
+        'Deployment.apps "web" is invalid: spec.template.metadata.labels: Invalid value:'
+        ' map[string]string{"app":"api"}: `selector` does not match template `labels`'
+    )
+    assert document.field_lines == {"spec.template.metadata.labels": 12}
+
+
+def test_a_kind_in_a_version_that_does_not_serve_it_is_refused(sandbox, alice):
+    text = WORKLOADS.split("---\n")[0].replace("apps/v1", "extensions/v1beta1")
+    result = manifests_create(ApiServer.as_user(sandbox, alice), text)
+    assert result.documents[0].error["message"] == (
+        'no matches for kind "Deployment" in version "extensions/v1beta1"'
+    )
+
+
+def test_the_etcd_browser_shows_workloads_under_upstreams_keys(client, sandbox, alice):
+    manifests_create(ApiServer.as_user(sandbox, alice), WORKLOADS)
+    client.force_login(alice)
+    page = client.get(
+        f"/sandboxes/{sandbox.pk}/etcd/?prefix=/registry/&key=/registry/controllers/default/legacy",
+        HTTP_HX_REQUEST="true",
+    ).content.decode()
+    for key in (
+        "/registry/deployments/default/web",
+        "/registry/replicasets/default/cache",
+        "/registry/controllers/default/legacy",
+    ):
+        assert f">{key}</a>" in page
+    assert "&quot;kind&quot;: &quot;ReplicationController&quot;" in page

@@ -39,7 +39,6 @@ class DeploymentSync:
         self.rs_list = rs_list
         self.namespace = self.d["metadata"].get("namespace", "")
         self.name = self.d["metadata"]["name"]
-        self.stored_revision = self._annotations().get(du.REVISION_ANNOTATION)
         # When this Deployment wants its next pass at the latest (the progress deadline).
         self.wake_at: dt.datetime | None = None
         self._story = self._desired_against_actual()
@@ -426,21 +425,10 @@ class DeploymentSync:
         return ds.get_condition(self.d.get("status") or {}, condition_type)
 
     def write_status(self) -> None:
-        """UpdateStatus with the pass's Deployment. Upstream's status strategy also keeps the
-        revision annotation set in the same request; Podlab's status subresource writes
-        status alone, so a changed revision annotation goes first in a merge patch (which
-        leaves spec, hence generation, alone)."""
+        """UpdateStatus with the pass's Deployment: its status, and the revision annotation
+        set in the same request (the status subresource lets a Deployment's annotations
+        through, so the annotation is no new generation), as upstream's controller does."""
         meta = self.d["metadata"]
-        wanted = (meta.get("annotations") or {}).get(du.REVISION_ANNOTATION)
-        if wanted is not None and wanted != self.stored_revision:
-            patched = self.api.patch(
-                "deployments",
-                self.name,
-                {"metadata": {"annotations": {du.REVISION_ANNOTATION: wanted}}},
-                namespace=self.namespace,
-            )
-            meta["resourceVersion"] = patched["metadata"]["resourceVersion"]
-            self.stored_revision = wanted
         written = self.api.update_status("deployments", self.d, namespace=self.namespace)
         meta["resourceVersion"] = written["metadata"]["resourceVersion"]
 
