@@ -131,6 +131,7 @@ def test_a_rolling_update_keeps_within_max_surge_and_max_unavailable_then_rolls_
     wait_for(ready_pods(api, 4, image="nginx:1.27.3"), timeout=90)
 
     # 25% of 4: at most 1 pod more than 4, at most 1 fewer than 4 ready, at every revision.
+    # As in upstream 1.32, pods already terminating count towards neither.
     most, fewest_ready = pod_counts_at_every_revision(sandbox, after=start)
     assert most <= 5
     assert fewest_ready >= 3
@@ -163,8 +164,8 @@ def test_a_rolling_update_keeps_within_max_surge_and_max_unavailable_then_rolls_
 
 
 def pod_counts_at_every_revision(sandbox: Sandbox, *, after: int) -> tuple[int, int]:
-    """Replay the store's watch log from `after`: the most pods there ever were, and the
-    fewest ready (of those not terminating) at any revision."""
+    """Replay the store's watch log from `after`: the most pods not terminating there ever
+    were, and the fewest ready among them, at any revision."""
     api_pods: dict[str, dict] = {}
     for event in StoreEvent.objects.filter(
         sandbox=sandbox, key__startswith="/registry/pods/default/", revision__lte=after
@@ -181,13 +182,9 @@ def pod_counts_at_every_revision(sandbox: Sandbox, *, after: int) -> tuple[int, 
             api_pods[event.key] = event.value
         else:
             api_pods.pop(event.key, None)
-        most = max(most, len(api_pods))
-        ready = sum(
-            1
-            for pod in api_pods.values()
-            if is_ready(pod) and not pod["metadata"].get("deletionTimestamp")
-        )
-        fewest_ready = min(fewest_ready, ready)
+        active = [pod for pod in api_pods.values() if not pod["metadata"].get("deletionTimestamp")]
+        most = max(most, len(active))
+        fewest_ready = min(fewest_ready, sum(1 for pod in active if is_ready(pod)))
     return most, fewest_ready
 
 
@@ -208,8 +205,15 @@ def test_a_stopped_nodes_pods_come_back_on_another_node(stack, sandbox, alice):
 
     condition = wait_for(unknown, timeout=30)
     assert condition["message"] == "Kubelet stopped posting node status."
-    taints = {(t["key"], t["effect"]) for t in api.get("nodes", node)["spec"]["taints"]}
-    assert ("node.kubernetes.io/unreachable", "NoExecute") in taints
+
+    def unreachable():
+        taints = api.get("nodes", node)["spec"].get("taints") or []
+        return {(t["key"], t["effect"]) for t in taints} >= {
+            ("node.kubernetes.io/unreachable", "NoSchedule"),
+            ("node.kubernetes.io/unreachable", "NoExecute"),
+        }
+
+    wait_for(unreachable, timeout=30)
 
     def all_on_the_other_node():
         found = [pod for pod in pods(api) if is_ready(pod)]
