@@ -260,3 +260,57 @@ def test_deleting_a_deployment_cascades_and_orphaning_keeps_the_pods(stack, sand
 
     orphans = wait_for(orphaned, timeout=30)
     assert {p["metadata"]["name"] for p in orphans} == {p["metadata"]["name"] for p in kept}
+
+
+def test_draining_a_node_moves_its_deployments_pods_to_the_other_node(
+    stack, client, sandbox, alice
+):
+    api = ApiServer.as_user(sandbox, alice)
+    api.create("deployments", deployment(replicas=2, image="nginx:1.27.3"), namespace="default")
+    ready = wait_for(ready_pods(api, 2), timeout=60)
+    node = ready[0]["spec"]["nodeName"]
+    client.force_login(alice)
+    client.post(f"/sandboxes/{sandbox.pk}/nodes/{node}/drain/", HTTP_HX_REQUEST="true")
+
+    def none_left_on_the_drained_node():
+        found = wait_for(ready_pods(api, 2), timeout=60)
+        return found if all(pod["spec"]["nodeName"] != node for pod in found) else None
+
+    wait_for(none_left_on_the_drained_node, timeout=60)
+    taints = {t["key"] for t in api.get("nodes", node)["spec"].get("taints") or []}
+    assert "node.kubernetes.io/unschedulable" in taints  # the cordon, as a taint
+
+
+def test_a_services_endpoints_and_kube_proxys_rules_follow_readiness(stack, sandbox, alice):
+    from sandbox.selectors import kube_proxy_rules
+
+    api = ApiServer.as_user(sandbox, alice)
+    service = {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": "web"},
+        "spec": {"selector": dict(LABELS), "ports": [{"port": 80}]},
+    }
+    cluster_ip = api.create("services", service, namespace="default")["spec"]["clusterIP"]
+    manifest = deployment(replicas=2, image="podlab/slow-start:5s")
+    api.create("deployments", manifest, namespace="default")
+
+    def rule_targets() -> set[str]:
+        rules = kube_proxy_rules(sandbox, "node-1") or []
+        rule = next((r for r in rules if r["address"] == f"{cluster_ip}:80/TCP"), None)
+        return set(rule["endpoints"]) if rule else set()
+
+    def pod_targets() -> set[str]:
+        return {f"{pod['status']['podIP']}:80" for pod in pods(api) if is_ready(pod)}
+
+    # Not ready for 5 s after they start: no endpoint until then, then both.
+    wait_for(lambda: len(pod_targets()) == 2 and rule_targets() == pod_targets(), timeout=60)
+    slices = api.list("endpointslices", namespace="default")["items"]
+    [web] = [s for s in slices if s["metadata"]["labels"]["kubernetes.io/service-name"] == "web"]
+    assert all(e["conditions"]["ready"] for e in web["endpoints"])
+
+    victim = pods(api)[0]
+    api.delete("pods", victim["metadata"]["name"], namespace="default")
+    gone = f"{victim['status']['podIP']}:80"
+    wait_for(lambda: gone not in rule_targets(), timeout=30)
+    wait_for(lambda: len(pod_targets()) == 2 and rule_targets() == pod_targets(), timeout=60)
