@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from cluster import faults
@@ -18,6 +19,9 @@ from sandbox.pod_status import pod_status_label, ready_count, restarts
 from sandbox.selectors import component_state, latest_scheduling
 from sandbox.views.access import sandbox_view
 from sandbox.views.workloads import workload_panel
+
+# The owners whose panel a pod's "Controlled by" opens.
+OWNER_PANELS = {"ReplicaSet": "replicasets", "ReplicationController": "replicationcontrollers"}
 
 
 @require_http_methods(["GET", "POST"])
@@ -59,6 +63,8 @@ def _pod_panel(request: HttpRequest, sandbox: Sandbox, pod: dict) -> HttpRespons
         field_selector=f"involvedObject.name={meta['name']},involvedObject.uid={meta['uid']}",
     )["items"]
     decision = latest_scheduling(sandbox, meta["uid"])
+    owner = next((r for r in meta.get("ownerReferences") or [] if r.get("controller")), None)
+    owner_resource = OWNER_PANELS.get((owner or {}).get("kind", ""))
     return render(
         request,
         "sandbox/partials/pod.html",
@@ -72,6 +78,13 @@ def _pod_panel(request: HttpRequest, sandbox: Sandbox, pod: dict) -> HttpRespons
             "decision": decision,
             "plugins": filter_columns(decision),
             "scheduler": component_state(sandbox, "scheduler"),
+            "owner": owner,
+            "owner_url": reverse(
+                "workload-detail",
+                args=[sandbox.pk, owner_resource, meta["namespace"], owner["name"]],
+            )
+            if owner and owner_resource
+            else "",
         },
     )
 
