@@ -585,3 +585,32 @@ def rollout_cluster() -> dict:
         ],
     }
     return snapshot(nodes, pods, revision=60) | extra
+
+
+def rollout_scene() -> tuple[dict, dict]:
+    """The rollout cluster, and the batch in which the ReplicaSet controller, seeing 2 of
+    its 3 pods, creates the third."""
+    cluster = rollout_cluster()
+    new = next(rs for rs in cluster["replicasets"] if rs["metadata"]["name"] == "web-5c8f6")
+    created = owned(pod("web-5c8f6-m2v8k", created=8), new)
+    narration = (
+        "controller-manager/replicaset: replicaset default/web-5c8f6 wants 3, sees 2: "
+        "creating 1; created pod default/web-5c8f6-m2v8k: the API server stored "
+        "/registry/pods/default/web-5c8f6-m2v8k in etcd at revision 61"
+    )
+    acted = changes(
+        61,
+        [event("ADDED", created, 61)],
+        [
+            trace(
+                "controller-manager/replicaset",
+                "create",
+                "pods",
+                "web-5c8f6-m2v8k",
+                61,
+                narration=narration,
+                second=30,
+            )
+        ],
+    )
+    return cluster, acted

@@ -130,7 +130,7 @@ export function layoutWorkloads(groups, { x, y, w }) {
     ...groups.services.map((service) => serviceBox(service, inner)),
   ];
   const total = boxes.length;
-  const title = `Workloads (${total}): controllers keep what is desired running`;
+  const title = `Workloads (${total}): kept by the controllers`;
   if (!total) return { x, y, w, h: 0, header: AREA.header, pad: AREA.pad, boxes: [], hidden: 0, title };
   const rows = wrap(boxes, inner, AREA.gap);
   const shown = rows.placed.filter((box) => box.line < AREA.maxRows);
