@@ -347,6 +347,20 @@ def test_the_controller_manager_says_which_controller_acted_last(page, harness):
     # The timeline names the controller; its reads are folded with the heartbeats.
     actors = page.locator("#timeline-list .tl-item:visible .tl-actor").all_inner_texts()
     assert actors == ["controller-manager/replicaset"]
+    # The event it records after its act tells nothing new: the subtitle stays.
+    recorded = data.trace(
+        "controller-manager/replicaset",
+        "create",
+        "events",
+        "web-5c8f6.1",
+        62,
+        narration="controller-manager/replicaset created event default/web-5c8f6.1",
+    )
+    deliver(page, data.changes(62, [], [recorded]))
+    page.wait_for_function(
+        "() => document.querySelectorAll('#timeline-list .tl-item').length === 3"
+    )
+    assert manager.locator(".subtitle").text_content() == "replicaset: creating 1"
 
     stop = data.trace("student", "stop", "components", "controller-manager", 61)
     deliver(page, data.changes(61, [], [stop]))
@@ -448,3 +462,37 @@ def test_replay_rebuilds_the_workloads_of_an_earlier_revision(page, harness):
     page.get_by_role("button", name="Back to live").click()
     page.wait_for_function("() => window.podlab.replaying === null")
     assert badge(page, "web-5c8f6") == ("2/3 ready", "converging")
+
+
+def test_choosing_a_controllers_write_in_the_timeline_highlights_its_workload(page, harness):
+    snapshot = open_page(page, harness)
+    old = find(snapshot, "replicasets", "web-7d4b9")
+    scaled = copy.deepcopy(old)
+    scaled["spec"]["replicas"] = 0
+    trace = data.trace(
+        "controller-manager/deployment",
+        "update",
+        "replicasets",
+        "web-7d4b9",
+        61,
+        narration="controller-manager/deployment: deployment default/web: scaling down "
+        "replica set web-7d4b9 from 1 to 0; updated replicaset default/web-7d4b9",
+    )
+    deliver(page, data.changes(61, [data.event("MODIFIED", scaled, 61, previous=old)], [trace]))
+    wait_for_revision(page, 61)
+    # Scaled to 0 with its pod still there: drawn until the pod goes.
+    assert badge(page, "web-7d4b9") == ("1, wants 0", "converging")
+    page.locator("#timeline-list .tl-summary").first.click()
+    highlighted = workload(page, "web-7d4b9")
+    page.wait_for_function(
+        "() => document.querySelector('.diagram .workload[data-name=\"web-7d4b9\"]')"
+        ".classList.contains('highlighted')"
+    )
+    assert "highlighted" in highlighted.get_attribute("class")
+    # A long action is cut short in the box, and told whole to a screen reader.
+    manager = page.locator(".diagram .component.controller-manager")
+    subtitle = manager.locator(".subtitle").text_content()
+    assert subtitle.startswith("deployment: scaling") and subtitle.endswith("…")
+    assert manager.get_attribute("aria-label").endswith(
+        "deployment default/web: scaling down replica set web-7d4b9 from 1 to 0"
+    )

@@ -68,7 +68,8 @@ const NODE_COMPONENTS = ["kubelet", "kube-proxy"];
 export function controllerAction(trace) {
   const prefix = `${CONTROLLER_MANAGER}/`;
   if (!trace.actor?.startsWith(prefix) || trace.code >= 400) return null;
-  if (!["create", "update", "patch", "delete"].includes(trace.verb)) return null;
+  // The events a controller records tell of an act already told by the write before them.
+  if (!["create", "update", "patch", "delete"].includes(trace.verb) || trace.resource === "events") return null;
   const controller = trace.actor.slice(prefix.length);
   const narration = trace.narration ?? "";
   const told = narration.startsWith(`${trace.actor}: `)

@@ -132,6 +132,22 @@ function serviceBox(box) {
   return element;
 }
 
+/** What a set's card shows: not its pods' whole objects (a big cluster's would cost a frame). */
+function setSignature(set) {
+  const pods = set.pods.map((entry) => `${entry.pod.metadata?.name}:${entry.kind}`);
+  return [set.key, set.name, set.revision, set.image, set.counts, pods];
+}
+
+/** What a box shows, to tell whether the area must be drawn again. */
+function boxSignature(box) {
+  const place = [box.kind, box.x, box.y, box.w, box.h];
+  if (box.kind === "service") return [...place, box.entry];
+  if (box.kind === "set") return [...place, setSignature(box.entry)];
+  const { key, name, counts, older } = box.entry;
+  const cards = box.cards.map((card) => [card.x, card.y, card.w, card.h, setSignature(card.set)]);
+  return [...place, key, name, counts, older, cards];
+}
+
 export class WorkloadsView {
   constructor() {
     this.g = svg("g", { class: "workloads-area" });
@@ -142,7 +158,7 @@ export class WorkloadsView {
    * @param {import("./workload_layout.js").WorkloadsArea} area
    */
   render(area) {
-    const sig = JSON.stringify([area.x, area.y, area.w, area.h, area.hidden, area.boxes]);
+    const sig = JSON.stringify([area.x, area.y, area.w, area.h, area.hidden, area.boxes.map(boxSignature)]);
     if (sig === this.sig) return;
     this.sig = sig;
     if (!area.h) {
