@@ -347,7 +347,7 @@ def test_the_controller_manager_says_which_controller_acted_last(page, harness):
     # The timeline names the controller; its reads are folded with the heartbeats.
     actors = page.locator("#timeline-list .tl-item:visible .tl-actor").all_inner_texts()
     assert actors == ["controller-manager/replicaset"]
-    # The event it records after its act tells nothing new: the subtitle stays.
+    # The event it records and the status it writes after its act tell nothing new.
     recorded = data.trace(
         "controller-manager/replicaset",
         "create",
@@ -356,9 +356,19 @@ def test_the_controller_manager_says_which_controller_acted_last(page, harness):
         62,
         narration="controller-manager/replicaset created event default/web-5c8f6.1",
     )
-    deliver(page, data.changes(62, [], [recorded]))
+    status = data.trace(
+        "controller-manager/replicaset",
+        "update",
+        "replicasets",
+        "web-5c8f6",
+        62,
+        subresource="status",
+        narration="controller-manager/replicaset: replicaset default/web-5c8f6 wants 3, sees 3 "
+        "(2 ready, 2 available): updating its status; updated status of replicaset",
+    )
+    deliver(page, data.changes(62, [], [recorded, status]))
     page.wait_for_function(
-        "() => document.querySelectorAll('#timeline-list .tl-item').length === 3"
+        "() => document.querySelectorAll('#timeline-list .tl-item').length === 4"
     )
     assert manager.locator(".subtitle").text_content() == "replicaset: creating 1"
 

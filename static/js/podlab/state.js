@@ -54,6 +54,8 @@ export function parseKey(key) {
 const COMPONENT_VERBS = { stop: false, start: true };
 /** The controller manager is stopped and started whole: each controller is a component. */
 const CONTROLLER_MANAGER = "controller-manager";
+/** Workloads whose status their own controller writes after acting. */
+const OWN_STATUS = new Set(["deployments", "replicasets", "replicationcontrollers"]);
 /** A node's components, which power off and on with it (cluster/faults.py node_stop). */
 const NODE_COMPONENTS = ["kubelet", "kube-proxy"];
 
@@ -68,8 +70,11 @@ const NODE_COMPONENTS = ["kubelet", "kube-proxy"];
 export function controllerAction(trace) {
   const prefix = `${CONTROLLER_MANAGER}/`;
   if (!trace.actor?.startsWith(prefix) || trace.code >= 400) return null;
-  // The events a controller records tell of an act already told by the write before them.
-  if (!["create", "update", "patch", "delete"].includes(trace.verb) || trace.resource === "events") return null;
+  if (!["create", "update", "patch", "delete"].includes(trace.verb)) return null;
+  // The events a controller records, and the status it writes on its own workload, tell of
+  // an act already told by the write before them ("creating 1", then "updating its status").
+  if (trace.resource === "events") return null;
+  if (trace.subresource === "status" && OWN_STATUS.has(trace.resource)) return null;
   const controller = trace.actor.slice(prefix.length);
   const narration = trace.narration ?? "";
   const told = narration.startsWith(`${trace.actor}: `)
