@@ -89,17 +89,19 @@ const PANEL_OBJECTS = {
     present: (state) => state.nodes.has(name),
   }),
   /** A workload's panel lists its ReplicaSets and pods too: named "<its name>-...". */
-  workload: ({ resource, namespace, name }) => ({
-    kind: "workload",
-    name,
-    key: objectKey(resource, { metadata: { namespace, name } }),
-    events: `/registry/events/${namespace}/${name}.`,
-    related: [`/registry/replicasets/${namespace}/${name}-`, `/registry/pods/${namespace}/${name}-`],
-    what: `${WORKLOAD_KINDS[resource] ?? resource} ${namespace}/${name}`,
-    present: (state) => state[resource]?.has(objectKey(resource, { metadata: { namespace, name } })) ?? false,
-  }),
+  workload: ({ resource, namespace, name }) => {
+    const key = objectKey(resource, { metadata: { namespace, name } });
+    return {
+      kind: "workload",
+      name,
+      key,
+      events: `/registry/events/${namespace}/${name}.`,
+      related: [`/registry/replicasets/${namespace}/${name}-`, `/registry/pods/${namespace}/${name}-`],
+      what: `${WORKLOAD_KINDS[resource] ?? resource} ${namespace}/${name}`,
+      present: (state) => state.table(resource)?.has(key) ?? false,
+    };
+  },
 };
-
 
 /** A burst of changes to a panel's object (a pod's start is several status reports)
  *  costs one request: the panel asks again this long after the first of them. */
