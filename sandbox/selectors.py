@@ -68,12 +68,29 @@ def clock_readable(sandbox: Sandbox, user) -> None:
     )
 
 
+# The workload kinds the diagram groups pods under, as the snapshot names its lists.
+SNAPSHOT_WORKLOADS = (
+    "deployments",
+    "replicasets",
+    "replicationcontrollers",
+    "services",
+    "endpointslices",
+)
+
+
 def sandbox_snapshot(sandbox: Sandbox, user) -> dict:
     """Everything the live page draws, at one revision. Raises ApiError (403...) for
-    a user who may not read this sandbox: the reads go through the API server."""
+    a user who may not read this sandbox: the reads go through the API server.
+
+    The pods are read first and their list's revision is the snapshot's: whatever the
+    later reads see beyond it comes again in the batches that follow, and applying an
+    object's event twice leaves it as it was (the page replaces objects, it never adds
+    to them), while a change read too early would be lost.
+    """
     apiserver = ApiServer.as_user(sandbox, user)
-    nodes = apiserver.list("nodes")
     pods = apiserver.list("pods")
+    nodes = apiserver.list("nodes")
+    workloads = {resource: items_if_served(apiserver, resource) for resource in SNAPSHOT_WORKLOADS}
     traces = Trace.objects.filter(sandbox=sandbox).order_by("-id")[:SNAPSHOT_TRACES]
     return {
         "type": "snapshot",
@@ -81,9 +98,20 @@ def sandbox_snapshot(sandbox: Sandbox, user) -> dict:
         "sandbox": sandbox_clock(sandbox),
         "nodes": nodes["items"],
         "pods": pods["items"],
+        **workloads,
         "components": component_states(sandbox),
         "traces": [trace.as_message() for trace in reversed(traces)],
     }
+
+
+def items_if_served(apiserver: ApiServer, resource: str) -> list[dict]:
+    """The resource's objects; none when the API server does not serve it (404)."""
+    try:
+        return apiserver.list(resource)["items"]
+    except ApiError as error:
+        if error.code != 404:
+            raise
+        return []
 
 
 def component_state(sandbox: Sandbox, name: str) -> ComponentState | None:

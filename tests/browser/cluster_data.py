@@ -382,3 +382,235 @@ def mixed_cluster() -> dict:
         ),
     ]
     return snapshot(nodes, pods, revision=42, components=components, traces=traces)
+
+
+# --- Workloads: Deployments, ReplicaSets, ReplicationControllers, Services ----------
+
+REVISION_ANNOTATION = "deployment.kubernetes.io/revision"
+SERVICE_NAME_LABEL = "kubernetes.io/service-name"
+
+
+def owner_ref(owner: dict) -> dict:
+    """The ownerReference a controller puts on what it creates (controller: true)."""
+    return {
+        "apiVersion": owner["apiVersion"],
+        "kind": owner["kind"],
+        "name": owner["metadata"]["name"],
+        "uid": owner["metadata"]["uid"],
+        "controller": True,
+        "blockOwnerDeletion": True,
+    }
+
+
+def owned(manifest: dict, owner: dict) -> dict:
+    """manifest, owned by owner; a pod also gets the Ready condition its state says."""
+    manifest = copy.deepcopy(manifest)
+    manifest["metadata"]["ownerReferences"] = [owner_ref(owner)]
+    statuses = manifest.get("status", {}).get("containerStatuses")
+    if manifest.get("kind") == "Pod" and statuses is not None:
+        ready = all(status["ready"] for status in statuses)
+        conditions = manifest["status"].setdefault("conditions", [])
+        conditions.append({"type": "Ready", "status": "True" if ready else "False"})
+    return manifest
+
+
+def _template(image: str, labels: dict) -> dict:
+    return {
+        "metadata": {"labels": labels},
+        "spec": {"containers": [{"name": "app", "image": image}]},
+    }
+
+
+def deployment(name: str, *, replicas: int = 3, image: str = "nginx:1.27.3") -> dict:
+    labels = {"app": name}
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {
+            "name": name,
+            "namespace": "default",
+            "uid": f"deploy-uid-{next(_uids)}",
+            "resourceVersion": "1",
+            "generation": 1,
+        },
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": labels},
+            "template": _template(image, labels),
+        },
+        "status": {},
+    }
+
+
+def replicaset(
+    name: str,
+    *,
+    replicas: int = 3,
+    image: str = "nginx:1.27.3",
+    revision: int | None = None,
+    owner: dict | None = None,
+    kind: str = "ReplicaSet",
+) -> dict:
+    """A ReplicaSet (or, with kind="ReplicationController", an RC), owned by owner."""
+    labels = {"app": name.rsplit("-", 1)[0]}
+    manifest = {
+        "apiVersion": "apps/v1" if kind == "ReplicaSet" else "v1",
+        "kind": kind,
+        "metadata": {
+            "name": name,
+            "namespace": "default",
+            "uid": f"rs-uid-{next(_uids)}",
+            "resourceVersion": "1",
+            "annotations": {},
+        },
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": labels} if kind == "ReplicaSet" else labels,
+            "template": _template(image, labels),
+        },
+        "status": {"replicas": replicas, "readyReplicas": replicas},
+    }
+    if revision is not None:
+        manifest["metadata"]["annotations"][REVISION_ANNOTATION] = str(revision)
+    return owned(manifest, owner) if owner else manifest
+
+
+def service(name: str, *, cluster_ip: str = "10.96.0.12", port: int = 80) -> dict:
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": name, "namespace": "default", "uid": f"svc-uid-{next(_uids)}"},
+        "spec": {
+            "type": "ClusterIP",
+            "selector": {"app": name},
+            "clusterIP": cluster_ip,
+            "clusterIPs": [cluster_ip],
+            "ports": [{"protocol": "TCP", "port": port, "targetPort": port}],
+        },
+        "status": {"loadBalancer": {}},
+    }
+
+
+def endpointslice(svc: dict, endpoints: list[tuple[str, bool]], *, suffix: str = "abcde") -> dict:
+    """The EndpointSlice of svc: endpoints as (pod IP, ready)."""
+    name = svc["metadata"]["name"]
+    return {
+        "apiVersion": "discovery.k8s.io/v1",
+        "kind": "EndpointSlice",
+        "metadata": {
+            "name": f"{name}-{suffix}",
+            "namespace": "default",
+            "uid": f"slice-uid-{next(_uids)}",
+            "labels": {SERVICE_NAME_LABEL: name},
+        },
+        "addressType": "IPv4",
+        "endpoints": [
+            {"addresses": [ip], "conditions": {"ready": ready}} for ip, ready in endpoints
+        ],
+        "ports": [{"port": svc["spec"]["ports"][0]["port"], "protocol": "TCP"}],
+    }
+
+
+def store_key(manifest: dict) -> str:
+    """Where the API server keeps it, as upstream does."""
+    prefixes = {
+        "Deployment": "deployments",
+        "ReplicaSet": "replicasets",
+        "ReplicationController": "controllers",
+        "Service": "services/specs",
+        "EndpointSlice": "endpointslices",
+        "Pod": "pods",
+    }
+    meta = manifest["metadata"]
+    return f"/registry/{prefixes[manifest['kind']]}/{meta['namespace']}/{meta['name']}"
+
+
+def event(kind: str, manifest: dict | None, revision: int, previous: dict | None = None) -> dict:
+    """A store event (ADDED, MODIFIED, DELETED) of any object."""
+    about = manifest or previous
+    return {
+        "type": kind,
+        "key": store_key(about),
+        "revision": revision,
+        "object": manifest,
+        "previous": previous,
+    }
+
+
+def rollout_cluster() -> dict:
+    """Mid-rollout: Deployment web from nginx:1.25 (rev 1, 1 pod left) to nginx:1.27.3 (rev 2,
+    2 of 3 pods, one still creating), an old scaled-down ReplicaSet; a ReplicaSet of its own;
+    a ReplicationController short of a pod; Services with endpoints, one not ready yet."""
+    nodes = [
+        node("control-plane", control_plane=True),
+        node("node-1", cpu="4", memory="8Gi"),
+        node("node-2", cpu="4", memory="8Gi"),
+    ]
+    web = deployment("web", replicas=3)
+    ancient = replicaset("web-59d6c", replicas=0, image="nginx:1.24", revision=1, owner=web)
+    old = replicaset("web-7d4b9", replicas=1, image="nginx:1.25", revision=2, owner=web)
+    new = replicaset("web-5c8f6", replicas=3, image="nginx:1.27.3", revision=3, owner=web)
+    cache = replicaset("cache-6b7f9", replicas=2, image="redis:7.4")
+    legacy = replicaset("legacy", replicas=2, image="httpd:2.4", kind="ReplicationController")
+    pods = [
+        owned(running("web-7d4b9-kx2lp", "node-1", cpu="100m", created=1), old),
+        owned(running("web-5c8f6-x2x7q", "node-2", cpu="100m", created=5), new),
+        owned(
+            pod(
+                "web-5c8f6-r8m4d",
+                node_name="node-1",
+                state={"waiting": {"reason": "ContainerCreating"}},
+                cpu="100m",
+                created=6,
+            ),
+            new,
+        ),
+        owned(running("cache-6b7f9-8zq2w", "node-1", cpu="250m", created=2), cache),
+        owned(running("cache-6b7f9-p4j9n", "node-2", cpu="250m", created=3), cache),
+        owned(running("legacy-9tq4c", "node-2", created=4), legacy),
+        running("debug", "node-1", created=7),
+    ]
+    web_svc = service("web")
+    kubernetes = service("kubernetes", cluster_ip="10.96.0.1", port=443)
+    extra = {
+        "deployments": [web],
+        "replicasets": [ancient, old, new, cache],
+        "replicationcontrollers": [legacy],
+        "services": [kubernetes, web_svc],
+        "endpointslices": [
+            endpointslice(
+                web_svc, [("10.244.1.3", True), ("10.244.2.4", True), ("10.244.1.5", False)]
+            ),
+            endpointslice(kubernetes, [("192.168.49.2", True)], suffix="kube"),
+        ],
+    }
+    return snapshot(nodes, pods, revision=60) | extra
+
+
+def rollout_scene() -> tuple[dict, dict]:
+    """The rollout cluster, and the batch in which the ReplicaSet controller, seeing 2 of
+    its 3 pods, creates the third."""
+    cluster = rollout_cluster()
+    new = next(rs for rs in cluster["replicasets"] if rs["metadata"]["name"] == "web-5c8f6")
+    created = owned(pod("web-5c8f6-m2v8k", created=8), new)
+    narration = (
+        "controller-manager/replicaset: replicaset default/web-5c8f6 wants 3, sees 2: "
+        "creating 1; created pod default/web-5c8f6-m2v8k: the API server stored "
+        "/registry/pods/default/web-5c8f6-m2v8k in etcd at revision 61"
+    )
+    acted = changes(
+        61,
+        [event("ADDED", created, 61)],
+        [
+            trace(
+                "controller-manager/replicaset",
+                "create",
+                "pods",
+                "web-5c8f6-m2v8k",
+                61,
+                narration=narration,
+                second=30,
+            )
+        ],
+    )
+    return cluster, acted

@@ -3,7 +3,9 @@
     .venv/bin/python -m tests.browser.screenshots --snapshot /tmp/podlab-snapshot.json --out docs
 
 Writes diagram-lesson-<size>.png (the given snapshot, or the mixed cluster
-when none is given) and diagram-mixed-<size>.png at 1280x800 and 1920x1080.
+when none is given) and diagram-mixed-<size>.png at 1280x800 and 1920x1080, and
+workloads-<size>.png (a Deployment mid-rollout, the ReplicaSet controller just
+acted) at 1280x800 and on a phone, 390x844.
 The story's steps, docs/story-*.png, come from the real stack: see
 tests/e2e/test_story_on_diagram.py.
 """
@@ -16,6 +18,7 @@ import os
 from pathlib import Path
 
 SIZES = [(1280, 800), (1920, 1080)]
+WORKLOAD_SIZES = [(1280, 800), (390, 844)]
 
 
 def main() -> None:
@@ -70,6 +73,24 @@ def main() -> None:
                 page.screenshot(path=str(path))
                 print(path)
                 context.close()
+        for width, height in WORKLOAD_SIZES:
+            context = browser.new_context(viewport={"width": width, "height": height})
+            context.add_init_script(path=str(FAKE_SOCKET_JS))
+            page = context.new_page()
+            snapshot, acted = cluster_data.rollout_scene()
+            harness.load(page, snapshot=snapshot)
+            deliver(page, snapshot)
+            wait_for_snapshots(page, 1)
+            deliver(page, acted)
+            page.wait_for_function("r => window.podlab.revision === r", arg=acted["revision"])
+            if width < 600:  # a phone: the page's controls come first, the workloads below
+                area = page.locator(".diagram .workloads-area")
+                area.evaluate("element => element.scrollIntoView({ block: 'center' })")
+            page.wait_for_timeout(300)
+            path = args.out / f"workloads-{width}x{height}.png"
+            page.screenshot(path=str(path))
+            print(path)
+            context.close()
         browser.close()
     server.shutdown()
 

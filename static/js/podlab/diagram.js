@@ -1,7 +1,8 @@
 /**
  * The cluster drawn as SVG: the user with kubectl, the control plane
  * (kube-apiserver, etcd, kube-scheduler, kube-controller-manager), the
- * Pending tray and the worker nodes with their pods.
+ * Pending tray, the workloads (workload_view.js) and the worker nodes with
+ * their pods.
  *
  * render(state) is incremental: elements are keyed by node name and pod key,
  * and an element is touched only when its position or its content changed,
@@ -14,6 +15,10 @@ import { formatCpu, formatMemory, cpuMillis, memoryBytes, podRequests } from "./
 import { ICON_BY_KIND, nodeStatus, podStatus } from "./status.js";
 import { fitText, setAttrs, setText, svg, textWidth } from "./svg.js";
 import { clockTime } from "./timeline.js";
+import { SMALL_FONT } from "./units.js";
+import { workloadRect } from "./workload_layout.js";
+import { WorkloadsView } from "./workload_view.js";
+import { ownerWords } from "./workloads.js";
 
 const TERMINAL_PHASES = new Set(["Succeeded", "Failed"]);
 /** Pod kinds whose status is drawn bold (see sandbox.css). */
@@ -221,7 +226,7 @@ class NodeView {
       ]));
     }
     for (const chip of worker.chips) {
-      const stopped = chip.id === "kubelet" && !status.kubeletRunning;
+      const stopped = Boolean(chip.stopped);
       const failing = chip.id === "kubelet" && !stopped && Boolean(failure);
       const chipClass = `chip chip-${chip.id}${stopped ? " stopped" : ""}${failing ? " failing" : ""}`;
       const children = [svg("rect", { width: chip.w, height: chip.h, rx: 8 })];
@@ -273,8 +278,10 @@ class PodView {
     this.icon = icon("icon-clock", 0, 0, 22);
     this.statusText = label(0, 0, "", "pod-status");
     this.restartsText = label(0, 0, "", "pod-restarts", { "text-anchor": "end" });
+    /** Small print: the pod's owner ("rs web-7d4b9"), so a ReplicaSet's pods can be told. */
+    this.ownerText = label(0, 0, "", "pod-owner", { "text-anchor": "end" });
     this.title = svg("title");
-    this.g.append(this.card, this.icon, this.nameText, this.statusText, this.restartsText, this.title);
+    this.g.append(this.card, this.icon, this.nameText, this.statusText, this.restartsText, this.ownerText, this.title);
     this.sig = "";
     this.parent = null;
   }
@@ -287,7 +294,8 @@ class PodView {
    * @param {string} where "" on its worker, else where it is instead ("node-3 is gone")
    */
   update(slot, pod, status, density, where) {
-    const sig = `${slot.x},${slot.y},${slot.w},${slot.h},${density},${status.label},${status.restarts},${status.message},${where}`;
+    const owner = ownerWords(pod);
+    const sig = `${slot.x},${slot.y},${slot.w},${slot.h},${density},${status.label},${status.restarts},${status.message},${where},${owner}`;
     if (sig === this.sig) return;
     this.sig = sig;
     const { namespace, name } = pod.metadata;
@@ -308,15 +316,23 @@ class PodView {
       setAttrs(this.nameText, { x: x + 36, y: y + 27 });
       setText(this.nameText, fitText(name, w - 44 - restartsRoom, FONT, true));
       setText(this.statusText, "");
+      setText(this.ownerText, "");
     } else {
       setAttrs(this.nameText, { x: x + 12, y: y + 25 });
       setText(this.nameText, fitText(name, w - 20 - restartsRoom, FONT, true));
       const statusLine = where ? `${status.label} · ${where}` : status.label;
       const alarming = ALARMING_KINDS.has(status.kind); // drawn bold
       setAttrs(this.statusText, { x: x + 38, y: y + 50 });
-      setText(this.statusText, fitText(statusLine, w - 48, FONT, alarming));
+      // The status keeps its line; the owner takes what room is left after it, if enough.
+      const statusText = fitText(statusLine, w - 48, FONT, alarming);
+      setText(this.statusText, statusText);
+      const ownerRoom = w - 48 - textWidth(statusText, FONT, alarming) - 14;
+      const ownerText = owner && ownerRoom >= textWidth("rs …", SMALL_FONT) ? fitText(owner, ownerRoom, SMALL_FONT) : "";
+      setText(this.ownerText, ownerText);
+      setAttrs(this.ownerText, { x: x + w - 10, y: y + 50 });
     }
-    const detail = [status.restarts ? `${status.restarts} restarts` : "", where, status.message].filter(Boolean).join("; ");
+    const detail = [owner ? `owned by ${owner}` : "", status.restarts ? `${status.restarts} restarts` : "", where, status.message]
+      .filter(Boolean).join("; ");
     setText(this.title, `${namespace}/${name}: ${status.label}${detail ? ` (${detail})` : ""}`);
   }
 }
@@ -346,6 +362,7 @@ export class Diagram {
     });
     this.fixedLayer = svg("g", { class: "fixed" });
     this.trayLayer = svg("g", { class: "tray" });
+    this.workloadsView = new WorkloadsView();
     this.workersLayer = svg("g", { class: "workers" });
     /** Messages travel on this layer, above everything. */
     this.messages = svg("g", { class: "messages", "aria-hidden": "true" });
@@ -354,7 +371,9 @@ export class Diagram {
       svg("rect", { class: "focus-halo", rx: 12 }),
       svg("rect", { class: "focus-line", rx: 12 }),
     ]);
-    this.root.append(diagramDefs(), this.fixedLayer, this.trayLayer, this.workersLayer, this.focusRing, this.messages);
+    this.root.append(
+      diagramDefs(), this.fixedLayer, this.trayLayer, this.workloadsView.g, this.workersLayer, this.focusRing, this.messages,
+    );
     this.root.addEventListener("focusin", (event) => this.showFocus(event.target));
     this.root.addEventListener("focusout", () => setAttrs(this.focusRing, { visibility: "hidden" }));
     this.buildFixed(user);
@@ -474,7 +493,8 @@ export class Diagram {
     const target = event.target.closest?.("[data-open]");
     if (!target || !this.root.contains(target)) return;
     event.preventDefault();
-    this.onOpen(target.dataset.open, { name: target.dataset.name, namespace: target.dataset.namespace });
+    const { name, namespace, resource } = target.dataset;
+    this.onOpen(target.dataset.open, { name, namespace, resource });
   }
 
   /**
@@ -503,6 +523,7 @@ export class Diagram {
     setAttrs(this.fixedLayer, { transform: layout.offset ? `translate(${layout.offset},0)` : null });
     this.renderFixed(state, layout);
     this.renderTray(layout);
+    this.workloadsView.render(layout.workloads);
     const wasUnfinished = this.unfinished;
     // New nodes are built whole, pods and all, before they join the document in
     // one insertion: writes to detached elements invalidate no style or layout.
@@ -608,8 +629,7 @@ export class Diagram {
     const health = !schedulerUp ? "stopped" : failure ? `failing: ${failureWords(failure)}` : "running";
     setAttrs(this.scheduler.group, { "aria-label": `kube-scheduler: ${health}` });
     setText(this.scheduler.tooltip, `kube-scheduler: ${health}`);
-    const managerUp = state.isRunning("controller-manager");
-    this.controllerManager.group.classList.toggle("down", !managerUp);
+    this.renderControllerManager(state);
     setText(this.etcd.revision, `revision ${state.revision}`);
     const names = layout.controlPlaneNodes;
     setText(this.cpNodes, names.length ? fitText(`on node ${names.join(", ")}`, 420, FONT) : "");
@@ -619,6 +639,21 @@ export class Diagram {
     this.cpKubelet.dataset.name = names[0] ?? "";
     setAttrs(this.cpKubeletIcon, { href: kubeletsUp ? "#icon-check" : "#icon-cross" });
     setText(this.cpKubeletText, kubeletsUp ? "kubelet" : "kubelet stopped");
+  }
+
+  /** Its subtitle says which controller acted last and what it did: "replicaset: creating 1". */
+  renderControllerManager(state) {
+    const managerUp = state.isRunning("controller-manager");
+    const acted = state.lastController;
+    this.controllerManager.group.classList.toggle("down", !managerUp);
+    this.controllerManager.group.classList.toggle("acted", managerUp && Boolean(acted));
+    const room = FIXED.controllerManager.w - 28;
+    let subtitle = "actual → desired";
+    if (acted) subtitle = fitText(`${acted.controller}: ${acted.action}`, room, FONT);
+    setText(this.controllerManager.subtitle, managerUp ? subtitle : "not reconciling");
+    const health = !managerUp ? "stopped" : acted ? `running; ${acted.controller} acted last: ${acted.reason}` : "running";
+    setAttrs(this.controllerManager.group, { "aria-label": `kube-controller-manager: ${health}` });
+    setText(this.controllerManager.tooltip, `kube-controller-manager: ${health}`);
   }
 
   renderTray(layout) {
@@ -758,7 +793,8 @@ export class Diagram {
   /**
    * The rectangle of a named anchor, in diagram units.
    * @param {string} anchor "user", "apiserver", "etcd", "scheduler", "controller-manager",
-   *   "kubelet:<node>", "runtime:<node>", "node:<node>", "pod:<key>", "workers", "tray"
+   *   "kubelet:<node>", "runtime:<node>", "proxy:<node>", "node:<node>", "pod:<key>",
+   *   "workload:<key>", "workers", "tray"
    * @returns {import("./svg.js").Rect|null}
    */
   rectOf(anchor) {
@@ -772,13 +808,15 @@ export class Diagram {
     const [kind, ...rest] = anchor.split(":");
     const name = rest.join(":");
     if (kind === "pod") return this.podRect(name);
+    if (kind === "workload") return workloadRect(layout.workloads, name);
     const worker = layout.workers.find((item) => item.name === name);
     if (!worker) {
       if (layout.controlPlaneNodes.includes(name)) return shift(kind === "node" ? FIXED.controlPlane : FIXED.cpKubelet);
       return kind === "node" ? layout.workersArea : null;
     }
     if (kind === "node") return worker;
-    const chip = worker.chips.find((item) => item.id === (kind === "runtime" ? "runtime" : "kubelet"));
+    const chipId = { runtime: "runtime", proxy: "proxy" }[kind] ?? "kubelet";
+    const chip = worker.chips.find((item) => item.id === chipId);
     return { x: worker.x + chip.x, y: worker.y + chip.y, w: chip.w, h: chip.h };
   }
 
@@ -817,6 +855,7 @@ export class Diagram {
     if (kind === "pod") {
       return [...this.podViews.values()].filter((view) => view.key === name).map((view) => view.g);
     }
+    if (kind === "workload") return this.workloadsView.elementsOf(name);
     const view = this.nodeViews.get(name);
     if (view) return [view.g];
     if (this.layout?.controlPlaneNodes.includes(name)) return [this.cpKubelet];

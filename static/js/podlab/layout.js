@@ -1,7 +1,7 @@
 /**
  * Where everything goes on the diagram, computed from the cluster state
- * alone (no DOM): the user, the control plane, the Pending tray, and a grid
- * of worker nodes with their pods. The diagram compares layouts and moves
+ * alone (no DOM): the user, the control plane, the Pending tray, the
+ * workloads (workload_layout.js), and a grid of worker nodes with their pods. The diagram compares layouts and moves
  * only what moved.
  *
  * Units are SVG user units on a 1000-unit-wide canvas. The page shows the
@@ -10,13 +10,16 @@
 
 import { isControlPlane } from "./status.js";
 import { textWidth } from "./svg.js";
+import { FONT, TITLE_FONT } from "./units.js";
+import { layoutWorkloads } from "./workload_layout.js";
+import { workloadGroups } from "./workloads.js";
+
+export { FONT, TITLE_FONT };
 
 /** The narrowest canvas; wider ones (for wide screens) centre the top band over more columns. */
 export const WIDTH = 1000;
 /** The canvas widths the diagram may choose from. */
 export const WIDTHS = [1000, 1200, 1400, 1600, 1800];
-export const FONT = 20;
-export const TITLE_FONT = 22;
 
 /** The fixed parts of the picture (absolute rectangles). */
 export const FIXED = Object.freeze({
@@ -112,7 +115,7 @@ function cardGrid(pods, innerWidth, card, limit = Infinity) {
 }
 
 /** The inside of one worker box, relative to its top-left corner. */
-function layoutWorker(node, pods, width, card, kubeletRunning) {
+function layoutWorker(node, pods, width, card, { kubeletRunning, proxyRunning }) {
   const inner = width - 2 * NODE.pad;
   let y = NODE.header;
   const tagItems = (node.spec?.taints ?? []).map((taint) => ({ text: shortTaint(taint), kind: "taint" }));
@@ -122,8 +125,10 @@ function layoutWorker(node, pods, width, card, kubeletRunning) {
   const tagsY = y;
   if (tags.height) y += tags.height + NODE.gap;
   const chipItems = NODE_CHIPS.map((chip) => {
-    const text = chip.id === "kubelet" && !kubeletRunning ? "kubelet stopped" : chip.text;
-    return { ...chip, text, w: textWidth(text, FONT, !kubeletRunning) + 24 + (chip.icon ? 26 : 0) };
+    const running = chip.id === "proxy" ? proxyRunning : kubeletRunning;
+    const stopped = !running && chip.id !== "runtime";
+    const text = stopped ? `${chip.text} stopped` : chip.text;
+    return { ...chip, text, stopped, w: textWidth(text, FONT, stopped) + 24 + (chip.icon ? 26 : 0) };
   });
   const chips = flow(chipItems, inner, NODE.chipH, NODE.gap);
   const chipsY = y;
@@ -169,6 +174,7 @@ function columnsFor(count, gridWidth) {
  * @property {"normal"|"compact"} density
  * @property {string[]} controlPlaneNodes
  * @property {{x: number, y: number, w: number, h: number, slots: Map, pods: object[], hidden: number}} tray
+ * @property {import("./workload_layout.js").WorkloadsArea} workloads h 0 when there are none
  * @property {{x: number, y: number, w: number, h: number, title: string, titleX: number}} workersArea
  * @property {WorkerLayout[]} workers
  */
@@ -220,8 +226,9 @@ export function layoutCluster(state, width = WIDTH) {
     hidden: Math.max(0, trayPods.length - trayLimit),
   };
 
-  const areaY = tray.y + tray.h + 12;
   const gridWidth = width - 2 * GRID.x;
+  const workloads = layoutWorkloads(workloadGroups(state), { x: GRID.x, y: tray.y + tray.h + 12, w: gridWidth });
+  const areaY = workloads.h ? workloads.y + workloads.h + 12 : workloads.y;
   const columns = columnsFor(workerNodes.length, gridWidth);
   const nodeWidth = Math.min(MAX_NODE_WIDTH, (gridWidth - (columns - 1) * GRID.gap) / columns);
   const rowWidth = columns * nodeWidth + (columns - 1) * GRID.gap;
@@ -231,8 +238,11 @@ export function layoutCluster(state, width = WIDTH) {
   for (let start = 0; start < workerNodes.length; start += columns) {
     const row = workerNodes.slice(start, start + columns).map((node) => {
       const pods = podsByNode.get(node.metadata.name);
-      const kubeletRunning = state.isRunning(`kubelet/${node.metadata.name}`);
-      return { node, pods, inner: layoutWorker(node, pods, nodeWidth, card, kubeletRunning) };
+      const running = {
+        kubeletRunning: state.isRunning(`kubelet/${node.metadata.name}`),
+        proxyRunning: state.isRunning(`kube-proxy/${node.metadata.name}`),
+      };
+      return { node, pods, inner: layoutWorker(node, pods, nodeWidth, card, running) };
     });
     const rowHeight = Math.max(...row.map((item) => item.inner.contentHeight));
     row.forEach((item, column) => {
@@ -257,6 +267,7 @@ export function layoutCluster(state, width = WIDTH) {
     density,
     controlPlaneNodes: controlPlaneNodes.map((node) => node.metadata.name),
     tray,
+    workloads,
     workersArea: {
       x: GRID.x,
       y: areaY,

@@ -31,8 +31,9 @@ import {
   schedulingHops, traceHops,
 } from "./routes.js";
 import { LiveSocket, socketUrl } from "./socket.js";
-import { classifyBatch, ClusterState, History, objectKey } from "./state.js";
+import { classifyBatch, ClusterState, History, objectKey, WORKLOAD_RESOURCES } from "./state.js";
 import { Timeline } from "./timeline.js";
+import { workloadPath } from "./workloads.js";
 
 /** Ask again if a resync's snapshot has not come after this long. */
 const RESYNC_RETRY_MS = 5000;
@@ -49,12 +50,20 @@ const POLL_SECONDS = 5;
 const PANEL_PATHS = {
   pod: ({ namespace, name }) => `pods/${namespace}/${name}/`,
   node: ({ name }) => `nodes/${name}/`,
+  workload: (target) => workloadPath(target),
   scheduler: () => "components/scheduler/",
   "controller-manager": () => "components/controller-manager/",
   apiserver: () => "components/kube-apiserver/",
   etcd: () => "etcd/",
   create: () => "pods/new/",
   yaml: () => "manifests/",
+};
+
+/** The kinds a workload panel shows, by resource (sandbox/views/workloads.py WORKLOADS). */
+const WORKLOAD_KINDS = {
+  deployments: "Deployment",
+  replicasets: "ReplicaSet",
+  replicationcontrollers: "ReplicationController",
 };
 
 /**
@@ -69,6 +78,7 @@ const PANEL_OBJECTS = {
     key: `/registry/pods/${namespace}/${name}`,
     events: `/registry/events/${namespace}/${name}.`,
     what: `Pod ${namespace}/${name}`,
+    present: (state) => state.pods.has(`/registry/pods/${namespace}/${name}`),
   }),
   node: ({ name }) => ({
     kind: "node",
@@ -76,7 +86,21 @@ const PANEL_OBJECTS = {
     key: `/registry/nodes/${name}`,
     events: `/registry/events/default/${name}.`,
     what: `Node ${name}`,
+    present: (state) => state.nodes.has(name),
   }),
+  /** A workload's panel lists its ReplicaSets and pods too: named "<its name>-...". */
+  workload: ({ resource, namespace, name }) => {
+    const key = objectKey(resource, { metadata: { namespace, name } });
+    return {
+      kind: "workload",
+      name,
+      key,
+      events: `/registry/events/${namespace}/${name}.`,
+      related: [`/registry/replicasets/${namespace}/${name}-`, `/registry/pods/${namespace}/${name}-`],
+      what: `${WORKLOAD_KINDS[resource] ?? resource} ${namespace}/${name}`,
+      present: (state) => state.table(resource)?.has(key) ?? false,
+    };
+  },
 };
 
 /** A burst of changes to a panel's object (a pod's start is several status reports)
@@ -618,6 +642,9 @@ class LivePage {
       anchors.add(`pod:${objectKey("pods", { metadata: { namespace: trace.namespace, name: trace.name } })}`);
     }
     if (trace.resource === "nodes" && trace.name) anchors.add(`node:${trace.name}`);
+    if (WORKLOAD_RESOURCES.includes(trace.resource) && trace.name) {
+      anchors.add(`workload:${objectKey(trace.resource, { metadata: { namespace: trace.namespace, name: trace.name } })}`);
+    }
     if (isFault(trace) && trace.resource === "components") anchors.add(actorPlace(trace.name).anchor);
     return [...anchors];
   }
@@ -632,11 +659,11 @@ class LivePage {
   // --- panels, controls, status --------------------------------------------
 
   openPanel(kind, target) {
-    const path = PANEL_PATHS[kind];
+    const path = PANEL_PATHS[kind]?.(target);
     if (!path || !window.htmx) return;
     if ((kind === "create" || kind === "yaml") && !this.mayWrite) return;
     if (!this.panel.contains(document.activeElement)) this.opener = document.activeElement;
-    const url = `${this.panelBase}${path(target)}`;
+    const url = `${this.panelBase}${path}`;
     this.panel.dataset.url = url;
     this.panelObject = PANEL_OBJECTS[kind]?.(target) ?? null;
     clearTimeout(this.panelRefreshTimer);
@@ -653,6 +680,7 @@ class LivePage {
     this.keepFocusInPanel();
     const pod = this.panel.querySelector("#pod-panel[data-pod]");
     const node = this.panel.querySelector("#node-panel[data-node]");
+    const workload = this.panel.querySelector("#workload-panel[data-workload]");
     let kind = null;
     let target = null;
     if (pod) {
@@ -660,6 +688,9 @@ class LivePage {
       [kind, target] = ["pod", { namespace, name }];
     } else if (node) {
       [kind, target] = ["node", { name: node.dataset.node }];
+    } else if (workload) {
+      const [resource, namespace, name] = workload.dataset.workload.split("/");
+      [kind, target] = ["workload", { resource, namespace, name }];
     }
     if (!kind) return;
     const url = `${this.panelBase}${PANEL_PATHS[kind](target)}`;
@@ -727,7 +758,8 @@ class LivePage {
         this.panelGone(shown, `The API server deleted it from etcd at revision ${event.revision}.`);
         return;
       }
-      if (event.key === shown.key || event.key.startsWith(shown.events)) {
+      const related = (shown.related ?? []).some((prefix) => event.key.startsWith(prefix));
+      if (event.key === shown.key || event.key.startsWith(shown.events) || related) {
         this.schedulePanelRefresh();
         return;
       }
@@ -760,8 +792,7 @@ class LivePage {
   panelAfterResync() {
     const shown = this.panelObject;
     if (!shown) return;
-    const present = shown.kind === "pod" ? this.live.pods.has(shown.key) : this.live.nodes.has(shown.name);
-    if (present) {
+    if (shown.present(this.live)) {
       this.schedulePanelRefresh();
     } else {
       this.panelGone(shown, `It is not in etcd at revision ${this.live.revision}.`);

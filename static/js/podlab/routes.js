@@ -5,8 +5,8 @@
  * its watch; a refused call stops at the API server.
  *
  * Hops name diagram anchors: "user", "apiserver", "etcd", "scheduler",
- * "controller-manager", "kubelet:<node>", "runtime:<node>", "node:<node>",
- * "workers".
+ * "controller-manager", "kubelet:<node>", "runtime:<node>", "proxy:<node>",
+ * "node:<node>", "workers".
  */
 
 import { podStatus } from "./status.js";
@@ -88,6 +88,19 @@ export function isHeartbeat(trace) {
 }
 
 /**
+ * A controller's look at the cluster: the controller manager's controllers and each
+ * node's kube-proxy read (list, watch) every few seconds, and only what they write
+ * tells a step of the lesson ("replicaset ... wants 3, sees 2: creating 1"). The
+ * timeline folds these reads with the heartbeats.
+ * @param {object} trace
+ * @returns {boolean}
+ */
+export function isControllerRead(trace) {
+  const reader = trace.actor.startsWith("controller-manager/") || trace.actor.startsWith("kube-proxy/");
+  return reader && isRead(trace);
+}
+
+/**
  * Routine calls: heartbeats and recorded events. The picture hurries through
  * them like reads. An event that records a kubelet's call to the container
  * runtime (pull, create, start, stop) is a step of the story, not routine,
@@ -140,8 +153,10 @@ export function isMinor(trace, object = null) {
 }
 
 /**
- * Who an actor is on the diagram.
- * @param {string} actor "student", "scheduler", "kubelet/node-1", "controller-manager/replicaset"...
+ * Who an actor is on the diagram. A node's kube-proxy counts with the kubelets (the
+ * timeline's "kubelets" filter: the node's own components) and speaks from its chip.
+ * @param {string} actor "student", "scheduler", "kubelet/node-1", "kube-proxy/node-1",
+ *   "controller-manager/replicaset"...
  * @returns {{kind: string, anchor: string}} kind: user|scheduler|kubelet|controller|apiserver
  */
 export function actorPlace(actor) {
@@ -149,9 +164,8 @@ export function actorPlace(actor) {
   if (component === "scheduler" || component === "kube-scheduler") {
     return { kind: "scheduler", anchor: "scheduler" };
   }
-  if ((component === "kubelet" || component === "kube-proxy") && instance) {
-    return { kind: "kubelet", anchor: `kubelet:${instance}` };
-  }
+  if (component === "kubelet" && instance) return { kind: "kubelet", anchor: `kubelet:${instance}` };
+  if (component === "kube-proxy" && instance) return { kind: "kubelet", anchor: `proxy:${instance}` };
   if (component.includes("controller")) return { kind: "controller", anchor: "controller-manager" };
   if (component === "kube-apiserver") return { kind: "apiserver", anchor: "apiserver" };
   return { kind: "user", anchor: "user" };
@@ -219,7 +233,7 @@ function faultTarget(trace, podNode) {
     const node = podNode(trace.namespace, trace.name);
     return node ? `runtime:${node}` : "workers";
   }
-  if (trace.verb === "boot") return `node:${trace.name}`;
+  if (trace.verb === "boot" || trace.resource === "nodes") return `node:${trace.name}`; // a node powers off or on
   return actorPlace(trace.name).anchor; // stop/start name the component: "kubelet/node-1"
 }
 
@@ -244,7 +258,7 @@ export function traceHops(trace, { object = null, podNode = () => "" } = {}) {
   }
   const hops = [];
   const fromApiServer = caller.kind === "apiserver";
-  const runtime = caller.kind === "kubelet" ? `runtime:${caller.anchor.slice("kubelet:".length)}` : "";
+  const runtime = caller.anchor.startsWith("kubelet:") ? `runtime:${caller.anchor.slice("kubelet:".length)}` : "";
   if (runtime && trace.resource === "pods" && trace.subresource === "status") {
     hops.push({ from: caller.anchor, to: runtime, label: `CRI: how is ${trace.name}?`, kind: "runtime" });
   }

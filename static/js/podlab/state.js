@@ -8,31 +8,82 @@
  */
 
 /**
+ * Where upstream keeps a resource in etcd, when not under its plural:
+ * ReplicationControllers under "controllers", Services under "services/specs".
+ */
+const STORE_PREFIXES = {
+  replicationcontrollers: "controllers",
+  services: "services/specs",
+  endpoints: "services/endpoints",
+};
+const RESOURCE_OF_PREFIX = Object.fromEntries(Object.entries(STORE_PREFIXES).map(([name, prefix]) => [prefix, name]));
+
+/** The workload kinds the page keeps, by resource: store key -> object. */
+export const WORKLOAD_RESOURCES = ["deployments", "replicasets", "replicationcontrollers", "services", "endpointslices"];
+
+/**
  * The store key of an object, as the API server writes it:
- * "/registry/pods/default/web", "/registry/nodes/node-1".
- * @param {string} resource "pods", "nodes"...
+ * "/registry/pods/default/web", "/registry/nodes/node-1",
+ * "/registry/services/specs/default/web".
+ * @param {string} resource "pods", "nodes", "services"...
  * @param {object} object a Kubernetes object
  * @returns {string}
  */
 export function objectKey(resource, object) {
   const { namespace, name } = object?.metadata ?? {};
-  return namespace ? `/registry/${resource}/${namespace}/${name}` : `/registry/${resource}/${name}`;
+  const prefix = STORE_PREFIXES[resource] ?? resource;
+  return namespace ? `/registry/${prefix}/${namespace}/${name}` : `/registry/${prefix}/${name}`;
 }
 
 /**
  * Split a store key into its parts.
- * @param {string} key "/registry/pods/default/web"
+ * @param {string} key "/registry/pods/default/web", "/registry/services/specs/default/web"
  * @returns {{resource: string, namespace: string, name: string}}
  */
-function parseKey(key) {
+export function parseKey(key) {
   const parts = key.split("/").filter(Boolean); // ["registry", "pods", "default", "web"]
-  const [, resource = "", ...rest] = parts;
+  const twoPart = `${parts[1]}/${parts[2]}`;
+  const [resource, rest] = twoPart in RESOURCE_OF_PREFIX
+    ? [RESOURCE_OF_PREFIX[twoPart], parts.slice(3)]
+    : [RESOURCE_OF_PREFIX[parts[1]] ?? parts[1] ?? "", parts.slice(2)];
   if (rest.length >= 2) return { resource, namespace: rest[0], name: rest.slice(1).join("/") };
   return { resource, namespace: "", name: rest[0] ?? "" };
 }
 
 /** Fault verbs change a component, not an object (see cluster/faults.py). */
 const COMPONENT_VERBS = { stop: false, start: true };
+/** The controller manager is stopped and started whole: each controller is a component. */
+const CONTROLLER_MANAGER = "controller-manager";
+/** Workloads whose status their own controller writes after acting. */
+const OWN_STATUS = new Set(["deployments", "replicasets", "replicationcontrollers"]);
+/** A node's components, which power off and on with it (cluster/faults.py node_stop). */
+const NODE_COMPONENTS = ["kubelet", "kube-proxy"];
+
+/**
+ * What a controller of the controller manager last did, from a write it made:
+ * "controller-manager/replicaset: replicaset default/web-7d4b9 wants 3, sees 2: creating 1;
+ * created pod ..." (the API server puts the controller's reason between its name and what
+ * the call did: cluster/apiserver/server.py _narration).
+ * @param {object} trace
+ * @returns {{id: number, controller: string, reason: string, action: string}|null}
+ */
+export function controllerAction(trace) {
+  const prefix = `${CONTROLLER_MANAGER}/`;
+  if (!trace.actor?.startsWith(prefix) || trace.code >= 400) return null;
+  if (!["create", "update", "patch", "delete"].includes(trace.verb)) return null;
+  // The events a controller records, and the status it writes on its own workload, tell of
+  // an act already told by the write before them ("creating 1", then "updating its status").
+  if (trace.resource === "events") return null;
+  if (trace.subresource === "status" && OWN_STATUS.has(trace.resource)) return null;
+  const controller = trace.actor.slice(prefix.length);
+  const narration = trace.narration ?? "";
+  const told = narration.startsWith(`${trace.actor}: `)
+    ? narration.slice(trace.actor.length + 2).split("; ")[0]
+    : narration.replace(`${trace.actor} `, "").split(": ")[0];
+  // The reason's last clause is what it decided: "... wants 3, sees 2: creating 1".
+  const action = told.split(": ").at(-1);
+  return { id: trace.id ?? 0, controller, reason: told, action };
+}
 
 /**
  * Nodes, pods and components at one revision.
@@ -53,6 +104,27 @@ export class ClusterState {
     this.failures = new Map();
     /** @type {number} the newest trace applied: older traces are in this state */
     this.lastTraceId = 0;
+    /** @type {Map<string, object>} store key -> Deployment */
+    this.deployments = new Map();
+    /** @type {Map<string, object>} store key -> ReplicaSet */
+    this.replicasets = new Map();
+    /** @type {Map<string, object>} store key -> ReplicationController */
+    this.replicationcontrollers = new Map();
+    /** @type {Map<string, object>} store key -> Service */
+    this.services = new Map();
+    /** @type {Map<string, object>} store key -> EndpointSlice */
+    this.endpointslices = new Map();
+    /** @type {ReturnType<typeof controllerAction>} the controller that acted last */
+    this.lastController = null;
+  }
+
+  /**
+   * @param {string} resource "pods", "nodes", "deployments"...
+   * @returns {Map<string, object>|null} its objects (nodes by name, the rest by store key)
+   */
+  table(resource) {
+    if (resource === "pods" || resource === "nodes" || WORKLOAD_RESOURCES.includes(resource)) return this[resource];
+    return null;
   }
 
   /**
@@ -66,11 +138,17 @@ export class ClusterState {
     state.sandbox = snapshot.sandbox ?? null;
     for (const node of snapshot.nodes ?? []) state.nodes.set(node.metadata.name, node);
     for (const pod of snapshot.pods ?? []) state.pods.set(objectKey("pods", pod), pod);
+    for (const resource of WORKLOAD_RESOURCES) {
+      for (const object of snapshot[resource] ?? []) state[resource].set(objectKey(resource, object), object);
+    }
     for (const component of snapshot.components ?? []) {
       state.components.set(component.name, Boolean(component.running));
       state.setHealth(component);
     }
-    for (const trace of snapshot.traces ?? []) state.lastTraceId = Math.max(state.lastTraceId, trace.id);
+    for (const trace of snapshot.traces ?? []) {
+      state.lastTraceId = Math.max(state.lastTraceId, trace.id);
+      state.noteController(trace);
+    }
     return state;
   }
 
@@ -84,6 +162,8 @@ export class ClusterState {
     copy.components = new Map(this.components);
     copy.failures = new Map(this.failures);
     copy.lastTraceId = this.lastTraceId;
+    for (const resource of WORKLOAD_RESOURCES) copy[resource] = new Map(this[resource]);
+    copy.lastController = this.lastController;
     return copy;
   }
 
@@ -116,12 +196,14 @@ export class ClusterState {
   /** @param {string} key a store key @param {object|null} object null: gone */
   setObject(key, object) {
     const { resource, name } = parseKey(key);
-    const table = resource === "pods" ? this.pods : resource === "nodes" ? this.nodes : null;
+    const table = this.table(resource);
     if (!table) return;
-    const id = resource === "pods" ? key : name;
+    const id = resource === "nodes" ? name : key;
     if (object === null) {
       table.delete(id);
-      if (resource === "nodes") this.components.delete(`kubelet/${name}`);
+      if (resource === "nodes") {
+        for (const component of NODE_COMPONENTS) this.components.delete(`${component}/${name}`);
+      }
     } else if (object) {
       table.set(id, object);
     }
@@ -135,11 +217,32 @@ export class ClusterState {
   applyTrace(trace) {
     this.lastTraceId = Math.max(this.lastTraceId, trace.id ?? 0);
     if (trace.code >= 400) return;
+    this.noteController(trace);
     if (trace.verb in COMPONENT_VERBS) {
-      this.components.set(trace.name, COMPONENT_VERBS[trace.verb]);
+      this.setRunning(trace, COMPONENT_VERBS[trace.verb]);
     } else if (trace.verb === "boot") {
       this.components.set(`kubelet/${trace.name}`, true);
     }
+  }
+
+  /** @param {object} trace a controller's write names the controller that acted last */
+  noteController(trace) {
+    const action = controllerAction(trace);
+    if (action && action.id >= (this.lastController?.id ?? 0)) this.lastController = action;
+  }
+
+  /**
+   * A stop or start fault: of a component ("scheduler", "kubelet/node-1"), of the whole
+   * controller manager (each of its controllers), or of a node (its kubelet and kube-proxy).
+   */
+  setRunning(trace, running) {
+    const names = trace.resource === "nodes"
+      ? NODE_COMPONENTS.map((component) => `${component}/${trace.name}`)
+      : [trace.name];
+    if (trace.name === CONTROLLER_MANAGER) {
+      names.push(...[...this.components.keys()].filter((name) => name.startsWith(`${CONTROLLER_MANAGER}/`)));
+    }
+    for (const name of names) this.components.set(name, running);
   }
 
   /**
@@ -149,8 +252,10 @@ export class ClusterState {
    */
   undoTrace(trace) {
     if (trace.code >= 400) return;
+    // What acted before it is not known from here: the subtitle says nothing until the next.
+    if (this.lastController && this.lastController.id === trace.id) this.lastController = null;
     if (trace.verb in COMPONENT_VERBS) {
-      this.components.set(trace.name, !COMPONENT_VERBS[trace.verb]);
+      this.setRunning(trace, !COMPONENT_VERBS[trace.verb]);
     } else if (trace.verb === "boot") {
       this.components.delete(`kubelet/${trace.name}`);
     }
@@ -178,10 +283,15 @@ export class ClusterState {
 
   /**
    * @param {string} name "scheduler", "kubelet/node-1"...
-   * @returns {boolean} running; a component the sandbox never mentioned runs
+   * @returns {boolean} running; a component the sandbox never mentioned runs. The
+   *   controller manager runs while any of its controllers does (the snapshot lists them
+   *   one by one: "controller-manager/replicaset"...).
    */
   isRunning(name) {
-    return this.components.get(name) ?? true;
+    if (this.components.has(name)) return this.components.get(name);
+    if (name !== CONTROLLER_MANAGER) return true;
+    const controllers = [...this.components].filter(([component]) => component.startsWith(`${CONTROLLER_MANAGER}/`));
+    return !controllers.length || controllers.some(([, running]) => running);
   }
 }
 

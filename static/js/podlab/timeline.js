@@ -10,29 +10,32 @@
  */
 
 import { diffObjects, formatValue } from "./diff.js";
-import { actorPlace, isHeartbeat, isPageRead, isRead, isWrite, schedulerAsk } from "./routes.js";
+import {
+  actorPlace, isControllerRead, isHeartbeat, isPageRead, isRead, isWrite, schedulerAsk,
+} from "./routes.js";
 
 /** Keep at most this many items in the page (older ones stay in history). */
 const MAX_ITEMS = 2000;
 /** "Near the bottom" for auto-scrolling, in px. */
 const STICKY_PX = 48;
 
+/** The actor chip's words; kubelets and controllers are named as they are ("controller-manager/replicaset"). */
 const ACTOR_WORDS = {
   user: "you",
   scheduler: "scheduler",
-  controller: "controller",
   apiserver: "API server",
 };
 
 /**
- * What repeats all day and tells no step: a node's heartbeats, and the scheduler's asks
+ * What repeats all day and tells no step: a node's heartbeats, the scheduler's asks
  * that found nothing to schedule (poll mode's "Anything? No.", every 5 seconds; the
- * diagram still shows them, and the scheduler's countdown their rhythm).
+ * diagram still shows them, and the scheduler's countdown their rhythm), and the
+ * controllers' and kube-proxies' reads (their writes tell the lesson's ending).
  * @param {object} trace
  * @returns {boolean}
  */
-function isBackground(trace) {
-  return isHeartbeat(trace) || schedulerAsk(trace) === 0;
+export function isBackground(trace) {
+  return isHeartbeat(trace) || schedulerAsk(trace) === 0 || isControllerRead(trace);
 }
 
 /**
