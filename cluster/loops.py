@@ -101,14 +101,22 @@ def run_tick(sandbox_id: int, component: str, *, force: bool = False, due: bool 
         if lock is None:
             client.set(dirty_key, 1, ex=LOCK_SECONDS)
             return False
-        ran = False
+        ran, next_in = False, None
         for _ in range(MAX_RERUNS):
             client.delete(dirty_key)
-            ran = _tick_once(sandbox_id, component, force=force) or ran
+            ticked, next_in = _tick_once(sandbox_id, component, force=force)
+            ran = ticked or ran
             if not client.get(dirty_key):
                 break
             lock.reacquire()  # each rerun gets the lock's full time again
-        return ran
+    if next_in is not None and next_in < settings.CELERY_BEAT_SCHEDULE["podlab-resync"]["schedule"]:
+        # Due again before beat's next look (a sped-up clock: a kubelet renews its Lease
+        # every 10 sandbox seconds, 0.1 s at x100): queue it now, or it would wait for
+        # beat and fall behind the sandbox clock (and its node would go Unknown).
+        from cluster.tasks import enqueue_due_tick
+
+        enqueue_due_tick(sandbox_id, component, next_in)
+    return ran
 
 
 def mark_queued(sandbox_id: int, component: str, seconds: float) -> bool:
@@ -129,13 +137,15 @@ def mark_due(sandbox_id: int, component: str, seconds: float) -> bool:
     return bool(redis_client().set(key, 1, nx=True, ex=max(int(seconds + 1), 1)))
 
 
-def _tick_once(sandbox_id: int, component: str, *, force: bool) -> bool:
+def _tick_once(sandbox_id: int, component: str, *, force: bool) -> tuple[bool, float | None]:
+    """Run one tick: (whether it ran, wall seconds until this component is due again;
+    None when it is not due by itself or the clock is paused)."""
     sandbox = Sandbox.objects.select_related("classroom").filter(pk=sandbox_id).first()
     if sandbox is None or (sandbox.clock_paused and not force):
-        return False
+        return False, None
     row = ComponentState.objects.filter(sandbox=sandbox, name=component).first()
     if row is None or not row.running:
-        return False
+        return False, None
     kind = kind_of(component)
     error: Exception | None = None
     try:
@@ -162,7 +172,10 @@ def _tick_once(sandbox_id: int, component: str, *, force: bool) -> bool:
     )
     if health_changed:
         publish_note(sandbox, row.as_message())
-    return True
+    when = None if sandbox.clock_paused else next_tick_at(sandbox, row)
+    if when is None:
+        return True, None
+    return True, max((when - sandbox.now()).total_seconds() / sandbox.clock_speed, 0.0)
 
 
 def next_tick_at(sandbox: Sandbox, row: ComponentState) -> dt.datetime | None:
