@@ -257,7 +257,9 @@ def test_the_terminal_shows_the_kubectl_command_of_a_click(page, harness):
     assert entry.text_content() == "$ kubectl run web --image=nginx:1.27.3 --restart=Always"
 
 
-BURST = """async ({ pods, gapMs, pace, story = ['create', 'binding', 'status'] }) => {
+BURST = """async ({
+    pods, gapMs, pace, story = ['create', 'binding', 'status'], silentEveryMs = 0,
+}) => {
     const { Player, LAG_BUDGET_MS } = await import('/static/js/podlab/animation.js');
     const { traceHops } = await import('/static/js/podlab/routes.js');
     // Simulated time: a frame every 16 ms, timers when due; nothing waits on the wall clock.
@@ -315,13 +317,20 @@ BURST = """async ({ pods, gapMs, pace, story = ['create', 'binding', 'status'] }
             arrivals.push({ at: i * gapMs + j * 20, trace, object });
         });
     }
+    // Calls the page does not draw (the controllers' reads in poll mode): no hops.
+    for (let at = 1; silentEveryMs && at < 60000; at += silentEveryMs) {
+        const read = call('controller-manager/replicaset', 'list', '', '');
+        arrivals.push({ at, trace: read, silent: true });
+    }
+    arrivals.sort((a, b) => a.at - b.at);
     let seq = 0;
     while (now < 120000) {
         while (arrivals.length && arrivals[0].at <= now) {
-            const { trace, object } = arrivals.shift();
+            const { trace, object, silent } = arrivals.shift();
             seq += 1;
             arrived.set(seq, now);
-            player.enqueue({ trace, hops: traceHops(trace, { object }), commit: seq });
+            const hops = silent ? [] : traceHops(trace, { object });
+            player.enqueue({ trace, hops, commit: seq, minor: Boolean(silent) });
         }
         for (const due of timers.filter((t) => t.at <= now)) {
             timers.splice(timers.indexOf(due), 1);
@@ -364,6 +373,16 @@ def test_at_very_slow_pace_a_pods_whole_story_travels_unfolded(page, harness):
     harness.load(page, snapshot=lesson_snapshot())
     slow = page.evaluate(BURST, {"pods": 1, "gapMs": 0, "pace": 0.25})
     assert (slow["calls"], slow["travelled"], slow["folded"]) == (3, 3, 0)
+
+
+def test_calls_not_drawn_never_push_a_slow_story_out_of_the_queue(page, harness):
+    """Poll mode: the controllers read every few seconds; their calls are not drawn but
+    keep their turn. At Very slow pace they must not fill the queue and have the pod's
+    story skipped to catch up."""
+    harness.load(page, snapshot=lesson_snapshot())
+    slow = page.evaluate(BURST, {"pods": 1, "gapMs": 0, "pace": 0.25, "silentEveryMs": 100})
+    assert slow["calls"] > 500
+    assert (slow["travelled"], slow["folded"]) == (3, 0)
 
 
 def test_the_page_says_how_many_calls_it_folded_to_catch_up(page, harness):

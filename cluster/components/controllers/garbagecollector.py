@@ -328,8 +328,10 @@ def concerns_the_collector(resource: str, event: dict) -> bool:
     return new.get("ownerReferences") != old.get("ownerReferences")
 
 
+# Its eight lists are the controller manager's heaviest look: in poll mode every 10 s.
 CONTROLLER = Controller(
     name="garbagecollector",
+    poll_seconds=10,
     reconcile=reconcile,
     watches=frozenset(RESOURCES),
     wakes_on=concerns_the_collector,

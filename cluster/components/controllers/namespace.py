@@ -256,8 +256,10 @@ def _code(error: Exception) -> int | None:
     return getattr(error, "code", None)
 
 
+# A namespace being deleted is rare: in poll mode it looks every 10 s.
 CONTROLLER = Controller(
     name="namespace",
+    poll_seconds=10,
     reconcile=reconcile,
     watches=frozenset({"namespaces"}),
 )

@@ -209,4 +209,5 @@ CONTROLLER = Controller(
     reconcile=reconcile,
     watches=frozenset(),  # upstream's podgc runs on its period alone
     resync_seconds=GC_CHECK_PERIOD_SECONDS,
+    poll_seconds=GC_CHECK_PERIOD_SECONDS,
 )

@@ -175,6 +175,14 @@ export class Player {
       this.onCatchUp(0, true);
     }
     step.arrivedAt ??= this.timer.now();
+    const last = this.queue.at(-1);
+    if (step.hops.length === 0 && last) {
+      // Nothing to draw (a call the filters hide, a controller's read): it only waits for
+      // the call before it, so it rides with it instead of taking a place in the queue,
+      // where a steady stream of them (poll mode) would push the story out to catch up.
+      last.commit = Math.max(last.commit, step.commit);
+      return;
+    }
     this.queue.push(step);
     if (this.queue.length > MINOR_BACKLOG) {
       // Behind: minor calls keep their turn (so the picture changes in order) but do not travel.
