@@ -12,5 +12,7 @@ class ClusterConfig(AppConfig):
         from cluster.apiserver.publish import store_committed
 
         store_committed.connect(
-            loops.on_commit_enqueue(tasks.enqueue_tick), weak=False, dispatch_uid="podlab-watchers"
+            loops.on_commit_enqueue(tasks.enqueue_tick, tasks.enqueue_due_tick),
+            weak=False,
+            dispatch_uid="podlab-watchers",
         )

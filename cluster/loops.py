@@ -38,6 +38,9 @@ class ComponentKind:
     reconcile: Callable[[ApiServer, Sandbox, ComponentState], None]
     poll_seconds: float | None  # resync period in poll mode (sandbox seconds)
     watch_seconds: float | None  # resync period in watch mode; None: only when woken
+    # Wall seconds a watch wake-up waits, so that one pass sees a burst of changes and
+    # the pod-startup path (scheduler, kubelet) keeps the workers first.
+    wake_delay: float = 0.0
 
 
 KINDS: dict[str, ComponentKind] = {}
@@ -320,16 +323,34 @@ def wake(sandbox_id: int, component: str) -> None:
     enqueue_tick(sandbox_id, component)
 
 
-def on_commit_enqueue(enqueue: Callable[[int, str], None]) -> Callable[..., None]:
-    """A store_committed receiver that enqueues a tick for every watcher woken."""
+def on_commit_enqueue(
+    enqueue: Callable[[int, str], None],
+    enqueue_later: Callable[[int, str, float], None] | None = None,
+) -> Callable[..., None]:
+    """A store_committed receiver that enqueues a tick for every watcher woken: at once,
+    or after its kind's wake delay (enqueue_later), which batches a burst of changes."""
 
     def receiver(sender, *, sandbox: Sandbox, actor: str, events: list[dict], **kwargs) -> None:
         if sandbox.clock_paused:
             return
         for component in watchers_of(sandbox, actor, events):
-            enqueue(sandbox.pk, component)
+            delay = wake_delay(component)
+            if delay and enqueue_later is not None:
+                enqueue_later(sandbox.pk, component, delay)
+            else:
+                enqueue(sandbox.pk, component)
 
     return receiver
+
+
+def wake_delay(component: str) -> float:
+    """Wall seconds a wake-up of this component waits, gathering the changes after it."""
+    if component.endswith(EVERY):
+        return 0.0
+    try:
+        return kind_of(component).wake_delay
+    except KeyError:
+        return 0.0
 
 
 # -- bounded history -----------------------------------------------------------------

@@ -154,6 +154,7 @@ for _controller in CONTROLLERS.values():
             controller_runner(_controller),
             poll_seconds=_controller.poll_seconds,
             watch_seconds=_controller.resync_seconds,
+            wake_delay=_controller.wake_delay,
         )
     )
     watch(_component, _controller.watches, _controller.wakes_on)

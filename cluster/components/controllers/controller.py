@@ -19,6 +19,9 @@ WakeFilter = Callable[[str, dict], bool]
 
 # "Asking the API server regularly", as the lesson tells it: every 5 s in poll mode.
 POLL_SECONDS = 5.0
+# Wall seconds the controllers that do not heal pods wait after a change, so that one pass
+# sees a burst of them and a pod's startup (scheduler, kubelet) keeps the workers first.
+WAKE_BATCH_SECONDS = 0.25
 # In watch mode, how often a controller looks for orphans its wake filter let pass.
 ORPHAN_RESYNC_SECONDS = 30.0
 
@@ -34,6 +37,9 @@ class Controller:
     resync_seconds: float | None = None
     poll_seconds: float = POLL_SECONDS
     wakes_on: WakeFilter | None = None  # None: every change to what it watches
+    # Wall seconds a wake-up waits so one pass handles a burst of changes, as upstream's
+    # --endpointslice-updates-batch-period; 0 for the controllers that heal (ReplicaSet...).
+    wake_delay: float = 0.0
 
 
 def pods_owned_by(kind: str) -> WakeFilter:

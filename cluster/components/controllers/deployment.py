@@ -205,4 +205,5 @@ CONTROLLER = Controller(
     # Upstream's informers: Deployments, ReplicaSets, and pods (for Recreate's wait).
     watches=frozenset({"deployments", "replicasets", "pods"}),
     wakes_on=recreate_may_go_on,
+    wake_delay=0.1,
 )

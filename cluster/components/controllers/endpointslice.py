@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from cluster.components.api import Clock, ClusterApi
-from cluster.components.controllers.controller import Controller
+from cluster.components.controllers.controller import WAKE_BATCH_SECONDS, Controller
 from cluster.components.controllers.ownership import controller_ref, set_selector_matches
 
 NAME = "endpointslice"
@@ -242,12 +242,13 @@ def owned_slices(service: dict, slices: Iterable[dict]) -> list[dict]:
 
 
 def reconcile(api: ClusterApi, clock: Clock, memory: dict) -> None:
-    services = api.list("services")["items"]
+    services = [s for s in api.list("services")["items"] if selects_pods(s)]
+    if not services:
+        return  # no Service selects pods (default/kubernetes has its own endpoints)
     pods = api.list("pods")["items"]
     slices = api.list("endpointslices")["items"]
     for service in services:
-        if selects_pods(service):
-            sync_service(api, service, pods, owned_slices(service, slices))
+        sync_service(api, service, pods, owned_slices(service, slices))
     api.explain("")
 
 
@@ -291,9 +292,10 @@ def changes_endpoints(resource: str, event: dict) -> bool:
     if resource != "pods":
         return True
     new, old = event.get("object"), event.get("previous")
+    if not any(((pod or {}).get("status") or {}).get("podIP") for pod in (new, old)):
+        return False  # without an IP a pod is no endpoint, before or after (a new pod, a binding)
     if event.get("type") == "DELETED" or not new or not old:
-        # A pod that never had an IP was never an endpoint (a new pod has none yet).
-        return any(((pod or {}).get("status") or {}).get("podIP") for pod in (new, old))
+        return True
     return _endpoint_facts(new) != _endpoint_facts(old)
 
 
@@ -318,4 +320,5 @@ CONTROLLER = Controller(
     reconcile=reconcile,
     watches=frozenset({"services", "pods", "endpointslices"}),
     wakes_on=changes_endpoints,
+    wake_delay=WAKE_BATCH_SECONDS,
 )

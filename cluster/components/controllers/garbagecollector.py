@@ -25,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from cluster.components.api import Clock, ClusterApi
-from cluster.components.controllers.controller import Controller
+from cluster.components.controllers.controller import WAKE_BATCH_SECONDS, Controller
 from cluster.objects import format_time
 
 ORPHAN_FINALIZER = "orphan"
@@ -335,4 +335,5 @@ CONTROLLER = Controller(
     reconcile=reconcile,
     watches=frozenset(RESOURCES),
     wakes_on=concerns_the_collector,
+    wake_delay=WAKE_BATCH_SECONDS,
 )

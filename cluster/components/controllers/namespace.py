@@ -17,7 +17,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from cluster.components.api import Clock, ClusterApi
-from cluster.components.controllers.controller import Controller
+from cluster.components.controllers.controller import WAKE_BATCH_SECONDS, Controller
 from cluster.objects import format_time
 
 FINALIZER = "kubernetes"
@@ -262,4 +262,5 @@ CONTROLLER = Controller(
     poll_seconds=10,
     reconcile=reconcile,
     watches=frozenset({"namespaces"}),
+    wake_delay=WAKE_BATCH_SECONDS,
 )

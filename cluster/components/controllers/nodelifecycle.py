@@ -27,7 +27,7 @@ from cluster.components.controllers.conditions import (
     update_pod_condition,
     write_pod_status,
 )
-from cluster.components.controllers.controller import Controller
+from cluster.components.controllers.controller import WAKE_BATCH_SECONDS, Controller
 from cluster.components.controllers.noexecute_tainting import (
     NoExecuteTainter,
     handle_disruption,
@@ -408,4 +408,5 @@ CONTROLLER = Controller(
     # is judged every node-monitor-period whatever changed, Leases included.
     watches=frozenset({"nodes"}),
     resync_seconds=NODE_MONITOR_PERIOD_SECONDS,
+    wake_delay=WAKE_BATCH_SECONDS,
 )

@@ -28,7 +28,7 @@ from cluster.components.controllers.conditions import (
     with_disruption_target,
     write_pod_status,
 )
-from cluster.components.controllers.controller import Controller
+from cluster.components.controllers.controller import WAKE_BATCH_SECONDS, Controller
 from cluster.components.controllers.taints import describe, no_execute_taints
 from cluster.components.events import EventRecorder
 from cluster.components.scheduler.plugins.tolerations import tolerates
@@ -220,8 +220,10 @@ def may_change_evictions(resource: str, event: dict) -> bool:
     if event.get("type") == "DELETED":
         return resource == "nodes"
     if resource == "pods":
-        field = "nodeName", "tolerations"
-        return any((new.get("spec") or {}).get(f) != (old.get("spec") or {}).get(f) for f in field)
+        spec, before = new.get("spec") or {}, old.get("spec") or {}
+        if not spec.get("nodeName"):
+            return False  # not on a node yet: no taint of a node concerns it
+        return any(spec.get(f) != before.get(f) for f in ("nodeName", "tolerations"))
     return (new.get("spec") or {}).get("taints") != (old.get("spec") or {}).get("taints")
 
 
@@ -232,4 +234,5 @@ CONTROLLER = Controller(
     watches=frozenset({"nodes", "pods"}),
     resync_seconds=None,  # timers wake it (memory["wake_at"])
     wakes_on=may_change_evictions,
+    wake_delay=WAKE_BATCH_SECONDS,
 )

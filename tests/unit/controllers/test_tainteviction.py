@@ -179,3 +179,10 @@ def test_only_bindings_toleration_and_taint_changes_wake_it():
     tainted = {"spec": {"taints": [{"key": "k", "effect": "NoExecute"}]}}
     assert may_change_evictions("nodes", {"type": "MODIFIED", "object": tainted, "previous": {}})
     assert not may_change_evictions("nodes", {"type": "MODIFIED", "object": {}, "previous": {}})
+
+
+def test_a_new_pod_not_yet_on_a_node_does_not_wake_it():
+    from cluster.components.controllers.tainteviction import may_change_evictions
+
+    created = {"spec": {"containers": [], "tolerations": [{"key": "k", "operator": "Exists"}]}}
+    assert not may_change_evictions("pods", {"type": "ADDED", "object": created, "previous": None})
