@@ -26,6 +26,7 @@ from cluster.components.scheduler import SchedulingDecision, scheduler_tick
 from cluster.components.scheduler.framework import NodeDecision
 from cluster.loops import ComponentKind, register, watch, watch_every
 from cluster.models import ComponentState, Sandbox, SchedulingRecord
+from cluster.objects import format_micro_time
 
 SCHEDULER_POLL_SECONDS = 5  # "about every five seconds", as the lesson tells it
 KUBELET_RESYNC_SECONDS = 10  # node status and lease renewal
@@ -50,6 +51,8 @@ def run_scheduler(api: ApiServer, sandbox: Sandbox, row: ComponentState) -> None
         for entry in row.state.get("backoff", {}).values()
         if entry.get("retryAfter")
     ]
+    if row.state.get("more"):  # pods left for the next tick: it is due now
+        retries.append(format_micro_time(sandbox.now()))
     row.state["wake_at"] = min(retries) if retries else None
 
 

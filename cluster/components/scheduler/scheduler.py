@@ -191,7 +191,8 @@ def scheduler_tick(
     pod's decision after it is made and before the call that acts on it (the
     binding, or the PodScheduled=False status), so whoever shows the decision
     can show it before its consequence.
-    Returns the decisions made, at most max_pods.
+    Returns the decisions made, at most max_pods; state["more"] says pods were left
+    for the next tick.
     """
     unscheduled = api.list("pods", field_selector="spec.nodeName=")["items"]
     queue = [pod for pod in pending_pods(unscheduled) if not pre_enqueue_rejection(pod)]
@@ -214,8 +215,12 @@ def scheduler_tick(
 
     decisions: list[SchedulingDecision] = []
     newly_bound: list[dict] = []
+    state["more"] = False
     for pod in queue:
         if len(decisions) >= max_pods:
+            # Upstream's activeQ never stops while it holds pods: the rest are tried at
+            # the next tick, due at once (state["more"]), not at the next change.
+            state["more"] = True
             break
         uid = pod["metadata"].get("uid", "")
         if memory.backing_off(uid, now):

@@ -192,6 +192,10 @@ def test_at_most_max_pods_are_decided_per_tick(clock, state):
     api = FakeClusterApi(nodes=lesson_nodes(), pods=[make_pod(f"p{i}") for i in range(5)])
     decisions = scheduler_tick(api, clock, state, rng=random.Random(0), max_pods=2)
     assert [d.pod_name for d in decisions] == ["p0", "p1"]
+    assert state["more"] is True  # the rest are due at the next tick, at once
+    scheduler_tick(api, clock, state, rng=random.Random(0), max_pods=2)
+    scheduler_tick(api, clock, state, rng=random.Random(0), max_pods=2)
+    assert state["more"] is False
 
 
 def test_the_state_stays_json(clock, state):
