@@ -156,6 +156,9 @@ class CycleState:
         # InterPodAffinity and PodTopologySpread read in PreFilter.
         self.snapshot: Sequence[NodeInfo] = snapshot
         self.listers: ClusterListers = listers or NoListers()
+        # (plugin, its answer when skipped) per filter, worked out once per cycle: the
+        # filters run at every node, and this loop is most of a decision's time.
+        self.filter_plan: tuple | None = None
 
     def write(self, key: str, value: Any) -> None:
         self._data[key] = value

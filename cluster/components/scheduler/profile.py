@@ -137,17 +137,27 @@ def run_pre_filters(
     return candidates, tuple(narrowed_by), None
 
 
+_SKIPPED_PASS = {plugin.name: FilterResult.success(plugin.name) for plugin in FILTER_PLUGINS}
+
+
 def run_filters(state: CycleState, pod: dict, node_info: NodeInfo) -> tuple[FilterResult, ...]:
     """Every filter's answer, in profile order (upstream would stop at the first failure).
 
     A plugin its PreFilter skipped is not run; the node passes it, as upstream's does.
     """
-    skipped = state.skip_filter_plugins
+    plan = state.filter_plan
+    if plan is None:  # the PreFilters have run: which filters are skipped is settled
+        # A FilterResult is immutable: one success per skipped plugin serves every node.
+        skipped = state.skip_filter_plugins
+        plan = state.filter_plan = tuple(
+            (plugin, _SKIPPED_PASS[plugin.name] if plugin.name in skipped else None)
+            for plugin in FILTER_PLUGINS
+        )
     return tuple(
-        FilterResult.success(plugin.name)
-        if plugin.name in skipped
-        else plugin.filter(state, pod, node_info)
-        for plugin in FILTER_PLUGINS
+        [
+            passed if passed is not None else plugin.filter(state, pod, node_info)
+            for plugin, passed in plan
+        ]
     )
 
 

@@ -122,6 +122,8 @@ class InterPodAffinity:
         except ValueError:
             return SKIP
         has_preferred = bool(terms.preferred_affinity or terms.preferred_anti_affinity)
+        if not has_preferred and not any(info.pods_with_affinity for info in all_node_infos):
+            return SKIP  # nothing could score: upstream's PreScore skips too
         namespace_labels = _namespace_labels(pod, state.listers)
         scores: Counter[TopologyPair] = Counter()
         for info in all_node_infos:
