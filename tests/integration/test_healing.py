@@ -282,8 +282,12 @@ def test_draining_a_node_moves_its_deployments_pods_to_the_other_node(
         return found if all(pod["spec"]["nodeName"] != node for pod in found) else None
 
     wait_for(none_left_on_the_drained_node, timeout=60)
-    taints = {t["key"] for t in api.get("nodes", node)["spec"].get("taints") or []}
-    assert "node.kubernetes.io/unschedulable" in taints  # the cordon, as a taint
+
+    def cordon_tainted():  # the node lifecycle controller turns the cordon into a taint
+        taints = api.get("nodes", node)["spec"].get("taints") or []
+        return any(t["key"] == "node.kubernetes.io/unschedulable" for t in taints)
+
+    wait_for(cordon_tainted, timeout=30)
 
 
 def test_a_services_endpoints_and_kube_proxys_rules_follow_readiness(stack, sandbox, alice):
