@@ -44,6 +44,8 @@ def _node_panel(request: HttpRequest, sandbox: Sandbox, name: str) -> HttpRespon
             "node": node,
             "pods": [(pod, pod_status_label(pod)) for pod in pods],
             "kubelet": kubelet,
+            # `kubectl taint nodes n key-` removes every effect of a key: one button a key.
+            "taint_keys": list(dict.fromkeys(t["key"] for t in node["spec"].get("taints") or [])),
             "kube_proxy_rules": kube_proxy_rules(sandbox, name),
             "ready": next(
                 (

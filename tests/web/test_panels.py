@@ -394,3 +394,13 @@ def test_crashing_a_container_in_back_off_says_why_it_cannot(alice_client, sandb
         "container app of pod default/loop is not running: it is waiting in CrashLoopBackOff"
         in response.content.decode()
     )
+
+
+def test_a_taint_key_with_two_effects_has_one_remove_button(alice_client, sandbox, alice):
+    taints = [
+        {"key": "node.kubernetes.io/unreachable", "effect": "NoSchedule"},
+        {"key": "node.kubernetes.io/unreachable", "effect": "NoExecute"},
+    ]
+    ApiServer.as_user(sandbox, alice).patch("nodes", "node-1", {"spec": {"taints": taints}})
+    html = alice_client.get(f"/sandboxes/{sandbox.pk}/nodes/node-1/", **HTMX).content.decode()
+    assert html.count("Remove taint node.kubernetes.io/unreachable") == 1
