@@ -24,6 +24,7 @@ WORKLOADS = {
     "replicationcontrollers": "ReplicationController",
 }
 MAX_REPLICAS = 100
+SERVICE_NAME_LABEL = "kubernetes.io/service-name"  # on the EndpointSlices of a Service
 # Rollouts belong to Deployments: a ReplicaSet only scales.
 ACTIONS = {"deployments": {"scale", "image", "undo", "delete"}, "*": {"scale", "delete"}}
 
@@ -33,10 +34,35 @@ ACTIONS = {"deployments": {"scale", "image", "undo", "delete"}, "*": {"scale", "
 def workload_detail(
     request: HttpRequest, sandbox: Sandbox, resource: str, namespace: str, name: str
 ) -> HttpResponse:
+    if resource == "services":
+        return service_panel(request, sandbox, namespace, name)
     if resource not in WORKLOADS:
         return HttpResponse(status=404)
     obj = ApiServer.as_user(sandbox, request.user).get(resource, name, namespace=namespace)
     return workload_panel(request, sandbox, resource, obj)
+
+
+def service_panel(
+    request: HttpRequest, sandbox: Sandbox, namespace: str, name: str
+) -> HttpResponse:
+    """A Service: its ClusterIP and ports, and the endpoints its EndpointSlices list."""
+    reader = ApiServer.as_user(sandbox, request.user)
+    service = reader.get("services", name, namespace=namespace)
+    slices = [
+        s
+        for s in reader.list("endpointslices", namespace=namespace)["items"]
+        if (s["metadata"].get("labels") or {}).get(SERVICE_NAME_LABEL) == name
+    ]
+    endpoints = [
+        (endpoint, [p.get("port") for p in s.get("ports") or []])
+        for s in slices
+        for endpoint in s.get("endpoints") or []
+    ]
+    return render(
+        request,
+        "sandbox/partials/service.html",
+        {"sandbox": sandbox, "service": service, "endpoints": endpoints},
+    )
 
 
 @require_POST

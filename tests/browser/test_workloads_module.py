@@ -243,7 +243,7 @@ def test_a_scale_up_turns_2_of_3_into_3_of_3_as_the_replacement_becomes_ready(pa
     assert workload(page, "web-5c8f6").locator(".pod-dot.st-running").count() == 3
 
 
-def test_clicking_a_workload_opens_its_panel_and_a_service_opens_none(page, harness):
+def test_clicking_a_workload_or_a_service_opens_its_panel(page, harness):
     open_page(page, harness)
 
     workload(page, "web-5c8f6").click()
@@ -263,11 +263,15 @@ def test_clicking_a_workload_opens_its_panel_and_a_service_opens_none(page, harn
         " === 'panel workloads/replicationcontrollers/default/legacy/'"
     )
     workload(page, "kubernetes").click()
-    page.wait_for_timeout(200)
+    page.wait_for_function(
+        "() => document.querySelector('#panel').textContent"
+        " === 'panel workloads/services/default/kubernetes/'"
+    )
     assert harness.panel_gets == [
         "/sandboxes/1/workloads/replicasets/default/web-5c8f6/",
         "/sandboxes/1/workloads/deployments/default/web/",
         "/sandboxes/1/workloads/replicationcontrollers/default/legacy/",
+        "/sandboxes/1/workloads/services/default/kubernetes/",
     ]
 
 

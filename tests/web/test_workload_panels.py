@@ -153,3 +153,39 @@ def test_a_pods_panel_links_to_its_replicaset(owner, sandbox, alice):
     ).content.decode()
     assert f"/sandboxes/{sandbox.pk}/workloads/replicasets/default/web/" in html
     assert "ReplicaSet web" in html
+
+
+def test_a_services_panel_lists_its_endpoints_and_another_student_gets_403(
+    owner, sandbox, alice, bob
+):
+    from cluster.components.controllers import endpointslice
+
+    api = ApiServer.as_user(sandbox, alice)
+    api.create(
+        "services",
+        {"metadata": {"name": "web"}, "spec": {"selector": dict(LABELS), "ports": [{"port": 80}]}},
+        namespace="default",
+    )
+    pod = {
+        "metadata": {"name": "web-1", "labels": dict(LABELS)},
+        "spec": {"containers": [{"name": "nginx", "image": "nginx"}], "nodeName": "node-1"},
+    }
+    api.create("pods", pod, namespace="default")
+    kubelet = ApiServer.as_component(sandbox, "kubelet/node-1")
+    running = kubelet.get("pods", "web-1", namespace="default")
+    running["status"] = {
+        "phase": "Running",
+        "podIP": "10.244.1.7",
+        "conditions": [{"type": "Ready", "status": "True"}],
+    }
+    kubelet.update_status("pods", running, namespace="default")
+    endpointslice.reconcile(
+        ApiServer.as_component(sandbox, "controller-manager/endpointslice"), sandbox, {}
+    )
+    url = f"/sandboxes/{sandbox.pk}/workloads/services/default/web/"
+    html = owner.get(url, **HTMX).content.decode()
+    assert api.get("services", "web", namespace="default")["spec"]["clusterIP"] in html
+    assert "10.244.1.7" in html and "ready" in html and "web-1" in html
+    other = Client()
+    other.force_login(bob)
+    assert other.get(url, **HTMX).status_code == 403

@@ -27,7 +27,7 @@ const SHORT_KINDS = {
 };
 
 /** The resources a workload panel shows (sandbox/views/workloads.py WORKLOADS). */
-const PANEL_RESOURCES = new Set(["deployments", "replicasets", "replicationcontrollers"]);
+const PANEL_RESOURCES = new Set(["deployments", "replicasets", "replicationcontrollers", "services"]);
 
 /** "node-2" before "node-10". */
 const byName = new Intl.Collator("en", { numeric: true }).compare;
