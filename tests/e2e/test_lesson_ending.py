@@ -3,6 +3,8 @@ Unknown, the pod is evicted, and its replacement runs on the other node."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from cluster.apiserver import ApiServer
@@ -54,10 +56,21 @@ def test_a_stopped_nodes_pod_is_replaced_on_the_other_node(open_page, sandbox, a
     page.wait_for_function(
         f"(node) => ({RUNNING_PODS_ON_JS})(node) === 1", arg=other, timeout=60_000
     )
-    texts = " ".join(
-        page.evaluate(
-            "[...document.querySelectorAll('#timeline-list li')].map((li) => li.innerText)"
-        )
+    # The timeline tells the ending in order, in plain words.
+    texts = page.evaluate(
+        "[...document.querySelectorAll('#timeline-list li')].map((li) => li.innerText)"
     )
-    assert "Kubelet stopped posting node status" in texts or "Unknown" in texts
+    steps = [
+        rf"node {node}: no heartbeat for \d+ s \(grace period 50 s\): marking it Unknown",
+        rf"pod default/{name} tolerates node\.kubernetes\.io/unreachable for 300 s.*evicting",
+        r"replicaset default/web-\w+ wants 1, sees 0: creating 1",
+        r"reported the status of pod default/web-\w+-\w+ \(Running\)",
+    ]
+    found_at = 0
+    for step in steps:
+        found = next(
+            (i for i, text in enumerate(texts) if i >= found_at and re.search(step, text)), None
+        )
+        assert found is not None, f"the timeline does not tell {step!r} in order"
+        found_at = found
     assert page.errors == []
