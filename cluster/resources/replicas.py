@@ -4,7 +4,14 @@ be negative, their status rules, and when an update is a new generation."""
 from __future__ import annotations
 
 from cluster.resources.field_errors import FieldError, invalid
-from cluster.resources.meta import IS_NEGATIVE, is_integer, mapping
+from cluster.resources.meta import (
+    IS_NEGATIVE,
+    dns1123_subdomain_errors,
+    is_integer,
+    mapping,
+    validate_immutable_meta,
+    validate_object_meta,
+)
 
 NOT_MORE_THAN_REPLICAS = "cannot be greater than status.replicas"
 NOT_MORE_THAN_READY = "cannot be greater than readyReplicas"
@@ -78,3 +85,12 @@ def _without_zero_values(value: object) -> object:
 
 def _is_zero(value: object) -> bool:
     return value is None or value is False or value in ("", 0, [], {})
+
+
+def validate_status(obj: dict, old: dict) -> list[FieldError]:
+    """A ReplicaSet's or ReplicationController's status update, as upstream's status
+    strategies validate it."""
+    errors = validate_immutable_meta(obj, old)
+    # Labels and annotations may change here too (status_metadata), so they are checked.
+    errors += validate_object_meta(obj, namespaced=True, name_validator=dns1123_subdomain_errors)
+    return errors + validate_replica_set_status(mapping(obj.get("status")))

@@ -94,15 +94,6 @@ def validate_immutable_selector(spec: dict, old_spec: dict) -> list[FieldError]:
     return [invalid("spec.selector", shown, FIELD_IMMUTABLE)]
 
 
-def validate_status(replica_set: dict, old: dict) -> list[FieldError]:
-    errors = validate_immutable_meta(replica_set, old)
-    # Labels and annotations may change here too (status_metadata), so they are checked.
-    errors += validate_object_meta(
-        replica_set, namespaced=True, name_validator=dns1123_subdomain_errors
-    )
-    return errors + replicas.validate_replica_set_status(mapping(replica_set.get("status")))
-
-
 RESOURCE = ResourceType(
     name="replicasets",
     singular="replicaset",
@@ -113,7 +104,7 @@ RESOURCE = ResourceType(
     validate=validate,
     default=default,
     default_decoded=default_decoded,
-    validate_status=validate_status,
+    validate_status=replicas.validate_status,
     generation_changed=replicas.spec_changed,
     # Upstream's status strategy resets only spec.
     status_metadata=("labels", "annotations"),

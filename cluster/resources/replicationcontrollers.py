@@ -75,15 +75,6 @@ def validate_spec(spec: dict) -> list[FieldError]:
     )
 
 
-def validate_status(controller: dict, old: dict) -> list[FieldError]:
-    errors = validate_immutable_meta(controller, old)
-    # Labels and annotations may change here too (status_metadata), so they are checked.
-    errors += validate_object_meta(
-        controller, namespaced=True, name_validator=dns1123_subdomain_errors
-    )
-    return errors + replicas.validate_replica_set_status(mapping(controller.get("status")))
-
-
 RESOURCE = ResourceType(
     name="replicationcontrollers",
     singular="replicationcontroller",
@@ -94,7 +85,7 @@ RESOURCE = ResourceType(
     validate=validate,
     default=default,
     default_decoded=default_decoded,
-    validate_status=validate_status,
+    validate_status=replicas.validate_status,
     generation_changed=replicas.spec_changed,
     # Upstream's status strategy resets only spec.
     status_metadata=("labels", "annotations"),
