@@ -13,6 +13,7 @@ import binascii
 import copy
 import datetime as dt
 import json
+import logging
 import secrets
 import time
 import uuid
@@ -87,6 +88,9 @@ _SERVER_OWNED_METADATA = (
 # The pipeline stage a failed request stopped at, by status code.
 _FAILED_STAGE = {401: "authentication", 403: "authorization", 422: "validation", 400: "decoding"}
 _LIST_BATCH = 500
+# Refusals by authentication and authorization: the caller is not one of the sandbox's.
+_REFUSED_AT_THE_DOOR = (401, 403)
+audit = logging.getLogger("podlab.audit")
 
 TERMINATING = "Terminating"
 # DeleteOptions' propagationPolicy values, and the finalizers the garbage collector
@@ -379,8 +383,19 @@ class ApiServer:
             return self._handle(request, handler, stages, atomic=atomic)
         except ApiError as error:
             stages.failed(_FAILED_STAGE.get(error.code, "etcd"), error.message)
-            revision = self.store.revision()
             actor = request.actor
+            if error.code in _REFUSED_AT_THE_DOOR:
+                # Whoever was refused has no business in this sandbox: nothing of theirs goes
+                # into its traces or onto its viewers' pages (else anyone could write lines
+                # onto a student's timeline, or flood their history away). The operator's
+                # log keeps it.
+                audit.warning(
+                    "%s",
+                    failure_narration(actor, request, error.code, error.reason, error.message),
+                    extra={"sandbox": self.sandbox.pk},
+                )
+                raise
+            revision = self.store.revision()
             trace = record_trace(
                 sandbox=self.sandbox,
                 actor=actor,

@@ -15,7 +15,7 @@ from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
 from django.db import connections, transaction
 
-from cluster.apiserver import ApiServer, publish
+from cluster.apiserver import ApiError, ApiServer, publish
 from sandbox.routing import websocket_urlpatterns
 from tests.apiserver.manifests import pod_manifest
 from tests.processes import ROOT, subprocess_database_url
@@ -114,6 +114,33 @@ def test_a_rolled_back_write_publishes_nothing(sandbox, alice):
     # The first message to arrive is the committed one: the rolled-back create sent nothing.
     assert [e["key"] for e in message["events"]] == ["/registry/pods/default/kept"]
     assert nothing_else
+
+
+def test_a_refused_call_by_another_student_is_not_pushed_to_the_sandbox(sandbox, alice, bob):
+    def refused_write():
+        with pytest.raises(ApiError):
+            ApiServer.as_user(sandbox, bob).create(
+                "pods", pod_manifest("graffiti"), namespace="default"
+            )
+
+    def committed_write():
+        ApiServer.as_user(sandbox, alice).create("pods", pod_manifest("kept"), namespace="default")
+
+    async def scenario():
+        socket = await open_socket(sandbox.pk, alice)
+        await socket.receive_json_from(timeout=5)
+        await _in_thread(refused_write)
+        await _in_thread(committed_write)
+        seen = []
+        while not any(m.get("events") for m in seen):
+            seen.append(await socket.receive_json_from(timeout=5))
+        await socket.disconnect()
+        return seen
+
+    seen = async_to_sync(scenario)()
+    actors = {trace["actor"] for message in seen for trace in message.get("traces", [])}
+    assert "bob" not in actors
+    assert "alice" in actors
 
 
 def test_another_student_cannot_open_the_sandbox_socket(sandbox, bob):

@@ -78,12 +78,26 @@ def test_a_refused_call_is_traced_with_the_failing_stage(api):
     )
 
 
-def test_a_forbidden_call_is_traced_in_the_sandbox_it_targeted(sandbox, bob):
-    with pytest.raises(ApiError):
-        ApiServer.as_user(sandbox, bob).list("pods")
-    trace = Trace.objects.latest("id")
-    assert (trace.sandbox, trace.actor, trace.code) == (sandbox, "bob", 403)
-    assert trace.stages[-1]["stage"] == "authorization"
+def test_a_forbidden_call_leaves_nothing_in_the_sandbox_it_targeted(sandbox, bob, caplog):
+    before = Trace.objects.filter(sandbox=sandbox).count()
+    with pytest.raises(ApiError) as refused:
+        ApiServer.as_user(sandbox, bob).create(
+            "pods", pod_manifest("graffiti"), namespace="default"
+        )
+    assert refused.value.code == 403
+    assert Trace.objects.filter(sandbox=sandbox).count() == before  # nor pushed: test_publish
+    # The operator's log keeps it.
+    assert any("bob" in r.getMessage() and r.name == "podlab.audit" for r in caplog.records)
+
+
+def test_an_unauthenticated_call_leaves_nothing_in_the_sandbox_it_targeted(sandbox):
+    from django.contrib.auth.models import AnonymousUser
+
+    before = Trace.objects.filter(sandbox=sandbox).count()
+    with pytest.raises(ApiError) as refused:
+        ApiServer.as_user(sandbox, AnonymousUser()).list("pods")
+    assert refused.value.code == 401
+    assert Trace.objects.filter(sandbox=sandbox).count() == before
 
 
 def test_a_trace_records_the_client_a_user_called_through(sandbox, alice):
