@@ -25,7 +25,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from cluster.apiserver import ApiError
 from cluster.apiserver.publish import sandbox_group
-from sandbox.selectors import sandbox_lookup, sandbox_snapshot
+from sandbox.selectors import sandbox_for, sandbox_lookup, sandbox_snapshot
 
 # Well under Daphne's (autobahn's) 1 MiB limit on one websocket message.
 MESSAGE_BYTES = 512 * 1024
@@ -41,7 +41,9 @@ class SandboxConsumer(AsyncJsonWebsocketConsumer):
         await self.accept()
         try:
             sandbox_id = self.scope["url_route"]["kwargs"]["sandbox_id"]
-            self.sandbox = await database_sync_to_async(sandbox_lookup)(sandbox_id)
+            self.sandbox = await database_sync_to_async(sandbox_for)(
+                self.scope["user"], sandbox_id
+            )
             snapshot = await self._snapshot()
         except ApiError as error:
             await self.send_json({"type": "error", "status": error.status()})

@@ -20,6 +20,21 @@ def sandbox_lookup(sandbox_id: int) -> Sandbox:
     return sandbox
 
 
+def sandbox_for(user, sandbox_id: int) -> Sandbox:
+    """The sandbox, for a user who may see it: every sandbox URL and the websocket go
+    through this first. One they may not see answers exactly as one that does not exist
+    (404), so sandbox ids cannot be probed; an anonymous caller gets 401."""
+    caller_for_user(user)  # 401 unless logged in and active
+    sandbox = sandbox_lookup(sandbox_id)
+    try:
+        clock_readable(sandbox, user)
+    except ApiError as refused:
+        if refused.code == 403:
+            raise ApiError(404, "NotFound", f'sandbox "{sandbox_id}" not found') from None
+        raise
+    return sandbox
+
+
 def sandboxes_for_user(user) -> list[Sandbox]:
     return list(Sandbox.objects.filter(owner=user).order_by("-created_at"))
 

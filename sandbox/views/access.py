@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
 from cluster.apiserver import ApiError
-from sandbox.selectors import sandbox_lookup, sandbox_writable
+from sandbox.selectors import sandbox_for, sandbox_writable
 
 
 def sandbox_view(view: Callable) -> Callable:
@@ -24,7 +24,7 @@ def sandbox_view(view: Callable) -> Callable:
     @wraps(view)
     def wrapper(request: HttpRequest, sandbox_id: int, *args, **kwargs) -> HttpResponse:
         try:
-            sandbox = sandbox_lookup(sandbox_id)
+            sandbox = sandbox_for(request.user, sandbox_id)
             request.may_write = sandbox_writable(sandbox, request.user)
             return view(request, sandbox, *args, **kwargs)
         except ApiError as error:
@@ -44,7 +44,7 @@ def sandbox_json_view(view: Callable) -> Callable:
             error = ApiError(401, "Unauthorized", "Unauthorized: log in first")
             return JsonResponse(error.status(), status=401)
         try:
-            sandbox = sandbox_lookup(sandbox_id)
+            sandbox = sandbox_for(request.user, sandbox_id)
             return view(request, sandbox, *args, **kwargs)
         except ApiError as error:
             return JsonResponse(error.status(), status=error.code)

@@ -152,8 +152,8 @@ def test_another_student_cannot_open_the_sandbox_socket(sandbox, bob):
         return message, closed
 
     message, closed = async_to_sync(scenario)()
-    assert message["status"]["code"] == 403
-    assert closed == {"type": "websocket.close", "code": 4403}
+    assert message["status"]["code"] == 404
+    assert closed == {"type": "websocket.close", "code": 4404}
 
 
 async def _in_thread(work):

@@ -75,9 +75,9 @@ def test_a_second_browser_sees_the_same_changes(open_page, sandbox, alice):
     wait_status(second, "shared", "Running")
 
 
-def test_another_student_gets_403_on_the_page_and_the_socket(open_page, sandbox, bob):
+def test_another_students_sandbox_is_not_found_for_them(open_page, sandbox, bob):
     page = open_page(bob, f"/sandboxes/{sandbox.pk}/")
-    assert "403 Forbidden" in page.content()
+    assert "404 NotFound" in page.content()
 
 
 def test_pause_then_step_advances_one_tick_of_each_component(open_page, sandbox, alice):

@@ -59,12 +59,14 @@ def test_the_instructor_reads_the_clock_but_may_not_pause_it(client, sandbox, te
     assert not Sandbox.objects.get(pk=sandbox.pk).clock_paused
 
 
-def test_another_student_gets_403_as_a_kubernetes_status(client, sandbox, bob):
+def test_another_students_sandbox_answers_as_one_that_does_not_exist(client, sandbox, bob):
     client.force_login(bob)
     refused = client.get(f"/sandboxes/{sandbox.pk}/clock/")
-    assert refused.status_code == 403
+    missing = client.get("/sandboxes/999999/clock/")
+    assert refused.status_code == missing.status_code == 404
     assert refused.json()["kind"] == "Status"
-    assert refused.json()["reason"] == "Forbidden"
+    assert refused.json()["reason"] == "NotFound"
+    assert refused.json()["message"] == f'sandbox "{sandbox.pk}" not found'
 
 
 def test_the_clock_needs_a_login(client, sandbox):

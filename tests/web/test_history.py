@@ -75,12 +75,11 @@ def test_the_instructor_may_read_the_history(client, sandbox, teacher):
     assert history(client, sandbox)["events"]
 
 
-def test_another_student_gets_403(client, sandbox, bob):
+def test_another_student_gets_404(client, sandbox, bob):
     client.force_login(bob)
     refused = client.get(f"/sandboxes/{sandbox.pk}/history/")
-    assert refused.status_code == 403
-    assert refused.json()["reason"] == "Forbidden"
-    assert 'User "bob" cannot watch resource' in refused.json()["message"]
+    assert refused.status_code == 404
+    assert refused.json()["reason"] == "NotFound"
 
 
 def test_history_needs_a_login(client, sandbox):

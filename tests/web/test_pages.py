@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 
 import pytest
 from django.core.management import call_command
@@ -56,11 +57,19 @@ def test_a_wrong_password_shows_an_error_on_the_form(demo, client):
     assert "Please enter a correct username and password" in response.content.decode()
 
 
-def test_another_students_sandbox_page_is_403(sandbox, bob, client):
+def test_another_students_sandbox_page_is_404_as_a_missing_one(sandbox, bob, client):
     client.force_login(bob)
     response = client.get(f"/sandboxes/{sandbox.pk}/")
-    assert response.status_code == 403
-    assert "User &quot;bob&quot; cannot list resource" in response.content.decode()
+    missing = client.get("/sandboxes/999999/")
+    assert response.status_code == missing.status_code == 404
+
+    # The same page but for the id the message names (and the per-response CSRF mask):
+    # sandbox ids cannot be probed.
+    def page(answer, sandbox_id) -> str:
+        html = answer.content.decode().replace(f"&quot;{sandbox_id}&quot;", "&quot;N&quot;")
+        return re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", html)
+
+    assert page(response, sandbox.pk) == page(missing, 999999)
 
 
 def test_pages_need_a_login(client, sandbox):

@@ -174,7 +174,7 @@ def test_stopping_a_node_stops_its_kubelet_and_empties_its_runtime(alice_client,
     other = Client()
     other.force_login(bob)
     base = f"/sandboxes/{sandbox.pk}/nodes/node-1"
-    assert other.post(f"{base}/stop-node/", **HTMX).status_code == 403
+    assert other.post(f"{base}/stop-node/", **HTMX).status_code == 404
     kubelet.refresh_from_db()
     assert kubelet.running and kubelet.state["runtime"]["sandboxes"]
 
@@ -190,11 +190,11 @@ def test_stopping_a_node_stops_its_kubelet_and_empties_its_runtime(alice_client,
     assert kubelet.running
 
 
-def test_another_student_gets_403_on_panels_and_controls(client, sandbox, bob):
+def test_another_student_gets_404_on_panels_and_controls(client, sandbox, bob):
     client.force_login(bob)
-    assert client.get(f"/sandboxes/{sandbox.pk}/nodes/node-1/", **HTMX).status_code == 403
-    assert client.get(f"/sandboxes/{sandbox.pk}/components/scheduler/", **HTMX).status_code == 403
-    assert client.post(f"/sandboxes/{sandbox.pk}/clock/pause/", **HTMX).status_code == 403
+    assert client.get(f"/sandboxes/{sandbox.pk}/nodes/node-1/", **HTMX).status_code == 404
+    assert client.get(f"/sandboxes/{sandbox.pk}/components/scheduler/", **HTMX).status_code == 404
+    assert client.post(f"/sandboxes/{sandbox.pk}/clock/pause/", **HTMX).status_code == 404
     assert not Sandbox.objects.get(pk=sandbox.pk).clock_paused
 
 
@@ -282,8 +282,8 @@ def test_the_controller_manager_stops_and_starts_as_a_whole(alice_client, sandbo
     # Another student may neither read the panel nor start it again.
     other = Client()
     other.force_login(bob)
-    assert other.get(f"{base}/", **HTMX).status_code == 403
-    assert other.post(f"{base}/start/", **HTMX).status_code == 403
+    assert other.get(f"{base}/", **HTMX).status_code == 404
+    assert other.post(f"{base}/start/", **HTMX).status_code == 404
     assert not any(controllers.values_list("running", flat=True))
     panel = alice_client.post(f"{base}/start/", **HTMX).content.decode()
     assert all(controllers.values_list("running", flat=True))

@@ -115,9 +115,9 @@ def test_another_student_can_neither_see_nor_change_a_workload(sandbox, alice, b
     other = Client()
     other.force_login(bob)
     base = f"/sandboxes/{sandbox.pk}/workloads/deployments/default/web"
-    assert other.get(f"{base}/", **HTMX).status_code == 403
+    assert other.get(f"{base}/", **HTMX).status_code == 404
     for action, data in (("scale", {"replicas": "0"}), ("image", {"image": "x"}), ("delete", {})):
-        assert other.post(f"{base}/{action}/", data, **HTMX).status_code == 403
+        assert other.post(f"{base}/{action}/", data, **HTMX).status_code == 404
     kept = api.get("deployments", "web", namespace="default")
     assert kept["spec"]["replicas"] == 2
     assert kept["spec"]["template"]["spec"]["containers"][0]["image"] == "nginx:1.25.5"
@@ -155,7 +155,7 @@ def test_a_pods_panel_links_to_its_replicaset(owner, sandbox, alice):
     assert "ReplicaSet web" in html
 
 
-def test_a_services_panel_lists_its_endpoints_and_another_student_gets_403(
+def test_a_services_panel_lists_its_endpoints_and_another_student_gets_404(
     owner, sandbox, alice, bob
 ):
     from cluster.components.controllers import endpointslice
@@ -188,4 +188,4 @@ def test_a_services_panel_lists_its_endpoints_and_another_student_gets_403(
     assert "10.244.1.7" in html and "ready" in html and "web-1" in html
     other = Client()
     other.force_login(bob)
-    assert other.get(url, **HTMX).status_code == 403
+    assert other.get(url, **HTMX).status_code == 404
