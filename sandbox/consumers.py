@@ -41,9 +41,7 @@ class SandboxConsumer(AsyncJsonWebsocketConsumer):
         await self.accept()
         try:
             sandbox_id = self.scope["url_route"]["kwargs"]["sandbox_id"]
-            self.sandbox = await database_sync_to_async(sandbox_for)(
-                self.scope["user"], sandbox_id
-            )
+            self.sandbox = await database_sync_to_async(sandbox_for)(self.scope["user"], sandbox_id)
             snapshot = await self._snapshot()
         except ApiError as error:
             await self.send_json({"type": "error", "status": error.status()})
