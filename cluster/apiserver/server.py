@@ -873,21 +873,15 @@ class ApiServer:
         """The object leaves the store, with what it held (a Service's node port); a lost
         race starts the call again."""
         rt = request.rt
-        releases = self._release(rt, [existing.value])
-        try:
-            result, trace = self._write(
-                request,
-                stages,
-                [Delete(request.key, existing.mod_revision), *releases],
-                code=200,
-                stage=f"deleted {request.key} at revision {REVISION}",
-                narration=(
-                    f"deleted {request.target}: removed {request.key} from etcd"
-                    f" at revision {REVISION}"
-                ),
-            )
-        except CompareFailed as e:
-            raise _LostRace from e
+        result, trace = self._delete_stored(
+            request,
+            stages,
+            existing,
+            stage=f"deleted {request.key} at revision {REVISION}",
+            narration=(
+                f"deleted {request.target}: removed {request.key} from etcd at revision {REVISION}"
+            ),
+        )
         if rt.graceful_delete:
             body = _with_revision(existing.value, existing.mod_revision)
         else:
@@ -897,26 +891,39 @@ class ApiServer:
             body=body, code=200, revision=result.revision, events=result.events, trace=trace
         )
 
+    def _delete_stored(
+        self, request: Request, stages: Stages, existing: KeyValue, *, stage: str, narration: str
+    ) -> tuple[TxnResult, RecordedTrace]:
+        """Delete the object's key with what it held (a Service's IP and node port); a lost
+        race starts the call again."""
+        releases = self._release(request.rt, [existing.value])
+        try:
+            return self._write(
+                request,
+                stages,
+                [Delete(request.key, existing.mod_revision), *releases],
+                code=200,
+                stage=stage,
+                narration=narration,
+            )
+        except CompareFailed as e:
+            raise _LostRace from e
+
     def _remove_finalized(
         self, request: Request, stages: Stages, existing: KeyValue, new: dict
     ) -> Outcome:
         """An update took the last finalizer off an object being deleted: the store deletes
         it (upstream's Store.Update with ShouldDeleteDuringUpdate)."""
-        releases = self._release(request.rt, [existing.value])
-        try:
-            result, trace = self._write(
-                request,
-                stages,
-                [Delete(request.key, existing.mod_revision), *releases],
-                code=200,
-                stage=f"no finalizers left: deleted {request.key} at revision {REVISION}",
-                narration=(
-                    f"removed the last finalizer of {request.target}, which was being deleted:"
-                    f" the API server removed {request.key} from etcd at revision {REVISION}"
-                ),
-            )
-        except CompareFailed as e:
-            raise _LostRace from e
+        result, trace = self._delete_stored(
+            request,
+            stages,
+            existing,
+            stage=f"no finalizers left: deleted {request.key} at revision {REVISION}",
+            narration=(
+                f"removed the last finalizer of {request.target}, which was being deleted:"
+                f" the API server removed {request.key} from etcd at revision {REVISION}"
+            ),
+        )
         return Outcome(
             body=_with_revision(new, result.revision),
             code=200,
