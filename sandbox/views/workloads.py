@@ -118,12 +118,14 @@ def _act(
         deployment = reader.get("deployments", name, namespace=namespace)
         replicasets = reader.list("replicasets", namespace=namespace)["items"]
         try:
-            template = rollouts.previous_template(deployment, replicasets)
-        except rollouts.NoRolloutHistory as missing:
-            return str(missing)
+            undo = rollouts.rollback_template(deployment, replicasets)
+        except rollouts.RollbackError as refused:
+            return str(refused)
+        if not undo["patch"]:
+            return undo["message"]  # "skipped rollback (current template already matches ...)"
         command = workload_command("undo", kind, namespace, name)
         ApiServer.as_user(sandbox, request.user, command=command).patch(
-            "deployments", name, {"spec": {"template": template}}, namespace=namespace
+            "deployments", name, undo["patch"], patch_type=undo["patch_type"], namespace=namespace
         )
     elif action == "delete":
         command = workload_command("delete", kind, namespace, name)

@@ -147,11 +147,11 @@ def test_a_rolling_update_keeps_within_max_surge_and_max_unavailable_then_rolls_
 
     # Roll back, as `kubectl rollout undo` does: the old template comes back, and the old
     # ReplicaSet is reused under a new revision.
-    from sandbox.rollouts import previous_template
+    from sandbox.rollouts import rollback_template
 
     deployment_now = api.get("deployments", "web", namespace="default")
-    back = previous_template(deployment_now, replicasets)
-    api.patch("deployments", "web", {"spec": {"template": back}}, namespace="default")
+    undo = rollback_template(deployment_now, replicasets)
+    api.patch("deployments", "web", undo["patch"], patch_type="json", namespace="default")
     wait_for(ready_pods(api, 4, image="nginx:1.25.5"), timeout=90)
     replicasets = api.list("replicasets", namespace="default")["items"]
     assert len(replicasets) == 2
