@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from cluster.apiserver import ApiError, ApiServer
-from cluster.apiserver.server import SYSTEM_NAMESPACES
+from cluster.apiserver.strategy import SYSTEM_NAMESPACES
 from cluster.components.controllers import CONTROLLERS
 from cluster.components.controllers.namespace import NAMESPACED_RESOURCES
 from cluster.loops import component_lock

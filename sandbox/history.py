@@ -19,6 +19,8 @@ from dataclasses import dataclass
 
 from cluster.apiserver import ApiError, ApiServer
 from cluster.models import Sandbox, Trace
+from cluster.resources import RESOURCES
+from cluster.resources.keys import object_key
 
 # What the page draws; other kinds (events, leases) change nothing on the diagram.
 REPLAYED_RESOURCES = ("nodes", "pods")
@@ -99,11 +101,7 @@ def _revision_of(obj: dict) -> int:
 
 def _with_key(resource: str, event: dict) -> dict:
     meta = event["object"]["metadata"]
-    key = (
-        f"/registry/{resource}/{meta['namespace']}/{meta['name']}"
-        if meta.get("namespace")
-        else f"/registry/{resource}/{meta['name']}"
-    )
+    key = object_key(RESOURCES[resource], meta.get("namespace", ""), meta["name"])
     return {
         "type": event["type"],
         "key": key,

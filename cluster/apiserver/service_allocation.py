@@ -26,16 +26,15 @@ import random
 
 from cluster.apiserver import errors
 from cluster.resources.field_errors import FieldError, invalid
+from cluster.resources.keys import IP_ADDRESS_PREFIX, NODE_PORT_RANGE_KEY, ip_address_key
 from cluster.resources.meta import mapping, sequence
 from cluster.resources.services import CLUSTER_IP_NONE
 from cluster.resources.services import RESOURCE as SERVICES
 from cluster.store import Delete, Put, Store
 
 SERVICE_CIDR = ipaddress.ip_network("10.96.0.0/12")
-IP_KEY_PREFIX = "/registry/ipaddresses/"
 NODE_PORT_RANGE = range(30000, 32768)  # upstream's --service-node-port-range 30000-32767
 NODE_PORT_RANGE_TEXT = "30000-32767"
-NODE_PORT_KEY = "/registry/ranges/servicenodeports"
 _NODE_PORT_TYPES = ("NodePort", "LoadBalancer")
 
 _rng = random.SystemRandom()
@@ -53,10 +52,6 @@ def _range_offset(size: int, *, step: int, high: int) -> int:
 
 def _ip_size() -> int:
     return SERVICE_CIDR.num_addresses - 2  # neither the network nor the broadcast address
-
-
-def ip_key(ip: str) -> str:
-    return f"{IP_KEY_PREFIX}{ip}"
 
 
 def _needs_cluster_ip(spec: dict) -> bool:
@@ -80,20 +75,20 @@ def _allocate_ip(store: Store, service: dict, now_text: str) -> Put:
             raise _invalid(
                 service, [invalid("spec.clusterIPs", [requested], _not_in_range(requested))]
             )
-        if store.exists(ip_key(requested)):
+        if store.exists(ip_address_key(requested)):
             message = f"failed to allocate IP {requested}: provided IP is already allocated"
             raise _invalid(service, [invalid("spec.clusterIPs", [requested], message)])
         chosen = requested
     else:
         chosen = _random_free_ip(store)
     spec["clusterIP"], spec["clusterIPs"] = chosen, [chosen]
-    return Put(ip_key(chosen), _ip_address_object(chosen, service, now_text), 0)
+    return Put(ip_address_key(chosen), _ip_address_object(chosen, service, now_text), 0)
 
 
 def _random_free_ip(store: Store) -> str:
     """As upstream's random scan with offset: a random start in the upper band, then the
     next free address; the lower band (kept for requested IPs) only when that is full."""
-    taken = {kv.key.removeprefix(IP_KEY_PREFIX) for kv in store.range(IP_KEY_PREFIX).items}
+    taken = {kv.key.removeprefix(IP_ADDRESS_PREFIX) for kv in store.range(IP_ADDRESS_PREFIX).items}
     size = _ip_size()
     offset = _range_offset(size, step=16, high=256)
     base = int(SERVICE_CIDR.network_address) + 1
@@ -135,7 +130,7 @@ def _release_ip(store: Store, spec: dict) -> list[Delete]:
     ip = spec.get("clusterIP")
     if not ip or ip == CLUSTER_IP_NONE:
         return []
-    kv = store.get(ip_key(ip))
+    kv = store.get(ip_address_key(ip))
     return [Delete(kv.key, kv.mod_revision)] if kv else []
 
 
@@ -144,7 +139,7 @@ def _release_ip(store: Store, spec: dict) -> list[Delete]:
 
 def _node_ports_in_use(store: Store) -> tuple[set[int], int, dict | None]:
     """The allocated ports, the bitmap's mod_revision (0: none yet) and its object."""
-    kv = store.get(NODE_PORT_KEY)
+    kv = store.get(NODE_PORT_RANGE_KEY)
     if kv is None:
         return set(), 0, None
     bits = int.from_bytes(base64.b64decode(kv.value.get("data") or ""), "big")
@@ -196,7 +191,7 @@ def _sync_node_ports(store: Store, service: dict, old_spec: dict, now_text: str)
         raise _invalid(service, problems)
     if used == before:
         return []
-    return [Put(NODE_PORT_KEY, _node_port_bitmap(used, previous, now_text), revision)]
+    return [Put(NODE_PORT_RANGE_KEY, _node_port_bitmap(used, previous, now_text), revision)]
 
 
 def _port_not_in_range(port: int) -> str:
@@ -261,7 +256,7 @@ def on_delete(store: Store, services: list[dict], now_text: str) -> list[Put | D
         used, revision, previous = _node_ports_in_use(store)
         if used & gone:
             bitmap = _node_port_bitmap(used - gone, previous, now_text)
-            ops.append(Put(NODE_PORT_KEY, bitmap, revision))
+            ops.append(Put(NODE_PORT_RANGE_KEY, bitmap, revision))
     return ops
 
 

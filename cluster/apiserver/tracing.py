@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from cluster.models import Sandbox, Trace
 from cluster.models.trace import TRACE_FIELDS, trace_message
+from cluster.resources.keys import object_key
 from cluster.resources.types import ResourceType
 from cluster.store import Rider, TxnResult
 from cluster.store_sql import statement_cursor
@@ -45,9 +46,7 @@ class Request:
 
     @property
     def key(self) -> str:
-        if self.namespace and self.rt.namespaced:
-            return f"{self.rt.key_prefix}{self.namespace}/{self.name}"
-        return f"{self.rt.key_prefix}{self.name}"
+        return object_key(self.rt, self.namespace, self.name)
 
 
 @dataclass

@@ -20,6 +20,7 @@ from cluster.resources import (
     replicationcontrollers,
     services,
 )
+from cluster.resources.keys import resource_of_key
 from cluster.resources.types import ResourceType
 
 RESOURCES: dict[str, ResourceType] = {
@@ -40,12 +41,6 @@ RESOURCES |= {
     rt.name: rt
     for rt in (replicasets.RESOURCE, deployments.RESOURCE, replicationcontrollers.RESOURCE)
 }
-
-
-def resource_of_key(key: str) -> ResourceType | None:
-    """The type whose objects live under this store key ("/registry/services/specs/...")."""
-    matches = [rt for rt in RESOURCES.values() if key.startswith(rt.key_prefix)]
-    return max(matches, key=lambda rt: len(rt.key_prefix), default=None)
 
 
 def resource_type(name: str) -> ResourceType:

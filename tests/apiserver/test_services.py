@@ -7,7 +7,7 @@ import ipaddress
 import pytest
 
 from cluster.apiserver import ApiError
-from cluster.apiserver.service_allocation import IP_KEY_PREFIX, NODE_PORT_KEY
+from cluster.resources.keys import IP_ADDRESS_PREFIX, NODE_PORT_RANGE_KEY
 
 pytestmark = pytest.mark.django_db
 
@@ -57,7 +57,7 @@ def test_the_service_and_its_ip_are_kept_under_upstreams_keys(api):
     created = api.create("services", service(), namespace="default")
     keys = {entry["key"] for entry in api.etcd_browse("/registry/")["keys"]}
     assert "/registry/services/specs/default/web" in keys
-    ip_key = f"{IP_KEY_PREFIX}{created['spec']['clusterIP']}"
+    ip_key = f"{IP_ADDRESS_PREFIX}{created['spec']['clusterIP']}"
     assert ip_key in keys
     owner = api.etcd_browse(ip_key, key=ip_key)["value"]["spec"]["parentRef"]
     assert owner == {"group": "", "resource": "services", "namespace": "default", "name": "web"}
@@ -115,8 +115,8 @@ def test_the_cluster_ip_may_not_change_but_may_be_left_out(api):
 def test_a_headless_service_gets_no_ip(api):
     created = api.create("services", service(clusterIP="None"), namespace="default")
     assert created["spec"]["clusterIPs"] == ["None"]
-    keys = [entry["key"] for entry in api.etcd_browse(IP_KEY_PREFIX)["keys"]]
-    assert keys == [f"{IP_KEY_PREFIX}10.96.0.1"]
+    keys = [entry["key"] for entry in api.etcd_browse(IP_ADDRESS_PREFIX)["keys"]]
+    assert keys == [f"{IP_ADDRESS_PREFIX}10.96.0.1"]
 
 
 def test_port_names_are_required_when_there_are_several(api):
@@ -136,7 +136,8 @@ def test_a_node_port_service_gets_a_port_in_the_range_and_gives_it_back(api):
     api.delete("services", "web", namespace="default")
     reused = api.create("services", taken, namespace="default")
     assert reused["spec"]["ports"][0]["nodePort"] == node_port
-    assert api.etcd_browse(NODE_PORT_KEY, key=NODE_PORT_KEY)["value"]["range"] == "30000-32767"
+    node_ports = api.etcd_browse(NODE_PORT_RANGE_KEY, key=NODE_PORT_RANGE_KEY)
+    assert node_ports["value"]["range"] == "30000-32767"
 
 
 def test_endpoints_and_endpointslices_are_served(api):

@@ -1,0 +1,171 @@
+"""The registry: how the API server's handlers reach the store (upstream's generic
+registry Store). Every write is one store transaction that carries its trace, and a
+write computed from a stale read raises LostRace so the whole call starts again."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from cluster.apiserver import errors, service_allocation
+from cluster.apiserver.results import LostRace, WriteOp, meta_of
+from cluster.apiserver.strategy import TERMINATING
+from cluster.apiserver.tracing import REVISION, RecordedTrace, Request, Stages, WriteTrace
+from cluster.models import Sandbox
+from cluster.objects import format_time
+from cluster.resources import RESOURCES, ResourceType
+from cluster.resources.field_errors import FieldError
+from cluster.resources.keys import namespace_key
+from cluster.store import (
+    MAX_VALUE_BYTES,
+    CompareFailed,
+    Delete,
+    KeyValue,
+    Put,
+    Store,
+    TxnResult,
+    ValueTooLarge,
+)
+
+
+@dataclass
+class Registry:
+    """One sandbox's store as the handlers of one API server use it.
+
+    narrate: the call's narration from what it did ("created pod default/web..."),
+    told by whoever calls, and why (ApiServer.explain).
+    """
+
+    sandbox: Sandbox
+    store: Store
+    narrate: Callable[[Request, str], str]
+
+    def existing(self, request: Request) -> KeyValue:
+        kv = self.store.get(request.key)
+        if kv is None:
+            raise errors.not_found(request.rt, request.name)
+        return kv
+
+    def write(
+        self,
+        request: Request,
+        stages: Stages,
+        ops: list[WriteOp],
+        *,
+        requires: tuple[str, ...] = (),
+        code: int,
+        stage: str,
+        narration: str,
+    ) -> tuple[TxnResult, RecordedTrace]:
+        """The call's one write, with its trace riding in the same statement.
+
+        stage (the etcd stage's detail) and narration name the revision as
+        REVISION. Store errors pass through to the handler, which answers them.
+        """
+        draft = WriteTrace(
+            sandbox=self.sandbox,
+            request=request,
+            code=code,
+            narration=self.narrate(request, narration),
+            stages=[*stages.entries, {"stage": "etcd", "ok": True, "detail": stage}],
+        )
+        result = self.store.txn(ops, requires=requires, rider=draft.rider())
+        stages.passed("etcd", stage.replace(REVISION, str(result.revision)))
+        return result, draft.recorded(result)
+
+    def put(
+        self,
+        request: Request,
+        stages: Stages,
+        obj: dict,
+        expected: int,
+        *,
+        code: int,
+        stage: str,
+        narration: str,
+        allocations: list[WriteOp] | None = None,
+    ) -> tuple[TxnResult, RecordedTrace]:
+        """Write what was computed from the object at `expected` (and the allocations that
+        go with it); if another writer got there first, the whole call starts again from a
+        fresh read."""
+        try:
+            return self.write(
+                request,
+                stages,
+                [Put(request.key, obj, expected), *(allocations or [])],
+                code=code,
+                stage=stage,
+                narration=narration,
+            )
+        except ValueTooLarge as e:
+            raise errors.too_large(MAX_VALUE_BYTES) from e
+        except CompareFailed as e:
+            raise LostRace from e
+
+    def delete_stored(
+        self, request: Request, stages: Stages, existing: KeyValue, *, stage: str, narration: str
+    ) -> tuple[TxnResult, RecordedTrace]:
+        """Delete the object's key with what it held (a Service's IP and node port); a lost
+        race starts the call again."""
+        releases = self.release(request.rt, [existing.value])
+        try:
+            return self.write(
+                request,
+                stages,
+                [Delete(request.key, existing.mod_revision), *releases],
+                code=200,
+                stage=stage,
+                narration=narration,
+            )
+        except CompareFailed as e:
+            raise LostRace from e
+
+    def allocate(
+        self, rt: ResourceType, obj: dict, old: dict | None, stages: Stages
+    ) -> list[WriteOp]:
+        """What the API server allocates with the object (a Service's cluster IP and node
+        ports), written in the object's own transaction."""
+        if rt.name != "services":
+            return []
+        now = format_time(self.sandbox.now())
+        if old is None:
+            ops = service_allocation.on_create(self.store, obj, now)
+        else:
+            ops = service_allocation.on_update(self.store, obj, old, now)
+        if ops:
+            spec = obj.get("spec", {})
+            ip = spec.get("clusterIP") or "no cluster IP"
+            stages.passed("admission", f"allocated {ip} from {service_allocation.SERVICE_CIDR}")
+        return ops
+
+    def release(self, rt: ResourceType, objs: list[dict]) -> list[WriteOp]:
+        """What goes back with deleted objects (their Services' IPs and node ports)."""
+        if rt.name != "services" or not objs:
+            return []
+        return service_allocation.on_delete(self.store, objs, format_time(self.sandbox.now()))
+
+    def admit_namespace(self, request: Request, obj: dict, *, must_exist: bool) -> None:
+        """NamespaceLifecycle: objects go only into namespaces that exist and are not
+        being terminated. must_exist: check existence here (a valid object's write checks
+        it itself, in the store)."""
+        if not request.rt.namespaced:
+            return
+        namespace = self.store.get(namespace_key(request.namespace))
+        if namespace is None:
+            if must_exist:
+                raise errors.not_found(RESOURCES["namespaces"], request.namespace)
+            return
+        if namespace.value.get("status", {}).get("phase") == TERMINATING:
+            meta = obj["metadata"]
+            raise errors.namespace_terminating(
+                request.rt,
+                meta.get("name") or meta.get("generateName") or "Unknown",
+                request.namespace,
+            )
+
+
+def validated(rt: ResourceType, obj: dict, problems: list[FieldError], stages: Stages) -> None:
+    """The validation stage: 422 Invalid with every problem, or passed."""
+    if problems:
+        raise errors.invalid(rt, meta_of(obj).get("name", ""), problems)
+    stages.passed("validation", f"the {rt.singular} is valid")
