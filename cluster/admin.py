@@ -9,6 +9,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
 
+from cluster import node_operations
 from cluster.apiserver import ApiError, ApiServer
 from cluster.models import (
     ApiToken,
@@ -119,7 +120,7 @@ class NodeAdmin(StoreKeyAdmin):
     list_display = ["name", "sandbox", "ready", "unschedulable", "mod_revision"]
     ordering = ["sandbox", "name"]
     list_filter = ["sandbox"]
-    actions = ["cordon", "uncordon"]
+    actions = ["cordon", "uncordon", "drain"]
 
     @admin.display(description="Ready")
     def ready(self, node: Node) -> str:
@@ -138,7 +139,7 @@ class NodeAdmin(StoreKeyAdmin):
         call_api_server(
             request,
             queryset,
-            lambda api, node: api.patch("nodes", node.name, {"spec": {"unschedulable": True}}),
+            lambda api, node: node_operations.cordon(api, node.name),
             "cordoned",
         )
 
@@ -147,8 +148,17 @@ class NodeAdmin(StoreKeyAdmin):
         call_api_server(
             request,
             queryset,
-            lambda api, node: api.patch("nodes", node.name, {"spec": {"unschedulable": None}}),
+            lambda api, node: node_operations.uncordon(api, node.name),
             "uncordoned",
+        )
+
+    @admin.action(description="Drain selected nodes: cordon, then delete their pods")
+    def drain(self, request: HttpRequest, queryset: QuerySet) -> None:
+        call_api_server(
+            request,
+            queryset,
+            lambda api, node: node_operations.drain(api, node.name),
+            "drained",
         )
 
 

@@ -12,6 +12,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from cluster import faults
 from cluster.apiserver import ApiServer
 from cluster.models import Sandbox
+from cluster.node_operations import (
+    cordon,
+    drain,
+    set_taints,
+    taints_with,
+    uncordon,
+    without_key,
+)
 from cluster.sandboxes import CONTROLLER_MANAGER
 from sandbox.kubectl import node_command
 from sandbox.pod_status import pod_status_label
@@ -71,15 +79,9 @@ def node_action(request: HttpRequest, sandbox: Sandbox, name: str, action: str) 
     elif action in {"taint", "untaint"}:
         _change_taints(request, sandbox, name, add=action == "taint")
     elif action in {"cordon", "uncordon", "drain"}:
-        command = node_command(action, name)
-        apiserver = ApiServer.as_user(sandbox, request.user, command=command)
-        unschedulable = None if action == "uncordon" else True  # null removes the field
-        apiserver.patch("nodes", name, {"spec": {"unschedulable": unschedulable}})
-        if action == "drain":
-            for pod in apiserver.list("pods", field_selector=f"spec.nodeName={name}")["items"]:
-                apiserver.delete(
-                    "pods", pod["metadata"]["name"], namespace=pod["metadata"]["namespace"]
-                )
+        apiserver = ApiServer.as_user(sandbox, request.user, command=node_command(action, name))
+        operation = {"cordon": cordon, "uncordon": uncordon, "drain": drain}[action]
+        operation(apiserver, name)
     else:
         return HttpResponse(status=404)
     return _node_panel(request, sandbox, name)
@@ -92,14 +94,10 @@ def _change_taints(request: HttpRequest, sandbox: Sandbox, name: str, *, add: bo
     if value := request.POST.get("value"):
         taint["value"] = value
     taints = ApiServer.as_user(sandbox, request.user).get("nodes", name)["spec"].get("taints", [])
-    kept = [t for t in taints if t.get("key") != key]
-    command = node_command(
-        "taint" if add else "untaint", name, taint=taint, retaint=len(kept) < len(taints)
-    )
-    changed = [*kept, taint] if add else kept
-    ApiServer.as_user(sandbox, request.user, command=command).patch(
-        "nodes", name, {"spec": {"taints": changed or None}}
-    )
+    changed = taints_with(taints, taint) if add else without_key(taints, key)
+    retaint = len(without_key(taints, key)) < len(taints)
+    command = node_command("taint" if add else "untaint", name, taint=taint, retaint=retaint)
+    set_taints(ApiServer.as_user(sandbox, request.user, command=command), name, changed)
 
 
 @require_http_methods(["GET", "POST"])

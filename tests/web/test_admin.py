@@ -57,6 +57,23 @@ def test_cordon_action_goes_through_the_api_server(admin_client, sandbox):
     )
 
 
+def test_drain_action_cordons_and_deletes_the_nodes_pods_through_the_api_server(
+    admin_client, sandbox, alice
+):
+    api = ApiServer.as_user(sandbox, alice)
+    api.create("pods", pod_manifest("web"))
+    api.bind("web", "node-1")
+    node = Node.objects.get(sandbox=sandbox, name="node-1")
+    response = admin_client.post(
+        "/admin/cluster/node/", {"action": "drain", "_selected_action": [node.pk]}
+    )
+    assert response.status_code == 302
+    assert api.get("nodes", "node-1")["spec"]["unschedulable"] is True
+    assert api.get("pods", "web")["metadata"]["deletionTimestamp"]
+    drained = Trace.objects.filter(actor="root-admin", verb="delete", resource="pods")
+    assert list(drained.values_list("name", flat=True)) == ["web"]
+
+
 def test_delete_pod_action_goes_through_the_api_server(admin_client, sandbox, alice):
     ApiServer.as_user(sandbox, alice).create("pods", pod_manifest("web"), namespace="default")
     pod = Pod.objects.get(sandbox=sandbox, name="web")
