@@ -27,7 +27,7 @@ PYTEST_ARGS ?=
 help:
 	@echo "make run     set up, migrate, seed the demo and serve http://127.0.0.1:$(PODLAB_PORT)"
 	@echo "make test    set up and run the tests (TESTS=..., PYTEST_ARGS=...)"
-	@echo "make lint    ruff check ."
+	@echo "make lint    ruff, and the import contracts that keep the one rule"
 	@echo "make clean   remove var/ (database, secret key, local Redis); keeps .venv"
 
 # --- Python environment -------------------------------------------------------
@@ -88,8 +88,11 @@ test: services
 	@bash scripts/ensure-firefox.sh
 	$(VENV)/bin/pytest $(TESTS) $(PYTEST_ARGS)
 
+# ruff, then the architecture's import contracts (pyproject.toml, [tool.importlinter]).
 lint: venv
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
 
 # Stops the Redis that scripts/ensure-redis.sh started under var/redis (if any;
 # only a process that really is redis-server), then removes var/.

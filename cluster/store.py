@@ -21,7 +21,7 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 
 from cluster import store_sql
-from cluster.models import StoreEvent, StoreRevision
+from cluster.models.store import StoreEvent, StoreRevision
 
 MAX_VALUE_BYTES = 1536 * 1024  # etcd's default request limit: 1.5 MiB
 

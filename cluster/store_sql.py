@@ -32,7 +32,7 @@ import psycopg
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
 
-from cluster.models import StoreEvent, StoreKey, StoreRevision
+from cluster.models.store import StoreEvent, StoreKey, StoreRevision
 
 
 def statement_cursor() -> CursorWrapper:

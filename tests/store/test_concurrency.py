@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from cluster.models import StoreEvent, StoreKey
+from cluster.models.store import StoreEvent, StoreKey
 from cluster.store import Store
 from tests.processes import subprocess_database_url
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cluster.models import StoreEvent, StoreKey
+from cluster.models.store import StoreEvent, StoreKey
 from cluster.store import (
     MAX_VALUE_BYTES,
     ColumnMatch,

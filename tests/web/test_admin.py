@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from cluster.apiserver import ApiServer
-from cluster.models import ComponentState, Node, Pod, StoreKey, Trace
+from cluster.models import ComponentState, Trace
+from cluster.models.store import Node, Pod, StoreKey
 from tests.apiserver.manifests import pod_manifest
 
 pytestmark = pytest.mark.django_db
