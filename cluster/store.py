@@ -22,6 +22,7 @@ from django.db import IntegrityError, connection, transaction
 
 from cluster import store_sql
 from cluster.models.store import StoreEvent, StoreRevision
+from cluster.resources.keys import split_key
 
 MAX_VALUE_BYTES = 1536 * 1024  # etcd's default request limit: 1.5 MiB
 
@@ -158,23 +159,6 @@ class ColumnMatch:
         if self.negate:
             return f"({column} IS NULL OR {column} <> %s)", [self.value]
         return f"{column} = %s", [self.value]
-
-
-# Upstream keeps services under two-segment prefixes: /registry/services/specs/ns/name.
-_TWO_SEGMENT_PREFIXES = ("services",)
-
-
-def split_key(key: str) -> tuple[str, str, str]:
-    """'/registry/pods/ns/name' -> ('pods', 'ns', 'name'); cluster-scoped keys have no ns.
-    '/registry/services/specs/ns/name' -> ('services/specs', 'ns', 'name')."""
-    parts = key.split("/")
-    if len(parts) == 6 and parts[:2] == ["", "registry"] and parts[2] in _TWO_SEGMENT_PREFIXES:
-        return f"{parts[2]}/{parts[3]}", parts[4], parts[5]
-    if len(parts) == 5 and parts[:2] == ["", "registry"]:
-        return parts[2], parts[3], parts[4]
-    if len(parts) == 4 and parts[:2] == ["", "registry"]:
-        return parts[2], "", parts[3]
-    raise ValueError(f"not a registry key: {key!r}")
 
 
 @contextmanager

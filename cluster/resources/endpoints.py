@@ -84,6 +84,7 @@ def _validate_ports(ports: list, path: str) -> list[FieldError]:
 
 RESOURCE = ResourceType(
     name="endpoints",
+    store_prefix="services/endpoints",  # upstream: /registry/services/endpoints/ns/name
     singular="endpoints",
     kind="Endpoints",
     group="",

@@ -18,6 +18,11 @@ IP_ADDRESS_PREFIX = f"{REGISTRY_ROOT}ipaddresses/"
 NODE_PORT_RANGE_KEY = f"{REGISTRY_ROOT}ranges/servicenodeports"
 
 
+# Upstream keeps services and their endpoints under two-segment prefixes:
+# /registry/services/specs/ns/name, /registry/services/endpoints/ns/name.
+_TWO_SEGMENT_PREFIXES = ("services",)
+
+
 class ObjectRef(NamedTuple):
     """What a key names: the object's type, namespace ("" when cluster-scoped) and name."""
 
@@ -66,3 +71,17 @@ def parse_key(key: str) -> ObjectRef | None:
     if not name or "/" in namespace or (rt.namespaced and not namespace):
         return None
     return ObjectRef(rt, namespace, name)
+
+
+def split_key(key: str) -> tuple[str, str, str]:
+    """The store's indexed columns of any registry key (the store knows no types):
+    '/registry/pods/ns/name' -> ('pods', 'ns', 'name'); cluster-scoped keys have no ns;
+    '/registry/services/specs/ns/name' -> ('services/specs', 'ns', 'name')."""
+    parts = key.split("/")
+    if len(parts) == 6 and parts[:2] == ["", "registry"] and parts[2] in _TWO_SEGMENT_PREFIXES:
+        return f"{parts[2]}/{parts[3]}", parts[4], parts[5]
+    if len(parts) == 5 and parts[:2] == ["", "registry"]:
+        return parts[2], parts[3], parts[4]
+    if len(parts) == 4 and parts[:2] == ["", "registry"]:
+        return parts[2], "", parts[3]
+    raise ValueError(f"not a registry key: {key!r}")
