@@ -82,7 +82,7 @@ class StoreEvent(models.Model):
 
 class NodeManager(models.Manager):
     def get_queryset(self):
-        return super().get_queryset().filter(resource="nodes")
+        return super().get_queryset().filter(resource="minions")
 
 
 class PodManager(models.Manager):

@@ -116,6 +116,7 @@ def _required_keys(items: object, field: str, keys: tuple[str, ...]) -> list[Fie
 
 RESOURCE = ResourceType(
     name="nodes",
+    store_prefix="minions",  # upstream keeps nodes at /registry/minions/<name>
     singular="node",
     kind="Node",
     group="",

@@ -58,7 +58,7 @@ def test_store_keys_of_the_workload_kinds_parse_as_upstream_lays_them_out(page, 
         const { objectKey, parseKey } = await import('/static/js/podlab/state.js');
         const keys = ['services/specs/default/web', 'controllers/default/legacy',
                       'services/endpoints/default/web', 'replicasets/default/web-5c8f6',
-                      'endpointslices/default/web-abcde', 'pods/default/web', 'nodes/node-1'];
+                      'endpointslices/default/web-abcde', 'pods/default/web', 'minions/node-1'];
         const meta = { metadata: { namespace: 'default', name: 'web' } };
         return {
             parsed: keys.map((key) => parseKey(`/registry/${key}`)),

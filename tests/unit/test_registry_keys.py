@@ -18,7 +18,7 @@ from cluster.resources.keys import (
     ("resource", "namespace", "name", "key"),
     [
         ("pods", "default", "web", "/registry/pods/default/web"),
-        ("nodes", "", "node-1", "/registry/nodes/node-1"),
+        ("nodes", "", "node-1", "/registry/minions/node-1"),
         ("services", "default", "web", "/registry/services/specs/default/web"),
         ("endpoints", "default", "web", "/registry/services/endpoints/default/web"),
         ("replicationcontrollers", "default", "rc", "/registry/controllers/default/rc"),
@@ -40,7 +40,7 @@ def test_collections_namespaces_and_allocator_keys():
     pods = RESOURCES["pods"]
     assert collection_key(pods) == "/registry/pods/"
     assert collection_key(pods, "default") == "/registry/pods/default/"
-    assert collection_key(RESOURCES["nodes"], "default") == "/registry/nodes/"
+    assert collection_key(RESOURCES["nodes"], "default") == "/registry/minions/"
     assert namespace_key("kube-system") == "/registry/namespaces/kube-system"
     assert ip_address_key("10.96.0.1") == "/registry/ipaddresses/10.96.0.1"
 
@@ -56,6 +56,6 @@ def test_keys_that_name_no_object_parse_to_none(key):
 def test_the_stores_columns_of_a_key():
     assert split_key("/registry/pods/default/web") == ("pods", "default", "web")
     assert split_key("/registry/services/specs/default/web") == ("services/specs", "default", "web")
-    assert split_key("/registry/nodes/node-1") == ("nodes", "", "node-1")
+    assert split_key("/registry/minions/node-1") == ("minions", "", "node-1")
     with pytest.raises(ValueError, match="not a registry key"):
         split_key("/elsewhere/pods/web")

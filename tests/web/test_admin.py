@@ -24,12 +24,12 @@ def test_admin_lists_the_sandbox_nodes_and_store_keys(admin_client, sandbox):
         assert name in nodes
     keys = admin_client.get("/admin/cluster/storekey/").content.decode()
     assert "/registry/namespaces/default" in keys
-    assert "/registry/nodes/node-1" in keys
+    assert "/registry/minions/node-1" in keys
 
 
 def test_a_store_key_page_shows_readable_json_and_its_history(admin_client, sandbox, alice):
     ApiServer.as_user(sandbox, alice).patch("nodes", "node-1", {"metadata": {"labels": {"x": "y"}}})
-    key = StoreKey.objects.get(sandbox=sandbox, key="/registry/nodes/node-1")
+    key = StoreKey.objects.get(sandbox=sandbox, key="/registry/minions/node-1")
     page = admin_client.get(f"/admin/cluster/storekey/{key.pk}/change/").content.decode()
     assert "&quot;kubeletVersion&quot;: &quot;v1.32.4&quot;" in page
     assert page.count("<li>revision") == 2

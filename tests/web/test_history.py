@@ -35,11 +35,11 @@ def test_history_holds_every_change_since_the_sandbox_began(alice_client, sandbo
     page = history(alice_client, sandbox, revisions=5000)
     assert page["oldest"] == 1
     assert page["more"] is False
-    nodes = [e["key"] for e in page["events"] if e["type"] == "ADDED" and "nodes" in e["key"]]
+    nodes = [e["key"] for e in page["events"] if e["type"] == "ADDED" and "minions" in e["key"]]
     assert nodes == [
-        "/registry/nodes/control-plane",
-        "/registry/nodes/node-1",
-        "/registry/nodes/node-2",
+        "/registry/minions/control-plane",
+        "/registry/minions/node-1",
+        "/registry/minions/node-2",
     ]
     web = [e for e in page["events"] if e["key"] == "/registry/pods/default/web"]
     assert [e["type"] for e in web] == ["ADDED", "MODIFIED", "DELETED"]

@@ -210,9 +210,10 @@ def test_the_etcd_browser_lists_keys_and_shows_a_keys_history(alice_client, sand
     api = ApiServer.as_user(sandbox, alice)
     api.patch("nodes", "node-1", {"metadata": {"labels": {"lesson": "etcd"}}})
     page = alice_client.get(
-        f"/sandboxes/{sandbox.pk}/etcd/?prefix=/registry/nodes/&key=/registry/nodes/node-1", **HTMX
+        f"/sandboxes/{sandbox.pk}/etcd/?prefix=/registry/minions/&key=/registry/minions/node-1",
+        **HTMX,
     ).content.decode()
-    assert page.count("/registry/nodes/") >= 3
+    assert page.count("/registry/minions/") >= 3
     assert page.count("<li>revision") == 2
     assert "&quot;lesson&quot;: &quot;etcd&quot;" in page
 

@@ -83,7 +83,7 @@ const PANEL_OBJECTS = {
   node: ({ name }) => ({
     kind: "node",
     name,
-    key: `/registry/nodes/${name}`,
+    key: objectKey("nodes", { metadata: { name } }),
     events: `/registry/events/default/${name}.`,
     what: `Node ${name}`,
     present: (state) => state.nodes.has(name),

@@ -9,9 +9,10 @@
 
 /**
  * Where upstream keeps a resource in etcd, when not under its plural:
- * ReplicationControllers under "controllers", Services under "services/specs".
+ * Nodes under "minions", ReplicationControllers under "controllers", Services under "services/specs".
  */
 const STORE_PREFIXES = {
+  nodes: "minions",
   replicationcontrollers: "controllers",
   services: "services/specs",
   endpoints: "services/endpoints",
@@ -23,7 +24,7 @@ export const WORKLOAD_RESOURCES = ["deployments", "replicasets", "replicationcon
 
 /**
  * The store key of an object, as the API server writes it:
- * "/registry/pods/default/web", "/registry/nodes/node-1",
+ * "/registry/pods/default/web", "/registry/minions/node-1",
  * "/registry/services/specs/default/web".
  * @param {string} resource "pods", "nodes", "services"...
  * @param {object} object a Kubernetes object
