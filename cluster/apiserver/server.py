@@ -37,6 +37,7 @@ from cluster.apiserver.tracing import (
     record_trace,
 )
 from cluster.models import Sandbox
+from cluster.resources.keys import REGISTRY_ROOT
 from cluster.store import Event, Store
 
 _RACE_RETRIES = 5
@@ -244,7 +245,7 @@ class ApiServer:
 
         self._serve(request, handler, atomic=True)
 
-    def etcd_browse(self, prefix: str = "/registry/", *, key: str = "") -> dict:
+    def etcd_browse(self, prefix: str = REGISTRY_ROOT, *, key: str = "") -> dict:
         """What `etcdctl get --prefix` would show, for the lesson's etcd browser: the keys
         under prefix with their revisions, and for `key` its value and history. Read
         through the API server like everything else, so it is authorized and traced."""

@@ -8,9 +8,10 @@ The allocators keep their bitmaps and claims beside the objects, as upstream's d
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
-from cluster.resources.types import ResourceType
+if TYPE_CHECKING:  # types.py builds its key prefix from REGISTRY_ROOT below
+    from cluster.resources.types import ResourceType
 
 REGISTRY_ROOT = "/registry/"
 # The Service allocators' records (upstream's IPAddress objects and the node-port range).

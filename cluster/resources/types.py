@@ -4,6 +4,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from cluster.resources.field_errors import FieldError
+from cluster.resources.keys import REGISTRY_ROOT
 
 # default(obj): fill defaults in place on create (obj is the whole object, metadata included).
 # default_decoded(obj): the defaults upstream applies to every decoded object, updates too.
@@ -83,7 +84,7 @@ class ResourceType:
     @property
     def key_prefix(self) -> str:
         """'/registry/pods/', '/registry/services/specs/': where its objects are kept."""
-        return f"/registry/{self.store_prefix or self.name}/"
+        return f"{REGISTRY_ROOT}{self.store_prefix or self.name}/"
 
     @property
     def group_resource(self) -> str:

@@ -20,6 +20,7 @@ from cluster.node_operations import (
     uncordon,
     without_key,
 )
+from cluster.resources.keys import REGISTRY_ROOT
 from cluster.sandboxes import CONTROLLER_MANAGER
 from sandbox.kubectl import node_command
 from sandbox.pod_status import pod_status_label
@@ -146,7 +147,7 @@ def controller_manager_panel(
 @require_GET
 @sandbox_view
 def etcd_browser(request: HttpRequest, sandbox: Sandbox) -> HttpResponse:
-    prefix = request.GET.get("prefix") or "/registry/"
+    prefix = request.GET.get("prefix") or REGISTRY_ROOT
     key = request.GET.get("key", "")
     browse = ApiServer.as_user(sandbox, request.user).etcd_browse(prefix, key=key)
     return render(
