@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+
+from django.db.models import F
+
 from cluster.apiserver import ApiServer
 from cluster.apiserver.authn import caller_for_user
 from cluster.apiserver.authz import authorize, write_grant
@@ -11,6 +15,7 @@ from cluster.models import ComponentState, Sandbox, SchedulingRecord, Trace
 from cluster.resources import RESOURCES
 
 SNAPSHOT_TRACES = 200
+audit = logging.getLogger("podlab.audit")
 
 
 def sandbox_lookup(sandbox_id: int) -> Sandbox:
@@ -35,6 +40,23 @@ def sandbox_for(user, sandbox_id: int) -> Sandbox:
     return sandbox
 
 
+def sandbox_changeable(sandbox: Sandbox, user) -> None:
+    """Raise 403 Forbidden unless this user may change this sandbox (owner, admin).
+
+    Every write URL asks this before it reads anything, so a read-only viewer's refused
+    change leaves no trace of the reads it would have made on the way (the API server
+    would refuse its write anyway). Logged where the API server logs its refusals."""
+    caller = caller_for_user(user)
+    if write_grant(caller, sandbox):
+        return
+    message = (
+        f'sandboxes "{sandbox.name}" is forbidden: User "{caller.username}" cannot change'
+        " this sandbox: it is read-only for the instructor of its class"
+    )
+    audit.warning("%s: %s", caller.username, message, extra={"sandbox": sandbox.pk})
+    raise ApiError(403, "Forbidden", message, {"kind": "sandboxes", "name": sandbox.name})
+
+
 def sandboxes_for_user(user) -> list[Sandbox]:
     return list(Sandbox.objects.filter(owner=user).order_by("-created_at"))
 
@@ -42,7 +64,9 @@ def sandboxes_for_user(user) -> list[Sandbox]:
 def sandboxes_taught(user) -> list[Sandbox]:
     """The sandboxes of the students in the classes this user teaches (read-only for them)."""
     return list(
-        Sandbox.objects.filter(classroom__instructor=user)
+        # Only students still in the class: one who left it is no longer theirs to watch
+        # (cluster.apiserver.authz.teaches).
+        Sandbox.objects.filter(classroom__instructor=user, classroom__students=F("owner"))
         .exclude(owner=user)
         .select_related("owner", "classroom")
         .order_by("classroom__name", "owner__username", "-created_at")

@@ -29,7 +29,13 @@ def write_grant(caller: Caller, sandbox: Sandbox) -> str:
 
 
 def teaches(caller: Caller, sandbox: Sandbox) -> bool:
-    return sandbox.classroom_id is not None and sandbox.classroom.instructor_id == caller.user_id
+    """The caller teaches the class the sandbox's owner is in. A student removed from the
+    class takes their sandbox out of the instructor's sight, as a new instructor does."""
+    return (
+        sandbox.classroom_id is not None
+        and sandbox.classroom.instructor_id == caller.user_id
+        and sandbox.classroom.students.filter(pk=sandbox.owner_id).exists()
+    )
 
 
 def authorize(

@@ -86,3 +86,33 @@ def test_the_page_links_its_favicon_and_the_favicon_is_served(client, alice):
     assert '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">' in home
     assert finders.find("favicon.svg")
     assert client.get("/favicon.ico")["Location"] == "/static/favicon.svg"
+
+
+def test_a_student_removed_from_the_class_is_no_longer_the_instructors_to_watch(
+    client, sandbox, classroom, teacher, alice
+):
+    client.force_login(teacher)
+    assert client.get(f"/sandboxes/{sandbox.pk}/").status_code == 200
+    classroom.students.remove(alice)
+    home = client.get("/").content.decode()
+    assert f'href="/sandboxes/{sandbox.pk}/"' not in home
+    assert client.get(f"/sandboxes/{sandbox.pk}/").status_code == 404
+    assert client.get(f"/sandboxes/{sandbox.pk}/nodes/node-1/", **HTMX).status_code == 404
+
+
+def test_a_refused_change_by_the_instructor_reads_nothing_first(client, sandbox, teacher, alice):
+    """The crash control reads the pod before it crashes it: for a read-only viewer the
+    change is refused before that read, so the student's timeline gets no line of it."""
+    from cluster.models import Trace
+
+    ApiServer.as_user(sandbox, alice).create(
+        "pods",
+        {"metadata": {"name": "web"}, "spec": {"containers": [{"name": "app", "image": "nginx"}]}},
+        namespace="default",
+    )
+    traces = Trace.objects.filter(sandbox=sandbox).count()
+    client.force_login(teacher)
+    refused = client.post(f"/sandboxes/{sandbox.pk}/pods/default/web/crash/", **HTMX)
+    assert refused.status_code == 403
+    assert "teacher&quot; cannot change this sandbox" in refused.content.decode()
+    assert Trace.objects.filter(sandbox=sandbox).count() == traces
