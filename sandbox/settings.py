@@ -52,6 +52,9 @@ INSTALLED_APPS = [
     "channels",
     "django_celery_beat",
     "django_htmx",
+    # Only for its system checks (a cache it cannot count in is an error); the limits
+    # themselves are sandbox/rate_limits.py.
+    "django_ratelimit",
     "cluster",
     "sandbox",
 ]
@@ -152,6 +155,30 @@ CHANNEL_LAYERS = {
             "prefix": os.environ.get("PODLAB_CHANNEL_PREFIX", "podlab"),
         },
     }
+}
+
+# The cache holds the per-user rate limits' counters (sandbox/rate_limits.py), shared by
+# every Daphne process of an installation, so it is Redis, not each process's memory.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": os.environ.get("PODLAB_CACHE_PREFIX", "podlab"),
+    }
+}
+# django-ratelimit names the cache backends it was tested with; Django's own Redis
+# backend counts with Redis's INCR like the ones it names.
+SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
+
+# Per-user limits on the calls that cost the server most (sandbox/rate_limits.py), as
+# django-ratelimit rates ("count/period"). A student working normally never meets them:
+# opening the live page reads the history in pages of 500 revisions (up to 20 requests
+# with the default PODLAB_STORE_HISTORY), and a snapshot is sent at connect and on a resync.
+PODLAB_RATE_LIMITS = {
+    "history": "120/m",
+    "snapshot": "60/m",
+    "clock-step": "120/m",
+    "etcd-browse": "120/m",
 }
 
 CELERY_BROKER_URL = REDIS_URL

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import socket
 import subprocess
 import sys
@@ -35,6 +36,18 @@ def isolated_redis_names():
     client = loops.redis_client()
     leftovers = client.keys(f"{TEST_NAMESPACE}:*") + client.keys(f"_kombu.*.{TEST_NAMESPACE}")
     client.delete(TEST_NAMESPACE, *leftovers)
+
+
+_test_numbers = itertools.count()
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache(settings):
+    """Each test its own keys in the shared Redis cache (the rate limits' counters), so no
+    test inherits another's counts; the session's clean-up above deletes them all."""
+    cache = dict(settings.CACHES["default"])
+    cache["KEY_PREFIX"] = f"{TEST_NAMESPACE}:cache:{next(_test_numbers)}"
+    settings.CACHES = {**settings.CACHES, "default": cache}
 
 
 def make_user(username: str, **extra):

@@ -33,6 +33,7 @@ def stack_environment() -> dict[str, str]:
         "DATABASE_URL": subprocess_database_url(),
         "PODLAB_TASK_QUEUE": TEST_NAMESPACE,
         "PODLAB_CHANNEL_PREFIX": TEST_NAMESPACE,
+        "PODLAB_CACHE_PREFIX": f"{TEST_NAMESPACE}:cache",
         "PYTHONPATH": str(ROOT),
     }
 

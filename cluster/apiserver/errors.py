@@ -93,6 +93,17 @@ def too_large(limit: int) -> ApiError:
     return ApiError(413, "RequestEntityTooLarge", f"Request entity too large: limit is {limit}")
 
 
+def too_many_requests(retry_after: int) -> ApiError:
+    """Upstream's max-in-flight answer (apierrors.NewTooManyRequests): try again in
+    retry_after seconds, which HTTP answers also carry as Retry-After."""
+    return ApiError(
+        429,
+        "TooManyRequests",
+        "Too many requests, please try again later.",
+        {"retryAfterSeconds": retry_after},
+    )
+
+
 def bad_request(message: str) -> ApiError:
     return ApiError(400, "BadRequest", message)
 

@@ -15,6 +15,7 @@ from cluster import loops
 from cluster.apiserver import ApiServer
 from cluster.models import Sandbox
 from cluster.sandboxes import clock_pause, clock_resume, clock_set_speed, mode_set
+from sandbox import rate_limits
 from sandbox.selectors import clock_readable, sandbox_clock
 from sandbox.views.access import sandbox_json_view
 
@@ -78,6 +79,8 @@ def clock_control(request: HttpRequest, sandbox: Sandbox, action: str) -> HttpRe
             narration=MODE_NARRATIONS[mode],
         )
     elif action == "step":
+        # A step runs the components' ticks here and now, in this request.
+        rate_limits.count_call(request.user, rate_limits.CLOCK_STEP)
         component = request.POST.get("component") or None
         apiserver.fault(
             "step",

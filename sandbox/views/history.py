@@ -6,6 +6,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.http import require_GET
 
 from cluster.models import Sandbox
+from sandbox import rate_limits
 from sandbox.history import PAGE_REVISIONS, sandbox_history
 from sandbox.views.access import sandbox_json_view
 
@@ -14,6 +15,7 @@ from sandbox.views.access import sandbox_json_view
 @sandbox_json_view
 def history_page(request: HttpRequest, sandbox: Sandbox) -> HttpResponse:
     """GET ?to=<revision>&revisions=<how many>: the page of history that ends at `to`."""
+    rate_limits.count_call(request.user, rate_limits.HISTORY)
     try:
         to = int(request.GET["to"]) if request.GET.get("to") else None
         revisions = int(request.GET.get("revisions") or PAGE_REVISIONS)

@@ -22,6 +22,7 @@ from cluster.node_operations import (
 )
 from cluster.resources.keys import REGISTRY_ROOT
 from cluster.sandboxes import CONTROLLER_MANAGER
+from sandbox import rate_limits
 from sandbox.kubectl import node_command
 from sandbox.pod_status import pod_status_label
 from sandbox.selectors import (
@@ -147,6 +148,7 @@ def controller_manager_panel(
 @require_GET
 @sandbox_view
 def etcd_browser(request: HttpRequest, sandbox: Sandbox) -> HttpResponse:
+    rate_limits.count_call(request.user, rate_limits.ETCD_BROWSE)
     prefix = request.GET.get("prefix") or REGISTRY_ROOT
     key = request.GET.get("key", "")
     browse = ApiServer.as_user(sandbox, request.user).etcd_browse(prefix, key=key)

@@ -40,6 +40,11 @@ export class Backfill {
         credentials: "same-origin",
         headers: { Accept: "application/json" },
       });
+      if (response.status === 429) {
+        // Over this user's rate limit for history reads: wait as long as the server says.
+        await new Promise((resolve) => setTimeout(resolve, retryAfterMs(response)));
+        continue;
+      }
       if (!response.ok) throw new Error(`history: ${response.status}`);
       const page = await response.json();
       if (page.from < to && this.history.prepend(page)) this.onPage(page);
@@ -52,4 +57,10 @@ export class Backfill {
     this.state = state;
     this.onState(state);
   }
+}
+
+/** The wait a 429 answer asks for (its Retry-After header, in seconds), in milliseconds. */
+function retryAfterMs(response) {
+  const seconds = Number(response.headers.get("Retry-After"));
+  return (Number.isFinite(seconds) && seconds > 0 ? seconds : 5) * 1000;
 }

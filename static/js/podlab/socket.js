@@ -21,8 +21,11 @@ export function socketUrl(path, location = window.location) {
   return `${scheme}//${location.host}${path}`;
 }
 
-/** Close codes the server uses to refuse for good (4000 + HTTP status: 4403, 4404). */
+/** Close codes the server uses to refuse for good (4000 + HTTP status: 4401, 4404). */
 const REFUSED_CODES = { min: 4000, max: 4999 };
+/** But 4429 (too many snapshots for this user) only says "later": try again after a while. */
+const TOO_MANY_REQUESTS = 4429;
+const TOO_MANY_REQUESTS_WAIT_MS = 15000;
 /** After this many failed attempts in a row the page says "offline" (it keeps trying). */
 const OFFLINE_AFTER = 5;
 
@@ -77,6 +80,11 @@ export class LiveSocket {
   closed(socket, event) {
     if (socket !== this.socket || this.stopped) return;
     this.socket = null;
+    if (event.code === TOO_MANY_REQUESTS) {
+      this.failures += 1;
+      this.reconnectSoon(Math.max(this.backoff(), TOO_MANY_REQUESTS_WAIT_MS));
+      return;
+    }
     if (event.code >= REFUSED_CODES.min && event.code <= REFUSED_CODES.max) {
       this.report("offline", 0, event.reason || `the server refused the connection (${event.code - 4000})`);
       return;
