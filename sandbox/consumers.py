@@ -13,19 +13,37 @@ Messages to the page:
   {"type": "error", "status": <Kubernetes Status>}
 Messages from the page:
   {"type": "resync"}: send a fresh snapshot (after a revision gap or a reconnect).
+  Anything else (not JSON, not an object, an unknown type) is ignored.
+
+Who may listen is checked before anything is read (sandbox_for: close 4401 for a caller
+not logged in, 4404 for a sandbox they may not see, as for a missing one), and again every
+ACCESS_CHECK_SECONDS while the socket is open: a user deactivated or logged out, a student
+who left the instructor's class, an instructor replaced, a sandbox deleted, each is told
+why ({"type": "error"}) and closed with the same codes. A snapshot (connect or resync)
+over the user's rate limit (sandbox/rate_limits.py) is refused with a 429 Status: a
+resync is not sent, a connect closes with 4429.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
+import logging
 from collections import OrderedDict
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.contrib.auth import get_user_model
+from django.contrib.sessions.backends.base import SessionBase
 
 from cluster.apiserver import ApiError
+from cluster.apiserver.errors import unauthorized
 from cluster.apiserver.publish import sandbox_group
+from sandbox import rate_limits
 from sandbox.selectors import sandbox_for, sandbox_lookup, sandbox_snapshot
+
+log = logging.getLogger(__name__)
 
 # Well under Daphne's (autobahn's) 1 MiB limit on one websocket message.
 MESSAGE_BYTES = 512 * 1024
@@ -33,31 +51,113 @@ MESSAGE_BYTES = 512 * 1024
 # encoded once for all of them. Batches are keyed by what tells them apart.
 ENCODED_BATCHES_KEPT = 256
 _encoded_batches: OrderedDict[tuple, str] = OrderedDict()
+# How often an open socket checks that its user may still see its sandbox: a few
+# queries each, so that losing access is noticed within seconds, not at the next connect.
+ACCESS_CHECK_SECONDS = 2.0
+# The websocket close code for a refusal is 4000 + its HTTP status (4401, 4404, 4429).
+CLOSE_CODE_BASE = 4000
 
 
 class SandboxConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self) -> None:
         self.revision = 0
+        self.group = ""
+        self.access_watch: asyncio.Task | None = None
+        # Accepted first only so that a refusal can say why and close with its own code;
+        # nothing of the sandbox is read or joined before sandbox_for has said yes.
         await self.accept()
         try:
             sandbox_id = self.scope["url_route"]["kwargs"]["sandbox_id"]
             self.sandbox = await database_sync_to_async(sandbox_for)(self.scope["user"], sandbox_id)
+            self.user_id = self.scope["user"].pk
+            await self._count_snapshot()
             snapshot = await self._snapshot()
         except ApiError as error:
-            await self.send_json({"type": "error", "status": error.status()})
-            await self.close(code=4000 + error.code)
+            await self._refuse(error)
             return
         self.group = sandbox_group(self.sandbox.pk)
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self._send_snapshot(snapshot)
+        self.access_watch = asyncio.create_task(self._watch_access())
 
     async def disconnect(self, code: int) -> None:
-        if group := getattr(self, "group", None):
-            await self.channel_layer.group_discard(group, self.channel_name)
+        if self.access_watch is not None and self.access_watch is not asyncio.current_task():
+            self.access_watch.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.access_watch
+        if self.group:
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+            self.group = ""
+
+    async def receive(
+        self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs
+    ) -> None:
+        """A message from the page. Whatever a client sends, the consumer goes on: a
+        message that is not a JSON object of a known type is ignored."""
+        if text_data is None:
+            return  # a binary frame: the page sends none
+        try:
+            content = json.loads(text_data)
+        except (ValueError, RecursionError):  # not JSON, or nested past the parser's depth
+            return
+        if isinstance(content, dict):
+            await self.receive_json(content)
 
     async def receive_json(self, content: dict, **kwargs) -> None:
-        if content.get("type") == "resync" and getattr(self, "group", None):
-            await self._send_snapshot(await self._snapshot())
+        if content.get("type") != "resync" or not self.group:
+            return
+        try:
+            # The user as they are now: the socket's own user object was read at connect.
+            await database_sync_to_async(self._check_access)()
+        except ApiError as lost:
+            await self._lose_access(lost)
+            return
+        try:
+            await self._count_snapshot()
+        except ApiError as too_many:
+            await self.send_json({"type": "error", "status": too_many.status()})
+            return
+        await self._send_snapshot(await self._snapshot())
+
+    async def _refuse(self, error: ApiError) -> None:
+        """Say why (a Kubernetes Status) and close with 4000 + its code."""
+        await self.send_json({"type": "error", "status": error.status()})
+        await self.close(code=CLOSE_CODE_BASE + error.code, reason=error.reason)
+
+    async def _lose_access(self, lost: ApiError) -> None:
+        """Leave the sandbox's group at once (nothing more of it is sent), then close."""
+        log.info("sandbox %s: closing user %s's socket: %s", self.sandbox.pk, self.user_id, lost)
+        if self.group:
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+            self.group = ""
+        await self._refuse(lost)
+
+    async def _watch_access(self) -> None:
+        """Close the socket once its user may no longer see its sandbox."""
+        while self.group:
+            await asyncio.sleep(ACCESS_CHECK_SECONDS)
+            try:
+                await database_sync_to_async(self._check_access)()
+            except ApiError as lost:
+                await self._lose_access(lost)
+                return
+            except Exception:  # a database blip: keep the socket, check again next time
+                log.warning("sandbox %s: could not check access", self.sandbox.pk, exc_info=True)
+
+    def _check_access(self) -> None:
+        """Raise the ApiError sandbox_for raises now, for the user as they are now."""
+        session: SessionBase | None = self.scope.get("session")
+        if session is not None and session.session_key and not session.exists(session.session_key):
+            raise unauthorized()  # logged out, or the session was cleared
+        user = get_user_model().objects.filter(pk=self.user_id).first()
+        if user is None:
+            raise unauthorized()
+        sandbox_for(user, self.sandbox.pk)
+
+    async def _count_snapshot(self) -> None:
+        """Count a snapshot against the user's rate limit (raise 429 when over it)."""
+        count = database_sync_to_async(rate_limits.count_call)
+        await count(self.scope["user"], rate_limits.SNAPSHOT)
 
     async def cluster_changes(self, message: dict) -> None:
         # Publishing is asynchronous, so a batch committed before this socket's

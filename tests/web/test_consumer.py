@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import time
 
 import pytest
 from asgiref.sync import async_to_sync
@@ -56,6 +57,8 @@ def test_the_owner_gets_a_snapshot_first_and_another_on_resync(sandbox, alice):
         first = await socket.receive_json_from(timeout=5)
         await socket.send_json_to({"type": "resync"})
         second = await socket.receive_json_from(timeout=5)
+        while second["type"] == "changes":  # the first snapshot's reads, pushed late
+            second = await socket.receive_json_from(timeout=5)
         await socket.disconnect()
         return first, second
 
@@ -161,6 +164,8 @@ def test_a_resync_snapshot_tells_the_clock_as_it_is_now(sandbox, alice):
         await database_sync_to_async(clock_set_speed)(sandbox, 10.0)
         await socket.send_json_to({"type": "resync"})
         second = await socket.receive_json_from(timeout=5)
+        while second["type"] == "changes":  # the first snapshot's reads, pushed late
+            second = await socket.receive_json_from(timeout=5)
         await socket.disconnect()
         return first, second
 
@@ -205,3 +210,151 @@ def test_a_failing_component_is_told_to_the_viewers_as_it_starts(sandbox, alice,
         "failingSince": note["failingSince"],
     }
     assert note["failingSince"]
+
+
+# -- what a client sends: whatever it is, the consumer goes on ---------------------------
+
+MALFORMED = [
+    "not json",
+    "{",
+    "[1, 2]",
+    '"resync"',
+    "5",
+    "null",
+    '{"type": 5}',
+    '{"type": ["resync"]}',
+    '{"type": {"resync": true}}',
+    '{"type": null}',
+    '{"type": "no-such-type"}',
+    '{"kind": "resync"}',
+    "[" * 100_000 + "]" * 100_000,  # nested past the JSON parser's depth
+]
+
+
+def test_a_malformed_message_is_ignored_and_the_socket_goes_on(sandbox, alice):
+    async def scenario():
+        socket = socket_for(sandbox.pk, alice)
+        await socket.connect()
+        assert (await socket.receive_json_from(timeout=5))["type"] == "snapshot"
+        for text in MALFORMED:
+            await socket.send_to(text_data=text)
+        await socket.send_to(bytes_data=b"\x00\xff binary")
+        # Nothing answers them (pushed batches of the snapshot's reads aside)...
+        answers = []
+        while not await socket.receive_nothing(timeout=0.5):
+            answers.append(await socket.receive_json_from(timeout=1))
+        # ...and the consumer still serves: a resync gets its snapshot.
+        await socket.send_json_to({"type": "resync"})
+        snapshot = await socket.receive_json_from(timeout=5)
+        while snapshot["type"] == "changes":
+            snapshot = await socket.receive_json_from(timeout=5)
+        await socket.disconnect()
+        return answers, snapshot
+
+    answers, snapshot = async_to_sync(scenario)()
+    assert {answer["type"] for answer in answers} <= {"changes"}
+    assert snapshot["type"] == "snapshot"
+
+
+# -- losing access while the socket is open ----------------------------------------------
+
+
+async def refusal_after(socket, change) -> tuple[dict, dict, float]:
+    """Make the change, then wait for the socket's error and close; how long it took."""
+    await database_sync_to_async(change)()
+    started = time.monotonic()
+    message = await socket.receive_json_from(timeout=10)
+    while message["type"] == "changes":  # pushed before access was lost
+        message = await socket.receive_json_from(timeout=10)
+    closed = await socket.receive_output(timeout=5)
+    return message, closed, time.monotonic() - started
+
+
+def lose_access(sandbox_id: int, user, change, *, session=None) -> tuple[dict, dict, float]:
+    async def scenario():
+        socket = socket_for(sandbox_id, user)
+        if session is not None:
+            socket.scope["session"] = session
+        await socket.connect()
+        assert (await socket.receive_json_from(timeout=5))["type"] == "snapshot"
+        return await refusal_after(socket, change)
+
+    return async_to_sync(scenario)()
+
+
+def assert_closed_within_seconds(answer, code: int) -> None:
+    from sandbox.consumers import ACCESS_CHECK_SECONDS
+
+    message, closed, took = answer
+    assert message["type"] == "error"
+    assert message["status"]["code"] == code - 4000
+    assert closed["type"] == "websocket.close"
+    assert closed["code"] == code
+    assert took < ACCESS_CHECK_SECONDS + 2
+
+
+def test_a_deactivated_user_is_closed_within_seconds(sandbox, alice):
+    def deactivate():
+        type(alice).objects.filter(pk=alice.pk).update(is_active=False)
+
+    assert_closed_within_seconds(lose_access(sandbox.pk, alice, deactivate), 4401)
+
+
+def test_a_user_who_logged_out_elsewhere_is_closed(sandbox, alice):
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.test import Client
+
+    browser = Client()
+    browser.force_login(alice)
+    session = SessionStore(session_key=browser.session.session_key)
+
+    assert_closed_within_seconds(
+        lose_access(sandbox.pk, alice, lambda: browser.post("/logout/"), session=session), 4401
+    )
+
+
+def test_the_instructor_of_a_student_who_left_the_class_is_closed(sandbox, classroom, teacher):
+    def leave():
+        classroom.students.remove(sandbox.owner)
+
+    assert_closed_within_seconds(lose_access(sandbox.pk, teacher, leave), 4404)
+
+
+def test_an_instructor_replaced_in_the_class_is_closed(sandbox, classroom, teacher, bob):
+    def replace():
+        type(classroom).objects.filter(pk=classroom.pk).update(instructor=bob)
+
+    assert_closed_within_seconds(lose_access(sandbox.pk, teacher, replace), 4404)
+
+
+def test_the_viewers_of_a_deleted_sandbox_are_closed(sandbox, alice):
+    def delete():
+        type(sandbox).objects.filter(pk=sandbox.pk).delete()
+
+    assert_closed_within_seconds(lose_access(sandbox.pk, alice, delete), 4404)
+
+
+def test_a_resync_asks_again_who_the_user_is_now(sandbox, alice, monkeypatch):
+    """A resync right after losing access gets no snapshot, even before the next check."""
+    from sandbox import consumers
+
+    monkeypatch.setattr(consumers, "ACCESS_CHECK_SECONDS", 60)
+
+    async def scenario():
+        socket = socket_for(sandbox.pk, alice)
+        await socket.connect()
+        assert (await socket.receive_json_from(timeout=5))["type"] == "snapshot"
+        await database_sync_to_async(
+            lambda: type(alice).objects.filter(pk=alice.pk).update(is_active=False)
+        )()
+        await socket.send_json_to({"type": "resync"})
+        message = await socket.receive_json_from(timeout=5)
+        while message["type"] == "changes":
+            message = await socket.receive_json_from(timeout=5)
+        closed = await socket.receive_output(timeout=5)
+        return message, closed
+
+    message, closed = async_to_sync(scenario)()
+    assert message["type"] == "error"
+    assert message["status"]["code"] == 401
+    assert closed["code"] == 4401

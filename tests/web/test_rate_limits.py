@@ -5,10 +5,15 @@ in the real Redis cache; each test has its own keys (tests/conftest.py, fresh_ca
 from __future__ import annotations
 
 import pytest
+from asgiref.sync import async_to_sync
+from channels.auth import AuthMiddlewareStack
+from channels.routing import URLRouter
+from channels.testing import WebsocketCommunicator
 from django.test import Client
 
 from cluster.models import Trace
 from cluster.sandboxes import sandbox_create
+from sandbox.routing import websocket_urlpatterns
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
@@ -87,3 +92,71 @@ def test_a_redis_that_does_not_answer_lets_the_call_through(settings, sandbox, a
     alice_client = logged_in(alice)
     history = f"/sandboxes/{sandbox.pk}/history/"
     assert [alice_client.get(history).status_code for _ in range(3)] == [200, 200, 200]
+
+
+# -- the websocket ----------------------------------------------------------------------
+
+
+def socket_for(sandbox_id: int, user) -> WebsocketCommunicator:
+    communicator = WebsocketCommunicator(
+        AuthMiddlewareStack(URLRouter(websocket_urlpatterns)), f"/ws/sandboxes/{sandbox_id}/"
+    )
+    communicator.scope["user"] = user
+    return communicator
+
+
+async def next_not_changes(socket: WebsocketCommunicator) -> dict:
+    """The next message that is not a pushed batch (the snapshots' own reads are pushed)."""
+    while True:
+        message = await socket.receive_json_from(timeout=5)
+        if message["type"] != "changes":
+            return message
+
+
+@pytest.mark.django_db(transaction=True)
+def test_resyncs_over_the_limit_are_refused_and_the_socket_stays(settings, sandbox, alice, teacher):
+    limits(settings, snapshot="2/m")  # the connect's snapshot and one resync
+
+    async def scenario():
+        socket = socket_for(sandbox.pk, alice)
+        await socket.connect()
+        first = await next_not_changes(socket)
+        await socket.send_json_to({"type": "resync"})
+        second = await next_not_changes(socket)
+        await socket.send_json_to({"type": "resync"})
+        refused = await next_not_changes(socket)
+        # Still open: the teacher's snapshot (another user's count) reaches the same page.
+        teacher_socket = socket_for(sandbox.pk, teacher)
+        await teacher_socket.connect()
+        teachers = await next_not_changes(teacher_socket)
+        await teacher_socket.disconnect()
+        await socket.disconnect()
+        return first, second, refused, teachers
+
+    first, second, refused, teachers = async_to_sync(scenario)()
+    assert first["type"] == second["type"] == teachers["type"] == "snapshot"
+    assert refused["type"] == "error"
+    assert refused["status"]["code"] == 429
+    assert refused["status"]["reason"] == "TooManyRequests"
+    assert refused["status"]["details"]["retryAfterSeconds"] >= 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_connect_over_the_limit_is_closed_with_4429(settings, sandbox, alice):
+    limits(settings, snapshot="1/m")
+
+    async def scenario():
+        socket = socket_for(sandbox.pk, alice)
+        await socket.connect()
+        first = await next_not_changes(socket)
+        await socket.disconnect()
+        again = socket_for(sandbox.pk, alice)
+        await again.connect()
+        refused = await again.receive_json_from(timeout=5)
+        closed = await again.receive_output(timeout=5)
+        return first, refused, closed
+
+    first, refused, closed = async_to_sync(scenario)()
+    assert first["type"] == "snapshot"
+    assert refused["status"]["code"] == 429
+    assert closed == {"type": "websocket.close", "code": 4429, "reason": "TooManyRequests"}
