@@ -7,6 +7,7 @@ DEBUG         "1" or "0", default "1"
 ALLOWED_HOSTS comma-separated, default "127.0.0.1,localhost"
 """
 
+import datetime as dt
 import os
 import secrets
 from pathlib import Path
@@ -52,6 +53,8 @@ INSTALLED_APPS = [
     "channels",
     "django_celery_beat",
     "django_htmx",
+    # Login throttling: failed logins are counted per username and address (see AXES_* below).
+    "axes",
     # Only for its system checks (a cache it cannot count in is an error); the limits
     # themselves are sandbox/rate_limits.py.
     "django_ratelimit",
@@ -69,6 +72,15 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
+]
+
+AUTHENTICATION_BACKENDS = [
+    # First, so that a locked-out username and address are refused before the password
+    # is even checked.
+    "sandbox.login_throttle.LoginThrottleBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "sandbox.urls"
@@ -134,6 +146,20 @@ STATIC_ROOT = VAR_DIR / "static"
 # finders, so neither `make run` nor a test needs a collectstatic step.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
+
+# Login throttling (django-axes): after AXES_FAILURE_LIMIT wrong passwords for one
+# username from one address, that pair is locked out for AXES_COOLOFF_TIME. Not the
+# address alone: a classroom often shares one address behind its router, and one
+# student's typos must not lock out the class. A right password resets the count.
+AXES_FAILURE_LIMIT = int(os.environ.get("PODLAB_LOGIN_FAILURE_LIMIT", "10"))
+AXES_COOLOFF_TIME = dt.timedelta(minutes=int(os.environ.get("PODLAB_LOGIN_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# The login page again, with a message saying why and for how long (429, Retry-After).
+AXES_LOCKOUT_CALLABLE = "sandbox.login_throttle.locked_out"
+# The address Daphne saw (behind a reverse proxy, Daphne's --proxy-headers puts the
+# client's there). Never a header the client could write itself, such as X-Forwarded-For.
+AXES_CLIENT_IP_CALLABLE = "sandbox.login_throttle.client_address"
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
