@@ -152,6 +152,10 @@ def bench_environment(database_url: str, tag: str) -> dict[str, str]:
         "DATABASE_URL": database_url,
         "PODLAB_TASK_QUEUE": tag,
         "PODLAB_CHANNEL_PREFIX": tag,
+        "PODLAB_CACHE_PREFIX": f"{tag}:cache",
+        # A benchmark's crowd (50 viewers of one page) is one user: not what the per-user
+        # limits are for.
+        "PODLAB_RATE_LIMITS": "0",
         "PYTHONPATH": str(ROOT),
         "DJANGO_SETTINGS_MODULE": "sandbox.settings",
     }

@@ -206,6 +206,8 @@ PODLAB_RATE_LIMITS = {
     "clock-step": "120/m",
     "etcd-browse": "120/m",
 }
+# PODLAB_RATE_LIMITS=0 turns them off (the benchmarks' crowds of viewers are one user).
+RATELIMIT_ENABLE = env_flag("PODLAB_RATE_LIMITS", True)
 
 CELERY_BROKER_URL = REDIS_URL
 CELERY_TASK_IGNORE_RESULT = True

@@ -94,6 +94,16 @@ def test_a_redis_that_does_not_answer_lets_the_call_through(settings, sandbox, a
     assert [alice_client.get(history).status_code for _ in range(3)] == [200, 200, 200]
 
 
+@pytest.mark.django_db
+def test_the_limits_can_be_turned_off(settings, sandbox, alice):
+    """PODLAB_RATE_LIMITS=0 (the benchmarks' crowds of viewers are one user)."""
+    limits(settings, history="1/m")
+    settings.RATELIMIT_ENABLE = False
+    alice_client = logged_in(alice)
+    history = f"/sandboxes/{sandbox.pk}/history/"
+    assert [alice_client.get(history).status_code for _ in range(3)] == [200, 200, 200]
+
+
 # -- the websocket ----------------------------------------------------------------------
 
 
