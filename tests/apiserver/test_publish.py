@@ -153,7 +153,7 @@ def test_another_student_cannot_open_the_sandbox_socket(sandbox, bob):
 
     message, closed = async_to_sync(scenario)()
     assert message["status"]["code"] == 404
-    assert closed == {"type": "websocket.close", "code": 4404}
+    assert closed == {"type": "websocket.close", "code": 4404, "reason": "NotFound"}
 
 
 async def _in_thread(work):
