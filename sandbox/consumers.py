@@ -56,6 +56,7 @@ _encoded_batches: OrderedDict[tuple, str] = OrderedDict()
 ACCESS_CHECK_SECONDS = 2.0
 # The websocket close code for a refusal is 4000 + its HTTP status (4401, 4404, 4429).
 CLOSE_CODE_BASE = 4000
+CLOSE_REASON_BYTES = 123  # RFC 6455: a close frame's payload is at most 125 bytes
 
 
 class SandboxConsumer(AsyncJsonWebsocketConsumer):
@@ -122,7 +123,7 @@ class SandboxConsumer(AsyncJsonWebsocketConsumer):
     async def _refuse(self, error: ApiError) -> None:
         """Say why (a Kubernetes Status) and close with 4000 + its code."""
         await self.send_json({"type": "error", "status": error.status()})
-        await self.close(code=CLOSE_CODE_BASE + error.code, reason=error.reason)
+        await self.close(code=CLOSE_CODE_BASE + error.code, reason=close_reason(error))
 
     async def _lose_access(self, lost: ApiError) -> None:
         """Leave the sandbox's group at once (nothing more of it is sent), then close."""
@@ -189,6 +190,13 @@ class SandboxConsumer(AsyncJsonWebsocketConsumer):
         snapshot = await database_sync_to_async(sandbox_snapshot)(self.sandbox, self.scope["user"])
         self.revision = snapshot["revision"]
         return snapshot
+
+
+def close_reason(error: ApiError) -> str:
+    """What the page shows when the socket closes ("404 NotFound: sandbox "7" not found"),
+    within the 123 bytes a websocket close reason may hold."""
+    text = f"{error.code} {error.reason}: {error.message}"
+    return text.encode()[:CLOSE_REASON_BYTES].decode(errors="ignore")
 
 
 def snapshot_messages(snapshot: dict, limit: int | None = None) -> list[str]:

@@ -153,7 +153,11 @@ def test_another_student_cannot_open_the_sandbox_socket(sandbox, bob):
 
     message, closed = async_to_sync(scenario)()
     assert message["status"]["code"] == 404
-    assert closed == {"type": "websocket.close", "code": 4404, "reason": "NotFound"}
+    assert closed == {
+        "type": "websocket.close",
+        "code": 4404,
+        "reason": f'404 NotFound: sandbox "{sandbox.pk}" not found',
+    }
 
 
 async def _in_thread(work):

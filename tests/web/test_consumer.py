@@ -358,3 +358,13 @@ def test_a_resync_asks_again_who_the_user_is_now(sandbox, alice, monkeypatch):
     assert message["type"] == "error"
     assert message["status"]["code"] == 401
     assert closed["code"] == 4401
+
+
+def test_a_close_reason_fits_in_a_close_frame():
+    from cluster.apiserver import ApiError
+    from sandbox.consumers import close_reason
+
+    long = ApiError(404, "NotFound", "sandbox " + "é" * 200 + " not found")
+    reason = close_reason(long)
+    assert reason.startswith("404 NotFound: sandbox é")
+    assert len(reason.encode()) <= 123

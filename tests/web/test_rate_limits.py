@@ -169,4 +169,8 @@ def test_a_connect_over_the_limit_is_closed_with_4429(settings, sandbox, alice):
     first, refused, closed = async_to_sync(scenario)()
     assert first["type"] == "snapshot"
     assert refused["status"]["code"] == 429
-    assert closed == {"type": "websocket.close", "code": 4429, "reason": "TooManyRequests"}
+    assert closed == {
+        "type": "websocket.close",
+        "code": 4429,
+        "reason": "429 TooManyRequests: Too many requests, please try again later.",
+    }
