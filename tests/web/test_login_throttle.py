@@ -72,3 +72,32 @@ def test_a_header_the_client_writes_does_not_change_its_address(settings, alice)
 def test_logging_in_without_a_request_is_not_throttled(alice):
     """The test client's login() (and a shell's authenticate()) passes no request."""
     assert Client().login(username="alice", password=PASSWORD)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_lockout_page_through_daphne(settings, live_server_url, alice):
+    """The real stack: Daphne runs the middleware chain asynchronously (axes' other path)."""
+    import re
+
+    import requests
+
+    browser = requests.Session()
+
+    def log_in_through_daphne(password: str) -> requests.Response:
+        form = browser.get(f"{live_server_url}/login/", timeout=10).text
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form).group(1)
+        return browser.post(
+            f"{live_server_url}/login/",
+            {"username": "alice", "password": password, "csrfmiddlewaretoken": token},
+            headers={"Referer": f"{live_server_url}/login/"},
+            allow_redirects=False,
+            timeout=10,
+        )
+
+    answers = [log_in_through_daphne(f"guess-{i}") for i in range(settings.AXES_FAILURE_LIMIT)]
+    assert [a.status_code for a in answers[:-1]] == [200] * (settings.AXES_FAILURE_LIMIT - 1)
+    locked = answers[-1]
+    assert locked.status_code == 429
+    assert locked.headers["Retry-After"] == str(int(settings.AXES_COOLOFF_TIME.total_seconds()))
+    assert "Too many failed logins for this account" in locked.text
+    assert log_in_through_daphne(PASSWORD).status_code == 429
