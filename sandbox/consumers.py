@@ -31,10 +31,12 @@ import contextlib
 import json
 import logging
 from collections import OrderedDict
+from importlib import import_module
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
-from django.contrib.auth import get_user_model
+from django.conf import settings
+from django.contrib.auth import SESSION_KEY, get_user_model
 from django.contrib.sessions.backends.base import SessionBase
 
 from cluster.apiserver import ApiError
@@ -147,13 +149,22 @@ class SandboxConsumer(AsyncJsonWebsocketConsumer):
 
     def _check_access(self) -> None:
         """Raise the ApiError sandbox_for raises now, for the user as they are now."""
-        session: SessionBase | None = self.scope.get("session")
-        if session is not None and session.session_key and not session.exists(session.session_key):
-            raise unauthorized()  # logged out, or the session was cleared
+        if not self._session_still_logged_in():
+            raise unauthorized()
         user = get_user_model().objects.filter(pk=self.user_id).first()
         if user is None:
             raise unauthorized()
         sandbox_for(user, self.sandbox.pk)
+
+    def _session_still_logged_in(self) -> bool:
+        """Whether the browser's session, read afresh, still names this socket's user: a
+        logout (here or in another tab) or an expired session ends it. (The scope's session
+        was read once, at connect.) A socket opened without a session has nothing to ask."""
+        session: SessionBase | None = self.scope.get("session")
+        if session is None or not session.session_key:
+            return True
+        now = import_module(settings.SESSION_ENGINE).SessionStore(session_key=session.session_key)
+        return now.get(SESSION_KEY) == str(self.user_id)
 
     async def _count_snapshot(self) -> None:
         """Count a snapshot against the user's rate limit (raise 429 when over it)."""

@@ -368,3 +368,33 @@ def test_a_close_reason_fits_in_a_close_frame():
     reason = close_reason(long)
     assert reason.startswith("404 NotFound: sandbox é")
     assert len(reason.encode()) <= 123
+
+
+def test_a_user_still_logged_in_and_allowed_stays_connected(sandbox, alice, monkeypatch):
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.test import Client
+
+    from sandbox import consumers
+
+    monkeypatch.setattr(consumers, "ACCESS_CHECK_SECONDS", 0.1)
+    browser = Client()
+    browser.force_login(alice)
+
+    async def scenario():
+        socket = socket_for(sandbox.pk, alice)
+        socket.scope["session"] = SessionStore(session_key=browser.session.session_key)
+        await socket.connect()
+        assert (await socket.receive_json_from(timeout=5))["type"] == "snapshot"
+        seen = []
+        while not await socket.receive_nothing(timeout=1.0):  # about ten checks
+            seen.append(await socket.receive_output(timeout=1))
+        await socket.send_json_to({"type": "resync"})
+        snapshot = await socket.receive_json_from(timeout=5)
+        while snapshot["type"] == "changes":
+            snapshot = await socket.receive_json_from(timeout=5)
+        await socket.disconnect()
+        return seen, snapshot
+
+    seen, snapshot = async_to_sync(scenario)()
+    assert all(message["type"] == "websocket.send" for message in seen)  # no close
+    assert snapshot["type"] == "snapshot"
