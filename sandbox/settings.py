@@ -2,9 +2,11 @@
 
 DATABASE_URL  default: a SQLite file under var/ (WAL, IMMEDIATE transactions)
 REDIS_URL     default: redis://127.0.0.1:6379/0 (Celery broker and Channels layer)
-SECRET_KEY    default: generated once into var/secret_key
-DEBUG         "1" or "0", default "1"
+SECRET_KEY    default: generated once into var/secret_key; required when DEBUG=0
+DEBUG         "1" or "0", default "1". DEBUG=0 is production: HTTPS behind a proxy
 ALLOWED_HOSTS comma-separated, default "127.0.0.1,localhost"
+CSRF_TRUSTED_ORIGINS  comma-separated, default https://<host> for each allowed host
+SECURE_HSTS_SECONDS   production only, default 31536000 (a year); 0 turns HSTS off
 """
 
 import datetime as dt
@@ -13,6 +15,7 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("PODLAB_VAR_DIR", BASE_DIR / "var"))
@@ -28,9 +31,15 @@ def env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
-def load_secret_key() -> str:
+def load_secret_key(*, production: bool) -> str:
     if key := os.environ.get("SECRET_KEY"):
         return key
+    if production:
+        # A key made up on one machine would differ on the next web process or
+        # worker, and a lost var/ would log everyone out: production names its own.
+        raise ImproperlyConfigured(
+            "SECRET_KEY must be set in the environment when DEBUG=0 (production)."
+        )
     key_file = VAR_DIR / "secret_key"
     if not key_file.exists():
         key_file.write_text(secrets.token_urlsafe(50))
@@ -38,9 +47,33 @@ def load_secret_key() -> str:
     return key_file.read_text().strip()
 
 
-SECRET_KEY = load_secret_key()
 DEBUG = env_flag("DEBUG", True)
+PRODUCTION = not DEBUG
+SECRET_KEY = load_secret_key(production=PRODUCTION)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost")
+
+
+def https_origin(host: str) -> str:
+    """The HTTPS origin a browser sends for an allowed host (".example.org": any subdomain)."""
+    return f"https://*{host}" if host.startswith(".") else f"https://{host}"
+
+
+CSRF_TRUSTED_ORIGINS = env_list(
+    "CSRF_TRUSTED_ORIGINS",
+    ",".join(https_origin(host) for host in ALLOWED_HOSTS if host != "*"),
+)
+
+if PRODUCTION:
+    # Production is served over HTTPS by a reverse proxy in front of Daphne (README,
+    # "Deploying"). The proxy terminates TLS and says so in X-Forwarded-Proto, which it
+    # must set itself (overwriting whatever the client sent): Django trusts the header.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000"))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_flag("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_flag("SECURE_HSTS_PRELOAD", True)
 
 INSTALLED_APPS = [
     "daphne",
@@ -234,3 +267,20 @@ CELERY_TIMEZONE = TIME_ZONE
 # The store keeps this many revisions of history per sandbox for watchers;
 # a watch from before that is "too old" (410 Expired) and must relist.
 PODLAB_STORE_HISTORY = int(os.environ.get("PODLAB_STORE_HISTORY", "10000"))
+
+# Django logs a 500's traceback on "django.request" and, with DEBUG off, hands it only
+# to mail_admins (no ADMINS here): production would lose it. The student sees
+# templates/500.html; the traceback goes to the web process's stderr for the operator.
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"require_debug_false": {"()": "django.utils.log.RequireDebugFalse"}},
+    "handlers": {
+        "stderr_in_production": {
+            "level": "ERROR",
+            "filters": ["require_debug_false"],
+            "class": "logging.StreamHandler",
+        }
+    },
+    "loggers": {"django.request": {"handlers": ["stderr_in_production"], "level": "ERROR"}},
+}
