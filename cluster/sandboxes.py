@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Callable
 
+from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
 from cluster.apiserver import ApiError, ApiServer
+from cluster.apiserver.authn import caller_for_user
+from cluster.apiserver.authz import write_grant
 from cluster.apiserver.strategy import SYSTEM_NAMESPACES
 from cluster.components.controllers import CONTROLLERS
 from cluster.components.controllers.namespace import NAMESPACED_RESOURCES
@@ -19,6 +24,11 @@ from cluster.topology import SHAPES, NodeShape, node_manifest
 CONTROLLER_MANAGER = "controller-manager"
 # Objects every cluster has from the start (the API server's own Service).
 KEPT_OBJECTS = {("default", "kubernetes")}
+# A deleted sandbox leaves no trace of its own to keep the deletion in: the operator's log does.
+audit = logging.getLogger("podlab.audit")
+# How long a deletion waits for each component's tick in flight to finish (a tick
+# holds its lock for well under a second; a crashed one's lock lapses by itself).
+TICK_IN_FLIGHT_WAIT_SECONDS = 10
 KUBERNETES_SERVICE_IP = "10.96.0.1"  # the first address of the service CIDR, as upstream
 APISERVER_PORT = 6443
 
@@ -47,6 +57,78 @@ def sandbox_create(
         node_add(sandbox, node, address=f"10.0.0.{index}", pod_cidr=f"10.244.{index - 2}.0/24")
     kubernetes_service_ensure(sandbox)
     return sandbox
+
+
+class SandboxLimitReached(Exception):
+    """The owner has as many sandboxes as one account may have."""
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        super().__init__(
+            f"You already have {limit} sandboxes, the most one account may have."
+            " Delete one you no longer need, then create the new one."
+        )
+
+
+def sandbox_limit(user) -> int | None:
+    """How many sandboxes this user may own; None: no limit (an administrator)."""
+    return None if user.is_superuser else settings.PODLAB_MAX_SANDBOXES_PER_USER
+
+
+@transaction.atomic
+def sandbox_create_within_limit(*, owner, name: str, shape: str = "lesson") -> Sandbox:
+    """sandbox_create for a person asking for one: refused with SandboxLimitReached when
+    they own sandbox_limit() already. (Services such as the demo seed and the benchmarks
+    make theirs with sandbox_create.)"""
+    limit = sandbox_limit(owner)
+    if limit is not None:
+        # The owner's row, locked, makes two creates at once count one after the other,
+        # or both would find room for one more.
+        get_user_model().objects.select_for_update().filter(pk=owner.pk).first()
+        if Sandbox.objects.filter(owner=owner).count() >= limit:
+            raise SandboxLimitReached(limit)
+    return sandbox_create(owner=owner, name=name, shape=shape)
+
+
+def sandbox_delete(sandbox: Sandbox, user) -> None:
+    """Delete a sandbox and everything in it, for its owner or an administrator (an
+    instructor who may watch it gets 403 Forbidden).
+
+    Its components stop first, and each one's tick in flight is waited for (under the
+    component's lock, as a reset does), so no tick writes into a keyspace being
+    deleted; ticks still queued find no sandbox and do nothing. Then the sandbox's row
+    goes, and with it, in the same transaction, its keyspace, watch log, traces and
+    components' memory, as an etcd cluster's data goes with the cluster.
+    """
+    caller = caller_for_user(user)
+    if not write_grant(caller, sandbox):
+        raise ApiError(
+            403,
+            "Forbidden",
+            f'sandbox "{sandbox.pk}" is forbidden: User "{caller.username}" cannot delete it:'
+            " only its owner or an administrator may",
+        )
+    components = ComponentState.objects.filter(sandbox=sandbox)
+    names = list(components.values_list("name", flat=True))
+    components.update(running=False)
+    for name in names:
+        with component_lock(sandbox.pk, name, wait=TICK_IN_FLIGHT_WAIT_SECONDS):
+            pass  # the tick in flight, if any, has finished; later ones find it stopped
+    with transaction.atomic():
+        # The row, locked first: a write still committing into the sandbox's tables (a
+        # page's traced read, say) checks its foreign key against this row at commit, so
+        # it either commits before the lock, and its rows go with the rest, or waits and
+        # fails after the delete. Without the lock, one landing between the deletes of
+        # two tables failed the whole delete.
+        Sandbox.objects.select_for_update().filter(pk=sandbox.pk).first()
+        Sandbox.objects.filter(pk=sandbox.pk).delete()
+    audit.info(
+        "sandbox %s (%r, owner %s) deleted by %s",
+        sandbox.pk,
+        sandbox.name,
+        sandbox.owner_id,
+        caller.username,
+    )
 
 
 def kubernetes_service_ensure(sandbox: Sandbox) -> None:

@@ -264,6 +264,10 @@ CELERY_BEAT_SCHEDULE = {
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = TIME_ZONE
 
+# How many sandboxes one account may own (administrators: any number). Each costs its
+# components' ticks and its history's rows; a student deletes one to make room.
+PODLAB_MAX_SANDBOXES_PER_USER = int(os.environ.get("PODLAB_MAX_SANDBOXES_PER_USER", "5"))
+
 # The store keeps this many revisions of history per sandbox for watchers;
 # a watch from before that is "too old" (410 Expired) and must relist.
 PODLAB_STORE_HISTORY = int(os.environ.get("PODLAB_STORE_HISTORY", "10000"))

@@ -9,6 +9,7 @@ from sandbox.views import controls, history, pages, panels, pods, workloads
 sandbox_urls = [
     path("", pages.sandbox_detail, name="sandbox-detail"),
     path("reset/", pages.sandbox_reset_view, name="sandbox-reset"),
+    path("delete/", pages.sandbox_delete_view, name="sandbox-delete"),
     path("clock/", controls.clock_state, name="sandbox-clock-state"),
     path("clock/<slug:action>/", controls.clock_control, name="sandbox-clock"),
     path("history/", history.history_page, name="sandbox-history"),

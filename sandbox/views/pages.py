@@ -1,15 +1,22 @@
-"""Full pages: the home page, a new sandbox, the live sandbox page, reset."""
+"""Full pages: the home page, a new sandbox, the live sandbox page, reset, delete."""
 
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from cluster.models import Sandbox
-from cluster.sandboxes import sandbox_create, sandbox_reset
+from cluster.sandboxes import (
+    SandboxLimitReached,
+    sandbox_create_within_limit,
+    sandbox_delete,
+    sandbox_limit,
+    sandbox_reset,
+)
 from cluster.topology import SHAPES
 from sandbox.selectors import sandbox_snapshot, sandboxes_for_user, sandboxes_taught
 from sandbox.views.access import sandbox_view
@@ -27,14 +34,24 @@ LIVE_PAGE_MODULES = tuple(
 @require_GET
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
+    return render_home(request)
+
+
+def render_home(request: HttpRequest, *, limit_error: str = "", status: int = 200) -> HttpResponse:
+    sandboxes = sandboxes_for_user(request.user)
+    limit = sandbox_limit(request.user)
     return render(
         request,
         "sandbox/home.html",
         {
-            "sandboxes": sandboxes_for_user(request.user),
+            "sandboxes": sandboxes,
             "taught": sandboxes_taught(request.user),
             "shapes": SHAPES.values(),
+            "sandbox_limit": limit,
+            "at_limit": limit is not None and len(sandboxes) >= limit,
+            "limit_error": limit_error,
         },
+        status=status,
     )
 
 
@@ -44,7 +61,12 @@ def sandbox_new(request: HttpRequest) -> HttpResponse:
     shape = request.POST.get("shape", "lesson")
     if shape not in SHAPES:
         return HttpResponse(f"Unknown cluster shape {shape!r}", status=400)
-    sandbox = sandbox_create(owner=request.user, name=SHAPES[shape].title, shape=shape)
+    try:
+        sandbox = sandbox_create_within_limit(
+            owner=request.user, name=SHAPES[shape].title, shape=shape
+        )
+    except SandboxLimitReached as refused:
+        return render_home(request, limit_error=str(refused), status=403)
     return redirect("sandbox-detail", sandbox_id=sandbox.pk)
 
 
@@ -73,3 +95,12 @@ def sandbox_detail(request: HttpRequest, sandbox: Sandbox) -> HttpResponse:
 def sandbox_reset_view(request: HttpRequest, sandbox: Sandbox) -> HttpResponse:
     sandbox_reset(sandbox, request.user)
     return redirect("sandbox-detail", sandbox_id=sandbox.pk)
+
+
+@require_POST
+@sandbox_view
+def sandbox_delete_view(request: HttpRequest, sandbox: Sandbox) -> HttpResponse:
+    name = sandbox.name
+    sandbox_delete(sandbox, request.user)
+    messages.success(request, f"Sandbox “{name}” deleted.")
+    return redirect("home")
