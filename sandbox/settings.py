@@ -264,6 +264,11 @@ CELERY_BEAT_SCHEDULE = {
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = TIME_ZONE
 
+# A form's body Django reads at most: room for a YAML manifest up to the API server's
+# own limit (3 MiB, cluster.apiserver.limits) after URL-encoding, so that the editor,
+# not Django's 400, answers a bigger one with upstream's 413.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 3 * 1024 * 1024
+
 # How many sandboxes one account may own (administrators: any number). Each costs its
 # components' ticks and its history's rows; a student deletes one to make room.
 PODLAB_MAX_SANDBOXES_PER_USER = int(os.environ.get("PODLAB_MAX_SANDBOXES_PER_USER", "5"))

@@ -26,6 +26,8 @@ class ApiError(Exception):
             "reason": self.reason,
             "code": self.code,
         }
+        if not self.reason:  # upstream's StatusReasonUnknown: omitted, as its JSON omits it
+            del body["reason"]
         if self.details:
             body["details"] = self.details
         return body

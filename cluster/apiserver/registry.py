@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from cluster.apiserver import errors, service_allocation
+from cluster.apiserver.limits import etcd_request_too_large
 from cluster.apiserver.results import LostRace, WriteOp, meta_of
 from cluster.apiserver.strategy import TERMINATING
 from cluster.apiserver.tracing import REVISION, RecordedTrace, Request, Stages, WriteTrace
@@ -17,7 +18,6 @@ from cluster.resources import RESOURCES, ResourceType
 from cluster.resources.field_errors import FieldError
 from cluster.resources.keys import namespace_key
 from cluster.store import (
-    MAX_VALUE_BYTES,
     CompareFailed,
     Delete,
     KeyValue,
@@ -98,7 +98,7 @@ class Registry:
                 narration=narration,
             )
         except ValueTooLarge as e:
-            raise errors.too_large(MAX_VALUE_BYTES) from e
+            raise etcd_request_too_large() from e
         except CompareFailed as e:
             raise LostRace from e
 

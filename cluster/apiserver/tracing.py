@@ -219,5 +219,5 @@ def _rider_sql(vendor: str) -> str:
 def failure_narration(actor: str, request: Request, code: int, reason: str, message: str) -> str:
     return (
         f"the API server refused {actor}'s {request.verb} of {request.target}:"
-        f" {code} {reason} ({message})"
+        f" {' '.join(filter(None, (str(code), reason)))} ({message})"
     )

@@ -8,6 +8,7 @@ from functools import partial
 
 from cluster.apiserver import errors, strategy
 from cluster.apiserver.deletion import remove_finalized
+from cluster.apiserver.limits import etcd_request_too_large
 from cluster.apiserver.patch import apply_patch
 from cluster.apiserver.registry import Registry, validated
 from cluster.apiserver.results import LostRace, Outcome, meta_of, object_of, with_revision
@@ -25,7 +26,6 @@ from cluster.resources import RESOURCES
 from cluster.resources.field_errors import required
 from cluster.resources.keys import namespace_key
 from cluster.store import (
-    MAX_VALUE_BYTES,
     CompareFailed,
     KeyValue,
     Put,
@@ -78,7 +78,7 @@ def create(registry: Registry, request: Request, stages: Stages, *, body: object
             raise LostRace from e
         raise errors.already_exists(rt, request.name) from e
     except ValueTooLarge as e:
-        raise errors.too_large(MAX_VALUE_BYTES) from e
+        raise etcd_request_too_large() from e
     return Outcome(
         body=with_revision(obj, result.revision),
         code=201,

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from cluster import faults
 from cluster.apiserver import ApiError, ApiServer
+from cluster.apiserver.limits import request_body_check
 from cluster.components.runtime import CATALOGUE
 from cluster.models import Sandbox
 from sandbox.forms import PodForm
@@ -163,6 +164,11 @@ def manifest_create(request: HttpRequest, sandbox: Sandbox) -> HttpResponse:
     text = request.POST.get("manifest", EXAMPLE_MANIFEST)
     result = None
     if request.method == "POST":
+        try:  # as kube-apiserver reads a body: past its limit, nothing is parsed
+            request_body_check(len(text.encode()))
+        except ApiError as refused:
+            context = {"sandbox": sandbox, "text": text, "refused": refused.status()}
+            return render(request, "sandbox/partials/manifest.html", context, status=refused.code)
         apiserver = ApiServer.as_user(sandbox, request.user, command=CREATE_FROM_STDIN)
         result = manifests_create(apiserver, text)
     errors = result.errors_by_line if result else {}
