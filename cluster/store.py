@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import orjson
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
+from django.db.models import F, Sum
 
 from cluster import store_sql
 from cluster.models.store import StoreEvent, StoreRevision
@@ -62,6 +63,17 @@ class RequiredKeyMissing(StoreError):
     def __init__(self, key: str):
         super().__init__(f"required key is missing: {key}")
         self.key = key
+
+
+class QuotaExceeded(StoreError):
+    """A create over the keyspace's quota of keys (Store's max_objects); nothing was
+    written."""
+
+    def __init__(self, key: str, used: int, limit: int):
+        super().__init__(f"cannot create {key}: {used} of {limit} keys used")
+        self.key = key
+        self.used = used
+        self.limit = limit
 
 
 class ValueTooLarge(StoreError):
@@ -214,10 +226,27 @@ def _decode(text: str | bytes | dict | None) -> dict | None:
 
 
 class Store:
-    """The keyspace of one sandbox."""
+    """The keyspace of one sandbox.
 
-    def __init__(self, sandbox_id: int):
+    max_objects: how many keys it may hold (None: any number), not counting keys under
+    uncounted_prefixes; a create past it raises QuotaExceeded. The count is kept on the
+    revision row by the writes themselves, so a quota costs no COUNT at each create.
+    """
+
+    def __init__(
+        self,
+        sandbox_id: int,
+        *,
+        max_objects: int | None = None,
+        uncounted_prefixes: tuple[str, ...] = (),
+    ):
         self.sandbox_id = sandbox_id
+        self.max_objects = max_objects
+        self.uncounted_prefixes = uncounted_prefixes
+
+    def counts(self, key: str) -> bool:
+        """Whether this key counts against max_objects."""
+        return not key.startswith(self.uncounted_prefixes)
 
     # -- reads -------------------------------------------------------------
 
@@ -329,7 +358,8 @@ class Store:
         checked in the same transaction; RequiredKeyMissing names the first
         missing one. Raises CompareFailed when an expectation does not hold,
         ValueTooLarge for an oversized value, KeyMissing for a delete of a
-        missing key; nothing is written then, not even the rider.
+        missing key, QuotaExceeded for creates past max_objects; nothing is
+        written then, not even the rider.
 
         On PostgreSQL a single-key write is one statement, which needs no
         transaction of its own: in autocommit it commits in the same round trip.
@@ -342,17 +372,30 @@ class Store:
         if written is None:  # or the keyspace's first write, which creates its counter
             with transaction.atomic():
                 written = self._write_portable(ops, encoded, requires, rider)
-        result, compacted = written
+        result, compacted, history_bytes = written
         history = settings.PODLAB_STORE_HISTORY
         # Compact in batches of a tenth of the history, so the cost is spread thin.
         if result.revision - compacted > history + max(history // 10, 1):
             self.compact(result.revision - history)
+        elif history_bytes > settings.PODLAB_STORE_HISTORY_BYTES:
+            # The log is bounded in bytes too (a few big objects rewritten often would
+            # fill it long before its count): down to nine tenths, for the same reason.
+            self.compact_to_bytes(history_bytes, settings.PODLAB_STORE_HISTORY_BYTES * 9 // 10)
         return result
 
     def compact(self, revision: int) -> None:
         """Forget the watch log up to and including `revision`."""
         with transaction.atomic():
             self._compact(revision)
+
+    def compact_to_bytes(self, history_bytes: int, keep: int) -> None:
+        """Forget the oldest entries of a watch log of `history_bytes`, until at most
+        `keep` bytes are left."""
+        with store_sql.statement_cursor() as cursor:
+            cursor.execute(store_sql.OLDEST_BYTES, [self.sandbox_id, history_bytes - keep])
+            row = cursor.fetchone()
+        if row is not None:
+            self.compact(row[0])
 
     # -- internals ---------------------------------------------------------
 
@@ -362,10 +405,19 @@ class Store:
         encoded: dict[str, str],
         requires: Sequence[str],
         rider: Rider | None,
-    ) -> tuple[TxnResult, int] | None:
-        """One key, one statement, one round trip (cluster.store_sql); None when the
-        keyspace has no revision counter yet."""
-        params: dict[str, object] = {"sandbox": self.sandbox_id, "key": op.key}
+    ) -> tuple[TxnResult, int, int] | None:
+        """One key, one statement, one round trip (cluster.store_sql): the result, the
+        compacted revision and the watch log's bytes after it; None when the keyspace
+        has no revision counter yet."""
+        counted = self.counts(op.key)
+        params: dict[str, object] = {
+            "sandbox": self.sandbox_id,
+            "key": op.key,
+            "counted": counted,
+            "max_objects": self.max_objects,
+            "object_delta": (-1 if isinstance(op, Delete) else 1) if counted else 0,
+            "value_bytes": len(encoded[op.key]) if isinstance(op, Put) else 0,
+        }
         rider_sql = rider.sql if rider else ""
         if isinstance(op, Delete):
             statement = store_sql.postgres_delete(rider_sql)
@@ -388,18 +440,26 @@ class Store:
         if row is None:
             return None
         revision, compacted, admitted, written, create_revision, version, previous = row[:7]
+        object_count, history_bytes = row[7:9]
         if not admitted:
             raise self._missing_requirement(requires)
         if not written:
+            if _is_create(op) and self._over_quota(op.key, object_count, 1):
+                raise QuotaExceeded(op.key, object_count, self.max_objects or 0)
             raise self._failure(op)
-        rider_row = tuple(row[7:]) if rider else None
+        rider_row = tuple(row[9:]) if rider else None
         prev_value = _decode(previous)
+        # The entry's size as the statement counted it (cluster.store_sql._UPDATE_BYTES).
+        history_bytes += params["value_bytes"] + len(previous or "")
         if isinstance(op, Delete):
             event = Event("DELETE", op.key, revision, None, prev_value)
-            return TxnResult(revision, [event], {}, rider_row), compacted
+            return TxnResult(revision, [event], {}, rider_row), compacted, history_bytes
         kv = KeyValue(op.key, op.value, create_revision, revision, version)
         event = Event("PUT", op.key, revision, op.value, prev_value)
-        return TxnResult(revision, [event], {op.key: kv}, rider_row), compacted
+        return TxnResult(revision, [event], {op.key: kv}, rider_row), compacted, history_bytes
+
+    def _over_quota(self, key: str, used: int, added: int) -> bool:
+        return self.max_objects is not None and self.counts(key) and used + added > self.max_objects
 
     def _write_portable(
         self,
@@ -407,7 +467,7 @@ class Store:
         encoded: dict[str, str],
         requires: Sequence[str],
         rider: Rider | None,
-    ) -> tuple[TxnResult, int]:
+    ) -> tuple[TxnResult, int, int]:
         with store_sql.statement_cursor() as cursor:
             params: list[object] = [self.sandbox_id]
             for key in requires:
@@ -416,7 +476,8 @@ class Store:
             bumped = cursor.fetchone()
             if bumped is None:
                 raise self._missing_requirement(requires)
-            revision, compacted = bumped
+            revision, compacted, object_count, history_bytes = bumped
+            object_delta = log_bytes = 0
             # A create needs no read: the unique key constraint is its compare.
             current = self._read_rows(cursor, [op.key for op in ops if not _is_create(op)])
             events: list[Event] = []
@@ -446,6 +507,10 @@ class Store:
                         raise CompareFailed(op.key, 0, None) from e
                     current[op.key] = written = KeyValue(op.key, op.value, revision, revision, 1)
                     prev_text = None
+                    if self.counts(op.key):
+                        object_delta += 1
+                        if self._over_quota(op.key, object_count, object_delta):
+                            raise QuotaExceeded(op.key, object_count, self.max_objects or 0)
                 elif isinstance(op, Put):
                     self._check_expectation(op, row)
                     cursor.execute(
@@ -465,29 +530,38 @@ class Store:
                     del current[op.key]
                     kvs.pop(op.key, None)
                     events.append(Event("DELETE", op.key, revision, None, row.value))
-                    log += [
-                        self.sandbox_id,
-                        revision,
-                        "DELETE",
-                        op.key,
-                        None,
-                        _encode_json(row.value),
-                    ]
+                    removed = _encode_json(row.value)
+                    removed_bytes = len(removed or "")
+                    object_delta -= self.counts(op.key)
+                    log_bytes += removed_bytes
+                    log += [self.sandbox_id, revision, "DELETE", op.key, None, removed]
+                    log.append(removed_bytes)
                     continue
                 kvs[op.key] = written
                 previous = row.value if row else None
                 events.append(Event("PUT", op.key, revision, op.value, previous))
-                log += [self.sandbox_id, revision, "PUT", op.key, encoded[op.key], prev_text]
+                entry_bytes = len(encoded[op.key]) + len(prev_text or "")
+                log_bytes += entry_bytes
+                log += [
+                    self.sandbox_id,
+                    revision,
+                    "PUT",
+                    op.key,
+                    encoded[op.key],
+                    prev_text,
+                    entry_bytes,
+                ]
             if events:
                 values = ", ".join([store_sql.INSERT_EVENT_VALUES] * len(events))
                 cursor.execute(store_sql.INSERT_EVENTS + values, log)
+                cursor.execute(store_sql.COUNT_WRITES, [object_delta, log_bytes, self.sandbox_id])
             rider_row = None
             if rider:
                 cursor.execute(
                     store_sql.portable_rider(rider.sql), {**rider.params(), "revision": revision}
                 )
                 rider_row = tuple(cursor.fetchone())
-        return TxnResult(revision, events, kvs, rider_row), compacted
+        return TxnResult(revision, events, kvs, rider_row), compacted, history_bytes + log_bytes
 
     def _revisions(self) -> tuple[int, int]:
         """(revision, compacted revision); (0, 0) for a keyspace never written."""
@@ -533,5 +607,9 @@ class Store:
         if revision <= current.compacted_revision:
             return
         revision = min(revision, current.revision)
-        StoreEvent.objects.filter(sandbox_id=self.sandbox_id, revision__lte=revision).delete()
-        StoreRevision.objects.filter(sandbox_id=self.sandbox_id).update(compacted_revision=revision)
+        forgotten = StoreEvent.objects.filter(sandbox_id=self.sandbox_id, revision__lte=revision)
+        forgotten_bytes = forgotten.aggregate(total=Sum("bytes"))["total"] or 0
+        forgotten.delete()
+        StoreRevision.objects.filter(sandbox_id=self.sandbox_id).update(
+            compacted_revision=revision, history_bytes=F("history_bytes") - forgotten_bytes
+        )

@@ -68,7 +68,8 @@ def requirement(count: int) -> str:
 
 def bump_revision(required: int) -> str:
     """Portable: take the counter row (an upsert, so a keyspace needs no set-up) and
-    return the new revision; no row when a required key is missing.
+    return the new revision with the keyspace's counters as they were; no row when a
+    required key is missing.
 
     SQLite needs the WHERE to parse an upsert from a SELECT, which it always has.
     """
@@ -76,8 +77,23 @@ def bump_revision(required: int) -> str:
         f"INSERT INTO {REVISIONS} AS r (sandbox_id, revision, compacted_revision)"
         f" SELECT %s, 1, 0 WHERE {requirement(required)}"
         " ON CONFLICT (sandbox_id) DO UPDATE SET revision = r.revision + 1"
-        " RETURNING revision, compacted_revision"
+        " RETURNING revision, compacted_revision, object_count, history_bytes"
     )
+
+
+# Portable: what a transaction's writes did to the keyspace's counters.
+COUNT_WRITES = (
+    f"UPDATE {REVISIONS} SET object_count = object_count + %s,"
+    " history_bytes = history_bytes + %s WHERE sandbox_id = %s"
+)
+
+# The revision up to which the watch log's oldest entries add up to at least %s bytes.
+OLDEST_BYTES = (
+    "SELECT revision FROM (SELECT revision, SUM(bytes) OVER"
+    " (ORDER BY revision, id ROWS UNBOUNDED PRECEDING) AS through"
+    f" FROM {EVENTS} WHERE sandbox_id = %s) AS log WHERE through >= %s"
+    " ORDER BY revision LIMIT 1"
+)
 
 
 SELECT_REVISIONS = f"SELECT revision, compacted_revision FROM {REVISIONS} WHERE sandbox_id = %s"
@@ -102,8 +118,10 @@ UPDATE_KEY = (
 
 DELETE_KEY = f"DELETE FROM {KEYS} WHERE sandbox_id = %s AND key = %s"
 
-INSERT_EVENT_VALUES = "(%s, %s, %s, %s, %s, %s)"
-INSERT_EVENTS = f"INSERT INTO {EVENTS} (sandbox_id, revision, type, key, value, prev_value) VALUES "
+INSERT_EVENT_VALUES = "(%s, %s, %s, %s, %s, %s, %s)"
+INSERT_EVENTS = (
+    f"INSERT INTO {EVENTS} (sandbox_id, revision, type, key, value, prev_value, bytes) VALUES "
+)
 
 
 def range_keys(
@@ -146,12 +164,15 @@ def _like_prefix(prefix: str) -> str:
 
 @functools.cache
 def postgres_create(required: int, rider: str = "") -> str:
-    """One statement: take the counter, insert the key unless it exists, log the PUT, bump.
+    """One statement: take the counter, insert the key unless it exists or the quota is
+    full, log the PUT, bump.
 
     Returns one row: the revision the write takes, the compacted revision, whether
     every required key exists, whether the key was written, its create_revision,
-    version and previous value, then the rider's columns. No row: the keyspace
-    has no counter yet (its first write goes the portable way).
+    version and previous value, the keyspace's object count and watch-log bytes
+    before the write, then the rider's columns. No row: the keyspace has no counter
+    yet (its first write goes the portable way). %(counted)s: whether the key counts
+    against %(max_objects)s (NULL: no quota).
     """
     return f"""
         WITH {_locked(required)}, written AS (
@@ -159,16 +180,19 @@ def postgres_create(required: int, rider: str = "") -> str:
                                 create_revision, mod_revision, version)
             SELECT %(sandbox)s, %(key)s, %(resource)s, %(namespace)s, %(name)s,
                    %(value)s::jsonb, locked.next, locked.next, 1
-            FROM locked WHERE locked.admitted
+            FROM locked WHERE locked.admitted AND (NOT %(counted)s::boolean
+                OR %(max_objects)s::bigint IS NULL OR locked.object_count < %(max_objects)s)
             ON CONFLICT (sandbox_id, key) DO NOTHING
             RETURNING mod_revision
-        ), {_BUMPED}, logged AS (
-            INSERT INTO {EVENTS} (sandbox_id, revision, type, key, value, prev_value)
-            SELECT %(sandbox)s, mod_revision, 'PUT', %(key)s, %(value)s::jsonb, NULL
+        ), {_bumped("%(object_delta)s", "%(value_bytes)s")}, logged AS (
+            INSERT INTO {EVENTS} (sandbox_id, revision, type, key, value, prev_value, bytes)
+            SELECT %(sandbox)s, mod_revision, 'PUT', %(key)s, %(value)s::jsonb, NULL,
+                   %(value_bytes)s
             FROM written
         ){_with_rider(rider)}
         SELECT locked.next, locked.compacted_revision, locked.admitted,
-               EXISTS (SELECT 1 FROM written), locked.next, 1, NULL::text{_rider_columns(rider)}
+               EXISTS (SELECT 1 FROM written), locked.next, 1, NULL::text,
+               locked.object_count, locked.history_bytes{_rider_columns(rider)}
         FROM locked{_rider_join(rider)}
     """
 
@@ -192,15 +216,16 @@ def postgres_update(rider: str = "") -> str:
             WHERE k.sandbox_id = %(sandbox)s AND k.key = %(key)s
               AND k.mod_revision = %(expected)s
             RETURNING k.mod_revision, k.create_revision, k.version
-        ), {_BUMPED}, logged AS (
-            INSERT INTO {EVENTS} (sandbox_id, revision, type, key, value, prev_value)
+        ), {_bumped("0", _UPDATE_BYTES, "written, previous")}, logged AS (
+            INSERT INTO {EVENTS} (sandbox_id, revision, type, key, value, prev_value, bytes)
             SELECT %(sandbox)s, written.mod_revision, 'PUT', %(key)s, %(value)s::jsonb,
-                   previous.value
+                   previous.value, {_UPDATE_BYTES}
             FROM written, previous
         ){_with_rider(rider)}
         SELECT locked.next, locked.compacted_revision, TRUE, written.mod_revision IS NOT NULL,
                written.create_revision, written.version,
-               previous.value::text{_rider_columns(rider)}
+               previous.value::text, locked.object_count,
+               locked.history_bytes{_rider_columns(rider)}
         FROM locked
         LEFT JOIN written ON TRUE
         LEFT JOIN previous ON TRUE{_rider_join(rider)}
@@ -218,13 +243,14 @@ def postgres_delete(rider: str = "") -> str:
             WHERE k.sandbox_id = %(sandbox)s AND k.key = %(key)s
               AND (%(expected)s::bigint IS NULL OR k.mod_revision = %(expected)s::bigint)
             RETURNING locked.next AS mod_revision, k.value
-        ), {_BUMPED}, logged AS (
-            INSERT INTO {EVENTS} (sandbox_id, revision, type, key, value, prev_value)
-            SELECT %(sandbox)s, mod_revision, 'DELETE', %(key)s, NULL, value
+        ), {_bumped("%(object_delta)s", _DELETE_BYTES)}, logged AS (
+            INSERT INTO {EVENTS} (sandbox_id, revision, type, key, value, prev_value, bytes)
+            SELECT %(sandbox)s, mod_revision, 'DELETE', %(key)s, NULL, value, {_DELETE_BYTES}
             FROM written
         ){_with_rider(rider)}
         SELECT locked.next, locked.compacted_revision, TRUE, written.value IS NOT NULL,
-               0, 0, written.value::text{_rider_columns(rider)}
+               0, 0, written.value::text, locked.object_count,
+               locked.history_bytes{_rider_columns(rider)}
         FROM locked
         LEFT JOIN written ON TRUE{_rider_join(rider)}
     """
@@ -245,16 +271,28 @@ def _locked(required: int) -> str:
     revisions gap-free even in autocommit, with no rollback to undo a bump.
     """
     return (
-        "locked AS (SELECT revision + 1 AS next, compacted_revision,"
-        f" {_named_requirement(required)} AS admitted"
+        "locked AS (SELECT revision + 1 AS next, compacted_revision, object_count,"
+        f" history_bytes, {_named_requirement(required)} AS admitted"
         f" FROM {REVISIONS} WHERE sandbox_id = %(sandbox)s FOR UPDATE)"
     )
 
 
-_BUMPED = (
-    f"bumped AS (UPDATE {REVISIONS} AS r SET revision = written.mod_revision"
-    " FROM written WHERE r.sandbox_id = %(sandbox)s)"
-)
+def _bumped(object_delta: str, log_bytes: str, sources: str = "written") -> str:
+    """The counter row after a write: the new revision, the quota's count moved by
+    object_delta, the watch log grown by the entry's log_bytes."""
+    return (
+        f"bumped AS (UPDATE {REVISIONS} AS r SET revision = written.mod_revision,"
+        f" object_count = r.object_count + {object_delta},"
+        f" history_bytes = r.history_bytes + {log_bytes}"
+        f" FROM {sources} WHERE r.sandbox_id = %(sandbox)s)"
+    )
+
+
+# A watch-log entry's size: the JSON text of its value and previous value. The new
+# value's length is the writer's (a parameter); the previous one's is the database's
+# text of what it stored, as the statement also returns it.
+_UPDATE_BYTES = "(%(value_bytes)s + LENGTH(previous.value::text))"
+_DELETE_BYTES = "LENGTH(written.value::text)"
 
 
 def _with_rider(rider: str) -> str:

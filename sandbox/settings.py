@@ -276,6 +276,15 @@ PODLAB_MAX_SANDBOXES_PER_USER = int(os.environ.get("PODLAB_MAX_SANDBOXES_PER_USE
 # The store keeps this many revisions of history per sandbox for watchers;
 # a watch from before that is "too old" (410 Expired) and must relist.
 PODLAB_STORE_HISTORY = int(os.environ.get("PODLAB_STORE_HISTORY", "10000"))
+# ... and at most this many bytes of it (the JSON of each change and of what it replaced),
+# the oldest revisions going first: a few big objects rewritten often fill it by size.
+PODLAB_STORE_HISTORY_BYTES = int(os.environ.get("PODLAB_STORE_HISTORY_BYTES", str(64 << 20)))
+# Each sandbox's traces (the timeline's calls) are trimmed every minute to the newest
+# 20,000 and to at most this many bytes of their texts.
+PODLAB_TRACE_HISTORY_BYTES = int(os.environ.get("PODLAB_TRACE_HISTORY_BYTES", str(32 << 20)))
+# How many objects one sandbox's store may hold (Events aside): a create past it is 403
+# Forbidden "exceeded quota", as a ResourceQuota answers.
+PODLAB_MAX_OBJECTS_PER_SANDBOX = int(os.environ.get("PODLAB_MAX_OBJECTS_PER_SANDBOX", "2000"))
 
 # Django logs a 500's traceback on "django.request" and, with DEBUG off, hands it only
 # to mail_admins (no ADMINS here): production would lose it. The student sees

@@ -1,6 +1,11 @@
-"""The sizes a real cluster refuses, as upstream answers them.
+"""What one sandbox may hold, and the sizes a real cluster refuses, as upstream answers.
 
-Two limits, as on a real cluster (measured against upstream's sources):
+A quota of objects per sandbox (PODLAB_MAX_OBJECTS_PER_SANDBOX): the store counts its
+keys (Events aside: upstream expires them after an hour, and a lost Event never fails
+the work it tells of) and refuses a create past the quota; the API server answers as
+the ResourceQuota admission plugin does, 403 Forbidden "exceeded quota: ...".
+
+Two sizes, as on a real cluster (checked against upstream's sources):
 - kube-apiserver reads at most MaxRequestBodyBytes (3 MiB) of a write's body and
   answers more with 413 RequestEntityTooLarge "Request entity too large: limit is
   3145728" (twice etcd's limit, as a JSON body shrinks when stored as protobuf). That
@@ -15,9 +20,35 @@ Two limits, as on a real cluster (measured against upstream's sources):
 
 from __future__ import annotations
 
-from cluster.apiserver.errors import ApiError, too_large
+from django.conf import settings
+
+from cluster.apiserver.errors import ApiError, forbidden, too_large
+from cluster.resources import RESOURCES, ResourceType
+from cluster.store import QuotaExceeded, Store
 
 MAX_REQUEST_BODY_BYTES = 3 * 1024 * 1024
+# The quota's name in its refusals, as a ResourceQuota object's name is in upstream's.
+OBJECT_QUOTA = "sandbox-objects"
+
+
+def sandbox_store(sandbox_id: int) -> Store:
+    """The sandbox's keyspace, with its quota of objects."""
+    return Store(
+        sandbox_id,
+        max_objects=settings.PODLAB_MAX_OBJECTS_PER_SANDBOX,
+        uncounted_prefixes=(RESOURCES["events"].key_prefix,),
+    )
+
+
+def quota_exceeded(rt: ResourceType, name: str, refused: QuotaExceeded) -> ApiError:
+    """The ResourceQuota admission plugin's refusal: `pods "web" is forbidden: exceeded
+    quota: <quota>, requested: <resource>=1, used: <resource>=N, limited: <resource>=N`."""
+    return forbidden(
+        rt,
+        name,
+        f"exceeded quota: {OBJECT_QUOTA}, requested: count/objects=1,"
+        f" used: count/objects={refused.used}, limited: count/objects={refused.limit}",
+    )
 
 
 def request_body_check(size: int) -> None:

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from cluster.apiserver import errors, service_allocation
-from cluster.apiserver.limits import etcd_request_too_large
+from cluster.apiserver.limits import etcd_request_too_large, quota_exceeded
 from cluster.apiserver.results import LostRace, WriteOp, meta_of
 from cluster.apiserver.strategy import TERMINATING
 from cluster.apiserver.tracing import REVISION, RecordedTrace, Request, Stages, WriteTrace
@@ -22,6 +22,7 @@ from cluster.store import (
     Delete,
     KeyValue,
     Put,
+    QuotaExceeded,
     Store,
     TxnResult,
     ValueTooLarge,
@@ -99,6 +100,8 @@ class Registry:
             )
         except ValueTooLarge as e:
             raise etcd_request_too_large() from e
+        except QuotaExceeded as e:  # what the update allocates (a node port) is an object
+            raise quota_exceeded(request.rt, request.name, e) from e
         except CompareFailed as e:
             raise LostRace from e
 

@@ -21,7 +21,7 @@ from functools import partial
 
 from django.db import transaction
 
-from cluster.apiserver import deletion, errors, reads, strategy, writes
+from cluster.apiserver import deletion, errors, limits, reads, strategy, writes
 from cluster.apiserver.authn import Caller, caller_for_component, caller_for_token, caller_for_user
 from cluster.apiserver.authz import authorize
 from cluster.apiserver.errors import ApiError
@@ -38,7 +38,7 @@ from cluster.apiserver.tracing import (
 )
 from cluster.models import Sandbox
 from cluster.resources.keys import REGISTRY_ROOT
-from cluster.store import Event, Store
+from cluster.store import Event
 
 _RACE_RETRIES = 5
 # The pipeline stage a failed request stopped at, by status code.
@@ -60,7 +60,7 @@ class ApiServer:
 
     def __init__(self, sandbox: Sandbox, authenticate: Callable[[], Caller], *, command: str = ""):
         self.sandbox = sandbox
-        self.store = Store(sandbox.pk)
+        self.store = limits.sandbox_store(sandbox.pk)
         self.registry = Registry(sandbox, self.store, self._narration)
         self._authenticate = authenticate
         self._caller: Caller | None = None
@@ -282,9 +282,14 @@ class ApiServer:
             stages.passed("authorization", why)
             return self._handle(request, handler, stages, atomic=atomic)
         except ApiError as error:
-            stages.failed(_FAILED_STAGE.get(error.code, "etcd"), error.message)
+            at_the_door = not any(
+                entry["stage"] == "authorization" and entry["ok"] for entry in stages.entries
+            )
+            # A 403 once authorized is admission's (a quota, a namespace being deleted).
+            stage = "admission" if error.code == 403 and not at_the_door else None
+            stages.failed(stage or _FAILED_STAGE.get(error.code, "etcd"), error.message)
             actor = request.actor
-            if error.code in _REFUSED_AT_THE_DOOR:
+            if error.code in _REFUSED_AT_THE_DOOR and at_the_door:
                 # Whoever was refused has no business in this sandbox: nothing of theirs goes
                 # into its traces or onto its viewers' pages (else anyone could write lines
                 # onto a student's timeline, or flood their history away). The operator's

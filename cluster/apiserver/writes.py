@@ -8,7 +8,7 @@ from functools import partial
 
 from cluster.apiserver import errors, strategy
 from cluster.apiserver.deletion import remove_finalized
-from cluster.apiserver.limits import etcd_request_too_large
+from cluster.apiserver.limits import etcd_request_too_large, quota_exceeded
 from cluster.apiserver.patch import apply_patch
 from cluster.apiserver.registry import Registry, validated
 from cluster.apiserver.results import LostRace, Outcome, meta_of, object_of, with_revision
@@ -29,6 +29,7 @@ from cluster.store import (
     CompareFailed,
     KeyValue,
     Put,
+    QuotaExceeded,
     RequiredKeyMissing,
     ValueTooLarge,
 )
@@ -79,6 +80,8 @@ def create(registry: Registry, request: Request, stages: Stages, *, body: object
         raise errors.already_exists(rt, request.name) from e
     except ValueTooLarge as e:
         raise etcd_request_too_large() from e
+    except QuotaExceeded as e:
+        raise quota_exceeded(rt, request.name, e) from e
     return Outcome(
         body=with_revision(obj, result.revision),
         code=201,

@@ -15,6 +15,11 @@ class StoreRevision(models.Model):
     )
     revision = models.BigIntegerField(default=0)
     compacted_revision = models.BigIntegerField(default=0)
+    # Kept by the writes themselves, in the statement that bumps the revision, so the
+    # store's limits cost no count at each write: the keys a quota counts, and the
+    # size of the watch log (each entry's `bytes`).
+    object_count = models.BigIntegerField(default=0, db_default=0)
+    history_bytes = models.BigIntegerField(default=0, db_default=0)
 
 
 class StoreKey(models.Model):
@@ -69,6 +74,9 @@ class StoreEvent(models.Model):
     key = models.CharField(max_length=600)
     value = FastJSONField(null=True)
     prev_value = FastJSONField(null=True)
+    bytes = models.BigIntegerField(
+        default=0, db_default=0, help_text="the JSON text of value and prev_value, in characters"
+    )
 
     class Meta:
         indexes = [models.Index(fields=["sandbox", "revision"])]
