@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from cluster.apiserver import ApiServer
 from cluster.apiserver.publish import publish_note
+from cluster.apiserver.tracing import trim_traces
 from cluster.models import ComponentState, Sandbox, SchedulingRecord, Trace
 from cluster.objects import parse_time
 from cluster.resources import resource_of_key
@@ -357,12 +358,24 @@ def wake_delay(component: str) -> float:
 
 TRACES_KEPT = 20_000  # per sandbox: hours of a busy lesson, and what replay can reach
 SCHEDULING_RECORDS_KEPT = 2_000
+# A sandbox whose newest trace is older than this wrote none since the last trim (beat
+# trims every minute): its traces are as the last trim left them.
+TRACES_UNCHANGED_AFTER = dt.timedelta(minutes=3)
 
 
 def trim_history() -> None:
+    """Keep each sandbox's traces bounded in count and in bytes (PODLAB_TRACE_HISTORY_BYTES),
+    and its scheduling records in count, as the store bounds its watch log."""
+    quiet_since = timezone.now() - TRACES_UNCHANGED_AFTER
     for sandbox_id in Sandbox.objects.values_list("pk", flat=True):
-        for model, kept in ((Trace, TRACES_KEPT), (SchedulingRecord, SCHEDULING_RECORDS_KEPT)):
-            rows = model.objects.filter(sandbox_id=sandbox_id).order_by("-id")
-            cutoff = rows.values_list("id", flat=True)[kept : kept + 1].first()
-            if cutoff is not None:
-                model.objects.filter(sandbox_id=sandbox_id, id__lte=cutoff).delete()
+        newest = Trace.objects.filter(sandbox_id=sandbox_id).order_by("-id")
+        newest_at = newest.values_list("created_at", flat=True).first()
+        if newest_at is not None and newest_at >= quiet_since:
+            trim_traces(
+                sandbox_id, keep_rows=TRACES_KEPT, keep_bytes=settings.PODLAB_TRACE_HISTORY_BYTES
+            )
+        rows = SchedulingRecord.objects.filter(sandbox_id=sandbox_id).order_by("-id")
+        kept = SCHEDULING_RECORDS_KEPT
+        cutoff = rows.values_list("id", flat=True)[kept : kept + 1].first()
+        if cutoff is not None:
+            SchedulingRecord.objects.filter(sandbox_id=sandbox_id, id__lte=cutoff).delete()

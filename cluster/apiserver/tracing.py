@@ -221,3 +221,28 @@ def failure_narration(actor: str, request: Request, code: int, reason: str, mess
         f"the API server refused {actor}'s {request.verb} of {request.target}:"
         f" {' '.join(filter(None, (str(code), reason)))} ({message})"
     )
+
+
+# The oldest trace to forget: the newest one past the newest `rows` traces, or past the
+# newest `bytes` of their texts (narration, stages and command, the columns that grow:
+# a refusal's stages carry every cause). One scan of the sandbox's traces, newest first.
+_OLDEST_TRACE_FORGOTTEN = (
+    "SELECT id FROM (SELECT id, ROW_NUMBER() OVER newest AS newer_rows,"
+    " SUM(LENGTH(narration) + LENGTH(CAST(stages AS TEXT)) + LENGTH(command)) OVER newest"
+    " AS newer_bytes"
+    f" FROM {Trace._meta.db_table} WHERE sandbox_id = %s"
+    " WINDOW newest AS (ORDER BY id DESC ROWS UNBOUNDED PRECEDING)) AS kept"
+    " WHERE newer_rows > %s OR newer_bytes > %s ORDER BY id DESC LIMIT 1"
+)
+
+
+def trim_traces(sandbox_id: int, *, keep_rows: int, keep_bytes: int) -> int:
+    """Forget the sandbox's oldest traces, keeping at most the newest `keep_rows` and at
+    most `keep_bytes` of their texts. Returns how many went."""
+    with connection.cursor() as cursor:
+        cursor.execute(_OLDEST_TRACE_FORGOTTEN, [sandbox_id, keep_rows, keep_bytes])
+        row = cursor.fetchone()
+    if row is None:
+        return 0
+    deleted, _ = Trace.objects.filter(sandbox_id=sandbox_id, id__lte=row[0]).delete()
+    return deleted
