@@ -22,6 +22,7 @@ Figures per database (<db> is sqlite or postgres):
 from __future__ import annotations
 
 import os
+import secrets
 import statistics
 import subprocess
 import sys
@@ -32,7 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.stack import bench, log_conditions, percentile  # noqa: E402
+from bench.stack import BENCH_MAX_OBJECTS, bench, log_conditions, percentile  # noqa: E402
 
 CREATES = 1000  # and as many raw INSERTs
 BLOCK = 50
@@ -136,6 +137,8 @@ def child(label: str, database_url: str) -> None:
         "PODLAB_CHANNEL_PREFIX": "podlab-bench",
         "PODLAB_TASK_QUEUE": "podlab-bench",  # no developer's worker takes these ticks
         "DEBUG": "0",
+        "SECRET_KEY": secrets.token_urlsafe(50),  # production settings require their own
+        "PODLAB_MAX_OBJECTS_PER_SANDBOX": BENCH_MAX_OBJECTS,  # 5,500 objects in one sandbox
     }
     subprocess.run([sys.executable, __file__, "--database", label], cwd=ROOT, env=env, check=True)
 
