@@ -208,7 +208,8 @@ def postgres_update(rider: str = "") -> str:
     """
     return f"""
         WITH {_locked(0)}, previous AS (
-            SELECT value FROM {KEYS} WHERE sandbox_id = %(sandbox)s AND key = %(key)s
+            SELECT value, value::text AS text
+            FROM {KEYS} WHERE sandbox_id = %(sandbox)s AND key = %(key)s
         ), written AS (
             UPDATE {KEYS} AS k
             SET value = %(value)s::jsonb, mod_revision = locked.next, version = k.version + 1
@@ -224,7 +225,7 @@ def postgres_update(rider: str = "") -> str:
         ){_with_rider(rider)}
         SELECT locked.next, locked.compacted_revision, TRUE, written.mod_revision IS NOT NULL,
                written.create_revision, written.version,
-               previous.value::text, locked.object_count,
+               previous.text, locked.object_count,
                locked.history_bytes{_rider_columns(rider)}
         FROM locked
         LEFT JOIN written ON TRUE
@@ -242,14 +243,14 @@ def postgres_delete(rider: str = "") -> str:
             USING locked
             WHERE k.sandbox_id = %(sandbox)s AND k.key = %(key)s
               AND (%(expected)s::bigint IS NULL OR k.mod_revision = %(expected)s::bigint)
-            RETURNING locked.next AS mod_revision, k.value
+            RETURNING locked.next AS mod_revision, k.value, k.value::text AS text
         ), {_bumped("%(object_delta)s", _DELETE_BYTES)}, logged AS (
             INSERT INTO {EVENTS} (sandbox_id, revision, type, key, value, prev_value, bytes)
             SELECT %(sandbox)s, mod_revision, 'DELETE', %(key)s, NULL, value, {_DELETE_BYTES}
             FROM written
         ){_with_rider(rider)}
         SELECT locked.next, locked.compacted_revision, TRUE, written.value IS NOT NULL,
-               0, 0, written.value::text, locked.object_count,
+               0, 0, written.text, locked.object_count,
                locked.history_bytes{_rider_columns(rider)}
         FROM locked
         LEFT JOIN written ON TRUE{_rider_join(rider)}
@@ -289,10 +290,10 @@ def _bumped(object_delta: str, log_bytes: str, sources: str = "written") -> str:
 
 
 # A watch-log entry's size: the JSON text of its value and previous value. The new
-# value's length is the writer's (a parameter); the previous one's is the database's
-# text of what it stored, as the statement also returns it.
-_UPDATE_BYTES = "(%(value_bytes)s + LENGTH(previous.value::text))"
-_DELETE_BYTES = "LENGTH(written.value::text)"
+# value's length is the writer's (a parameter); the previous one's is that of the text
+# the statement returns (converted once, in the CTE that reads it).
+_UPDATE_BYTES = "(%(value_bytes)s + LENGTH(previous.text))"
+_DELETE_BYTES = "LENGTH(written.text)"
 
 
 def _with_rider(rider: str) -> str:
