@@ -70,6 +70,9 @@ MATRIX: dict[str, Row] = {
     "sandbox-reset": Row(
         get=NOT_ALLOWED,
         post=                       (LOGIN,   302,   404,       404,         403,        302)),
+    "sandbox-delete": Row(
+        get=NOT_ALLOWED,
+        post=                       (LOGIN,   302,   404,       404,         403,        302)),
     "sandbox-clock-state": Row(
         get=                        (401,     200,   404,       404,         200,        200),
         post=NOT_ALLOWED),

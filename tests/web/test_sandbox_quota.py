@@ -105,7 +105,7 @@ def test_an_instructor_who_may_watch_it_gets_403_and_it_stays(sandbox, teacher, 
     client.force_login(teacher)
     response = client.post(f"/sandboxes/{sandbox.pk}/delete/")
     assert response.status_code == 403
-    assert "only its owner or an administrator may" in response.content.decode()
+    assert "cannot change this sandbox: it is read-only" in response.content.decode()
     assert Sandbox.objects.filter(pk=sandbox.pk).exists()
     assert ComponentState.objects.filter(sandbox=sandbox, running=True).exists()
 
@@ -134,3 +134,15 @@ def test_deleting_one_sandbox_leaves_the_owners_others_alone(sandbox, alice, cli
     client.post(f"/sandboxes/{sandbox.pk}/delete/")
     assert all(keyspace_rows(other.pk)[name] for name in ("StoreKey", "ComponentState"))
     assert client.get(f"/sandboxes/{other.pk}/").status_code == 200
+
+
+def test_the_delete_service_refuses_an_instructor_itself(sandbox, teacher):
+    """For a caller that is no web view (the admin, later kubectl): the service decides too."""
+    from cluster.apiserver import ApiError
+    from cluster.sandboxes import sandbox_delete
+
+    with pytest.raises(ApiError) as refused:
+        sandbox_delete(sandbox, teacher)
+    assert refused.value.code == 403
+    assert "only its owner or an administrator may" in refused.value.message
+    assert ComponentState.objects.filter(sandbox=sandbox, running=True).exists()
