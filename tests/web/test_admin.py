@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth.models import Permission
 
 from cluster.apiserver import ApiServer
 from cluster.models import ComponentState, Trace
 from cluster.models.store import Node, Pod, StoreKey
 from tests.apiserver.manifests import pod_manifest
+from tests.conftest import make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -104,3 +106,39 @@ def test_the_component_list_shows_a_failing_component_as_failing(admin_client, s
 
     only_failing = admin_client.get("/admin/cluster/componentstate/?ticks=failing")
     assert only_failing.context["cl"].result_count == 1
+
+
+def test_deleting_a_sandbox_in_the_admin_stops_its_components_first(admin_client, sandbox, caplog):
+    """As a student's Delete: through cluster.sandboxes.sandbox_delete (which the audit
+    log names), not a bare cascade under running components."""
+    confirmation = admin_client.get(f"/admin/cluster/sandbox/{sandbox.pk}/delete/")
+    assert confirmation.status_code == 200 and "lesson (alice)" in confirmation.content.decode()
+    with caplog.at_level("INFO", logger="podlab.audit"):
+        response = admin_client.post(
+            f"/admin/cluster/sandbox/{sandbox.pk}/delete/", {"post": "yes"}
+        )
+    assert response.status_code == 302
+    assert not ComponentState.objects.filter(sandbox_id=sandbox.pk).exists()
+    assert f"sandbox {sandbox.pk} ('lesson', owner {sandbox.owner_id}) deleted by root-admin" in (
+        caplog.text
+    )
+
+
+def test_the_admins_bulk_delete_goes_the_same_way(admin_client, sandbox, caplog):
+    with caplog.at_level("INFO", logger="podlab.audit"):
+        admin_client.post(
+            "/admin/cluster/sandbox/",
+            {"action": "delete_selected", "_selected_action": [sandbox.pk], "post": "yes"},
+        )
+    assert not StoreKey.objects.filter(sandbox_id=sandbox.pk).exists()
+    assert f"sandbox {sandbox.pk} " in caplog.text
+
+
+def test_staff_who_are_not_administrators_may_not_delete_a_sandbox(client, sandbox):
+    staff = make_user("staff", is_staff=True)
+    may = Permission.objects.filter(codename__in=["view_sandbox", "delete_sandbox"])
+    staff.user_permissions.add(*may)
+    client.force_login(staff)
+    response = client.post(f"/admin/cluster/sandbox/{sandbox.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 403
+    assert ComponentState.objects.filter(sandbox_id=sandbox.pk).exists()
