@@ -65,7 +65,8 @@ class SandboxLimitReached(Exception):
     def __init__(self, limit: int):
         self.limit = limit
         super().__init__(
-            f"You already have {limit} sandboxes, the most one account may have."
+            f"You already have {limit} sandbox{'' if limit == 1 else 'es'}, the most one"
+            " account may have."
             " Delete one you no longer need, then create the new one."
         )
 

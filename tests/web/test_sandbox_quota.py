@@ -25,7 +25,7 @@ def test_a_student_at_the_cap_is_told_so_on_the_form_and_gets_no_sandbox(
     assert response.status_code == 403
     page = response.content.decode()
     assert 'role="alert"' in page
-    assert "You already have 1 sandboxes, the most one account may have." in page
+    assert "You already have 1 sandbox, the most one account may have." in page
     assert "Delete one you no longer need" in page
     assert Sandbox.objects.filter(owner=alice).count() == 1
 
@@ -40,7 +40,7 @@ def test_the_home_page_counts_the_sandboxes_and_disables_create_at_the_cap(
     assert "disabled" not in below
     settings.PODLAB_MAX_SANDBOXES_PER_USER = 1
     at_cap = client.get("/").content.decode()
-    assert "You have 1 of 1 sandboxes, the most one account may have." in at_cap
+    assert "You have 1 of 1 sandbox, the most one account may have." in at_cap
     assert 'disabled aria-describedby="sandbox-limit"' in at_cap
 
 
