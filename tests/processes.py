@@ -27,7 +27,7 @@ def subprocess_database_url() -> str:
     return f"postgres://{user}@{host}/{settings['NAME']}"
 
 
-def stack_environment() -> dict[str, str]:
+def stack_environment(**overrides: str) -> dict[str, str]:
     return {
         **os.environ,
         "DATABASE_URL": subprocess_database_url(),
@@ -35,12 +35,23 @@ def stack_environment() -> dict[str, str]:
         "PODLAB_CHANNEL_PREFIX": TEST_NAMESPACE,
         "PODLAB_CACHE_PREFIX": f"{TEST_NAMESPACE}:cache",
         "PYTHONPATH": str(ROOT),
+        **overrides,
     }
 
 
-def start(args: list[str], log: Path) -> subprocess.Popen:
+def start(
+    args: list[str], log: Path, *, env: dict[str, str] | None = None, new_session: bool = False
+) -> subprocess.Popen:
+    """Start a process of the stack. env: variables over stack_environment()'s (a private
+    Redis's REDIS_URL); new_session: its own process group, so that a fault test can kill
+    it with all its children at once, as a machine that dies would."""
     return subprocess.Popen(
-        args, cwd=ROOT, env=stack_environment(), stdout=log.open("w"), stderr=subprocess.STDOUT
+        args,
+        cwd=ROOT,
+        env=stack_environment(**(env or {})),
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=new_session,
     )
 
 

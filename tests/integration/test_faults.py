@@ -1,0 +1,266 @@
+"""Faults on the real stack during a burst of creates: nothing lost, everything resumes.
+
+Each test creates a burst of pods (60 in 1.8 s, from a client process) and, 1 s in,
+kills the Celery worker, restarts Redis or cuts PostgreSQL off. Afterwards every pod
+exists once and is Running, the store's revisions are gap-free, no pod was bound
+twice and no container was pulled or started twice. The tests assert outcomes, with
+generous timeouts; the recovery time (from the service being back to every pod
+Running) is measured and printed (`pytest -s`), as the issue's figures are.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from cluster import loops
+from cluster.apiserver import ApiServer
+from cluster.models import Sandbox
+from cluster.store import Store
+from tests.processes import TEST_NAMESPACE, free_port, start, stop, wait_for
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.faults]
+
+BURST_PODS = 60
+BURST_SECONDS = 1.8
+FAULT_AFTER = 1.0  # seconds into the burst
+# Generous: on a loaded CI machine a worker takes seconds to start. The issue's target
+# (every pod Running within 5 s of the service being back) is printed, not asserted.
+RECOVERY_TIMEOUT = 120
+
+
+class FaultStack:
+    """Workers, beat and Daphne for one test, each killable, on its own Redis if asked."""
+
+    def __init__(self, tmp_path: Path, env: dict[str, str] | None = None) -> None:
+        self.tmp_path = tmp_path
+        self.env = env or {}
+        self.workers: list[subprocess.Popen] = []
+        self.others: list[subprocess.Popen] = []
+        self._count = 0
+
+    def start_worker(self) -> subprocess.Popen:
+        """A worker (two prefork children), ready to take tasks when this returns."""
+        self._count += 1
+        log = self.tmp_path / f"worker-{self._count}.log"
+        celery = str(Path(sys.executable).with_name("celery"))
+        worker = start(
+            [
+                celery,
+                "-A",
+                "sandbox",
+                "worker",
+                "--loglevel=INFO",
+                "--concurrency=2",
+                "--without-mingle",
+                "--without-gossip",
+                "--hostname",
+                f"{TEST_NAMESPACE}-{self._count}@%h",
+            ],
+            log,
+            env=self.env,
+            new_session=True,
+        )
+        self.workers.append(worker)
+        wait_for(lambda: "ready" in log.read_text(), timeout=60, message=log.read_text)
+        return worker
+
+    def kill_worker(self, worker: subprocess.Popen) -> None:
+        """kill -9 the worker and its children at once, mid-tick, as a dying machine would."""
+        os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait()
+        self.workers.remove(worker)
+
+    def start_beat(self) -> None:
+        celery = str(Path(sys.executable).with_name("celery"))
+        args = [celery, "-A", "sandbox", "beat", "--loglevel=INFO"]
+        args += ["--scheduler", "django_celery_beat.schedulers:DatabaseScheduler"]
+        self.others.append(start(args, self.tmp_path / "beat.log", env=self.env))
+
+    def start_daphne(self) -> str:
+        daphne = str(Path(sys.executable).with_name("daphne"))
+        port = free_port()
+        args = [daphne, "-b", "127.0.0.1", "-p", str(port), "sandbox.asgi:application"]
+        log = self.tmp_path / "daphne.log"
+        self.others.append(start(args, log, env=self.env))
+        wait_for(lambda: _port_answers(port), timeout=30, message=log.read_text)
+        return f"127.0.0.1:{port}"
+
+    def burst(self, sandbox: Sandbox, user, *, count: int = BURST_PODS, cpu: str = "") -> Burst:
+        args = [sys.executable, "-m", "tests.integration.burst", "--sandbox", str(sandbox.pk)]
+        args += ["--user", user.username, "--count", str(count)]
+        args += ["--seconds", str(BURST_SECONDS * count / BURST_PODS), "--cpu", cpu]
+        log = self.tmp_path / f"burst-{time.monotonic_ns()}.log"
+        return Burst(start(args, log, env=self.env), log, [f"burst-{i:04d}" for i in range(count)])
+
+    def stop(self) -> None:
+        for process in self.workers:
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+        for process in self.others:
+            stop(process)
+
+
+class Burst:
+    def __init__(self, process: subprocess.Popen, log: Path, names: list[str]) -> None:
+        self.process, self.log, self.names = process, log, names
+
+    def finish(self) -> dict:
+        assert self.process.wait(timeout=RECOVERY_TIMEOUT) == 0, self.log.read_text()
+        return json.loads(self.log.read_text().strip().splitlines()[-1])
+
+
+def _port_answers(port: int) -> bool:
+    from tests.conftest import port_answers
+
+    return port_answers(port)
+
+
+@pytest.fixture
+def fault_stack(transactional_db, tmp_path) -> Iterator[FaultStack]:
+    stack = FaultStack(tmp_path)
+    yield stack
+    stack.stop()
+
+
+# -- what every fault test checks afterwards ----------------------------------------------
+
+
+def all_running(api: ApiServer, names: list[str]) -> dict[str, dict] | None:
+    pods = {p["metadata"]["name"]: p for p in api.list("pods", namespace="default")["items"]}
+    if all(pods.get(name, {}).get("status", {}).get("phase") == "Running" for name in names):
+        return pods
+    return None
+
+
+def wait_until_running(api: ApiServer, names: list[str], since: float, fault: str) -> float:
+    """Seconds from `since` (the service back) until every pod is Running; printed."""
+    wait_for(
+        lambda: all_running(api, names),
+        timeout=RECOVERY_TIMEOUT,
+        interval=0.1,
+        message=lambda: f"not Running: {_not_running(api, names)}",
+    )
+    recovery = time.monotonic() - since
+    print(f"\n[fault] {fault}: every pod Running {recovery:.2f} s after the service was back")
+    return recovery
+
+
+def _not_running(api: ApiServer, names: list[str]) -> list[str]:
+    pods = {p["metadata"]["name"]: p for p in api.list("pods", namespace="default")["items"]}
+    return [
+        f"{name}: {pods.get(name, {}).get('status', {}).get('phase', 'missing')}"
+        for name in names
+        if pods.get(name, {}).get("status", {}).get("phase") != "Running"
+    ][:10]
+
+
+def assert_nothing_lost_nothing_twice(sandbox: Sandbox, api: ApiServer, names: list[str]) -> None:
+    pods = api.list("pods", namespace="default")["items"]
+    counts = Counter(pod["metadata"]["name"] for pod in pods)
+    assert {name: counts[name] for name in names} == dict.fromkeys(names, 1)
+
+    store = Store(sandbox.pk)
+    compacted, current = store.compacted_revision(), store.revision()
+    events = store.events_since(compacted)
+    revisions = sorted({event.revision for event in events})
+    assert revisions == list(range(compacted + 1, current + 1)), "a gap in the revisions"
+
+    assert_bound_once(events, names)
+    assert_each_container_started_once(api, pods, names)
+
+
+def assert_bound_once(events: list, names: list[str]) -> None:
+    """In the watch log: each pod's nodeName set once, and never changed after."""
+    bindings: Counter[str] = Counter()
+    for event in events:
+        namespace_name = event.key.removeprefix("/registry/pods/")
+        if namespace_name == event.key or event.type == "DELETE":
+            continue
+        value, previous = _decoded(event.value), _decoded(event.prev_value)
+        node = (value or {}).get("spec", {}).get("nodeName")
+        before = (previous or {}).get("spec", {}).get("nodeName")
+        assert not before or node == before, f"{event.key} moved from {before} to {node}"
+        if node and not before:
+            bindings[namespace_name.partition("/")[2]] += 1
+    assert {name: bindings[name] for name in names} == dict.fromkeys(names, 1)
+
+
+def _decoded(value) -> dict | None:
+    return json.loads(value) if isinstance(value, str | bytes) else value
+
+
+def assert_each_container_started_once(api: ApiServer, pods: list[dict], names: list[str]) -> None:
+    """Started and Created once per pod (count included: a repeat bumps an Event's count),
+    Pulling at most once: a tick done again after a fault must not do its work again."""
+    uids = {pod["metadata"]["uid"]: pod["metadata"]["name"] for pod in pods}
+    seen: Counter[tuple[str, str]] = Counter()
+    for event in api.list("events", namespace="default")["items"]:
+        name = uids.get(event["involvedObject"].get("uid"))
+        if name:
+            seen[(name, event["reason"])] += int(event.get("count") or 1)
+    twice = {key: n for key, n in seen.items() if key[1] in ("Pulling", "Started") and n > 1}
+    assert not twice, f"done twice: {twice}"
+    assert [name for name in names if seen[(name, "Started")] != 1] == []
+    assert [name for name in names if seen[(name, "Created")] != 1] == []
+
+
+def kubelet_lock_mid_tick(sandbox: Sandbox, timeout: float = 30) -> str:
+    """The lock key of a kubelet tick that runs now and has just filed a Started event:
+    the worst moment to kill its worker (the container runs, its status is not reported
+    and the kubelet's memory of it is not saved)."""
+    client = loops.redis_client()
+    keys = [loops._key("lock", sandbox.pk, f"kubelet/node-{n}") for n in (1, 2)]
+    store = Store(sandbox.pk)
+
+    def started() -> int:
+        items = store.range("/registry/events/default/").items
+        return sum(1 for item in items if item.value.get("reason") == "Started")
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for key in keys:
+            if not client.exists(key):
+                continue
+            before = started()
+            while client.exists(key):
+                if started() > before:
+                    return key
+        time.sleep(0.002)
+    pytest.fail("no kubelet tick started a container during the burst")
+
+
+# -- the faults ----------------------------------------------------------------------------
+
+
+def test_a_worker_killed_mid_burst_is_replaced_and_every_pod_runs_once(fault_stack, sandbox, alice):
+    fault_stack.start_beat()
+    worker = fault_stack.start_worker()
+    burst = fault_stack.burst(sandbox, alice)
+    time.sleep(FAULT_AFTER)
+    lock = kubelet_lock_mid_tick(sandbox)
+    fault_stack.kill_worker(worker)
+    killed = time.monotonic()
+    # The kill must land mid-tick, for the test to mean anything: the tick's lock outlives it.
+    assert loops.redis_client().exists(lock), "the kill did not land mid-tick"
+    fault_stack.start_worker()
+    back = time.monotonic()
+    print(f"\n[fault] worker: the new worker was ready {back - killed:.2f} s after the kill")
+    assert burst.finish()["created"] == BURST_PODS
+
+    api = ApiServer.as_user(sandbox, alice)
+    wait_until_running(api, burst.names, back, "worker killed")
+    assert_nothing_lost_nothing_twice(sandbox, api, burst.names)
