@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -17,6 +19,7 @@ from dataclasses import dataclass
 import redis
 from django.conf import settings
 from django.utils import timezone
+from redis.lock import Lock
 
 from cluster.apiserver import ApiServer
 from cluster.apiserver.publish import publish_note
@@ -27,7 +30,15 @@ from cluster.resources import resource_of_key
 
 logger = logging.getLogger(__name__)
 
-LOCK_SECONDS = 30  # a tick that takes longer than this has crashed; its lock lapses
+# A tick's lock is a lease: short, and renewed every LOCK_RENEW_SECONDS while the tick
+# runs (_LockRenewer). A worker killed mid-tick stops renewing, and the component is free
+# again LOCK_SECONDS later, within the time a new worker takes to start, where a long
+# lock (it was 30 s) kept every component of the killed ticks stopped for its whole span.
+LOCK_SECONDS = 3
+LOCK_RENEW_SECONDS = 1.0
+# A wake-up that found the component busy is kept (the "dirty" flag) until a tick ran
+# for it: long enough for any tick, as it only costs one spare tick if kept too long.
+DIRTY_SECONDS = 60
 MAX_RERUNS = 10  # reruns for notifications that came in during a tick, then the next one
 
 
@@ -72,16 +83,61 @@ def _key(kind: str, sandbox_id: int, component: str) -> str:
     return f"{settings.CELERY_TASK_DEFAULT_QUEUE}:{kind}:{sandbox_id}:{component}"
 
 
+class _LockRenewer:
+    """One thread per process that renews the locks its ticks hold, every
+    LOCK_RENEW_SECONDS: a lock lives as long as its holder does, and no longer."""
+
+    def __init__(self) -> None:
+        self._held: set[Lock] = set()
+        self._guard = threading.Lock()
+        self._pid = 0
+
+    def hold(self, lock: Lock) -> None:
+        with self._guard:
+            if self._pid != os.getpid():  # a prefork child: its parent's thread is not here
+                self._pid = os.getpid()
+                self._held = set()
+                threading.Thread(target=self._run, name="podlab-lock-renewer", daemon=True).start()
+            self._held.add(lock)
+
+    def release(self, lock: Lock) -> None:
+        with self._guard:
+            self._held.discard(lock)
+
+    def _run(self) -> None:
+        stop = threading.Event()
+        while not stop.wait(LOCK_RENEW_SECONDS):
+            with self._guard:
+                held = list(self._held)
+            for lock in held:
+                try:
+                    lock.reacquire()
+                except redis.exceptions.LockNotOwnedError:
+                    # Lapsed (this process was stopped longer than LOCK_SECONDS): another
+                    # tick may run meanwhile, which the API server's compare-and-swap
+                    # keeps safe; this one finishes and finds its release refused.
+                    logger.warning("lock %s lapsed while its tick ran", lock.name)
+                    self.release(lock)
+                except redis.exceptions.RedisError:
+                    logger.warning("could not renew lock %s", lock.name, exc_info=True)
+
+
+_renewer = _LockRenewer()
+
+
 @contextmanager
 def component_lock(sandbox_id: int, component: str, *, wait: float = 0) -> Iterator:
     """Yield the lock while holding this component's lock, None if another tick holds
-    it (after waiting up to `wait` seconds for it)."""
+    it (after waiting up to `wait` seconds for it). The lock is renewed while held."""
     lock = redis_client().lock(_key("lock", sandbox_id, component), timeout=LOCK_SECONDS)
     acquired = lock.acquire(blocking=wait > 0, blocking_timeout=wait or None)
+    if acquired:
+        _renewer.hold(lock)
     try:
         yield lock if acquired else None
     finally:
         if acquired:
+            _renewer.release(lock)
             try:
                 lock.release()
             except redis.exceptions.LockError:
@@ -103,7 +159,11 @@ def run_tick(sandbox_id: int, component: str, *, force: bool = False, due: bool 
     client.delete(_key("due" if due else "queued", sandbox_id, component))
     with component_lock(sandbox_id, component) as lock:
         if lock is None:
-            client.set(dirty_key, 1, ex=LOCK_SECONDS)
+            # Kept twice: for the holder, which runs once more when done, and in the
+            # woken set, for beat, should the holder die (or be past its last look).
+            client.pipeline().set(dirty_key, 1, ex=DIRTY_SECONDS).sadd(
+                _woken_key(), _member(sandbox_id, component)
+            ).execute()
             return False
         ran, next_in = False, None
         for _ in range(MAX_RERUNS):
@@ -112,7 +172,8 @@ def run_tick(sandbox_id: int, component: str, *, force: bool = False, due: bool 
             ran = ticked or ran
             if not client.get(dirty_key):
                 break
-            lock.reacquire()  # each rerun gets the lock's full time again
+        # Served: a tick ran after every wake-up so far (a later one adds it again).
+        client.srem(_woken_key(), _member(sandbox_id, component))
     if next_in is not None and next_in < settings.CELERY_BEAT_SCHEDULE["podlab-resync"]["schedule"]:
         # Due again before beat's next look (a sped-up clock: a kubelet renews its Lease
         # every 10 sandbox seconds, 0.1 s at x100): queue it now, or it would wait for
@@ -121,6 +182,35 @@ def run_tick(sandbox_id: int, component: str, *, force: bool = False, due: bool 
 
         enqueue_due_tick(sandbox_id, component, next_in)
     return ran
+
+
+def _woken_key() -> str:
+    return f"{settings.CELERY_TASK_DEFAULT_QUEUE}:woken"
+
+
+def _member(sandbox_id: int, component: str) -> str:
+    return f"{sandbox_id}|{component}"
+
+
+def mark_woken(sandbox_id: int, component: str) -> None:
+    """Keep a wake-up until a tick of the component has run after it (run_tick). A tick
+    task lives in the worker that took it and dies with it, as does a tick killed
+    mid-run and the reruns it owed: beat finds what they left here (woken_unserved)."""
+    redis_client().sadd(_woken_key(), _member(sandbox_id, component))
+
+
+def woken_unserved() -> list[tuple[int, str]]:
+    """The wake-ups no tick has served yet, of components no tick holds now: their tick
+    was lost with a worker, or came just as the last one finished."""
+    client = redis_client()
+    members = [m.decode() for m in client.smembers(_woken_key())]
+    if not members:
+        return []
+    woken = [(int(sid), component) for sid, _, component in (m.partition("|") for m in members)]
+    pipeline = client.pipeline(transaction=False)
+    for sandbox_id, component in woken:
+        pipeline.exists(_key("lock", sandbox_id, component))
+    return [entry for entry, held in zip(woken, pipeline.execute(), strict=True) if not held]
 
 
 def mark_queued(sandbox_id: int, component: str, seconds: float) -> bool:

@@ -25,6 +25,10 @@ def tick(sandbox_id: int, component: str, due: bool = False) -> None:
 def resync() -> None:
     """Beat's one periodic task: queue a tick for every component due before its next run."""
     every = settings.CELERY_BEAT_SCHEDULE["podlab-resync"]["schedule"]  # beat's next run
+    # Wake-ups whose tick was lost (its worker killed, or the database down during it) or
+    # came as the last tick finished: they run now. First, as it needs only Redis.
+    for sandbox_id, component in loops.woken_unserved():
+        enqueue_tick(sandbox_id, component)
     for sandbox_id, component, delay in loops.due_components(within=every):
         if delay > 0:
             enqueue_due_tick(sandbox_id, component, delay)
@@ -33,6 +37,9 @@ def resync() -> None:
 
 
 def enqueue_tick(sandbox_id: int, component: str) -> None:
+    """Queue a tick now (a wake-up), kept until a tick of the component has run."""
+    if not component.endswith(loops.EVERY):  # the fan-out task marks each one it queues
+        loops.mark_woken(sandbox_id, component)
     if loops.mark_queued(sandbox_id, component, TICK_EXPIRES_SECONDS):
         tick.apply_async((sandbox_id, component), expires=TICK_EXPIRES_SECONDS)
 
