@@ -2,6 +2,11 @@
 
 A repeat of the same reason and message about the same object bumps `count`
 and `lastTimestamp` of one Event, so `kubectl describe` shows "(x3 over 5m)".
+
+A tick killed before its memory was saved is run again from the memory before
+it, and files its events again. An event about one occurrence (Started: this
+container, not another start of the same name) names it, and a repeat of the
+same occurrence is recognised on the Event itself and not counted again.
 """
 
 from __future__ import annotations
@@ -14,6 +19,8 @@ from cluster.objects import format_time
 # How many recorded events a component remembers, so a repeat is a patch at once
 # instead of a create the API server refuses (409) and then a patch.
 REMEMBERED_EVENTS = 500
+# What an Event counts last: the occurrence its reporter named (a container's id).
+OCCURRENCE_ANNOTATION = "podlab.io/occurrence"
 
 
 class EventRecorder:
@@ -34,13 +41,17 @@ class EventRecorder:
         self.source = {"component": component, **({"host": host} if host else {})}
         self.component = component
 
-    def normal(self, obj: dict, reason: str, message: str) -> None:
-        self.record(obj, "Normal", reason, message)
+    def normal(self, obj: dict, reason: str, message: str, *, occurrence: str = "") -> None:
+        self.record(obj, "Normal", reason, message, occurrence=occurrence)
 
-    def warning(self, obj: dict, reason: str, message: str) -> None:
-        self.record(obj, "Warning", reason, message)
+    def warning(self, obj: dict, reason: str, message: str, *, occurrence: str = "") -> None:
+        self.record(obj, "Warning", reason, message, occurrence=occurrence)
 
-    def record(self, obj: dict, event_type: str, reason: str, message: str) -> None:
+    def record(
+        self, obj: dict, event_type: str, reason: str, message: str, *, occurrence: str = ""
+    ) -> None:
+        """occurrence: what this event is about, when a repeat of it is the same happening
+        told twice (a container started), not a new one (another start): counted once."""
         meta = obj["metadata"]
         namespace = meta.get("namespace") or "default"
         digest = hashlib.sha256(f"{meta.get('uid')}|{reason}|{message}".encode()).hexdigest()
@@ -48,29 +59,33 @@ class EventRecorder:
         now = format_time(self.clock.now())
         key = f"{namespace}/{name}"
         if key in self.memory:
-            self._repeat(namespace, name, key, now)
+            self._repeat(namespace, name, key, now, occurrence)
             return
+        event = self._event(obj, name, event_type, reason, message, now)
+        if occurrence:
+            event["metadata"]["annotations"] = {OCCURRENCE_ANNOTATION: occurrence}
         try:
-            self.api.create(
-                "events",
-                self._event(obj, name, event_type, reason, message, now),
-                namespace=namespace,
-            )
+            self.api.create("events", event, namespace=namespace)
         except Exception as error:  # an ApiError: AlreadyExists means "a repeat"
             if getattr(error, "code", None) != 409:
                 return _lost(error)
             existing = self.api.get("events", name, namespace=namespace)
             self.memory[key] = int(existing.get("count", 1))
-            self._repeat(namespace, name, key, now)
+            annotations = existing.get("metadata", {}).get("annotations") or {}
+            if occurrence and annotations.get(OCCURRENCE_ANNOTATION) == occurrence:
+                self._remember(key, self.memory[key])  # told already, by a tick not saved
+                return
+            self._repeat(namespace, name, key, now, occurrence)
             return
         self._remember(key, 1)
 
-    def _repeat(self, namespace: str, name: str, key: str, now: str) -> None:
+    def _repeat(self, namespace: str, name: str, key: str, now: str, occurrence: str) -> None:
         count = self.memory[key] + 1
+        patch: dict = {"count": count, "lastTimestamp": now}
+        if occurrence:
+            patch["metadata"] = {"annotations": {OCCURRENCE_ANNOTATION: occurrence}}
         try:
-            self.api.patch(
-                "events", name, {"count": count, "lastTimestamp": now}, namespace=namespace
-            )
+            self.api.patch("events", name, patch, namespace=namespace)
         except Exception as error:
             self.memory.pop(key, None)  # gone (deleted, reset): the next one creates afresh
             return _lost(error)

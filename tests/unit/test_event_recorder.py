@@ -38,3 +38,22 @@ def test_a_recorder_without_memory_recovers_from_already_exists():
     EventRecorder(api, clock, component="kubelet").normal(pod(), "Pulled", "already present")
     [event] = api.events("Pulled")
     assert event["count"] == 2
+
+
+def test_the_same_occurrence_told_again_without_memory_is_counted_once():
+    api, clock = FakeClusterApi(), FakeClock(START)
+    EventRecorder(api, clock, component="kubelet").normal(pod(), "Started", "app", occurrence="c0")
+    clock.advance(1)  # the tick that told it was killed before its memory was saved
+    EventRecorder(api, clock, component="kubelet").normal(pod(), "Started", "app", occurrence="c0")
+    [event] = api.events("Started")
+    assert event["count"] == 1
+
+
+def test_another_occurrence_is_counted_with_or_without_memory():
+    api, clock, memory = FakeClusterApi(), FakeClock(START), {}
+    recorder = EventRecorder(api, clock, component="kubelet", memory=memory)
+    recorder.normal(pod(), "Started", "app", occurrence="c0")
+    recorder.normal(pod(), "Started", "app", occurrence="c1")
+    EventRecorder(api, clock, component="kubelet").normal(pod(), "Started", "app", occurrence="c2")
+    [event] = api.events("Started")
+    assert event["count"] == 3

@@ -22,21 +22,25 @@ DEFAULT_PULL_POLICY = "IfNotPresent"
 CREATING = {"reason": "ContainerCreating"}
 
 
-def ensure_image(pod: dict, spec: dict, container: dict, ctx) -> dict | None:
+def ensure_image(
+    pod: dict, spec: dict, container: dict, ctx, *, occurrence: str = ""
+) -> dict | None:
     """None once the image is on the node, else the container's waiting state.
 
-    `container` is the kubelet's memory of this container; `ctx` a pods.PodContext.
+    `container` is the kubelet's memory of this container; `ctx` a pods.PodContext;
+    `occurrence` the id of the container the image is for (its events name it).
     """
     image = spec.get("image", "")
     if container.get("pull_started"):
-        return _finish_pull(pod, image, container, ctx)
+        return _finish_pull(pod, image, container, ctx, occurrence=occurrence)
     present = ctx.runtime.image_status(image, ctx.now)
     if present.state == PullState.FAILED:  # the reference does not even parse
         ctx.events.warning(pod, "InspectFailed", present.message)
         return _failed(pod, ctx, present.reason, present.message)
     policy = spec.get("imagePullPolicy") or DEFAULT_PULL_POLICY
     if present.state == PullState.PULLED and policy != "Always":
-        ctx.events.normal(pod, "Pulled", f'Container image "{image}" already present on machine')
+        message = f'Container image "{image}" already present on machine'
+        ctx.events.normal(pod, "Pulled", message, occurrence=occurrence)
         return None
     if policy == "Never":
         message = f'Container image "{image}" is not present with pull policy of Never'
@@ -46,11 +50,11 @@ def ensure_image(pod: dict, spec: dict, container: dict, ctx) -> dict | None:
         message = f'Back-off pulling image "{image}"'
         ctx.events.normal(pod, "BackOff", message)
         return _failed(pod, ctx, "ImagePullBackOff", f"{message}: {container['pull_error']}")
-    return _start_pull(pod, image, container, ctx)
+    return _start_pull(pod, image, container, ctx, occurrence)
 
 
-def _start_pull(pod: dict, image: str, container: dict, ctx) -> dict | None:
-    ctx.events.normal(pod, "Pulling", f'Pulling image "{image}"')
+def _start_pull(pod: dict, image: str, container: dict, ctx, occurrence: str) -> dict | None:
+    ctx.events.normal(pod, "Pulling", f'Pulling image "{image}"', occurrence=occurrence)
     pull = ctx.runtime.pull_image(image, ctx.now)
     if pull.state == PullState.FAILED:
         ctx.events.warning(pod, "Failed", f'Failed to pull image "{image}": {pull.message}')
@@ -62,11 +66,17 @@ def _start_pull(pod: dict, image: str, container: dict, ctx) -> dict | None:
         )
         return _failed(pod, ctx, pull.reason, pull.message)
     container["pull_started"] = format_micro_time(ctx.now)
-    return _finish_pull(pod, image, container, ctx, pull)
+    return _finish_pull(pod, image, container, ctx, pull, occurrence=occurrence)
 
 
 def _finish_pull(
-    pod: dict, image: str, container: dict, ctx, pull: PullStatus | None = None
+    pod: dict,
+    image: str,
+    container: dict,
+    ctx,
+    pull: PullStatus | None = None,
+    *,
+    occurrence: str = "",
 ) -> dict | None:
     pull = pull or ctx.runtime.image_status(image, ctx.now)
     if pull.state == PullState.PULLING:
@@ -85,6 +95,7 @@ def _finish_pull(
         f'Successfully pulled image "{image}" in {go_duration(downloading.total_seconds())}'
         f" ({go_duration((done - requested).total_seconds())} including waiting)."
         f" Image size: {pull.size_bytes} bytes.",
+        occurrence=occurrence,
     )
     return None
 

@@ -18,7 +18,11 @@ from cluster.components.kubelet.backoff import failures_after_exit, restart_dela
 from cluster.components.kubelet.durations import go_duration
 from cluster.components.kubelet.images import ensure_image
 from cluster.components.runtime import ContainerRuntime
-from cluster.components.runtime.statuses import ContainerState, ContainerStatus
+from cluster.components.runtime.statuses import (
+    CONTAINER_ID_SCHEME,
+    ContainerState,
+    ContainerStatus,
+)
 from cluster.objects import format_micro_time, parse_time
 
 
@@ -99,7 +103,8 @@ def stop_pod(pod: dict, memory: dict, ctx: PodContext, grace_seconds: int) -> bo
         if status.state == ContainerState.EXITED:
             continue
         if not status.stopping:
-            ctx.events.normal(pod, "Killing", f"Stopping container {spec['name']}")
+            message = f"Stopping container {spec['name']}"
+            ctx.events.normal(pod, "Killing", message, occurrence=current)
             status = runtime.stop_container(current, grace_seconds, ctx.now)
         all_stopped = all_stopped and status.state == ContainerState.EXITED
     return all_stopped
@@ -157,6 +162,23 @@ def _sync_container(
     return _start_new_container(pod, spec, container, sandbox, ctx)
 
 
+def _reported_start(pod: dict, name: str, container_id: str) -> dt.datetime | None:
+    """When the pod's stored status says this very container started, if it does."""
+    status = pod.get("status") or {}
+    for reported in [
+        *status.get("containerStatuses", []),
+        *status.get("initContainerStatuses", []),
+    ]:
+        if reported.get("name") != name:
+            continue
+        if reported.get("containerID") != CONTAINER_ID_SCHEME + container_id:
+            return None
+        state = reported.get("state") or {}
+        started = (state.get("running") or state.get("terminated") or {}).get("startedAt")
+        return parse_time(started) if started else None
+    return None
+
+
 def _handle_exit(restart_policy: str, container: dict, status: ContainerStatus) -> None:
     container["handled_exit"] = status.id
     if not should_restart(restart_policy, status.exit_code):
@@ -185,13 +207,19 @@ def _crash_loop_back_off(pod: dict, name: str, container: dict, ctx: PodContext)
 def _start_new_container(
     pod: dict, spec: dict, container: dict, sandbox: str, ctx: PodContext
 ) -> dict | None:
-    waiting = ensure_image(pod, spec, container, ctx)
+    # Every step names the container it is for, so that a tick run again (its worker
+    # killed before the kubelet's memory was saved) tells each step once (events.py).
+    upcoming = ctx.runtime.next_container_id(sandbox, spec["name"])
+    waiting = ensure_image(pod, spec, container, ctx, occurrence=upcoming)
     if waiting is not None:
         return waiting
-    container_id = ctx.runtime.create_container(sandbox, spec, ctx.now)
-    ctx.events.normal(pod, "Created", f"Created container: {spec['name']}")
-    ctx.runtime.start_container(container_id, ctx.now)
-    ctx.events.normal(pod, "Started", f"Started container {spec['name']}")
+    # A start the pod's status reports already happened, in a tick whose memory was lost:
+    # the same container (ids are derived, not drawn), started when the status says.
+    when = _reported_start(pod, spec["name"], upcoming) or ctx.now
+    container_id = ctx.runtime.create_container(sandbox, spec, when)
+    ctx.events.normal(pod, "Created", f"Created container: {spec['name']}", occurrence=upcoming)
+    ctx.runtime.start_container(container_id, when)
+    ctx.events.normal(pod, "Started", f"Started container {spec['name']}", occurrence=upcoming)
     if older := container.get("previous"):
         # The kubelet's garbage collector keeps one dead container per name (for --previous).
         ctx.runtime.remove_container(older, ctx.now)

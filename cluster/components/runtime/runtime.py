@@ -219,6 +219,12 @@ class ContainerRuntime:
         }
         return container_id
 
+    def next_container_id(self, sandbox_id: str, name: str) -> str:
+        """The id create_container will give the next container of this name: ids are
+        derived from the sandbox, the name and the attempt, never drawn at random."""
+        attempt = self._sandbox(sandbox_id)["containerAttempts"].get(name, 0)
+        return container_id_for(sandbox_id, name, attempt)
+
     def start_container(self, container_id: str, now: dt.datetime) -> ContainerStatus:
         self.advance(now)
         record = self._container(container_id)
