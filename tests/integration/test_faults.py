@@ -15,12 +15,16 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import redis
+import websocket
+from django.test import Client
 
 from cluster import loops
 from cluster.apiserver import ApiServer
@@ -103,15 +107,16 @@ class FaultStack:
         return Burst(start(args, log, env=self.env), log, [f"burst-{i:04d}" for i in range(count)])
 
     def stop(self) -> None:
-        for process in self.workers:
+        while self.workers:
+            process = self.workers.pop()
             os.killpg(process.pid, signal.SIGTERM)
             try:
                 process.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
-        for process in self.others:
-            stop(process)
+        while self.others:
+            stop(self.others.pop())
 
 
 class Burst:
@@ -127,6 +132,116 @@ def _port_answers(port: int) -> bool:
     from tests.conftest import port_answers
 
     return port_answers(port)
+
+
+class PrivateRedis:
+    """A redis-server of this test's own, on a free port: restarting the shared one would
+    pull it from under every other test run and `make run` on the machine."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.tmp_path = tmp_path
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        # Memory only, as `make run`'s: a restart loses every queued task and key.
+        args = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1"]
+        args += ["--save", "", "--appendonly", "no"]
+        log = (self.tmp_path / "redis.log").open("a")
+        self.process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
+        wait_for(self.answers, timeout=10)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait()
+            self.process = None
+
+    def answers(self) -> bool:
+        try:
+            return bool(redis.Redis.from_url(self.url, socket_timeout=0.5).ping())
+        except redis.RedisError:
+            return False
+
+
+class PageClient:
+    """The live page's websocket, with the page's own rules (static/js/podlab/live.js):
+    apply batches in revision order, hold one from beyond the next revision for 400 ms,
+    then ask for a resync; a snapshot replaces everything."""
+
+    REORDER_WAIT = 0.4
+    RESYNC_RETRY = 5.0
+
+    def __init__(self, address: str, sandbox: Sandbox, user) -> None:
+        client = Client()
+        client.force_login(user)
+        self.ws = websocket.create_connection(
+            f"ws://{address}/ws/sandboxes/{sandbox.pk}/",
+            cookie=f"sessionid={client.cookies['sessionid'].value}",
+            origin=f"http://{address}",
+            timeout=10,
+        )
+        self.revision = 0
+        self.snapshots: list[float] = []  # when each arrived (monotonic)
+        self.held: list[tuple[float, dict]] = []
+        self.resync_asked = 0.0
+        self.closed = False
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        self.ws.settimeout(0.1)
+        while not self.closed:
+            try:
+                text = self.ws.recv()
+                if text:
+                    self._receive(json.loads(text))
+            except websocket.WebSocketTimeoutException:
+                pass
+            except (websocket.WebSocketException, OSError):
+                return
+            if self.held and time.monotonic() - self.held[0][0] > self.REORDER_WAIT:
+                self.held = []
+                if time.monotonic() - self.resync_asked > self.RESYNC_RETRY:
+                    self.resync_asked = time.monotonic()
+                    self.ws.send(json.dumps({"type": "resync"}))
+
+    def _receive(self, message: dict) -> None:
+        if message.get("type") == "snapshot":
+            self.revision = message["revision"]
+            self.snapshots.append(time.monotonic())
+            self.resync_asked = 0.0
+            self.held = [h for h in self.held if h[1]["revision"] > self.revision]
+        elif message.get("type") == "changes":
+            self.held.append((time.monotonic(), message))
+            self.held.sort(key=lambda held: held[1]["revision"])
+        progress = True
+        while progress:
+            progress = False
+            for held in list(self.held):
+                verdict = classify_batch(self.revision, held[1])
+                if verdict == "gap":
+                    continue
+                self.held.remove(held)
+                if verdict == "apply":
+                    self.revision = held[1]["revision"]
+                progress = True
+
+    def close(self) -> None:
+        self.closed = True
+        self.ws.close()
+
+
+def classify_batch(applied: int, batch: dict) -> str:
+    """static/js/podlab/state.js classifyBatch."""
+    wrote = bool(batch.get("events"))
+    revision = batch["revision"]
+    if revision < applied or (wrote and revision <= applied):
+        return "stale"
+    if revision > applied + 1 or (wrote and revision != applied + 1):
+        return "gap"
+    return "apply"
 
 
 @pytest.fixture
@@ -264,3 +379,40 @@ def test_a_worker_killed_mid_burst_is_replaced_and_every_pod_runs_once(fault_sta
     api = ApiServer.as_user(sandbox, alice)
     wait_until_running(api, burst.names, back, "worker killed")
     assert_nothing_lost_nothing_twice(sandbox, api, burst.names)
+
+
+def test_redis_restarted_mid_burst_loses_no_wake_up_and_the_page_resyncs(
+    fault_stack, sandbox, alice, tmp_path
+):
+    private = PrivateRedis(tmp_path)
+    private.start()
+    fault_stack.env = {"REDIS_URL": private.url}
+    try:
+        fault_stack.start_beat()
+        fault_stack.start_worker()
+        page = PageClient(fault_stack.start_daphne(), sandbox, alice)
+        wait_for(lambda: page.snapshots, timeout=30)
+        burst = fault_stack.burst(sandbox, alice)
+        time.sleep(FAULT_AFTER)
+        private.stop()  # every queued tick, lock and wake-up is gone with it
+        time.sleep(1.0)
+        private.start()
+        back = time.monotonic()
+        assert burst.finish()["created"] == BURST_PODS
+
+        api = ApiServer.as_user(sandbox, alice)
+        wait_until_running(api, burst.names, back, "Redis restarted")
+        assert_nothing_lost_nothing_twice(sandbox, api, burst.names)
+
+        # The page has caught up with everything written until every pod ran: by the
+        # pushes, or by a resync where a push was lost.
+        caught_up = Store(sandbox.pk).revision()
+        wait_for(lambda: page.revision >= caught_up, timeout=60, message=lambda: str(page.revision))
+        print(
+            f"\n[fault] Redis restarted: the page caught up {time.monotonic() - back:.2f} s after"
+            f" Redis was back, {sum(1 for t in page.snapshots if t > back)} snapshot(s) since"
+        )
+        page.close()
+    finally:
+        fault_stack.stop()
+        private.stop()
