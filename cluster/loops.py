@@ -19,7 +19,9 @@ from dataclasses import dataclass
 import redis
 from django.conf import settings
 from django.utils import timezone
+from redis.backoff import ExponentialBackoff
 from redis.lock import Lock
+from redis.retry import Retry
 
 from cluster.apiserver import ApiServer
 from cluster.apiserver.publish import publish_note
@@ -39,6 +41,11 @@ LOCK_RENEW_SECONDS = 1.0
 # A wake-up that found the component busy is kept (the "dirty" flag) until a tick ran
 # for it: long enough for any tick, as it only costs one spare tick if kept too long.
 DIRTY_SECONDS = 60
+# In watch mode a component runs when woken, and at least this often (sandbox seconds)
+# if it says no period of its own: a wake-up lost all the same (Redis down as the change
+# committed, and the process that kept it gone too) is made good by design, and the
+# scheduler never waits for a kubelet's node-status write to catch up.
+WATCH_RESYNC_SECONDS = 30.0
 MAX_RERUNS = 10  # reruns for notifications that came in during a tick, then the next one
 
 
@@ -49,7 +56,7 @@ class ComponentKind:
     name: str
     reconcile: Callable[[ApiServer, Sandbox, ComponentState], None]
     poll_seconds: float | None  # resync period in poll mode (sandbox seconds)
-    watch_seconds: float | None  # resync period in watch mode; None: only when woken
+    watch_seconds: float | None  # resync period in watch mode; None: WATCH_RESYNC_SECONDS
     # Wall seconds a watch wake-up waits, so that one pass sees a burst of changes and
     # the pod-startup path (scheduler, kubelet) keeps the workers first.
     wake_delay: float = 0.0
@@ -75,7 +82,18 @@ _redis: redis.Redis | None = None
 def redis_client() -> redis.Redis:
     global _redis
     if _redis is None:
-        _redis = redis.Redis.from_url(settings.REDIS_URL)
+        _redis = redis.Redis.from_url(
+            settings.REDIS_URL,
+            # A connection idle this long is pinged before use: one that a Redis restart
+            # broke is replaced then, not found broken by the next lock or wake-up.
+            health_check_interval=10,
+            socket_connect_timeout=2,
+            socket_keepalive=True,
+            # A blip (a restart's last second) is retried within half a second; an
+            # outage fails the call, and the wake-up is told again later (publish.py).
+            retry=Retry(ExponentialBackoff(cap=0.2, base=0.05), retries=3),
+            retry_on_error=[redis.exceptions.ConnectionError, redis.exceptions.TimeoutError],
+        )
     return _redis
 
 
@@ -118,7 +136,7 @@ class _LockRenewer:
                     # keeps safe; this one finishes and finds its release refused.
                     logger.warning("lock %s lapsed while its tick ran", lock.name)
                     self.release(lock)
-                except redis.exceptions.RedisError:
+                except Exception:  # Redis down: try again next round; the thread lives on
                     logger.warning("could not renew lock %s", lock.name, exc_info=True)
 
 
@@ -129,7 +147,10 @@ _renewer = _LockRenewer()
 def component_lock(sandbox_id: int, component: str, *, wait: float = 0) -> Iterator:
     """Yield the lock while holding this component's lock, None if another tick holds
     it (after waiting up to `wait` seconds for it). The lock is renewed while held."""
-    lock = redis_client().lock(_key("lock", sandbox_id, component), timeout=LOCK_SECONDS)
+    # Not thread-local: the renewer thread renews it with the token this thread took.
+    lock = redis_client().lock(
+        _key("lock", sandbox_id, component), timeout=LOCK_SECONDS, thread_local=False
+    )
     acquired = lock.acquire(blocking=wait > 0, blocking_timeout=wait or None)
     if acquired:
         _renewer.hold(lock)
@@ -213,6 +234,18 @@ def woken_unserved() -> list[tuple[int, str]]:
     return [entry for entry, held in zip(woken, pipeline.execute(), strict=True) if not held]
 
 
+def redis_was_emptied() -> bool:
+    """True the first time it is asked after Redis lost its memory (a restart: it keeps
+    none), or ever: every queued tick, lock and kept wake-up went with it."""
+    return bool(redis_client().set(f"{settings.CELERY_TASK_DEFAULT_QUEUE}:alive", 1, nx=True))
+
+
+def running_components() -> list[tuple[int, str]]:
+    """Every running component of every sandbox whose clock runs."""
+    rows = ComponentState.objects.filter(running=True, sandbox__clock_paused=False)
+    return list(rows.values_list("sandbox_id", "name"))
+
+
 def mark_queued(sandbox_id: int, component: str, seconds: float) -> bool:
     """True if no tick of this component is already waiting in the queue (and now one is).
 
@@ -275,7 +308,10 @@ def _tick_once(sandbox_id: int, component: str, *, force: bool) -> tuple[bool, f
 def next_tick_at(sandbox: Sandbox, row: ComponentState) -> dt.datetime | None:
     """When this component next needs a tick, in sandbox time (None: only when woken)."""
     kind = kind_of(row.name)
-    period = kind.poll_seconds if sandbox.mode == Sandbox.Mode.POLL else kind.watch_seconds
+    if sandbox.mode == Sandbox.Mode.POLL:
+        period = kind.poll_seconds
+    else:
+        period = kind.watch_seconds or WATCH_RESYNC_SECONDS
     candidates = []
     if row.last_tick_at is None:
         return sandbox.now()

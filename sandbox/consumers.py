@@ -22,6 +22,12 @@ who left the instructor's class, an instructor replaced, a sandbox deleted, each
 why ({"type": "error"}) and closed with the same codes. A snapshot (connect or resync)
 over the user's rate limit (sandbox/rate_limits.py) is refused with a 429 Status: a
 resync is not sent, a connect closes with 4429.
+
+Pushes come through Redis. When Redis goes away and comes back, the page's websocket
+stays open, but the pushes sent meanwhile are lost, and a page that gets no later one
+would never see the gap. So the consumer sends itself a ping through the channel layer
+every LAYER_PING_SECONDS; after a ping that failed or never came back, the first that
+does brings the page a fresh snapshot.
 """
 
 from __future__ import annotations
@@ -59,6 +65,8 @@ ACCESS_CHECK_SECONDS = 2.0
 # The websocket close code for a refusal is 4000 + its HTTP status (4401, 4404, 4429).
 CLOSE_CODE_BASE = 4000
 CLOSE_REASON_BYTES = 123  # RFC 6455: a close frame's payload is at most 125 bytes
+# How often a consumer checks that its pushes can reach it, and how long a ping may take.
+LAYER_PING_SECONDS = 2.0
 
 
 class SandboxConsumer(AsyncJsonWebsocketConsumer):
@@ -66,6 +74,9 @@ class SandboxConsumer(AsyncJsonWebsocketConsumer):
         self.revision = 0
         self.group = ""
         self.access_watch: asyncio.Task | None = None
+        self.layer_watch: asyncio.Task | None = None
+        self.layer_lost = False
+        self.pong = asyncio.Event()
         # Accepted first only so that a refusal can say why and close with its own code;
         # nothing of the sandbox is read or joined before sandbox_for has said yes.
         await self.accept()
@@ -82,15 +93,40 @@ class SandboxConsumer(AsyncJsonWebsocketConsumer):
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self._send_snapshot(snapshot)
         self.access_watch = asyncio.create_task(self._watch_access())
+        self.layer_watch = asyncio.create_task(self._watch_layer())
 
     async def disconnect(self, code: int) -> None:
-        if self.access_watch is not None and self.access_watch is not asyncio.current_task():
-            self.access_watch.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self.access_watch
+        for watch in (self.access_watch, self.layer_watch):
+            if watch is not None and watch is not asyncio.current_task():
+                watch.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await watch
         if self.group:
-            await self.channel_layer.group_discard(self.group, self.channel_name)
+            with contextlib.suppress(Exception):  # Redis down: its subscriptions went with it
+                await self.channel_layer.group_discard(self.group, self.channel_name)
             self.group = ""
+
+    async def _watch_layer(self) -> None:
+        """Ping this consumer through Redis; mark the pushes lost when a ping is."""
+        while self.group:
+            await asyncio.sleep(LAYER_PING_SECONDS)
+            self.pong.clear()
+            try:
+                await self.channel_layer.send(self.channel_name, {"type": "layer.ping"})
+                await asyncio.wait_for(self.pong.wait(), LAYER_PING_SECONDS)
+            except Exception:  # Redis down, or the subscription not back yet
+                if not self.layer_lost:
+                    log.warning("sandbox %s: pushes lost; resync when back", self.sandbox.pk)
+                self.layer_lost = True
+
+    async def layer_ping(self, message: dict) -> None:
+        # Here, not in _watch_layer: handlers run one at a time, so the snapshot's parts
+        # leave back to back, with no batch between them. Not counted against the user's
+        # rate limit: the server asked for it, not the page.
+        if self.layer_lost and self.group:
+            self.layer_lost = False
+            await self._send_snapshot(await self._snapshot())
+        self.pong.set()
 
     async def receive(
         self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs

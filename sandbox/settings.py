@@ -243,6 +243,18 @@ PODLAB_RATE_LIMITS = {
 RATELIMIT_ENABLE = env_flag("PODLAB_RATE_LIMITS", True)
 
 CELERY_BROKER_URL = REDIS_URL
+# After Redis restarts, a worker reconnects within a second (sandbox/celery.py, instead
+# of Celery's 2, 4, 6 s back-off), and keeps trying as long as it takes.
+CELERY_WORKER_CONSUMER = "sandbox.celery:PromptReconnectConsumer"
+CELERY_BROKER_CONNECTION_RETRY = True
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_connect_timeout": 2,
+    "socket_keepalive": True,
+    # An idle connection is pinged this often: a dead one is found and replaced.
+    "health_check_interval": 10,
+}
 CELERY_TASK_IGNORE_RESULT = True
 # One queue name per installation, so a test run's worker and a `make run`
 # worker on the same Redis never take each other's ticks.

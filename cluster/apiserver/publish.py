@@ -44,6 +44,12 @@ CHANGES_MESSAGE_TYPE = "cluster.changes"
 NOTE_MESSAGE_TYPE = "cluster.note"
 _BATCH = 100  # messages sent in one Redis round trip, at most
 LINGER_SECONDS = 0.005
+# Watchers that could not be told (Redis down) are told again this often until it works:
+# a wake-up is delayed by an outage, never lost with it.
+RETELL_SECONDS = 0.25
+# Changes kept per sandbox and caller for watchers not told yet, at most; beyond that the
+# oldest go, and the components' periodic resync (cluster/loops.py) finds what they said.
+RETELL_EVENTS_KEPT = 5_000
 
 # Sent after a write commits, with sandbox, actor and events (the store
 # events as watch events). It is how watchers are told: the task layer listens
@@ -82,7 +88,13 @@ class _GroupSender:
         hosts = settings.CHANNEL_LAYERS["default"].get("CONFIG", {}).get("hosts", [])
         if isinstance(self._layer, RedisPubSubChannelLayer) and len(hosts) == 1:
             host = hosts[0]
-            self._redis = Redis.from_url(host["address"] if isinstance(host, dict) else host)
+            self._redis = Redis.from_url(
+                host["address"] if isinstance(host, dict) else host,
+                # Pinged before use when idle: a connection a Redis restart broke is
+                # replaced before a push is lost on it.
+                health_check_interval=10,
+                socket_connect_timeout=2,
+            )
 
     def send(self, messages: list[tuple[str, dict]]) -> None:
         if self._layer is None or not messages:
@@ -140,6 +152,10 @@ class _Publisher:
 
     def __init__(self) -> None:
         self._queue: queue.SimpleQueue[_Changes | threading.Event] = queue.SimpleQueue()
+        # Watchers not told yet (Redis was down), by (sandbox, caller), oldest first.
+        self._untold: dict[tuple[int, str], _Watchers] = {}
+        self._retell_at = 0.0
+        self._flushes: list[threading.Event] = []  # set once the untold are told
         self._thread = threading.Thread(target=self._run, name="podlab-publisher", daemon=True)
         self._thread.start()
 
@@ -150,7 +166,12 @@ class _Publisher:
     def _run(self) -> None:
         sender = _GroupSender()
         while True:
-            batch = [self._queue.get()]
+            try:
+                # With watchers left to tell, wake up to try again even if nothing comes.
+                batch = [self._queue.get(timeout=RETELL_SECONDS if self._untold else None)]
+            except queue.Empty:
+                self._retell()
+                continue
             deadline = time.monotonic() + LINGER_SECONDS
             # Someone waiting on a flush does not wait out the linger.
             while len(batch) < _BATCH and not isinstance(batch[-1], threading.Event):
@@ -160,21 +181,62 @@ class _Publisher:
                     break
             self._send(sender, batch)
 
-    @staticmethod
-    def _send(sender: _GroupSender, batch: list[_Changes | threading.Event]) -> None:
+    def _send(self, sender: _GroupSender, batch: list[_Changes | threading.Event]) -> None:
         changes = [item for item in batch if isinstance(item, _Changes)]
         try:
             sender.send([(sandbox_group(c.sandbox.pk), c.message) for c in changes])
         except Exception:  # the writes are committed; a missed push is healed by resync
             logger.exception("could not publish %d messages", len(changes))
         for watchers in _watchers_to_tell(changes):
+            if self._untold:  # Redis is down: no wait on it per batch, and told in order
+                self._keep_untold(watchers)
+            else:
+                self._tell(watchers)
+        self._flushes += [item for item in batch if isinstance(item, threading.Event)]
+        self._retell()
+        if not self._untold:
+            while self._flushes:
+                self._flushes.pop().set()
+
+    def _tell(self, watchers: _Watchers) -> bool:
+        try:
+            watchers.tell()
+            return True
+        except Exception:
+            logger.warning(
+                "could not tell the watchers of %s in sandbox %s; telling them again in %s s",
+                watchers.actor,
+                watchers.sandbox.pk,
+                RETELL_SECONDS,
+                exc_info=True,
+            )
+            self._keep_untold(watchers)
+            return False
+
+    def _keep_untold(self, watchers: _Watchers) -> None:
+        key = (watchers.sandbox.pk, watchers.actor)
+        kept = self._untold.setdefault(key, _Watchers(watchers.sandbox, watchers.actor, None))
+        kept.sender = watchers.sender
+        kept.events = (kept.events + watchers.events)[-RETELL_EVENTS_KEPT:]
+        self._retell_at = self._retell_at or time.monotonic() + RETELL_SECONDS
+
+    def _retell(self) -> None:
+        """Tell the watchers kept from an outage, oldest first, once it seems over."""
+        if not self._untold or time.monotonic() < self._retell_at:
+            return
+        while self._untold:
+            key = next(iter(self._untold))
+            watchers = self._untold.pop(key)
             try:
                 watchers.tell()
-            except Exception:  # a watcher that misses a wake-up catches up at its resync
-                logger.exception("could not tell the watchers of %s", watchers.actor)
-        for item in batch:
-            if isinstance(item, threading.Event):
-                item.set()
+            except Exception:  # still down: everything kept waits for the next try
+                self._untold = {key: watchers, **self._untold}
+                self._retell_at = time.monotonic() + RETELL_SECONDS
+                return
+        self._retell_at = 0.0
+        logger.warning("told the watchers kept while Redis was unreachable")
+        while self._flushes:
+            self._flushes.pop().set()
 
 
 _publisher: _Publisher | None = None
@@ -231,7 +293,7 @@ def publish_note(sandbox: Sandbox, note: dict) -> None:
 
 def flush(timeout: float = 5.0) -> bool:
     """Wait until everything queued so far has been sent and every watcher told (for clean
-    shutdowns, tests and benchmarks)."""
+    shutdowns, tests and benchmarks), including those kept from a Redis outage."""
     done = threading.Event()
     _get_publisher().submit(done)
     return done.wait(timeout)

@@ -39,6 +39,7 @@ def main() -> None:
 
     sandbox = Sandbox.objects.get(pk=args.sandbox)
     user = get_user_model().objects.get(username=args.user)
+    print("creating", flush=True)  # the test times its fault from here, not from the start
     started = time.monotonic()
     created = retried = 0
     for index in range(args.count):
