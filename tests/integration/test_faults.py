@@ -25,6 +25,7 @@ from pathlib import Path
 import pytest
 import redis
 import websocket
+from django.db import connection
 from django.test import Client
 
 from cluster import loops
@@ -495,3 +496,55 @@ def test_a_tick_lock_lives_as_long_as_its_holder_and_no_longer():
 
     wait_for(free, timeout=loops.LOCK_SECONDS + 5)
     assert time.monotonic() - taken <= loops.LOCK_SECONDS + 1
+
+
+def postgres_outage(seconds: float) -> None:
+    """PostgreSQL "restarted" for the test database only: every connection of the stack is
+    cut, and new ones are refused for `seconds`. (The server is shared with other test
+    runs and `make run`; this test's own connection is spared, to watch and to undo.)"""
+    import psycopg
+
+    settings = connection.settings_dict
+    name = connection.ops.quote_name(settings["NAME"])
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (own,) = cursor.fetchone()
+    admin = psycopg.connect(  # the maintenance database: a database cannot bar itself
+        host=settings["HOST"] or "127.0.0.1",
+        port=settings["PORT"] or 5432,
+        user=settings["USER"] or "postgres",
+        dbname="postgres",
+        autocommit=True,
+    )
+    with admin:
+        admin.execute(f"ALTER DATABASE {name} ALLOW_CONNECTIONS false")
+        try:
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = %s AND pid <> %s",
+                [settings["NAME"], own],
+            )
+            time.sleep(seconds)
+        finally:
+            admin.execute(f"ALTER DATABASE {name} ALLOW_CONNECTIONS true")
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="a PostgreSQL fault")
+def test_postgresql_restarted_mid_burst_loses_nothing_and_every_pod_runs_once(
+    fault_stack, sandbox, alice
+):
+    fault_stack.start_beat()
+    fault_stack.start_worker()
+    pull_the_image_on_every_node(sandbox, alice)
+    burst = fault_stack.burst(sandbox, alice)
+    burst.wait_started()
+    time.sleep(FAULT_AFTER)
+    postgres_outage(OUTAGE_SECONDS)
+    back = time.monotonic()
+    outcome = burst.finish()
+    assert outcome["created"] == BURST_PODS
+    print(f"\n[fault] PostgreSQL: the client retried {outcome['retried']} create(s)")
+
+    api = ApiServer.as_user(sandbox, alice)
+    wait_until_running(api, burst.names, back, "PostgreSQL restarted")
+    assert_nothing_lost_nothing_twice(sandbox, api, burst.names)
