@@ -32,6 +32,7 @@ from cluster import loops
 from cluster.apiserver import ApiServer
 from cluster.models import Sandbox
 from cluster.objects import parse_time
+from cluster.quantity import cpu_millis
 from cluster.store import Store
 from tests.processes import TEST_NAMESPACE, free_port, start, stop, wait_for
 
@@ -548,3 +549,70 @@ def test_postgresql_restarted_mid_burst_loses_nothing_and_every_pod_runs_once(
     api = ApiServer.as_user(sandbox, alice)
     wait_until_running(api, burst.names, back, "PostgreSQL restarted")
     assert_nothing_lost_nothing_twice(sandbox, api, burst.names)
+
+
+TWO_WORKER_PODS = int(os.environ.get("PODLAB_FAULT_PODS", "1000"))
+
+
+def test_two_workers_never_bind_a_pod_twice_nor_overcommit_a_node(fault_stack, sandbox, alice):
+    """Two workers take ticks at once; a burst of pods asks for more than the nodes have."""
+    # Every revision kept, so that the watch log shows every binding ever made.
+    fault_stack.env = {"PODLAB_STORE_HISTORY": "10000000"}
+    fault_stack.start_beat()
+    fault_stack.start_worker()
+    fault_stack.start_worker()
+    # 2 CPU and 110 pods a worker node: 40 of 50m each, about 80 in all, fit.
+    burst = fault_stack.burst(sandbox, alice, count=TWO_WORKER_PODS, cpu="50m")
+    started = time.monotonic()
+    assert burst.finish()["created"] == TWO_WORKER_PODS
+    api = ApiServer.as_user(sandbox, alice)
+
+    def decided() -> list[dict] | None:
+        pods = [
+            pod
+            for pod in api.list("pods", namespace="default")["items"]
+            if pod["metadata"]["name"].startswith("burst-")
+        ]
+        undecided = [
+            pod
+            for pod in pods
+            if not pod["spec"].get("nodeName")
+            and not any(
+                c["type"] == "PodScheduled" and c.get("reason") == "Unschedulable"
+                for c in pod.get("status", {}).get("conditions", [])
+            )
+        ]
+        return pods if len(pods) == TWO_WORKER_PODS and not undecided else None
+
+    pods = wait_for(decided, timeout=600, interval=1)
+    print(
+        f"\n[fault] two workers: {TWO_WORKER_PODS} pods decided in"
+        f" {time.monotonic() - started:.1f} s, {sum(1 for p in pods if p['spec'].get('nodeName'))}"
+        " bound"
+    )
+    store = Store(sandbox.pk)
+    assert store.compacted_revision() == 0
+    assert_bound_once(
+        store.events_since(0), [p["metadata"]["name"] for p in pods if p["spec"].get("nodeName")]
+    )
+
+    nodes = {node["metadata"]["name"]: node for node in api.list("nodes")["items"]}
+    bound: dict[str, list[dict]] = {}
+    for pod in api.list("pods")["items"]:
+        if pod["spec"].get("nodeName") and pod.get("status", {}).get("phase") not in (
+            "Succeeded",
+            "Failed",
+        ):
+            bound.setdefault(pod["spec"]["nodeName"], []).append(pod)
+    for name, on_node in bound.items():
+        allocatable = nodes[name]["status"]["allocatable"]
+        millicores = sum(_cpu_request(pod) for pod in on_node)
+        assert millicores <= cpu_millis(allocatable["cpu"]), f"{name} overcommitted"
+        assert len(on_node) <= int(allocatable["pods"]), f"{name} has too many pods"
+
+
+def _cpu_request(pod: dict) -> int:
+    return sum(
+        cpu_millis(c.get("resources", {}).get("requests", {}).get("cpu", "0"))
+        for c in pod["spec"]["containers"]
+    )
