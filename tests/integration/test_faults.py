@@ -33,6 +33,7 @@ from cluster.apiserver import ApiServer
 from cluster.models import Sandbox
 from cluster.objects import parse_time
 from cluster.quantity import cpu_millis
+from cluster.sandboxes import clock_pause
 from cluster.store import Store
 from tests.processes import TEST_NAMESPACE, free_port, start, stop, wait_for
 
@@ -616,3 +617,30 @@ def _cpu_request(pod: dict) -> int:
         cpu_millis(c.get("resources", {}).get("requests", {}).get("cpu", "0"))
         for c in pod["spec"]["containers"]
     )
+
+
+def test_an_open_page_resyncs_after_a_redis_outage_with_nothing_pushed_since(
+    fault_stack, sandbox, alice, tmp_path
+):
+    """The push of a change made during the outage is lost, and nothing happens after it
+    (the clock is paused): the page cannot see a gap, so the server resyncs it."""
+    clock_pause(sandbox)
+    private = PrivateRedis(tmp_path)
+    private.start()
+    fault_stack.env = {"REDIS_URL": private.url}
+    try:
+        page = PageClient(fault_stack.start_daphne(), sandbox, alice)
+        wait_for(lambda: page.snapshots, timeout=30)
+        private.stop()
+        fault_stack.burst(sandbox, alice, count=1).finish()  # its push is lost
+        private.start()
+        back = time.monotonic()
+        written = Store(sandbox.pk).revision()
+        wait_for(lambda: page.revision >= written, timeout=30, message=lambda: str(page.revision))
+        print(
+            f"\n[fault] Redis restarted, page idle: resynced {time.monotonic() - back:.2f} s after"
+        )
+        page.close()
+    finally:
+        fault_stack.stop()
+        private.stop()
