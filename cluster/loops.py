@@ -41,11 +41,13 @@ LOCK_RENEW_SECONDS = 1.0
 # A wake-up that found the component busy is kept (the "dirty" flag) until a tick ran
 # for it: long enough for any tick, as it only costs one spare tick if kept too long.
 DIRTY_SECONDS = 60
-# In watch mode a component runs when woken, and at least this often (sandbox seconds)
-# if it says no period of its own: a wake-up lost all the same (Redis down as the change
-# committed, and the process that kept it gone too) is made good by design, and the
-# scheduler never waits for a kubelet's node-status write to catch up.
-WATCH_RESYNC_SECONDS = 30.0
+# In watch mode a component runs when woken, and at least this often if it says no
+# period of its own: a wake-up lost all the same (Redis down as the change committed,
+# and the process that kept it gone too) is made good by design, and the scheduler never
+# waits for a kubelet's node-status write to catch up. Wall seconds, not sandbox ones:
+# wake-ups are lost to outages, which a sped-up clock does not make more frequent (at
+# x100, 60 sandbox seconds would be a tick of every controller every 0.6 s).
+WATCH_RESYNC_WALL_SECONDS = 60.0
 MAX_RERUNS = 10  # reruns for notifications that came in during a tick, then the next one
 
 
@@ -56,7 +58,7 @@ class ComponentKind:
     name: str
     reconcile: Callable[[ApiServer, Sandbox, ComponentState], None]
     poll_seconds: float | None  # resync period in poll mode (sandbox seconds)
-    watch_seconds: float | None  # resync period in watch mode; None: WATCH_RESYNC_SECONDS
+    watch_seconds: float | None  # resync period in watch mode; None: WATCH_RESYNC_WALL_SECONDS
     # Wall seconds a watch wake-up waits, so that one pass sees a burst of changes and
     # the pod-startup path (scheduler, kubelet) keeps the workers first.
     wake_delay: float = 0.0
@@ -311,7 +313,7 @@ def next_tick_at(sandbox: Sandbox, row: ComponentState) -> dt.datetime | None:
     if sandbox.mode == Sandbox.Mode.POLL:
         period = kind.poll_seconds
     else:
-        period = kind.watch_seconds or WATCH_RESYNC_SECONDS
+        period = kind.watch_seconds or WATCH_RESYNC_WALL_SECONDS * sandbox.clock_speed
     candidates = []
     if row.last_tick_at is None:
         return sandbox.now()

@@ -30,7 +30,7 @@ from django.test import Client
 
 from cluster import loops
 from cluster.apiserver import ApiServer
-from cluster.models import Sandbox
+from cluster.models import ComponentState, Sandbox
 from cluster.objects import parse_time
 from cluster.quantity import cpu_millis
 from cluster.sandboxes import clock_pause
@@ -644,3 +644,17 @@ def test_an_open_page_resyncs_after_a_redis_outage_with_nothing_pushed_since(
     finally:
         fault_stack.stop()
         private.stop()
+
+
+def test_in_watch_mode_every_component_resyncs_on_a_period_of_its_own(sandbox):
+    """A lost wake-up is made good by each component's resync: the scheduler's too, which
+    must not wait for a kubelet's node-status write to look again."""
+    assert sandbox.mode == Sandbox.Mode.WATCH
+    now = sandbox.now()
+    rows = list(ComponentState.objects.filter(sandbox=sandbox))
+    for row in rows:
+        row.last_tick_at, row.state = now, {}
+    assert [row.name for row in rows if loops.next_tick_at(sandbox, row) is None] == []
+    [scheduler] = [row for row in rows if row.name == "scheduler"]
+    period = dt.timedelta(seconds=loops.WATCH_RESYNC_WALL_SECONDS)
+    assert loops.next_tick_at(sandbox, scheduler) == now + period
