@@ -236,10 +236,18 @@ def woken_unserved() -> list[tuple[int, str]]:
     return [entry for entry, held in zip(woken, pipeline.execute(), strict=True) if not held]
 
 
-def redis_was_emptied() -> bool:
-    """True the first time it is asked after Redis lost its memory (a restart: it keeps
-    none), or ever: every queued tick, lock and kept wake-up went with it."""
-    return bool(redis_client().set(f"{settings.CELERY_TASK_DEFAULT_QUEUE}:alive", 1, nx=True))
+def redis_remembers() -> bool:
+    """False after Redis lost its memory (a restart: it keeps none), until redis_remember:
+    every queued tick, lock and kept wake-up went with it."""
+    return bool(redis_client().exists(_memory_key()))
+
+
+def redis_remember() -> None:
+    redis_client().set(_memory_key(), 1)
+
+
+def _memory_key() -> str:
+    return f"{settings.CELERY_TASK_DEFAULT_QUEUE}:remembers"
 
 
 def running_components() -> list[tuple[int, str]]:

@@ -25,15 +25,16 @@ def tick(sandbox_id: int, component: str, due: bool = False) -> None:
 def resync() -> None:
     """Beat's one periodic task: queue a tick for every component due before its next run."""
     every = settings.CELERY_BEAT_SCHEDULE["podlab-resync"]["schedule"]  # beat's next run
-    if loops.redis_was_emptied():
-        # Redis restarted: the wake-ups of the outage, and those it kept, are gone. Each
-        # component looks once, as an informer relists after its watch broke.
-        for sandbox_id, component in loops.running_components():
-            enqueue_tick(sandbox_id, component)
     # Wake-ups whose tick was lost (its worker killed, or the database down during it) or
     # came as the last tick finished: they run now. First, as it needs only Redis.
     for sandbox_id, component in loops.woken_unserved():
         enqueue_tick(sandbox_id, component)
+    if not loops.redis_remembers():
+        # Redis restarted: the wake-ups of the outage, and those it kept, are gone. Each
+        # component looks once, as an informer relists after its watch broke.
+        for sandbox_id, component in loops.running_components():
+            enqueue_tick(sandbox_id, component)
+        loops.redis_remember()  # only now: a resync that failed on the way tries again
     for sandbox_id, component, delay in loops.due_components(within=every):
         if delay > 0:
             enqueue_due_tick(sandbox_id, component, delay)
