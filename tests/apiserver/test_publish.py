@@ -245,3 +245,26 @@ def test_consecutive_changes_by_one_caller_tell_the_watchers_once(sandbox, bare_
         (sandbox, "kubelet/node-1", ["/registry/pods/default/a"]),
         (bare_sandbox, "kubelet/node-1", ["/registry/pods/default/a"]),
     ]
+
+
+def test_watchers_that_could_not_be_told_are_told_again_once_it_works(sandbox, alice):
+    """Redis down as a change commits: its wake-up is delayed, not lost, and later
+    changes are told after it, in order."""
+    told: list[list[str]] = []
+    failures = iter([True, True])  # the first two tries find Redis down
+
+    def receiver(sender, *, sandbox, actor, events, **kwargs):
+        if next(failures, False):
+            raise ConnectionError("Redis is down")
+        told.append([e["key"] for e in events])
+
+    assert publish.flush()
+    publish.store_committed.connect(receiver, weak=False, dispatch_uid="test-retell")
+    try:
+        api = ApiServer.as_user(sandbox, alice)
+        api.create("pods", pod_manifest("first"), namespace="default")
+        api.create("pods", pod_manifest("second"), namespace="default")
+        assert publish.flush(timeout=10)  # it waits for the retold ones too
+    finally:
+        publish.store_committed.disconnect(dispatch_uid="test-retell")
+    assert told == [["/registry/pods/default/first", "/registry/pods/default/second"]]
