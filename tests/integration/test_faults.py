@@ -557,8 +557,13 @@ TWO_WORKER_PODS = int(os.environ.get("PODLAB_FAULT_PODS", "1000"))
 
 def test_two_workers_never_bind_a_pod_twice_nor_overcommit_a_node(fault_stack, sandbox, alice):
     """Two workers take ticks at once; a burst of pods asks for more than the nodes have."""
-    # Every revision kept, so that the watch log shows every binding ever made.
-    fault_stack.env = {"PODLAB_STORE_HISTORY": "10000000"}
+    # Every revision kept, so that the watch log shows every binding ever made; and room
+    # for 1,000 pods and their events under the per-sandbox object cap.
+    fault_stack.env = {
+        "PODLAB_STORE_HISTORY": "10000000",
+        "PODLAB_STORE_HISTORY_BYTES": str(1 << 34),
+        "PODLAB_MAX_OBJECTS_PER_SANDBOX": "100000",
+    }
     fault_stack.start_beat()
     fault_stack.start_worker()
     fault_stack.start_worker()
