@@ -41,9 +41,13 @@ _QUANTITY_SHAPE = re.compile(
     r"(?P<number>[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+))"
     r"(?P<suffix>[eE][+-]?[0-9]+|[KMGTPE]i|[numkMGTPE]?)"
 )
-# A sandbox guard, not an upstream rule: "1e999999999" would otherwise turn
-# into a billion-digit integer when counted in bytes.
+# Sandbox guards, not upstream rules (upstream keeps any size as a big decimal):
+# "1e999999999" would otherwise turn into a billion-digit integer when counted in
+# bytes, and "1" followed by 4,400 zeros into an integer Python refuses to print
+# (past 4,300 digits) when the quantity is formatted.
 _MAX_DECIMAL_EXPONENT = 100
+_MAX_DIGITS = 100
+_MAX_INTEGER_BITS = 332  # 100 decimal digits
 # Enough digits for any quantity that passes the guard above, so no
 # arithmetic below ever rounds.
 _EXACT = Context(prec=400)
@@ -98,6 +102,8 @@ def _parse(text: object) -> tuple[Decimal, str]:
         return text, DECIMAL_SI
     if isinstance(text, bool) or not isinstance(text, str | int | float):
         raise InvalidQuantity(text)
+    if isinstance(text, int) and text.bit_length() > _MAX_INTEGER_BITS:
+        raise InvalidQuantity(text)  # before str(), which refuses past 4,300 digits
     # A JSON number such as 2 or 0.5 goes through its shortest decimal text,
     # so 0.1 is Decimal("0.1") and not the float's binary approximation.
     parsed = _parse_text(str(text))
@@ -111,6 +117,8 @@ def _parse_text(text: str) -> tuple[Decimal, str] | None:
     """None for a text that is no quantity. Cached: a sandbox spells the same few
     quantities over and over (every pod's requests, every node's capacity), and
     a Decimal is immutable, so the parsed values can be shared."""
+    if len(text) > _MAX_DIGITS + 8:  # the digits, a sign, a point and the longest suffix
+        return None
     match = _QUANTITY_SHAPE.fullmatch(text)
     if match is None:
         return None

@@ -159,3 +159,21 @@ def test_memory_bytes_rounds_up_to_whole_bytes(quantity, size):
 )
 def test_format_quantity_prints_upstreams_canonical_form(quantity, canonical):
     assert format_quantity(quantity) == canonical
+
+
+@pytest.mark.parametrize(
+    "quantity",
+    ["1" + "0" * 4400, "1" + "0" * 4400 + "Ki", "0." + "0" * 4400 + "1", 10**4400, -(10**200)],
+    ids=["4401 digits", "4401 digits Ki", "4400 decimals", "int of 4401 digits", "int of 201"],
+)
+def test_a_number_too_long_to_count_is_refused_rather_than_expanded(quantity):
+    # Sandbox guard: upstream keeps such a number as a big decimal; we would have to
+    # print an integer longer than Python allows (4,300 digits) to format it.
+    with pytest.raises(InvalidQuantity) as raised:
+        parse_quantity(quantity)
+    assert str(raised.value) == QUANTITY_FORMAT_ERROR
+
+
+def test_a_long_but_ordinary_number_still_parses():
+    assert parse_quantity("1" + "0" * 30) == Decimal(10) ** 30
+    assert format_quantity("0.000000001") == "1n"
