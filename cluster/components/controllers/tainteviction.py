@@ -39,6 +39,8 @@ EVENT_REASON = "TaintManagerEviction"
 CONDITION_REASON = "DeletionByTaintManager"
 CONDITION_MESSAGE = "Taint manager: deleting due to NoExecute taint"
 FOR_EVER = -1.0
+# A century: longer than any sandbox runs, short enough to add to any date it reaches.
+MAX_TOLERATION_SECONDS = 100 * 365 * 24 * 3600
 
 
 def reconcile(api: ClusterApi, clock: Clock, memory: dict) -> None:
@@ -121,6 +123,10 @@ def _process_pod_on_node(
         )
         return
     seconds = min_toleration_seconds(used)
+    if seconds >= MAX_TOLERATION_SECONDS:
+        # tolerationSeconds is an int64: a toleration that outlasts the calendar (year 9999
+        # is Python's last) is one for ever, rather than a date no clock can reach.
+        seconds = FOR_EVER
     if seconds == FOR_EVER:
         _cancel(api, recorder, scheduled, pod, "it tolerates the node's NoExecute taints for ever")
         return

@@ -108,6 +108,19 @@ def test_a_pod_that_tolerates_for_ever_stays():
     assert memory["scheduled"] == {}
 
 
+def test_a_toleration_longer_than_the_calendar_is_one_for_ever_and_the_controller_goes_on():
+    # tolerationSeconds is an int64; 2**62 s from now is no date Python can hold.
+    endless = [{**UNREACHABLE, "operator": "Exists", "tolerationSeconds": 2**62}]
+    api, clock = tainted_cluster(
+        running_pod("endless", "node-2", tolerations=endless),
+        running_pod("web", "node-2", tolerations=[]),
+    )
+    memory: dict = {}
+    tainteviction.reconcile(api, clock, memory)
+    assert not evicted(api, "endless")
+    assert evicted(api, "web")
+
+
 def test_a_taint_removed_in_time_cancels_the_eviction_with_an_event():
     api, clock = tainted_cluster(running_pod("web", "node-2"))
     memory: dict = {}
