@@ -24,7 +24,7 @@ def delete(
     propagation_policy: str | None,
 ) -> Outcome:
     rt = request.rt
-    strategy.validate_delete_options(propagation_policy)
+    strategy.validate_delete_options(propagation_policy, grace_period_seconds, preconditions)
     existing = registry.existing(request)
     strategy.check_preconditions(rt, request.name, existing, preconditions)
     if rt.name == "namespaces":

@@ -20,6 +20,7 @@ from cluster.resources.keys import namespace_key
 from cluster.store import (
     CompareFailed,
     Delete,
+    KeyMissing,
     KeyValue,
     Put,
     QuotaExceeded,
@@ -109,7 +110,8 @@ class Registry:
         self, request: Request, stages: Stages, existing: KeyValue, *, stage: str, narration: str
     ) -> tuple[TxnResult, RecordedTrace]:
         """Delete the object's key with what it held (a Service's IP and node port); a lost
-        race starts the call again."""
+        race starts the call again: one lost to another delete then finds nothing, a 404
+        as upstream answers the second of two deletes."""
         releases = self.release(request.rt, [existing.value])
         try:
             return self.write(
@@ -120,7 +122,7 @@ class Registry:
                 stage=stage,
                 narration=narration,
             )
-        except CompareFailed as e:
+        except (CompareFailed, KeyMissing) as e:
             raise LostRace from e
 
     def allocate(

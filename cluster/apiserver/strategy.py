@@ -9,17 +9,21 @@ import datetime as dt
 import secrets
 import uuid
 
-from cluster.apiserver import errors
+from cluster.apiserver import decoding, errors
 from cluster.apiserver.results import meta_of
 from cluster.objects import format_time, parse_time
 from cluster.resources import RESOURCES, ResourceType
 from cluster.resources.field_errors import FieldError, not_supported
+from cluster.resources.meta import is_integer
+from cluster.resources.pod_validation import MAX_GRACE_PERIOD_SECONDS
 from cluster.store import KeyValue
 
 SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 TERMINATING = "Terminating"
 # Upstream's generateName suffix alphabet: no vowels, no look-alike characters.
 _NAME_SUFFIX_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
+_NAME_SUFFIX_LENGTH = 5
+_MAX_GENERATED_NAME_BASE = 63 - _NAME_SUFFIX_LENGTH  # upstream's maxGeneratedNameLength
 SERVER_OWNED_METADATA = (
     "creationTimestamp",
     "deletionTimestamp",
@@ -77,23 +81,15 @@ def decode(rt: ResourceType, body: object, namespace: str) -> dict:
     """The request body as an object of rt in the request's namespace, or 400."""
     if not isinstance(body, dict):
         raise errors.bad_request(f"the body of the request must be a {rt.kind} object")
+    # Before anything copies or reads it: a body JSON cannot carry is refused whole.
+    decoding.check_body(rt, body)
+    decoding.check_type_meta(rt, body)
+    decoding.check_object_meta(rt, body)
     obj = copy.deepcopy(body)
-    api_version, kind = obj.get("apiVersion"), obj.get("kind")
-    if api_version and api_version != rt.api_version:
-        raise errors.bad_request(
-            f"the API version in the data ({api_version}) does not match the expected API"
-            f" version ({rt.api_version})"
-        )
-    if kind and kind != rt.kind:
-        raise errors.bad_request(
-            f"the kind in the data ({kind}) does not match the expected kind ({rt.kind})"
-        )
     obj["apiVersion"], obj["kind"] = rt.api_version, rt.kind
     meta = obj.get("metadata")
     if meta is None:
         meta = obj["metadata"] = {}
-    if not isinstance(meta, dict):
-        raise errors.bad_request("metadata must be an object")
     if rt.namespaced:
         if meta.get("namespace") and meta["namespace"] != namespace:
             raise errors.bad_request(
@@ -107,10 +103,13 @@ def decode(rt: ResourceType, body: object, namespace: str) -> dict:
 
 
 def generate_name(meta: dict) -> None:
-    """generateName plus five random characters, when the object has no name."""
+    """generateName plus five random characters, when the object has no name. As
+    upstream's SimpleNameGenerator, a long base is cut so that the name stays a valid
+    DNS label (63 characters): a ReplicaSet's long name still makes pods that fit."""
     if not meta.get("name") and meta.get("generateName"):
-        meta["name"] = meta["generateName"] + "".join(
-            secrets.choice(_NAME_SUFFIX_ALPHABET) for _ in range(5)
+        base = meta["generateName"][:_MAX_GENERATED_NAME_BASE]
+        meta["name"] = base + "".join(
+            secrets.choice(_NAME_SUFFIX_ALPHABET) for _ in range(_NAME_SUFFIX_LENGTH)
         )
 
 
@@ -222,8 +221,27 @@ def check_preconditions(rt: ResourceType, name: str, kv: KeyValue, preconditions
         )
 
 
-def validate_delete_options(propagation_policy: str | None) -> None:
-    """As upstream's ValidateDeleteOptions."""
+def validate_delete_options(
+    propagation_policy: object, grace_period_seconds: object, preconditions: object
+) -> None:
+    """As upstream's ValidateDeleteOptions, after the options decoded as DeleteOptions
+    (gracePeriodSeconds an int64, preconditions strings)."""
+    if grace_period_seconds is not None and (
+        not is_integer(grace_period_seconds)
+        or not decoding.MIN_INT64 <= grace_period_seconds <= decoding.MAX_INT64
+    ):
+        raise errors.bad_request(
+            "json: cannot unmarshal "
+            f"{decoding.json_type(grace_period_seconds)} into Go struct field"
+            " DeleteOptions.gracePeriodSeconds of type int64"
+        )
+    if not isinstance(preconditions, dict) or not all(
+        isinstance(value, str | None) for value in preconditions.values()
+    ):
+        raise errors.bad_request(
+            "json: cannot unmarshal preconditions into Go struct field"
+            " DeleteOptions.preconditions of type v1.Preconditions"
+        )
     if propagation_policy is not None and propagation_policy not in (
         FOREGROUND,
         BACKGROUND,
@@ -269,7 +287,8 @@ def _grace_period(rt: ResourceType, obj: dict, requested: int | None) -> int:
     if not spec.get("nodeName") or status.get("phase") in {"Succeeded", "Failed"}:
         return 0
     if requested is not None:
-        return max(requested, 0)
+        # Ours: no longer than a pod may ask for itself, so the deadline stays a date.
+        return min(max(requested, 0), MAX_GRACE_PERIOD_SECONDS)
     return int(spec.get("terminationGracePeriodSeconds", 30))
 
 

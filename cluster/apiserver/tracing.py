@@ -160,18 +160,45 @@ class WriteTrace:
 
 
 def _call_fields(request: Request, actor: str, code: int, reason: str) -> dict:
-    return {
-        "actor": actor,
-        "user_agent": request.user_agent,
-        "verb": request.verb,
-        "resource": request.rt.name,
-        "subresource": request.subresource,
-        "namespace": request.namespace,
-        "name": request.name,
-        "code": code,
-        "reason": reason,
-        "command": request.command,
-    }
+    return fit_columns(
+        {
+            "actor": actor,
+            "user_agent": request.user_agent,
+            "verb": request.verb,
+            "resource": request.rt.name,
+            "subresource": request.subresource,
+            "namespace": request.namespace,
+            "name": request.name,
+            "code": code,
+            "reason": reason,
+            "command": request.command,
+        }
+    )
+
+
+# The trace table's bounded text columns and their lengths.
+_COLUMN_LENGTHS = {
+    field.name: field.max_length
+    for field in Trace._meta.get_fields()
+    if getattr(field, "max_length", None) and field.name in TRACE_FIELDS
+}
+TRUNCATED = "…"
+
+
+def fit_columns(fields: dict) -> dict:
+    """Each text the trace records, cut to its column's length (the cut marked with "…").
+
+    A trace records what was asked, and a refused call may name a namespace, a name or a
+    URL part of any length: recording it must never fail the call (PostgreSQL refuses a
+    value longer than its column; SQLite would keep it whole)."""
+    fitted = dict(fields)
+    for name, length in _COLUMN_LENGTHS.items():
+        value = fitted.get(name)
+        if isinstance(value, str) and len(value) > length:
+            fitted[name] = value[: length - len(TRUNCATED)] + TRUNCATED
+        elif value is not None and not isinstance(value, str):
+            fitted[name] = str(value)[:length]
+    return fitted
 
 
 def _timestamps(sandbox: Sandbox) -> dict:

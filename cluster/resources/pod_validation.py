@@ -60,6 +60,8 @@ PREEMPTION_POLICIES = ["PreemptLowerPriority", "Never"]
 POD_PHASES = ["Pending", "Running", "Succeeded", "Failed", "Unknown"]
 CONDITION_STATUSES = ["False", "True", "Unknown"]  # metav1's condition rule, sorted
 MAX_INT32 = 2**31 - 1
+MIN_INT32 = -(2**31)
+MAX_GRACE_PERIOD_SECONDS = MAX_INT32
 
 STANDARD_CONTAINER_RESOURCES = frozenset({"cpu", "memory", "ephemeral-storage"})
 STANDARD_RESOURCES = STANDARD_CONTAINER_RESOURCES | {
@@ -181,7 +183,13 @@ def _validate_grace_period(seconds: object) -> list[FieldError]:
         return [invalid(field, seconds, "must be an integer")]  # ours
     # Ours: upstream accepts a negative grace period (and treats it as 1);
     # we refuse it, since it means nothing a student should have to learn.
-    return [invalid(field, seconds, IS_NEGATIVE)] if seconds < 0 else []
+    if seconds < 0:
+        return [invalid(field, seconds, IS_NEGATIVE)]
+    # Ours: upstream allows any int64, but a deletion's deadline must be a date
+    # (Python's calendar ends in 9999); 68 years is longer than any lesson.
+    if seconds > MAX_GRACE_PERIOD_SECONDS:
+        return [invalid(field, seconds, inclusive_range_error(0, MAX_GRACE_PERIOD_SECONDS))]
+    return []
 
 
 def _validate_active_deadline(seconds: object) -> list[FieldError]:
@@ -300,7 +308,23 @@ def _validate_container(container: dict, path: str) -> list[FieldError]:
     errors += _validate_ports(container.get("ports"), f"{path}.ports")
     errors += _validate_enum(container, "imagePullPolicy", PULL_POLICIES, path)
     errors += validate_resource_requirements(container.get("resources"), f"{path}.resources")
+    errors += _string_list_errors(container.get("command"), f"{path}.command")
+    errors += _string_list_errors(container.get("args"), f"{path}.args")
     return errors
+
+
+def _string_list_errors(value: object, field: str) -> list[FieldError]:
+    """Ours: command and args are []string (upstream refuses other types while decoding);
+    the kubelet hands each word to the runtime as a string."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        return [invalid(field, value, "must be a list of strings")]
+    return [
+        invalid(f"{field}[{index}]", word, "must be a string")
+        for index, word in enumerate(value)
+        if not isinstance(word, str)
+    ]
 
 
 def _image_whitespace_errors(containers: object, field: str) -> list[FieldError]:
@@ -696,4 +720,28 @@ def _validate_container_status(container_status: dict, path: str) -> list[FieldE
         errors.append(invalid(f"{path}.restartCount", restarts, "must be an integer"))  # ours
     elif restarts < 0:
         errors.append(invalid(f"{path}.restartCount", restarts, IS_NEGATIVE))
+    elif restarts > MAX_INT32:
+        errors.append(
+            invalid(f"{path}.restartCount", restarts, inclusive_range_error(0, MAX_INT32))
+        )
+    for state_key in ("state", "lastState"):
+        terminated = mapping(mapping(container_status.get(state_key)).get("terminated"))
+        for key in ("exitCode", "signal"):
+            errors += _int32_errors(terminated.get(key), f"{path}.{state_key}.terminated.{key}")
     return errors
+
+
+def _int32_errors(value: object, field: str) -> list[FieldError]:
+    """Ours: an int32 field holds an int32 (upstream refuses more while decoding)."""
+    if value is None:
+        return []
+    if not is_integer(value):
+        return [invalid(field, value, "must be an integer")]
+    if not MIN_INT32 <= value <= MAX_INT32:
+        return [invalid(field, value, inclusive_range_error(MIN_INT32, MAX_INT32))]
+    return []
+
+
+def inclusive_range_error(low: int, high: int) -> str:
+    """Upstream's validation.InclusiveRangeError."""
+    return f"must be between {low} and {high}, inclusive"
