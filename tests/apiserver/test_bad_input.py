@@ -7,7 +7,6 @@ from __future__ import annotations
 import pytest
 
 from cluster.apiserver import ApiError, ApiServer
-
 from cluster.models import Trace
 from cluster.store import MAX_VALUE_BYTES
 from tests.apiserver.manifests import pod_manifest
