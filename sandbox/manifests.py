@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 import yaml
 
 from cluster.apiserver import ApiError, ApiServer
+from cluster.apiserver.decoding import type_meta_error
 from cluster.resources import RESOURCES, ResourceType
+from sandbox.manifest_yaml import YamlRefused, load_documents
 
 KIND_TO_RESOURCE = {rt.kind: rt for rt in RESOURCES.values()}
 _PATH_PART = re.compile(r"([^.\[\]]+)|\[([^\]]+)\]")
@@ -52,31 +54,23 @@ class ApplyResult:
 def manifests_create(apiserver: ApiServer, text: str, *, namespace: str = "default") -> ApplyResult:
     """Create every object in the YAML text, as `kubectl create -f` does, one by one."""
     try:
-        nodes = list(yaml.compose_all(text))
-        documents = list(yaml.safe_load_all(text))
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        problem = getattr(error, "problem", None) or str(error)
+        documents = load_documents(text)
+    except YamlRefused as refused:
         return ApplyResult(
             [],
-            parse_error=f"YAML syntax error: {problem}",
-            parse_error_line=mark.line + 1 if mark else 1,
-            parse_error_column=mark.column + 1 if mark else None,
+            parse_error=f"YAML syntax error: {refused.problem}",
+            parse_error_line=refused.line,
+            parse_error_column=refused.column,
         )
     results = []
-    for index, (node, obj) in enumerate(zip(nodes, documents, strict=True)):
+    for index, (node, obj) in enumerate(documents):
         if obj is None:
             continue
         result = DocumentResult(index=index, first_line=node.start_mark.line + 1)
         results.append(result)
-        rt = _resource_of(obj)
-        if rt is None:
-            result.error = _unknown_kind(obj if isinstance(obj, dict) else {}).status()
-            continue
         try:
-            created = apiserver.create(
-                rt.name, obj, namespace=(obj.get("metadata") or {}).get("namespace") or namespace
-            )
+            rt = _resource_of(obj)
+            created = apiserver.create(rt.name, obj, namespace=_namespace_of(obj) or namespace)
         except ApiError as error:
             result.error = error.status()
             for cause in result.error.get("details", {}).get("causes", []):
@@ -87,15 +81,26 @@ def manifests_create(apiserver: ApiServer, text: str, *, namespace: str = "defau
     return ApplyResult(results)
 
 
-def _resource_of(obj: object) -> ResourceType | None:
+def _resource_of(obj: object) -> ResourceType:
     """The type a manifest names by kind, in its apiVersion when it gives one
-    (a Deployment is apps/v1: extensions/v1beta1 is long gone)."""
+    (a Deployment is apps/v1: extensions/v1beta1 is long gone); 400 as kubectl's
+    decoder says it for a document it cannot place."""
     if not isinstance(obj, dict):
-        return None
-    rt = KIND_TO_RESOURCE.get(obj.get("kind", ""))
+        raise ApiError(400, "BadRequest", "Object 'Kind' is missing")
+    if (error := type_meta_error(obj)) is not None:
+        raise error
+    rt = KIND_TO_RESOURCE.get(obj.get("kind") or "")
     if rt is None or obj.get("apiVersion") not in (None, "", rt.api_version):
-        return None
+        raise _unknown_kind(obj)
     return rt
+
+
+def _namespace_of(obj: dict) -> str:
+    """The manifest's own namespace, if it names one as a string (the API server
+    answers any other value)."""
+    meta = obj.get("metadata")
+    namespace = meta.get("namespace") if isinstance(meta, dict) else None
+    return namespace if isinstance(namespace, str) else ""
 
 
 def _kubectl_name(rt: ResourceType) -> str:

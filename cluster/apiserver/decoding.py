@@ -133,19 +133,26 @@ def check_patch(patch: object) -> None:
         raise errors.bad_request(f"error decoding patch: {problem.detail}{where}")
 
 
-def check_type_meta(rt: ResourceType, body: dict) -> None:
-    """apiVersion and kind, read first to know what the body is (upstream's
-    SimpleMetaFactory.Interpret), must be strings; then they must be rt's."""
+def type_meta_error(body: dict) -> ApiError | None:
+    """apiVersion and kind are read first, to know what the body is (upstream's
+    SimpleMetaFactory.Interpret): 400 if either is not a string."""
     for key in ("apiVersion", "kind"):
         value = body.get(key)
         if value is not None and not isinstance(value, str):
-            raise ApiError(
+            return ApiError(
                 400,
                 "BadRequest",
                 "couldn't get version/kind; json parse error: json: cannot unmarshal"
                 f" {json_type(value)} into Go struct field .{key} of type string",
                 _causes(key, "must be a string"),
             )
+    return None
+
+
+def check_type_meta(rt: ResourceType, body: dict) -> None:
+    """apiVersion and kind must be strings (type_meta_error), and rt's."""
+    if (error := type_meta_error(body)) is not None:
+        raise error
     api_version, kind = body.get("apiVersion"), body.get("kind")
     if api_version and api_version != rt.api_version:
         raise errors.bad_request(
