@@ -64,9 +64,11 @@ def kubelet_tick(api: ClusterApi, clock: Clock, node_name: str, state: dict) -> 
         except Exception as error:
             # One pod's failure must never stop the kubelet serving its node's other pods:
             # as upstream's pod workers do, report it on the pod and retry at the next sync.
-            logger.exception("error syncing pod %s", pod["metadata"].get("uid"))
+            logger.exception("error syncing pod %s", _uid_of(pod))
             _sync_failed(ctx, pod, error)
-    seen = {pod["metadata"]["uid"] for pod in pods}
+    # Read as defensively as the loop above: a pod whose stored metadata is broken must
+    # not take the clean-up of every other pod down with it.
+    seen = {_uid_of(pod) for pod in pods}
     for uid in set(state.get("pods", {})) - seen:  # deleted behind our back: clean up
         remove_pod(state["pods"].pop(uid), ctx)
     state["wake_at"] = _next_wake(state, runtime, now)
@@ -87,6 +89,11 @@ def _sync(api: ClusterApi, pod: dict, state: dict, ctx: PodContext, host_ip: str
         stop_sandbox(memory, ctx)
     if status != pod.get("status"):
         _report(api, pod, status)
+
+
+def _uid_of(pod: dict) -> str | None:
+    meta = pod.get("metadata")
+    return meta.get("uid") if isinstance(meta, dict) else None
 
 
 def _sync_failed(ctx: PodContext, pod: dict, error: Exception) -> None:

@@ -124,3 +124,35 @@ def test_a_pod_that_fails_to_sync_never_stops_the_others_on_its_node(broken):
     [(kind, reason, message)] = node.events("broken")[-1:]
     assert (kind, reason) == ("Warning", "FailedSync")
     assert message.startswith("error syncing pod: ")
+
+
+def broken_in_store(change) -> dict:
+    """A pod as the store might hold one validation never saw (written before a rule
+    existed, or by a bug): the kubelet must cope with whatever it lists."""
+    pod = make_pod("broken")
+    change(pod)
+    return pod
+
+
+BROKEN_IN_STORE = {
+    "containers is a number": lambda pod: pod["spec"].update(containers=5),
+    "a container's name is a number": lambda pod: pod["spec"]["containers"][0].update(name=5),
+    "an init container's command is a number": lambda pod: pod["spec"].update(
+        initContainers=[{"name": "init", "image": "busybox", "command": 5}]
+    ),
+    "no uid": lambda pod: pod["metadata"].pop("uid"),
+}
+
+
+@pytest.mark.parametrize("change", BROKEN_IN_STORE.values(), ids=BROKEN_IN_STORE.keys())
+def test_a_pod_broken_in_the_store_never_stops_the_kubelet_serving_the_others(change):
+    node = Node(broken_in_store(change), make_pod("web"))
+    node.ticks(0, 5)  # raises if one pod's failure escapes its own sync
+    assert node.status("web")["phase"] == "Running"
+
+    node.add(make_pod("later"))
+    node.ticks(10, 15)
+    assert node.status("later")["phase"] == "Running"
+    node.delete(16, "web", grace_period_seconds=0)
+    node.ticks(17, 20)
+    assert ("default", "web") not in node.api.objects["pods"]
