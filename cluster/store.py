@@ -117,6 +117,23 @@ class Delete:
 
 
 @dataclass(frozen=True)
+class Required:
+    """A key a transaction requires (etcd's compare on another key): it must exist, and
+    when mod_revision is given, be unchanged since that revision."""
+
+    key: str
+    mod_revision: int | None = None
+
+
+def _requirements(requires: Sequence[str | Required]) -> list[Required]:
+    return [r if isinstance(r, Required) else Required(r) for r in requires]
+
+
+def _pins(requires: Sequence[Required]) -> tuple[bool, ...]:
+    return tuple(required.mod_revision is not None for required in requires)
+
+
+@dataclass(frozen=True)
 class Rider:
     """A statement that commits with a write, and only if the write happens: the API
     server's trace of the call.
@@ -194,7 +211,7 @@ def _is_create(op: Put | Delete) -> bool:
     return isinstance(op, Put) and op.expect_mod_revision == 0
 
 
-def _one_statement(ops: list[Put | Delete], requires: Sequence[str]) -> bool:
+def _one_statement(ops: list[Put | Delete], requires: Sequence[Required]) -> bool:
     """Whether PostgreSQL can do this write in one statement: a single create (with
     or without required keys), or a single compare-and-swap update or delete."""
     if len(ops) != 1:
@@ -331,7 +348,7 @@ class Store:
         value: dict,
         *,
         expect_mod_revision: int | None = None,
-        requires: Sequence[str] = (),
+        requires: Sequence[str | Required] = (),
         rider: Rider | None = None,
     ) -> TxnResult:
         return self.txn([Put(key, value, expect_mod_revision)], requires=requires, rider=rider)
@@ -349,14 +366,15 @@ class Store:
         self,
         ops: Iterable[Put | Delete],
         *,
-        requires: Sequence[str] = (),
+        requires: Sequence[str | Required] = (),
         rider: Rider | None = None,
     ) -> TxnResult:
         """Apply all ops at one new revision, or none of them.
 
         requires: keys that must exist (etcd's compare on create_revision > 0),
         checked in the same transaction; RequiredKeyMissing names the first
-        missing one. Raises CompareFailed when an expectation does not hold,
+        missing one, CompareFailed a Required key pinned to a mod_revision it
+        has moved on from. Raises CompareFailed when an expectation does not hold,
         ValueTooLarge for an oversized value, KeyMissing for a delete of a
         missing key, QuotaExceeded for creates past max_objects; nothing is
         written then, not even the rider.
@@ -365,6 +383,7 @@ class Store:
         transaction of its own: in autocommit it commits in the same round trip.
         """
         ops = list(ops)
+        requires = _requirements(requires)
         encoded = {op.key: _encode(op) for op in ops if isinstance(op, Put)}
         written = None
         if connection.vendor == "postgresql" and _one_statement(ops, requires):
@@ -403,7 +422,7 @@ class Store:
         self,
         op: Put | Delete,
         encoded: dict[str, str],
-        requires: Sequence[str],
+        requires: Sequence[Required],
         rider: Rider | None,
     ) -> tuple[TxnResult, int, int] | None:
         """One key, one statement, one round trip (cluster.store_sql): the result, the
@@ -423,10 +442,12 @@ class Store:
             statement = store_sql.postgres_delete(rider_sql)
             params["expected"] = op.expect_mod_revision
         elif _is_create(op):
-            statement = store_sql.postgres_create(len(requires), rider_sql)
+            statement = store_sql.postgres_create(_pins(requires), rider_sql)
             resource, namespace, name = split_key(op.key)
             params |= {"resource": resource, "namespace": namespace, "name": name}
-            params |= {f"required{i}": key for i, key in enumerate(requires)}
+            for i, required in enumerate(requires):
+                params[f"required{i}"] = required.key
+                params[f"required{i}_revision"] = required.mod_revision
         else:
             statement = store_sql.postgres_update(rider_sql)
             params["expected"] = op.expect_mod_revision
@@ -465,14 +486,16 @@ class Store:
         self,
         ops: list[Put | Delete],
         encoded: dict[str, str],
-        requires: Sequence[str],
+        requires: Sequence[Required],
         rider: Rider | None,
     ) -> tuple[TxnResult, int, int]:
         with store_sql.statement_cursor() as cursor:
             params: list[object] = [self.sandbox_id]
-            for key in requires:
-                params += [self.sandbox_id, key]
-            cursor.execute(store_sql.bump_revision(len(requires)), params)
+            for required in requires:
+                params += [self.sandbox_id, required.key]
+                if required.mod_revision is not None:
+                    params.append(required.mod_revision)
+            cursor.execute(store_sql.bump_revision(_pins(requires)), params)
             bumped = cursor.fetchone()
             if bumped is None:
                 raise self._missing_requirement(requires)
@@ -589,9 +612,16 @@ class Store:
             return KeyMissing(op.key)
         return CompareFailed(op.key, op.expect_mod_revision or 0, actual)
 
-    def _missing_requirement(self, requires: Sequence[str]) -> RequiredKeyMissing:
-        missing = next((key for key in requires if not self.exists(key)), requires[0])
-        return RequiredKeyMissing(missing)
+    def _missing_requirement(self, requires: Sequence[Required]) -> StoreError:
+        """RequiredKeyMissing for the first required key that does not exist, else
+        CompareFailed for the pinned one that moved on."""
+        for required in requires:
+            current = self.get(required.key)
+            if current is None:
+                return RequiredKeyMissing(required.key)
+            if required.mod_revision not in (None, current.mod_revision):
+                return CompareFailed(required.key, required.mod_revision, current)
+        return RequiredKeyMissing(requires[0].key)
 
     @staticmethod
     def _check_expectation(op: Put | Delete, row: KeyValue | None) -> None:

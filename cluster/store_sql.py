@@ -20,8 +20,9 @@ Two dialects:
   inside a transaction.
 
 Both take an optional requirement, etcd's compare on another key
-(`create_revision(key) > 0`): nothing is written unless every required key
-exists, so a create in a missing namespace uses no revision at all.
+(`create_revision(key) > 0`, or `mod_revision(key) = n` for a pinned one): nothing
+is written unless every required key exists (at its pinned revision), so a create
+in a missing namespace uses no revision at all.
 """
 
 from __future__ import annotations
@@ -57,16 +58,19 @@ KEYS = StoreKey._meta.db_table
 EVENTS = StoreEvent._meta.db_table
 
 
-def requirement(count: int) -> str:
-    """A WHERE clause: every one of `count` required keys exists in the sandbox."""
-    if not count:
+def requirement(pins: tuple[bool, ...]) -> str:
+    """A WHERE clause: every required key exists in the sandbox, each pinned one (pins[i])
+    at the mod_revision its parameters name too."""
+    if not pins:
         return "TRUE"
     return " AND ".join(
-        f"EXISTS (SELECT 1 FROM {KEYS} WHERE sandbox_id = %s AND key = %s)" for _ in range(count)
+        f"EXISTS (SELECT 1 FROM {KEYS} WHERE sandbox_id = %s AND key = %s"
+        + (" AND mod_revision = %s)" if pinned else ")")
+        for pinned in pins
     )
 
 
-def bump_revision(required: int) -> str:
+def bump_revision(required: tuple[bool, ...]) -> str:
     """Portable: take the counter row (an upsert, so a keyspace needs no set-up) and
     return the new revision with the keyspace's counters as they were; no row when a
     required key is missing.
@@ -163,7 +167,7 @@ def _like_prefix(prefix: str) -> str:
 
 
 @functools.cache
-def postgres_create(required: int, rider: str = "") -> str:
+def postgres_create(required: tuple[bool, ...], rider: str = "") -> str:
     """One statement: take the counter, insert the key unless it exists or the quota is
     full, log the PUT, bump.
 
@@ -207,7 +211,7 @@ def postgres_update(rider: str = "") -> str:
     since, so that is the value being replaced.
     """
     return f"""
-        WITH {_locked(0)}, previous AS (
+        WITH {_locked(())}, previous AS (
             SELECT value, value::text AS text
             FROM {KEYS} WHERE sandbox_id = %(sandbox)s AND key = %(key)s
         ), written AS (
@@ -238,7 +242,7 @@ def postgres_delete(rider: str = "") -> str:
     """One statement: take the counter, delete the key if its mod_revision is the expected
     one (or any, when %(expected)s is NULL), log the DELETE with the removed value, bump."""
     return f"""
-        WITH {_locked(0)}, written AS (
+        WITH {_locked(())}, written AS (
             DELETE FROM {KEYS} AS k
             USING locked
             WHERE k.sandbox_id = %(sandbox)s AND k.key = %(key)s
@@ -263,7 +267,7 @@ def portable_rider(rider: str) -> str:
     return f"WITH new_revision (revision) AS (VALUES (%(revision)s)) {rider}"
 
 
-def _locked(required: int) -> str:
+def _locked(required: tuple[bool, ...]) -> str:
     """The counter row, locked FOR UPDATE first thing, with the revision a write would take.
 
     Waiting for the lock re-reads the row, so `next` counts every write committed
@@ -311,10 +315,11 @@ def _rider_join(rider: str) -> str:
     return " LEFT JOIN rider ON TRUE" if rider else ""
 
 
-def _named_requirement(count: int) -> str:
-    if not count:
+def _named_requirement(pins: tuple[bool, ...]) -> str:
+    if not pins:
         return "TRUE"
     return " AND ".join(
-        f"EXISTS (SELECT 1 FROM {KEYS} WHERE sandbox_id = %(sandbox)s AND key = %(required{i})s)"
-        for i in range(count)
+        f"EXISTS (SELECT 1 FROM {KEYS} WHERE sandbox_id = %(sandbox)s AND key = %(required{i})s"
+        + (f" AND mod_revision = %(required{i}_revision)s)" if pinned else ")")
+        for i, pinned in enumerate(pins)
     )

@@ -24,6 +24,7 @@ from cluster.store import (
     KeyValue,
     Put,
     QuotaExceeded,
+    Required,
     Store,
     TxnResult,
     ValueTooLarge,
@@ -149,17 +150,26 @@ class Registry:
             return []
         return service_allocation.on_delete(self.store, objs, format_time(self.sandbox.now()))
 
-    def admit_namespace(self, request: Request, obj: dict, *, must_exist: bool) -> None:
+    def admit_namespace(
+        self, request: Request, obj: dict, *, must_exist: bool
+    ) -> tuple[Required, ...]:
         """NamespaceLifecycle: objects go only into namespaces that exist and are not
         being terminated. must_exist: check existence here (a valid object's write checks
-        it itself, in the store)."""
+        it itself, in the store).
+
+        Returns what the object's write must require of its namespace: that it still
+        exists, unchanged since it was admitted here. A namespace marked Terminating in
+        between fails the write, and the call starts again and is refused: no object
+        slips into a namespace whose controller (or a reset) has already listed it empty.
+        """
         if not request.rt.namespaced:
-            return
-        namespace = self.store.get(namespace_key(request.namespace))
+            return ()
+        key = namespace_key(request.namespace)
+        namespace = self.store.get(key)
         if namespace is None:
             if must_exist:
                 raise errors.not_found(RESOURCES["namespaces"], request.namespace)
-            return
+            return (Required(key),)
         if namespace.value.get("status", {}).get("phase") == TERMINATING:
             meta = obj["metadata"]
             raise errors.namespace_terminating(
@@ -167,6 +177,7 @@ class Registry:
                 meta.get("name") or meta.get("generateName") or "Unknown",
                 request.namespace,
             )
+        return (Required(key, namespace.mod_revision),)
 
 
 def validated(rt: ResourceType, obj: dict, problems: list[FieldError], stages: Stages) -> None:

@@ -24,7 +24,6 @@ from cluster.apiserver.tracing import REVISION, Request, Stages
 from cluster.objects import set_condition
 from cluster.resources import RESOURCES
 from cluster.resources.field_errors import required
-from cluster.resources.keys import namespace_key
 from cluster.store import (
     CompareFailed,
     KeyValue,
@@ -49,7 +48,7 @@ def create(registry: Registry, request: Request, stages: Stages, *, body: object
     )
     problems = rt.validate(obj, None)
     # Upstream's order: NamespaceLifecycle admission answers before validation.
-    registry.admit_namespace(request, obj, must_exist=bool(problems))
+    namespace_requirements = registry.admit_namespace(request, obj, must_exist=bool(problems))
     validated(rt, obj, problems, stages)
     if not request.name:
         raise errors.invalid(
@@ -61,10 +60,10 @@ def create(registry: Registry, request: Request, stages: Stages, *, body: object
             request,
             stages,
             [Put(request.key, obj, expect_mod_revision=0), *allocations],
-            # NamespaceLifecycle for a valid object: the namespace must exist when the object
-            # is stored, checked by the store in the write itself (etcd's compare on another
-            # key).
-            requires=(namespace_key(request.namespace),) if rt.namespaced else (),
+            # NamespaceLifecycle for a valid object: the namespace must exist, as admitted,
+            # when the object is stored, checked by the store in the write itself (etcd's
+            # compare on another key).
+            requires=namespace_requirements,
             code=201,
             stage=f"stored {request.key} at revision {REVISION}",
             narration=(

@@ -12,6 +12,7 @@ from cluster.store import (
     Delete,
     KeyMissing,
     Put,
+    Required,
     RequiredKeyMissing,
     Store,
     TooOld,
@@ -203,6 +204,24 @@ def test_a_write_that_requires_a_missing_key_writes_nothing(bare_sandbox):
         requires=("/registry/namespaces/default",),
     )
     assert written.revision == 2
+
+
+@pytest.mark.parametrize("several_keys", [False, True], ids=["one key", "a transaction"])
+def test_a_requirement_pinned_to_a_revision_fails_once_the_key_moves_on(bare_sandbox, several_keys):
+    store = Store(bare_sandbox.pk)
+    namespace = "/registry/namespaces/lab"
+    admitted = store.put(namespace, {"metadata": {"name": "lab"}}).revision
+    store.put(namespace, {"metadata": {"name": "lab"}, "status": {"phase": "Terminating"}})
+    ops = [Put("/registry/pods/lab/web", pod("web"), expect_mod_revision=0)]
+    if several_keys:
+        ops.append(Put("/registry/pods/lab/db", pod("db"), expect_mod_revision=0))
+    with pytest.raises(CompareFailed) as failure:
+        store.txn(ops, requires=(Required(namespace, admitted),))
+    assert (failure.value.key, failure.value.expected) == (namespace, admitted)
+    assert store.get("/registry/pods/lab/web") is None
+    assert store.revision() == 2, "a failed requirement must not use up a revision"
+    written = store.txn(ops, requires=(Required(namespace, 2),))
+    assert written.revision == 3
 
 
 def test_a_transaction_of_several_keys_checks_its_requirements(bare_sandbox):
