@@ -207,6 +207,19 @@ def collector_paused() -> Iterator[None]:
             gc.enable()
 
 
+def storable(key: str) -> bool:
+    """Whether a key could be in the store: PostgreSQL's text holds no NUL, and UTF-8 no
+    lone surrogate. A key that could not is in no keyspace (a read of it finds nothing,
+    rather than failing the database statement)."""
+    if "\x00" in key:
+        return False
+    try:
+        key.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _is_create(op: Put | Delete) -> bool:
     return isinstance(op, Put) and op.expect_mod_revision == 0
 
@@ -274,11 +287,15 @@ class Store:
         return self._revisions()[1]
 
     def exists(self, key: str) -> bool:
+        if not storable(key):
+            return False
         with store_sql.statement_cursor() as cursor:
             cursor.execute(store_sql.KEY_EXISTS, [self.sandbox_id, key])
             return cursor.fetchone() is not None
 
     def get(self, key: str) -> KeyValue | None:
+        if not storable(key):
+            return None
         with store_sql.statement_cursor() as cursor:
             return self._read_rows(cursor, [key]).get(key)
 
@@ -295,6 +312,8 @@ class Store:
         One statement, so the revision and the rows come from one snapshot on both
         databases, with no transaction around them.
         """
+        if not storable(prefix) or not storable(start_after):
+            return RangeResult([], self.revision(), False)
         statement, params = store_sql.range_keys(
             self.sandbox_id,
             prefix,
@@ -322,6 +341,8 @@ class Store:
         compacted = self.compacted_revision()
         if revision < compacted:
             raise TooOld(revision, compacted)
+        if not storable(prefix):
+            return []
         rows = StoreEvent.objects.filter(sandbox_id=self.sandbox_id, revision__gt=revision)
         if prefix:
             rows = rows.filter(key__startswith=prefix)
@@ -334,6 +355,8 @@ class Store:
 
     def key_history(self, key: str) -> list[Event]:
         """The changes of one key still in the watch log, oldest first."""
+        if not storable(key):
+            return []
         rows = StoreEvent.objects.filter(sandbox_id=self.sandbox_id, key=key).order_by("revision")
         return [
             Event(*row)

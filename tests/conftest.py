@@ -11,10 +11,40 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
+from hypothesis import HealthCheck, Phase, settings
 
 from cluster.models import Classroom, Sandbox
 from cluster.sandboxes import sandbox_create
 from tests.processes import TEST_NAMESPACE, free_port, start, stop, wait_for
+
+# The generated-input tests (tests/apiserver/test_generated_calls.py): a fixed budget of
+# examples, derandomized, so CI runs the same cases every time and in well under a
+# minute. They reuse one sandbox per test function on purpose (state builds up across
+# examples), hence the function-scoped fixture check is off.
+settings.register_profile(
+    "podlab",
+    max_examples=100,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    print_blob=True,
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+    ],
+)
+# To look for new failures locally: pytest --hypothesis-profile=podlab-explore (random,
+# more examples, failures reported unshrunk so each is seen at once).
+settings.register_profile(
+    "podlab-explore",
+    parent=settings.get_profile("podlab"),
+    max_examples=1000,
+    derandomize=False,
+    phases=[Phase.explicit, Phase.generate, Phase.target],
+    report_multiple_bugs=True,
+)
+settings.load_profile("podlab")
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -92,6 +92,8 @@ def body_problem(body: object) -> BodyProblem | None:
             continue
         if isinstance(value, str):
             size += len(value)
+            if problem := _string_problem(value):
+                return BodyProblem(path, problem)
         elif isinstance(value, int):
             if not MIN_INT64 <= value <= MAX_INT64:
                 return BodyProblem(
@@ -110,10 +112,24 @@ def body_problem(body: object) -> BodyProblem | None:
                         f"json: object keys must be strings, not {json_type(key)} {key!r}",
                     )
                 size += len(key) + 1
+                if problem := _string_problem(key):
+                    return BodyProblem(child_path(path, key), f"{problem} (in a key)")
                 stack.append((item, child_path(path, key), depth + 1))
         else:
             return BodyProblem(path, f"json: unsupported type: {type(value).__name__}")
     return None
+
+
+def _string_problem(text: str) -> str:
+    """What makes a string one the store cannot keep: a lone surrogate is not Unicode
+    (JSON's UTF-8 has no bytes for it), and PostgreSQL's JSON cannot hold NUL."""
+    if "\x00" in text:
+        return "json: strings may not hold the NUL character (\\u0000)"
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return "json: invalid UTF-8 in string"
+    return ""
 
 
 def _go_float(value: float) -> str:

@@ -196,9 +196,18 @@ def fit_columns(fields: dict) -> dict:
         value = fitted.get(name)
         if isinstance(value, str) and len(value) > length:
             fitted[name] = value[: length - len(TRUNCATED)] + TRUNCATED
-        elif value is not None and not isinstance(value, str):
-            fitted[name] = str(value)[:length]
+        elif not isinstance(value, str):
+            fitted[name] = "" if value is None else str(value)[:length]
     return fitted
+
+
+def storable_text(text: str) -> str:
+    """The text with what a database column cannot hold spelled out: NUL (PostgreSQL
+    refuses it) and lone surrogates (no UTF-8 bytes exist for them). A refused call's
+    message may quote them from its body."""
+    if text.isascii() and "\x00" not in text:
+        return text
+    return text.replace("\x00", "\\u0000").encode("utf-8", "backslashreplace").decode()
 
 
 def _timestamps(sandbox: Sandbox) -> dict:
@@ -208,9 +217,16 @@ def _timestamps(sandbox: Sandbox) -> dict:
 def _column_values(fields: dict) -> dict:
     """The trace's fields as the database takes them: stages as JSON text, times adapted."""
     adapt_time = connection.ops.adapt_datetimefield_value
+    stages = [
+        {**entry, "detail": storable_text(str(entry.get("detail", "")))}
+        for entry in fields["stages"]
+    ]
     return {
-        **fields,
-        "stages": orjson.dumps(fields["stages"]).decode(),
+        **{
+            name: storable_text(value) if isinstance(value, str) else value
+            for name, value in fields.items()
+        },
+        "stages": orjson.dumps(stages).decode(),
         "created_at": adapt_time(fields["created_at"]),
         "sandbox_time": adapt_time(fields["sandbox_time"]),
     }

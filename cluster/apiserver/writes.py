@@ -6,7 +6,7 @@ import copy
 from collections.abc import Callable
 from functools import partial
 
-from cluster.apiserver import errors, strategy
+from cluster.apiserver import decoding, errors, strategy
 from cluster.apiserver.deletion import remove_finalized
 from cluster.apiserver.limits import etcd_request_too_large, quota_exceeded
 from cluster.apiserver.patch import apply_patch
@@ -24,6 +24,7 @@ from cluster.apiserver.tracing import REVISION, Request, Stages
 from cluster.objects import set_condition
 from cluster.resources import RESOURCES
 from cluster.resources.field_errors import required
+from cluster.resources.meta import dns1123_subdomain_errors, text, validate_name
 from cluster.store import (
     CompareFailed,
     KeyValue,
@@ -39,7 +40,7 @@ def create(registry: Registry, request: Request, stages: Stages, *, body: object
     obj = strategy.decode(rt, body, request.namespace)
     meta = obj["metadata"]
     strategy.generate_name(meta)
-    request.name = meta.get("name", "")
+    request.name = meta.get("name") or ""
     strategy.default_on_create(rt, obj, registry.sandbox.now())
     admitted = [f"{plugin.name}: {plugin.admit(obj)}" for plugin in rt.admission]
     stages.passed(
@@ -183,6 +184,7 @@ def bind(registry: Registry, request: Request, stages: Stages, *, body: object) 
     """POST pods/<name>/binding: the pod gets its node, once (upstream's BindingREST)."""
     rt = request.rt
     binding = body if isinstance(body, dict) else {}
+    decoding.check_body(strategy.BINDING, binding)
     target = binding.get("target") or {}
     node = target.get("name", "") if isinstance(target, dict) else ""
     if meta_of(binding).get("name", request.name) != request.name:
@@ -190,6 +192,10 @@ def bind(registry: Registry, request: Request, stages: Stages, *, body: object) 
     stages.passed("admission", f"binding to node {node or '?'}")
     if not node:
         raise errors.invalid(strategy.BINDING, request.name, [required("target.name")])
+    # Ours: upstream's ValidatePodBinding only wants a name, and a pod bound to one no node
+    # could have fails every later update's validation of spec.nodeName.
+    if problems := validate_name(text(node), "target.name", dns1123_subdomain_errors):
+        raise errors.invalid(strategy.BINDING, request.name, problems)
     stages.passed("validation", "the binding names a node")
     existing = registry.existing(request)
     pod = copy.deepcopy(existing.value)

@@ -364,6 +364,12 @@ def child_mapping(parent: dict, key: str) -> dict | None:
     return child if isinstance(child, dict) else None
 
 
+def scalar_key(value: object) -> object:
+    """The value as a set or dict key: a JSON array or object (which has no hash) by its
+    text, so a duplicate check on a field of the wrong type reports, never raises."""
+    return value if value is None or isinstance(value, str | int | float) else repr(value)
+
+
 def text(value: object) -> str:
     """The value if it is a JSON string, else "" (string_type_errors reports the wrong type)."""
     return value if isinstance(value, str) else ""

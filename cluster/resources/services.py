@@ -27,6 +27,7 @@ from cluster.resources.meta import (
     mapping,
     max_len_error,
     regex_error,
+    scalar_key,
     sequence,
     text,
     validate_dns1123_label,
@@ -212,7 +213,7 @@ def _validate_ports(spec: dict) -> list[FieldError]:
         elif protocol not in PORT_PROTOCOLS:
             errors.append(not_supported(f"{path}.protocol", protocol, PORT_PROTOCOLS))
         errors += validate_port_number_or_name(port.get("targetPort"), f"{path}.targetPort")
-        key = (port.get("port"), protocol)
+        key = (scalar_key(port.get("port")), scalar_key(protocol))
         if key in seen:
             errors.append(duplicate(path, {"port": key[0], "protocol": key[1]}))
         seen.add(key)
@@ -251,7 +252,7 @@ def _validate_node_port(spec: dict, port: dict, path: str, seen: set[tuple]) -> 
         return [forbidden(f"{path}.nodePort", NODE_PORT_ON_CLUSTER_IP)]
     if not is_integer(node_port) or not 1 <= node_port <= 65535:
         return [invalid(f"{path}.nodePort", node_port, PORT_RANGE)]
-    key = (node_port, port.get("protocol"))
+    key = (node_port, scalar_key(port.get("protocol")))
     if key in seen:
         return [duplicate(f"{path}.nodePort", node_port)]
     seen.add(key)
