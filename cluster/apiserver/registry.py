@@ -183,5 +183,5 @@ class Registry:
 def validated(rt: ResourceType, obj: dict, problems: list[FieldError], stages: Stages) -> None:
     """The validation stage: 422 Invalid with every problem, or passed."""
     if problems:
-        raise errors.invalid(rt, meta_of(obj).get("name", ""), problems)
+        raise errors.invalid(rt, meta_of(obj).get("name") or "", problems)
     stages.passed("validation", f"the {rt.singular} is valid")

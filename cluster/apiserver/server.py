@@ -94,7 +94,7 @@ class ApiServer:
 
     def create(self, resource: str, obj: dict, *, namespace: str = "") -> dict:
         rt = strategy.resource(resource)
-        request = Request("create", rt, strategy.scope(rt, namespace), meta_of(obj).get("name", ""))
+        request = Request("create", rt, strategy.scope(rt, namespace), _name_of(obj))
         return self._serve(request, partial(writes.create, self.registry, body=obj))
 
     def get(self, resource: str, name: str, *, namespace: str = "", subresource: str = "") -> dict:
@@ -129,7 +129,7 @@ class ApiServer:
         self, resource: str, obj: dict, *, namespace: str = "", subresource: str = ""
     ) -> dict:
         rt = strategy.resource(resource, subresource)
-        name = meta_of(obj).get("name", "")
+        name = _name_of(obj)
         request = Request("update", rt, strategy.scope(rt, namespace), name, subresource)
         return self._serve(request, partial(writes.update, self.registry, body=obj))
 
@@ -379,3 +379,10 @@ class ApiServer:
                 sender=ApiServer,
             )
         )
+
+
+def _name_of(obj: object) -> str:
+    """The name a body gives itself, for the request's trace and key until the body is
+    decoded (which refuses a name that is not a string)."""
+    name = meta_of(obj).get("name")
+    return name if isinstance(name, str) else ""

@@ -319,3 +319,51 @@ def test_a_component_naming_a_long_object_is_answered_and_traced(sandbox):
     with pytest.raises(ApiError) as failure:
         kubelet.get("nodes", "k" * 400)
     assert failure.value.code in (403, 404)
+
+
+# -- what the generated calls (test_generated_calls.py) found, kept as plain cases ------
+
+
+@pytest.mark.parametrize(
+    ("body", "detail"),
+    [
+        ({**pod_manifest(), "note": "a\x00b"}, "json: strings may not hold the NUL character"),
+        ({**pod_manifest(), "a\x00b": 1}, "json: strings may not hold the NUL character"),
+        ({**pod_manifest(), "note": "\ud800"}, "json: invalid UTF-8 in string"),
+    ],
+    ids=["NUL in a value", "NUL in a key", "a lone surrogate"],
+)
+def test_a_string_the_store_cannot_keep_is_a_bad_request_and_its_trace_is_kept(api, body, detail):
+    status = refused(api, create(api, body))
+    assert (status["code"], status["reason"]) == (400, "BadRequest")
+    assert detail in status["message"]
+    assert latest_trace().code == 400  # the refusal's trace quotes it, spelled out
+
+
+@pytest.mark.parametrize("name", ["a\x00b", "\udc80", "a/b"])
+def test_a_url_name_no_key_can_hold_is_not_found(api, name):
+    status = refused(api, lambda: api.get("pods", name, namespace="default"))
+    assert status["code"] == 404
+    assert api.list("pods", namespace=name)["items"] == []
+
+
+def test_a_create_named_null_is_invalid(api):
+    status = refused(api, create(api, with_meta(name=None)))
+    assert status["message"] == (
+        'Pod "" is invalid: metadata.name: Required value: name or generateName is required'
+    )
+
+
+def test_a_binding_to_a_name_no_node_can_have_is_invalid(api, sandbox):
+    api.create("pods", pod_manifest("web"), namespace="default")
+    scheduler = ApiServer.as_component(sandbox, "scheduler")
+    status = refused(scheduler, lambda: scheduler.bind("web", "Node One!"))
+    assert status["code"] == 422
+    assert status["message"].startswith('Binding "web" is invalid: target.name: Invalid value:')
+
+
+def test_a_service_port_of_the_wrong_type_is_invalid(api):
+    service = {"metadata": {"name": "web"}, "spec": {"ports": [{"port": [], "protocol": []}]}}
+    status = refused(api, create(api, service, "services"))
+    assert status["code"] == 422
+    assert "spec.ports[0].port" in status["message"]
