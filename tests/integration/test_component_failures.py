@@ -17,7 +17,7 @@ from cluster.apiserver import ApiServer
 from cluster.models import ComponentState, Sandbox
 from cluster.sandboxes import clock_pause, clock_set_speed, sandbox_create
 from sandbox.selectors import sandbox_snapshot
-from tests.apiserver.manifests import pod_manifest
+from tests.apiserver.manifests import pod_manifest, workload_manifest
 
 DAY_SECONDS = 24 * 60 * 60
 STEP_SECONDS = 600  # past the 5-minute flush of the unschedulable pool: one attempt per step
@@ -121,3 +121,35 @@ def test_beat_queues_the_poll_due_before_its_next_look_with_its_delay(alice):
     assert "scheduler" not in [name for _, name, _ in loops.due_components(within=0)]
     [(_, _, delay)] = [d for d in loops.due_components(within=1) if d[1] == "scheduler"]
     assert 0 < delay <= 0.4
+
+
+def test_objects_with_the_longest_names_keep_every_component_healthy(sandbox, alice):
+    """Names as long as validation allows (253): the pods a ReplicaSet makes from one, a
+    Deployment's ReplicaSet that would be longer than a name may be, a pod's events.
+    Before, on PostgreSQL, their traces overflowed a column and the ticks raised every
+    pass."""
+    clock_pause(sandbox)
+    api = ApiServer.as_user(sandbox, alice)
+    longest = ".".join(["a" * 63] * 4)[:253]
+    deployment = workload_manifest("Deployment", "web")
+    deployment["metadata"]["name"] = longest
+    replicaset = workload_manifest("ReplicaSet", "cache")
+    replicaset["metadata"]["name"] = "r" * 253
+    pod = pod_manifest("web")
+    pod["metadata"]["name"] = "p" * 253
+    for resource, manifest in [
+        ("deployments", deployment),
+        ("replicasets", replicaset),
+        ("pods", pod),
+    ]:
+        api.create(resource, manifest, namespace="default")
+
+    for _ in range(3):
+        loops.step(sandbox, seconds=2)
+
+    failing = ComponentState.objects.filter(sandbox=sandbox).exclude(failure="")
+    assert list(failing.values_list("name", "failure")) == []
+    names = [pod["metadata"]["name"] for pod in api.list("pods")["items"]]
+    assert "p" * 253 in names
+    # upstream's name generator cuts the ReplicaSet's name to 58 before its 5 characters
+    assert any(name.startswith("r" * 58) and len(name) == 63 for name in names)
