@@ -23,7 +23,7 @@ from tests.processes import TEST_NAMESPACE, free_port, start, stop, wait_for
 # examples), hence the function-scoped fixture check is off.
 settings.register_profile(
     "podlab",
-    max_examples=100,
+    max_examples=200,  # shared by the tests: 80 + 80 + 40
     deadline=None,
     derandomize=True,
     database=None,

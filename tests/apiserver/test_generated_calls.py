@@ -14,13 +14,15 @@ import copy
 from collections.abc import Callable
 
 import pytest
-from hypothesis import given, note
+import yaml
+from hypothesis import given, note, settings
 from hypothesis import strategies as st
 
 from cluster.apiserver import ApiError, ApiServer
 from cluster.apiserver.decoding import body_problem
 from cluster.resources import RESOURCES
 from cluster.resources.keys import parse_key
+from sandbox.manifests import manifests_create
 from tests.apiserver.manifests import pod_manifest, workload_manifest
 
 pytestmark = pytest.mark.django_db
@@ -222,6 +224,8 @@ def assert_every_stored_object_validates(api: ApiServer) -> None:
         assert problems == [], (kv.key, [p.message for p in problems])
 
 
+# The three tests share the profile's budget: 80 + 80 + 40 examples in CI.
+@settings(max_examples=settings().max_examples * 4 // 10)
 @given(made=manifests())
 def test_a_generated_manifest_is_created_or_refused_with_a_4xx_that_wrote_nothing(api, made):
     resource, manifest = made
@@ -233,9 +237,69 @@ def test_a_generated_manifest_is_created_or_refused_with_a_4xx_that_wrote_nothin
     assert_every_stored_object_validates(api)
 
 
+@settings(max_examples=settings().max_examples * 4 // 10)
 @given(data=st.data())
 def test_generated_sequences_of_calls_never_answer_5xx_and_leave_valid_objects(api, data):
     for _ in range(data.draw(st.integers(1, 6))):
         description, call = data.draw(calls(api))
         answered_or_refused_cleanly(api, description, call)
+    assert_every_stored_object_validates(api)
+
+
+def yaml_of(manifest: object) -> str:
+    """The manifest as a student might type it; values YAML cannot write become text."""
+    try:
+        return yaml.safe_dump(manifest, sort_keys=False)
+    except yaml.YAMLError:
+        return repr(manifest)
+
+
+YAML_PIECES = st.sampled_from(
+    [
+        "&a [1, 2]",
+        "*a",
+        "*nowhere",
+        "[[[[",
+        "]]",
+        "{",
+        ": :",
+        "? [a]\n: b",
+        "!!binary aGk=",
+        "!!set {a, b}",
+        "2026-12-06",
+        "0x1F",
+        ".nan",
+        "-.inf",
+        "~",
+        "'",
+        '"\\x00"',
+        "---",
+        "\t",
+        "%YAML 1.1",
+        "key: &b {x: *b}",
+    ]
+)
+
+
+@st.composite
+def yaml_texts(draw) -> str:
+    """One to three generated manifests as YAML, with pieces of YAML spliced in."""
+    texts = [yaml_of(draw(manifests())[1]) for _ in range(draw(st.integers(1, 3)))]
+    text = "---\n".join(texts)
+    for _ in range(draw(st.integers(0, 3))):
+        at = draw(st.integers(0, len(text)))
+        text = text[:at] + draw(YAML_PIECES | st.text(max_size=6)) + text[at:]
+    return text
+
+
+@settings(max_examples=settings().max_examples * 2 // 10)
+@given(text=yaml_texts())
+def test_generated_yaml_in_the_editor_is_created_or_answered_with_a_4xx(api, text):
+    note(text)
+    before = api.store.revision()
+    result = manifests_create(api, text)
+    statuses = [document.error for document in result.documents if document.error]
+    assert all(400 <= status["code"] < 500 for status in statuses), statuses
+    if result.parse_error or not any(document.summary for document in result.documents):
+        assert api.store.revision() == before
     assert_every_stored_object_validates(api)
