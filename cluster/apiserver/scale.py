@@ -9,7 +9,7 @@ updated like any other update, so its generation moves on.
 
 from __future__ import annotations
 
-from cluster.apiserver import errors
+from cluster.apiserver import decoding, errors
 from cluster.resources.field_errors import FieldError, invalid
 from cluster.resources.label_selectors import selector_string, set_selector_string
 from cluster.resources.meta import (
@@ -19,6 +19,7 @@ from cluster.resources.meta import (
     mapping,
     validate_object_meta,
 )
+from cluster.resources.replicas import MAX_INT32
 from cluster.resources.types import ResourceType
 
 API_VERSION, KIND = "autoscaling/v1", "Scale"
@@ -68,6 +69,10 @@ def _selector_text(rt: ResourceType, selector: object) -> str:
 def decode_scale(body: object) -> dict:
     if not isinstance(body, dict):
         raise errors.bad_request("the body of the request must be a Scale object")
+    decoding.check_body(SCALE, body)
+    if (error := decoding.type_meta_error(body)) is not None:
+        raise error
+    decoding.check_object_meta(SCALE, body)
     api_version, kind = body.get("apiVersion"), body.get("kind")
     if api_version and api_version != API_VERSION:
         raise errors.bad_request(
@@ -90,6 +95,10 @@ def validate_scale(scale: dict, *, namespace: str) -> list[FieldError]:
         problems.append(invalid("spec.replicas", replicas, "must be an integer"))  # ours
     elif replicas < 0:
         problems.append(invalid("spec.replicas", replicas, IS_NEGATIVE))
+    elif replicas > MAX_INT32:  # ours: an int32, which upstream's decoder enforces
+        problems.append(
+            invalid("spec.replicas", replicas, f"must be between 0 and {MAX_INT32}, inclusive")
+        )
     return problems
 
 

@@ -25,6 +25,10 @@ REPLICA_SET_STATUS_COUNTS = (
 )
 
 
+MAX_INT32 = 2**31 - 1
+MAX_INT64 = 2**63 - 1
+
+
 def validate_nonnegative(obj: dict, key: str, path: str) -> list[FieldError]:
     """Upstream's ValidateNonnegativeField on an optional count (absent is Go's 0)."""
     value = obj.get(key)
@@ -32,7 +36,14 @@ def validate_nonnegative(obj: dict, key: str, path: str) -> list[FieldError]:
         return []
     if not is_integer(value):
         return [invalid(f"{path}.{key}", value, "must be an integer")]  # ours
-    return [invalid(f"{path}.{key}", value, IS_NEGATIVE)] if value < 0 else []
+    if value < 0:
+        return [invalid(f"{path}.{key}", value, IS_NEGATIVE)]
+    # Ours: these counts are int32 (observedGeneration int64), which upstream's decoder
+    # enforces; a controller asked for 2**40 replicas would try to make them.
+    maximum = MAX_INT64 if key == "observedGeneration" else MAX_INT32
+    if value > maximum:
+        return [invalid(f"{path}.{key}", value, f"must be between 0 and {maximum}, inclusive")]
+    return []
 
 
 def count(obj: dict, key: str) -> int:

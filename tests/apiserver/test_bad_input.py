@@ -9,7 +9,7 @@ import pytest
 from cluster.apiserver import ApiError, ApiServer
 from cluster.models import Trace
 from cluster.store import MAX_VALUE_BYTES
-from tests.apiserver.manifests import pod_manifest
+from tests.apiserver.manifests import pod_manifest, workload_manifest
 
 pytestmark = pytest.mark.django_db
 
@@ -367,3 +367,32 @@ def test_a_service_port_of_the_wrong_type_is_invalid(api):
     status = refused(api, create(api, service, "services"))
     assert status["code"] == 422
     assert "spec.ports[0].port" in status["message"]
+
+
+@pytest.mark.parametrize("resource", ["deployments", "replicasets", "replicationcontrollers"])
+def test_replicas_past_int32_are_invalid_and_no_controller_is_asked_for_them(api, resource):
+    kind = {
+        "deployments": "Deployment",
+        "replicasets": "ReplicaSet",
+        "replicationcontrollers": "ReplicationController",
+    }[resource]
+    status = refused(api, create(api, workload_manifest(kind, "web", replicas=2**40), resource))
+    assert status["code"] == 422
+    assert (
+        "spec.replicas: Invalid value: 1099511627776: must be between 0 and 2147483647"
+        in (status["message"])
+    )
+
+
+def test_a_scale_past_int32_or_past_int64_is_refused(api):
+    api.create("deployments", workload_manifest("Deployment", "web"), namespace="default")
+    scale = {"metadata": {"name": "web"}, "spec": {"replicas": 2**40}}
+    invalid = refused(
+        api, lambda: api.update("deployments", scale, namespace="default", subresource="scale")
+    )
+    assert invalid["code"] == 422
+    scale["spec"]["replicas"] = 2**64
+    undecodable = refused(
+        api, lambda: api.update("deployments", scale, namespace="default", subresource="scale")
+    )
+    assert (undecodable["code"], undecodable["reason"]) == (400, "BadRequest")

@@ -131,12 +131,19 @@ def calls(api: ApiServer) -> st.SearchStrategy[tuple[str, Callable[[], object]]]
             lambda: api.update(made[0], made[1], namespace="default", subresource=subresource),
         ),
         manifests(),
-        st.sampled_from(["", "status"]),
+        st.sampled_from(["", "status", "scale"]),
     )
     patch = st.builds(
-        lambda resource, name, body, patch_type: make(
-            f"patch {resource} {name!r} ({patch_type}): {body!r:.300}",
-            lambda: api.patch(resource, name, body, patch_type=patch_type, namespace="default"),
+        lambda resource, name, body, patch_type, subresource: make(
+            f"patch {resource}/{subresource} {name!r} ({patch_type}): {body!r:.300}",
+            lambda: api.patch(
+                resource,
+                name,
+                body,
+                patch_type=patch_type,
+                namespace="default",
+                subresource=subresource,
+            ),
         ),
         RESOURCE_NAMES,
         NAMES,
@@ -149,6 +156,7 @@ def calls(api: ApiServer) -> st.SearchStrategy[tuple[str, Callable[[], object]]]
             max_size=3,
         ),
         st.sampled_from(["merge", "json", "strategic"]),
+        st.sampled_from(["", "", "status", "scale"]),
     )
     delete = st.builds(
         lambda resource, name, namespace, grace, policy, preconditions: make(
