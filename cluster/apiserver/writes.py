@@ -104,6 +104,7 @@ def update(registry: Registry, request: Request, stages: Stages, *, body: object
 def patch(
     registry: Registry, request: Request, stages: Stages, *, patch: object, patch_type: str
 ) -> Outcome:
+    decoding.check_patch(patch)  # before it is applied (and copied, and walked)
     existing = registry.existing(request)
     if request.subresource == "scale":
         current = scale_of(request.rt, object_of(existing))

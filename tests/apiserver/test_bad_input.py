@@ -396,3 +396,21 @@ def test_a_scale_past_int32_or_past_int64_is_refused(api):
         api, lambda: api.update("deployments", scale, namespace="default", subresource="scale")
     )
     assert (undecodable["code"], undecodable["reason"]) == (400, "BadRequest")
+
+
+@pytest.mark.parametrize("patch_type", ["merge", "json"])
+def test_a_patch_json_cannot_carry_is_refused_before_it_is_applied(api, patch_type):
+    api.create("pods", pod_manifest("web"), namespace="default")
+    deep: object = 1
+    for _ in range(5000):  # past Python's recursion limit, which applying it would hit
+        deep = {"d": deep}
+    patch = (
+        {"metadata": {"annotations": {"a": "b"}}, "x": deep}
+        if patch_type == "merge"
+        else [{"op": "add", "path": "/x", "value": deep}]
+    )
+    status = refused(
+        api, lambda: api.patch("pods", "web", patch, patch_type=patch_type, namespace="default")
+    )
+    assert (status["code"], status["reason"]) == (400, "BadRequest")
+    assert status["message"].startswith("error decoding patch: json: exceeded max depth of 100")
