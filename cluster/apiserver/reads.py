@@ -8,6 +8,7 @@ import json
 from collections.abc import Callable
 
 from cluster.apiserver import errors
+from cluster.apiserver.decoding import MAX_INT64, MIN_INT64, json_type
 from cluster.apiserver.registry import Registry
 from cluster.apiserver.results import Outcome, object_of, with_revision
 from cluster.apiserver.scale import scale_of
@@ -20,6 +21,7 @@ from cluster.apiserver.selectors import (
 )
 from cluster.apiserver.tracing import Request, Stages
 from cluster.resources.keys import collection_key
+from cluster.resources.meta import is_integer
 from cluster.store import Event, TooOld, collector_paused
 
 _LIST_BATCH = 500
@@ -48,6 +50,7 @@ def list_objects(
     continue_token: str,
 ) -> Outcome:
     rt = request.rt
+    limit = _page_size(limit)
     labels = parse_label_selector(label_selector)
     fields = parse_field_selector(field_selector, rt.name)
     where = store_column_matches(fields, rt.name)
@@ -79,6 +82,19 @@ def list_objects(
         revision=revision,
         narration=f"listed {request.target}{matching}: {len(items)} found (revision {revision})",
     )
+
+
+def _page_size(limit: object) -> int | None:
+    """ListOptions.limit: an int64, and none or not positive means everything (upstream
+    pages only when limit > 0)."""
+    if limit is None:
+        return None
+    if not is_integer(limit) or not MIN_INT64 <= limit <= MAX_INT64:
+        raise errors.bad_request(
+            f"json: cannot unmarshal {json_type(limit)} into Go struct field"
+            " ListOptions.limit of type int64"
+        )
+    return limit if limit > 0 else None
 
 
 def _collect(

@@ -414,3 +414,11 @@ def test_a_patch_json_cannot_carry_is_refused_before_it_is_applied(api, patch_ty
     )
     assert (status["code"], status["reason"]) == (400, "BadRequest")
     assert status["message"].startswith("error decoding patch: json: exceeded max depth of 100")
+
+
+@pytest.mark.parametrize(("limit", "code"), [(-1, 200), (0, 200), (2**64, 400), ("ten", 400)])
+def test_a_list_limit_is_an_int64_and_none_or_not_positive_means_everything(api, limit, code):
+    if code == 200:
+        assert api.list("nodes", limit=limit)["items"]
+    else:
+        assert refused(api, lambda: api.list("nodes", limit=limit))["code"] == code

@@ -179,10 +179,17 @@ def calls(api: ApiServer) -> st.SearchStrategy[tuple[str, Callable[[], object]]]
         st.none() | st.dictionaries(st.sampled_from(["uid", "resourceVersion"]), SCALARS),
     )
     read = st.builds(
-        lambda resource, name, namespace, selector: make(
-            f"get and list {resource} {name!r} in {namespace!r} with {selector!r}",
+        lambda resource, name, namespace, selector, limit, token: make(
+            f"get and list {resource} {name!r} in {namespace!r} with {selector!r},"
+            f" limit {limit!r}, continue {token!r}",
             lambda: (
-                api.list(resource, namespace=namespace, label_selector=selector),
+                api.list(
+                    resource,
+                    namespace=namespace,
+                    label_selector=selector,
+                    limit=limit,
+                    continue_token=token,
+                ),
                 api.get(resource, name, namespace=namespace),
             ),
         ),
@@ -190,6 +197,8 @@ def calls(api: ApiServer) -> st.SearchStrategy[tuple[str, Callable[[], object]]]
         NAMES,
         NAMESPACES,
         st.text(max_size=12),
+        st.none() | st.integers() | SCALARS,
+        st.just("") | st.text(max_size=12),
     )
     watch = st.builds(
         lambda resource, version, selector: make(
