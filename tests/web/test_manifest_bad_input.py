@@ -12,6 +12,7 @@ import pytest
 from cluster.apiserver import ApiServer
 from sandbox.manifest_yaml import MAX_DEPTH, MAX_DOCUMENTS, YamlRefused, load_documents
 from sandbox.manifests import manifests_create
+from tests.web.test_panels import pod_form
 
 pytestmark = pytest.mark.django_db
 
@@ -198,4 +199,23 @@ def test_too_many_documents_are_refused_before_any_is_created(sandbox, alice):
     text = "---\n".join(POD.replace("web", f"p{i}") for i in range(MAX_DOCUMENTS + 1))
     result = manifests_create(api, text)
     assert result.parse_error == f"YAML syntax error: more than {MAX_DOCUMENTS} documents"
+    assert pod_names(sandbox, alice) == []
+
+
+@pytest.mark.parametrize(
+    ("overrides", "shown"),
+    [
+        ({"cpu_request": "1" + "0" * 4400}, "spec.containers[0].resources.requests[cpu]"),
+        ({"name": "Web Server!"}, "metadata.name: Invalid value"),
+        ({"node_selector": "a=" + "b" * 100}, "spec.nodeSelector: Invalid value"),
+    ],
+    ids=["a quantity too long to count", "a name that is no name", "a label value too long"],
+)
+def test_the_create_form_shows_a_refusal_at_its_field(client, sandbox, alice, overrides, shown):
+    client.force_login(alice)
+    response = client.post(
+        f"/sandboxes/{sandbox.pk}/pods/new/", pod_form(**overrides), HTTP_HX_REQUEST="true"
+    )
+    assert response.status_code == 422
+    assert shown in html.unescape(response.content.decode())
     assert pod_names(sandbox, alice) == []
