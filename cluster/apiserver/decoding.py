@@ -77,47 +77,67 @@ def body_problem(body: object) -> BodyProblem | None:
     Raises 413 RequestEntityTooLarge once the body, written out, would exceed what the
     store keeps (counting each shared value every time it appears, as the store's JSON
     would), so an alias bomb is refused after a bounded walk, never expanded.
+
+    Every write's body passes here, so the walk is lean: a value's place is kept as a
+    link to its parent's, and spelled out as a field path only for a problem.
     """
     # An explicit stack, not recursion: the body may be nested past Python's limit.
-    stack: list[tuple[object, str, int]] = [(body, "", 0)]
+    # Each entry: the value, its place (None at the root, else (parent's place, key)),
+    # and its depth.
+    stack: list[tuple[object, tuple | None, int]] = [(body, None, 0)]
     size = 0  # a lower bound of the body's size as JSON, in bytes
     while stack:
-        value, path, depth = stack.pop()
+        value, place, depth = stack.pop()
         if depth > MAX_DEPTH:
-            return BodyProblem(path, f"json: exceeded max depth of {MAX_DEPTH}")
+            return BodyProblem(_path(place), f"json: exceeded max depth of {MAX_DEPTH}")
         size += 2
         if size > MAX_VALUE_BYTES:
             raise errors.too_large(MAX_VALUE_BYTES)
-        if value is None or isinstance(value, bool):
-            continue
-        if isinstance(value, str):
+        kind = type(value)
+        if kind is str:
             size += len(value)
-            if problem := _string_problem(value):
-                return BodyProblem(path, problem)
-        elif isinstance(value, int):
-            if not MIN_INT64 <= value <= MAX_INT64:
-                return BodyProblem(
-                    path, f"json: cannot unmarshal number {number_text(value)} into an int64"
-                )
-        elif isinstance(value, float):
-            if not math.isfinite(value):
-                return BodyProblem(path, f"json: unsupported value: {_go_float(value)}")
-        elif isinstance(value, list):
-            stack.extend((item, child_path(path, i), depth + 1) for i, item in enumerate(value))
-        elif isinstance(value, dict):
+            suspect = not value.isascii() or "\x00" in value
+            if suspect and (problem := _string_problem(value)):
+                return BodyProblem(_path(place), problem)
+        elif kind is dict:
             for key, item in value.items():
-                if not isinstance(key, str):
+                if type(key) is not str:
                     return BodyProblem(
-                        child_path(path, key),
+                        _path((place, key)),
                         f"json: object keys must be strings, not {json_type(key)} {key!r}",
                     )
                 size += len(key) + 1
-                if problem := _string_problem(key):
-                    return BodyProblem(child_path(path, key), f"{problem} (in a key)")
-                stack.append((item, child_path(path, key), depth + 1))
-        else:
-            return BodyProblem(path, f"json: unsupported type: {type(value).__name__}")
+                if (not key.isascii() or "\x00" in key) and (problem := _string_problem(key)):
+                    return BodyProblem(_path((place, key)), f"{problem} (in a key)")
+                stack.append((item, (place, key), depth + 1))
+        elif kind is list:
+            stack.extend((item, (place, index), depth + 1) for index, item in enumerate(value))
+        elif kind is int:
+            if not MIN_INT64 <= value <= MAX_INT64:
+                return BodyProblem(
+                    _path(place),
+                    f"json: cannot unmarshal number {number_text(value)} into an int64",
+                )
+        elif kind is float:
+            if not math.isfinite(value):
+                return BodyProblem(_path(place), f"json: unsupported value: {_go_float(value)}")
+        elif value is not None and kind is not bool:
+            # Not one of JSON's types (subclasses of them included: the store's encoder
+            # writes exactly these).
+            return BodyProblem(_path(place), f"json: unsupported type: {kind.__name__}")
     return None
+
+
+def _path(place: tuple | None) -> str:
+    """A place in the body (body_problem's parent links) as a field path."""
+    keys: list[object] = []
+    while place is not None:
+        place, key = place
+        keys.append(key)
+    path = ""
+    for key in reversed(keys):
+        path = child_path(path, key)
+    return path
 
 
 def _string_problem(text: str) -> str:
