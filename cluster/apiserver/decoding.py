@@ -5,8 +5,9 @@ with 400 BadRequest: an array where a string belongs, a number too big for an in
 Our bodies arrive as Python values (from the page, the lessons, the components), which
 can hold what JSON cannot: keys that are not strings, integers of any size, NaN, dates,
 bytes, values nested thousands deep, and one value shared many times over (a YAML
-alias) that would expand to gigabytes when written out. Each is refused here, before
-anything is copied, traced or stored, with upstream's wording where upstream has one.
+alias) that would expand to gigabytes when written out, far past the 3 MiB of a
+request. Each is refused here, before anything is copied, traced or stored, with
+upstream's wording where upstream has one.
 
 A refusal carries the field it is about as a cause (ours: upstream's decode errors name
 it only in the message), so the page's YAML editor can show it next to that line.
@@ -19,8 +20,8 @@ from typing import NamedTuple
 
 from cluster.apiserver import errors
 from cluster.apiserver.errors import ApiError
+from cluster.apiserver.limits import MAX_REQUEST_BODY_BYTES
 from cluster.resources.types import ResourceType
-from cluster.store import MAX_VALUE_BYTES
 
 MIN_INT64, MAX_INT64 = -(2**63), 2**63 - 1
 # Ours: no Kubernetes object nests deeper than a few dozen levels, and the store's JSON
@@ -74,9 +75,9 @@ def child_path(path: str, key: object) -> str:
 def body_problem(body: object) -> BodyProblem | None:
     """The first value in body that JSON, or the store, cannot carry; None if there is none.
 
-    Raises 413 RequestEntityTooLarge once the body, written out, would exceed what the
-    store keeps (counting each shared value every time it appears, as the store's JSON
-    would), so an alias bomb is refused after a bounded walk, never expanded.
+    Raises 413 RequestEntityTooLarge once the body, written out, would exceed what
+    kube-apiserver reads of a request (counting each shared value every time it appears,
+    as its JSON would), so an alias bomb is refused after a bounded walk, never expanded.
 
     Every write's body passes here, so the walk is lean: a value's place is kept as a
     link to its parent's, and spelled out as a field path only for a problem.
@@ -91,8 +92,8 @@ def body_problem(body: object) -> BodyProblem | None:
         if depth > MAX_DEPTH:
             return BodyProblem(_path(place), f"json: exceeded max depth of {MAX_DEPTH}")
         size += 2
-        if size > MAX_VALUE_BYTES:
-            raise errors.too_large(MAX_VALUE_BYTES)
+        if size > MAX_REQUEST_BODY_BYTES:
+            raise errors.too_large(MAX_REQUEST_BODY_BYTES)
         kind = type(value)
         if kind is str:
             size += len(value)

@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 
 from cluster.apiserver import ApiError, ApiServer
+from cluster.apiserver.limits import MAX_REQUEST_BODY_BYTES
 from cluster.models import Trace
-from cluster.store import MAX_VALUE_BYTES
 from tests.apiserver.manifests import pod_manifest, workload_manifest
 
 pytestmark = pytest.mark.django_db
@@ -250,7 +250,7 @@ def test_a_body_deeper_than_any_object_is_refused_before_anything_walks_it(api):
     assert "json: exceeded max depth of 100" in status["message"]
 
 
-def test_a_value_shared_until_it_outweighs_the_store_is_too_large_before_it_is_written(api):
+def test_a_value_shared_until_it_outweighs_a_request_is_too_large_before_it_is_written(api):
     # The shape of a YAML alias bomb: each level holds the one below ten times over, so
     # written out it would be 10**9 strings, while in memory it is ten small lists.
     bomb: object = ["lol"]
@@ -258,7 +258,7 @@ def test_a_value_shared_until_it_outweighs_the_store_is_too_large_before_it_is_w
         bomb = [bomb] * 10
     status = refused(api, create(api, {**pod_manifest(), "laughs": bomb}))
     assert (status["code"], status["reason"]) == (413, "RequestEntityTooLarge")
-    assert status["message"] == f"Request entity too large: limit is {MAX_VALUE_BYTES}"
+    assert status["message"] == f"Request entity too large: limit is {MAX_REQUEST_BODY_BYTES}"
 
 
 # -- names, keys and URL parts longer than the trace's columns (PostgreSQL refuses them) --
