@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import os
 import socket
 import subprocess
 import sys
@@ -34,8 +35,10 @@ settings.register_profile(
         HealthCheck.data_too_large,
     ],
 )
-# To look for new failures locally: pytest --hypothesis-profile=podlab-explore (random,
-# more examples, failures reported unshrunk so each is seen at once).
+# To look for new failures locally: PODLAB_HYPOTHESIS_PROFILE=podlab-explore pytest ...
+# (random, five times the examples, failures reported unshrunk so each is seen at once).
+# An environment variable, not --hypothesis-profile: the tests share the budget by
+# fractions of it, read when their module is imported, before that option is applied.
 settings.register_profile(
     "podlab-explore",
     parent=settings.get_profile("podlab"),
@@ -44,7 +47,7 @@ settings.register_profile(
     phases=[Phase.explicit, Phase.generate, Phase.target],
     report_multiple_bugs=True,
 )
-settings.load_profile("podlab")
+settings.load_profile(os.environ.get("PODLAB_HYPOTHESIS_PROFILE", "podlab"))
 
 
 @pytest.fixture(autouse=True, scope="session")
