@@ -29,7 +29,9 @@ def production_environment(**overrides: str) -> dict[str, str]:
         "ALLOWED_HOSTS": HOST,
         **overrides,
     }
-    for name in ("CSRF_TRUSTED_ORIGINS", "SECURE_HSTS_SECONDS"):
+    # Not production's: the test run's own settings (the browser tests' conftest allows
+    # Django's ORM from Playwright's event loop, which check --deploy rightly reports).
+    for name in ("CSRF_TRUSTED_ORIGINS", "SECURE_HSTS_SECONDS", "DJANGO_ALLOW_ASYNC_UNSAFE"):
         if name not in overrides:
             environment.pop(name, None)
     return environment
