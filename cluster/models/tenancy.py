@@ -48,6 +48,13 @@ class Sandbox(models.Model):
     clock_wall_base = models.DateTimeField(default=timezone.now)
     clock_speed = models.FloatField(default=1.0)
     clock_paused = models.BooleanField(default=False)
+    # Idle: nobody has the sandbox open and no work is due (cluster/idle.py), so its clock
+    # stands still as if paused, and beat runs none of its periodic ticks. Kept apart from
+    # clock_paused, which is the student's: opening the page or an API write wakes an idle
+    # sandbox, never a paused one. Its time resumes where it stood, so no Lease looks old.
+    idle = models.BooleanField(
+        default=False, help_text="nobody has it open and no work is due: its clock stands still"
+    )
 
     class Meta:
         verbose_name_plural = "sandboxes"
@@ -56,7 +63,7 @@ class Sandbox(models.Model):
         return f"{self.name} ({self.owner})"
 
     def now(self) -> dt.datetime:
-        if self.clock_paused:
+        if self.clock_paused or self.idle:
             return self.clock_base
         elapsed = timezone.now() - self.clock_wall_base
         return self.clock_base + elapsed * self.clock_speed

@@ -1,0 +1,18 @@
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("cluster", "0008_trace_command"),
+    ]
+
+    operations = [
+        migrations.AddField(
+            model_name="sandbox",
+            name="idle",
+            field=models.BooleanField(
+                default=False,
+                help_text="nobody has it open and no work is due: its clock stands still",
+            ),
+        ),
+    ]
