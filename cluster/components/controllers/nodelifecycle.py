@@ -251,6 +251,21 @@ def try_update_node_health(
     return written, observed, find_condition(written, "Ready")
 
 
+def judgement_due_at(memory: dict, node_name: str) -> dt.datetime | None:
+    """When this controller marks the node Unknown if no heartbeat comes before: the last
+    time it heard from the node plus the grace period (the startup grace period for a
+    node that never posted status). None if it has not seen the node, or already judged
+    it Unknown."""
+    entry = (memory.get("nodeHealth") or {}).get(node_name)
+    if not entry or not entry.get("probeTimestamp"):
+        return None
+    ready = entry.get("ready")
+    if ready is not None and ready.get("status") == "Unknown":
+        return None
+    grace = NODE_MONITOR_GRACE_PERIOD_SECONDS if ready else NODE_STARTUP_GRACE_PERIOD_SECONDS
+    return parse_time(entry["probeTimestamp"]) + dt.timedelta(seconds=grace)
+
+
 def _health(ready: dict | None, *, probe: str, transition: str) -> dict:
     return {
         "ready": copy.deepcopy(ready),

@@ -6,7 +6,8 @@ pods/status (only when it changed). It renews its Lease every 10 s of
 sandbox time and writes node status only when it changed or every 5 minutes
 (node.py). `state` is the kubelet's memory and the
 node's runtime (its "disk"), plain JSON kept by the caller between ticks;
-`state["wake_at"]` says when the next tick is needed at the latest.
+`state["wake_at"]` says when the next tick is needed at the latest, and
+`state["work_at"]` when its pods need it (its heartbeats aside).
 """
 
 from __future__ import annotations
@@ -71,7 +72,12 @@ def kubelet_tick(api: ClusterApi, clock: Clock, node_name: str, state: dict) -> 
     seen = {_uid_of(pod) for pod in pods}
     for uid in set(state.get("pods", {})) - seen:  # deleted behind our back: clean up
         remove_pod(state["pods"].pop(uid), ctx)
-    state["wake_at"] = _next_wake(state, runtime, now)
+    work = _next_work(state, runtime, now)
+    # wake_at: the next tick needed at the latest, heartbeats included; work_at: the pods'
+    # own timers alone, which keep an unwatched sandbox awake (cluster/idle.py) where
+    # heartbeats do not.
+    state["work_at"] = format_micro_time(work) if work else None
+    state["wake_at"] = format_micro_time(min(filter(None, (next_duty_at(state, now), work))))
 
 
 def _sync(api: ClusterApi, pod: dict, state: dict, ctx: PodContext, host_ip: str) -> None:
@@ -159,9 +165,9 @@ def _report(api: ClusterApi, pod: dict, status: dict) -> None:
     unless_raced(api.update_status, "pods", {**pod, "status": status}, namespace=namespace)
 
 
-def _next_wake(state: dict, runtime: ContainerRuntime, now: dt.datetime) -> str:
-    """The earliest sandbox time something is due: a runtime event, a backoff, a heartbeat."""
-    candidates = [next_duty_at(state, now)]
+def _next_work(state: dict, runtime: ContainerRuntime, now: dt.datetime) -> dt.datetime | None:
+    """The earliest sandbox time its pods need it: a runtime event, a back-off, a pull."""
+    candidates = []
     if runtime_event := runtime.next_event_at(now):
         candidates.append(runtime_event)
     for memory in state.get("pods", {}).values():
@@ -169,4 +175,4 @@ def _next_wake(state: dict, runtime: ContainerRuntime, now: dt.datetime) -> str:
             for key in ("restart_after", "pull_after"):
                 if container.get(key) and parse_time(container[key]) > now:
                     candidates.append(parse_time(container[key]))
-    return format_micro_time(min(candidates))
+    return min(candidates, default=None)
