@@ -23,6 +23,7 @@ from redis.backoff import ExponentialBackoff
 from redis.lock import Lock
 from redis.retry import Retry
 
+from cluster import idle
 from cluster.apiserver import ApiServer
 from cluster.apiserver.publish import publish_note
 from cluster.apiserver.tracing import trim_traces
@@ -191,7 +192,7 @@ def run_tick(sandbox_id: int, component: str, *, force: bool = False, due: bool 
         ran, next_in = False, None
         for _ in range(MAX_RERUNS):
             client.delete(dirty_key)
-            ticked, next_in = _tick_once(sandbox_id, component, force=force)
+            ticked, next_in = _tick_once(sandbox_id, component, force=force, due=due)
             ran = ticked or ran
             if not client.get(dirty_key):
                 break
@@ -274,12 +275,21 @@ def mark_due(sandbox_id: int, component: str, seconds: float) -> bool:
     return bool(redis_client().set(key, 1, nx=True, ex=max(int(seconds + 1), 1)))
 
 
-def _tick_once(sandbox_id: int, component: str, *, force: bool) -> tuple[bool, float | None]:
+def _tick_once(
+    sandbox_id: int, component: str, *, force: bool, due: bool = False
+) -> tuple[bool, float | None]:
     """Run one tick: (whether it ran, wall seconds until this component is due again;
     None when it is not due by itself or the clock is paused)."""
     sandbox = Sandbox.objects.select_related("classroom").filter(pk=sandbox_id).first()
     if sandbox is None or (sandbox.clock_paused and not force):
         return False, None
+    if sandbox.idle:
+        # A wake-up (a watched change, a fault, a start) wakes the sandbox: work arrived. A
+        # tick queued for a time (a periodic one from before it went idle) wakes it only if
+        # work or a viewer came since: a watch wake-up that waits its batch delay is one.
+        if due and not idle.wanted(sandbox.pk):
+            return False, None
+        idle.wake_sandbox(sandbox)
     row = ComponentState.objects.filter(sandbox=sandbox, name=component).first()
     if row is None or not row.running:
         return False, None
@@ -341,7 +351,9 @@ def due_components(within: float = 0) -> list[tuple[int, str, float]]:
     every 6 (or every 10 at x10 speed).
     """
     due = []
-    rows = ComponentState.objects.filter(running=True, sandbox__clock_paused=False)
+    rows = ComponentState.objects.filter(
+        running=True, sandbox__clock_paused=False, sandbox__idle=False
+    )
     for row in rows.select_related("sandbox"):
         when = next_tick_at(row.sandbox, row)
         if when is None:
@@ -470,6 +482,8 @@ def on_commit_enqueue(
     def receiver(sender, *, sandbox: Sandbox, actor: str, events: list[dict], **kwargs) -> None:
         if sandbox.clock_paused:
             return
+        if idle.is_work((_resource_name(event), event) for event in events):
+            idle.mark_work(sandbox.pk, sandbox.clock_speed)
         for component in watchers_of(sandbox, actor, events):
             delay = wake_delay(component)
             if delay and enqueue_later is not None:
@@ -478,6 +492,11 @@ def on_commit_enqueue(
                 enqueue(sandbox.pk, component)
 
     return receiver
+
+
+def _resource_name(event: dict) -> str:
+    rt = resource_of_key(event["key"])
+    return rt.name if rt else ""
 
 
 def wake_delay(component: str) -> float:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.conf import settings
 
-from cluster import loops
+from cluster import idle, loops
 
 # A tick that waited longer than this in the queue is stale: the next resync
 # or notification brings a fresh one, so late ticks expire instead of piling up.
@@ -35,6 +35,7 @@ def resync() -> None:
         for sandbox_id, component in loops.running_components():
             enqueue_tick(sandbox_id, component)
         loops.redis_remember()  # only now: a resync that failed on the way tries again
+    idle.idle_or_wake()  # before due_components: an idle sandbox has none due
     for sandbox_id, component, delay in loops.due_components(within=every):
         if delay > 0:
             enqueue_due_tick(sandbox_id, component, delay)

@@ -39,12 +39,14 @@ import logging
 from collections import OrderedDict
 from importlib import import_module
 
+from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY, get_user_model
 from django.contrib.sessions.backends.base import SessionBase
 
+from cluster import idle
 from cluster.apiserver import ApiError
 from cluster.apiserver.errors import unauthorized
 from cluster.apiserver.publish import sandbox_group
@@ -77,6 +79,7 @@ class SandboxConsumer(AsyncJsonWebsocketConsumer):
         self.layer_watch: asyncio.Task | None = None
         self.layer_lost = False
         self.pong = asyncio.Event()
+        self.presence: asyncio.Task | None = None
         # Accepted first only so that a refusal can say why and close with its own code;
         # nothing of the sandbox is read or joined before sandbox_for has said yes.
         await self.accept()
@@ -85,6 +88,10 @@ class SandboxConsumer(AsyncJsonWebsocketConsumer):
             self.sandbox = await database_sync_to_async(sandbox_for)(self.scope["user"], sandbox_id)
             self.user_id = self.scope["user"].pk
             await self._count_snapshot()
+            # Someone looks: an idle sandbox wakes before its snapshot is taken, and stays
+            # awake while this page is open.
+            await database_sync_to_async(_viewer_arrives)(self.sandbox.pk, self.channel_name)
+            self.presence = asyncio.create_task(self._stay_present(self.sandbox.pk))
             snapshot = await self._snapshot()
         except ApiError as error:
             await self._refuse(error)
@@ -105,6 +112,19 @@ class SandboxConsumer(AsyncJsonWebsocketConsumer):
             with contextlib.suppress(Exception):  # Redis down: its subscriptions went with it
                 await self.channel_layer.group_discard(self.group, self.channel_name)
             self.group = ""
+        if self.presence is not None:
+            self.presence.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.presence
+            self.presence = None
+            with contextlib.suppress(Exception):  # Redis down: the presence lapses by itself
+                await sync_to_async(idle.viewer_gone)(self.sandbox.pk, self.channel_name)
+
+    async def _stay_present(self, sandbox_id: int) -> None:
+        """Say every PRESENCE_REFRESH_SECONDS that this page still has the sandbox open."""
+        while True:
+            await asyncio.sleep(idle.PRESENCE_REFRESH_SECONDS)
+            await sync_to_async(idle.viewer_here)(sandbox_id, self.channel_name)
 
     async def _watch_layer(self) -> None:
         """Ping this consumer through Redis; mark the pushes lost when a ping is."""
@@ -244,6 +264,13 @@ def close_reason(error: ApiError) -> str:
     within the 123 bytes a websocket close reason may hold."""
     text = f"{error.code} {error.reason}: {error.message}"
     return text.encode()[:CLOSE_REASON_BYTES].decode(errors="ignore")
+
+
+def _viewer_arrives(sandbox_id: int, viewer: str) -> None:
+    # Presence first, then the wake: a sandbox going idle at this moment looks at presence
+    # after stopping its clock, so one of the two always sees the other (cluster/idle.py).
+    idle.viewer_here(sandbox_id, viewer)
+    idle.wake(sandbox_id)
 
 
 def snapshot_messages(snapshot: dict, limit: int | None = None) -> list[str]:
