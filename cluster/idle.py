@@ -42,9 +42,9 @@ from cluster.objects import parse_time
 # periods of poll mode's 5 s asks, so that a chain of polls (a Deployment, its
 # ReplicaSet, its pods, their binding) is never cut between two links.
 QUIET_SECONDS = 15.0
-# ... and never fewer wall seconds than this (at x100, 15 sandbox seconds pass in 0.15 s,
-# less than a tick may wait in a busy queue).
-QUIET_WALL_SECONDS = 10.0
+# ... and never fewer wall seconds than a wake-up tick may wait in the queue before it
+# expires (cluster.tasks.TICK_EXPIRES_SECONDS): at x100, 15 sandbox seconds pass in 0.15 s.
+QUIET_WALL_SECONDS = 5.0
 # A component timer due within this many wall seconds is work due: the pod created just
 # before the tab closed still reaches Running.
 WORK_HORIZON_SECONDS = 60.0
@@ -98,23 +98,27 @@ class Component:
     name: str
     running: bool
     state: dict
+    ticked: bool = True  # False: it has not run its first tick yet (a new node's kubelet)
 
 
-def work_timer(component: Component) -> dt.datetime | None:
+def work_timer(component: Component, now: dt.datetime) -> dt.datetime | None:
     """When the component has work to do by itself (sandbox time), its periodic resync
-    aside. Its memory's wake_at says so, except for a kubelet, whose wake_at holds its
+    aside: at once if it has not started yet (a kubelet registers its node's Lease), else
+    when its memory's wake_at says, except for a kubelet, whose wake_at holds its
     heartbeats as well: it keeps its work timers apart in work_at."""
     if not component.running:
         return None
+    if not component.ticked:
+        return now
     state = component.state
     when = state["work_at"] if "work_at" in state else state.get("wake_at")
     return parse_time(when) if when else None
 
 
-def work_due_at(components: Iterable[Component]) -> dt.datetime | None:
+def work_due_at(components: Iterable[Component], now: dt.datetime) -> dt.datetime | None:
     """The earliest moment (sandbox time) any component of a sandbox has work due."""
     components = list(components)
-    moments = [when for c in components if (when := work_timer(c)) is not None]
+    moments = [when for c in components if (when := work_timer(c, now)) is not None]
     # A stopped kubelet renews no Lease: the node lifecycle controller will judge its
     # node once the grace period has passed (if the controller runs to judge it).
     lifecycle = next((c for c in components if c.name == NODE_LIFECYCLE and c.running), None)
@@ -232,17 +236,19 @@ def idle_or_wake() -> tuple[list[int], list[int]]:
         return [], woken
     components: dict[int, list[Component]] = {}
     rows = ComponentState.objects.filter(sandbox_id__in=candidates)
-    for sandbox_id, name, running, state in rows.values_list(
-        "sandbox_id", "name", "running", "state"
+    for sandbox_id, name, running, state, last_tick_at in rows.values_list(
+        "sandbox_id", "name", "running", "state", "last_tick_at"
     ):
-        components.setdefault(sandbox_id, []).append(Component(name, running, state))
+        component = Component(name, running, state, ticked=last_tick_at is not None)
+        components.setdefault(sandbox_id, []).append(component)
     gone_idle = []
     for sandbox in Sandbox.objects.filter(pk__in=candidates):
+        now = sandbox.now()
         if not goes_idle(
             viewed=False,
             recently_worked=False,
-            work_due=work_due_at(components.get(sandbox.pk, [])),
-            now=sandbox.now(),
+            work_due=work_due_at(components.get(sandbox.pk, []), now),
+            now=now,
             speed=sandbox.clock_speed,
         ):
             continue

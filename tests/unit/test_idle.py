@@ -90,9 +90,9 @@ def test_pods_and_other_leases_are_work():
 
 def test_a_kubelet_s_heartbeat_timer_is_not_work_but_its_pods_timers_are():
     resting = Component("kubelet/node-1", True, {"wake_at": later(10), "work_at": None})
-    assert work_due_at([resting]) is None
+    assert work_due_at([resting], NOW) is None
     pulling = Component("kubelet/node-1", True, {"wake_at": later(3), "work_at": later(3)})
-    assert work_due_at([resting, pulling]) == NOW + dt.timedelta(seconds=3)
+    assert work_due_at([resting, pulling], NOW) == NOW + dt.timedelta(seconds=3)
 
 
 def test_a_controller_s_wake_at_is_work_and_the_earliest_timer_counts():
@@ -101,12 +101,17 @@ def test_a_controller_s_wake_at_is_work_and_the_earliest_timer_counts():
         Component("controller-manager/tainteviction", True, {"wake_at": later(120)}),
         Component("controller-manager/replicaset", True, {}),
     ]
-    assert work_due_at(components) == NOW + dt.timedelta(seconds=120)
+    assert work_due_at(components, NOW) == NOW + dt.timedelta(seconds=120)
+
+
+def test_a_component_that_has_not_ticked_yet_has_work_due_at_once():
+    new_kubelet = Component("kubelet/node-3", True, {"podCIDR": "10.244.3.0/24"}, ticked=False)
+    assert work_due_at([new_kubelet], NOW) == NOW
 
 
 def test_a_stopped_component_s_timers_wait_for_it():
     stopped = Component("controller-manager/tainteviction", False, {"wake_at": later(1)})
-    assert work_due_at([stopped]) is None
+    assert work_due_at([stopped], NOW) is None
 
 
 def test_a_kubelet_s_work_at_follows_its_pods():
@@ -148,11 +153,11 @@ def test_a_stopped_kubelet_s_node_judgement_is_work_due_while_the_controller_run
     running = Component("kubelet/node-1", True, {"work_at": None})
     lifecycle = Component(NODE_LIFECYCLE, True, memory)
     judged_at = START + dt.timedelta(seconds=nodelifecycle.NODE_MONITOR_GRACE_PERIOD_SECONDS)
-    assert work_due_at([stopped, running, lifecycle]) == judged_at
+    assert work_due_at([stopped, running, lifecycle], START) == judged_at
     # A running kubelet renews its Lease: nothing is coming for its node.
-    assert work_due_at([running, lifecycle]) is None
+    assert work_due_at([running, lifecycle], START) is None
     # With the controller manager stopped too, nobody is there to judge.
-    assert work_due_at([stopped, Component(NODE_LIFECYCLE, False, memory)]) is None
+    assert work_due_at([stopped, Component(NODE_LIFECYCLE, False, memory)], START) is None
 
 
 # -- the decision ---------------------------------------------------------------------------
