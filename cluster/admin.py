@@ -58,10 +58,20 @@ class ClassroomAdmin(admin.ModelAdmin):
 
 @admin.register(Sandbox)
 class SandboxAdmin(admin.ModelAdmin):
-    list_display = ["name", "owner", "classroom", "mode", "revision", "clock_paused", "created_at"]
-    list_filter = ["mode", "classroom", "clock_paused"]
+    list_display = [
+        "name",
+        "owner",
+        "classroom",
+        "mode",
+        "revision",
+        "clock_paused",
+        "idle",
+        "created_at",
+    ]
+    list_filter = ["mode", "classroom", "clock_paused", "idle"]
     search_fields = ["name", "owner__username"]
-    readonly_fields = ["created_at"]
+    # Idle is the task layer's to set, with the clock rebased under the row lock.
+    readonly_fields = ["created_at", "idle"]
 
     @admin.display(description="store revision")
     def revision(self, sandbox: Sandbox) -> int:
