@@ -29,11 +29,13 @@ the presence and the last work in Redis and stops and starts the clock.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db.models.fields.json import KT
 
 from cluster.components.controllers.nodelifecycle import judgement_due_at
 from cluster.objects import parse_time
@@ -104,14 +106,13 @@ class Component:
 def work_timer(component: Component, now: dt.datetime) -> dt.datetime | None:
     """When the component has work to do by itself (sandbox time), its periodic resync
     aside: at once if it has not started yet (a kubelet registers its node's Lease), else
-    when its memory's wake_at says, except for a kubelet, whose wake_at holds its
-    heartbeats as well: it keeps its work timers apart in work_at."""
+    when its memory's wake_at says; a kubelet's wake_at holds its heartbeats as well, so
+    for a kubelet its work_at, its pods' timers alone."""
     if not component.running:
         return None
     if not component.ticked:
         return now
-    state = component.state
-    when = state["work_at"] if "work_at" in state else state.get("wake_at")
+    when = component.state.get("work_at" if component.name.startswith(KUBELET) else "wake_at")
     return parse_time(when) if when else None
 
 
@@ -218,27 +219,48 @@ def wanted(sandbox_id: int) -> bool:
 # -- going idle and waking -------------------------------------------------------------------
 
 
-def idle_or_wake() -> tuple[list[int], list[int]]:
+@dataclass
+class IdlePass:
+    """What one look did: the sandboxes that went idle, those woken, how many run now."""
+
+    went_idle: list[int]
+    woke: list[int]
+    awake: int
+
+
+def idle_or_wake() -> IdlePass:
     """Beat's resync calls this each time: stop the clock of every running sandbox that
     nobody watches and nothing is due in, and wake every idle one that a page opened or
     work arrived in since (a write that wakes no component at once: a pod created in poll
-    mode, whose scheduler only asks on its period). (ids gone idle, ids woken)"""
+    mode, whose scheduler only asks on its period)."""
     from cluster.models import ComponentState, Sandbox
     from cluster.sandboxes import clock_idle
 
     sandboxes = dict(Sandbox.objects.filter(clock_paused=False).values_list("pk", "idle"))
     if not sandboxes:
-        return [], []
+        return IdlePass([], [], 0)
     wanted = {pk for pk, reasons in awake_reasons(list(sandboxes)).items() if any(reasons)}
     woken = [pk for pk, is_idle in sandboxes.items() if is_idle and pk in wanted and wake(pk)]
     candidates = [pk for pk, is_idle in sandboxes.items() if not is_idle and pk not in wanted]
+    awake = sum(not is_idle for is_idle in sandboxes.values()) + len(woken)
     if not candidates:
-        return [], woken
+        return IdlePass([], woken, awake)
     components: dict[int, list[Component]] = {}
-    rows = ComponentState.objects.filter(sandbox_id__in=candidates)
-    for sandbox_id, name, running, state, last_tick_at in rows.values_list(
-        "sandbox_id", "name", "running", "state", "last_tick_at"
-    ):
+    # Only the timers of each component's memory: a kubelet's holds its node's runtime,
+    # too big to read every second for a sandbox that stays awake with work due.
+    rows = ComponentState.objects.filter(sandbox_id__in=candidates).values_list(
+        "sandbox_id",
+        "name",
+        "running",
+        "last_tick_at",
+        KT("state__wake_at"),
+        KT("state__work_at"),
+        KT("state__nodeHealth"),
+    )
+    for sandbox_id, name, running, last_tick_at, wake_at, work_at, health in rows:
+        state = {"wake_at": wake_at, "work_at": work_at}
+        if health:
+            state["nodeHealth"] = json.loads(health)
         component = Component(name, running, state, ticked=last_tick_at is not None)
         components.setdefault(sandbox_id, []).append(component)
     gone_idle = []
@@ -261,7 +283,8 @@ def idle_or_wake() -> tuple[list[int], list[int]]:
         for pk, reasons in awake_reasons(gone_idle).items():
             if any(reasons) and wake(pk):
                 woken.append(pk)
-    return gone_idle, woken
+                awake += 1
+    return IdlePass(gone_idle, woken, awake - len(gone_idle))
 
 
 def wake(sandbox_id: int) -> bool:

@@ -35,7 +35,8 @@ def resync() -> None:
         for sandbox_id, component in loops.running_components():
             enqueue_tick(sandbox_id, component)
         loops.redis_remember()  # only now: a resync that failed on the way tries again
-    idle.idle_or_wake()  # before due_components: an idle sandbox has none due
+    if not idle.idle_or_wake().awake:  # every sandbox idle: no component is due
+        return
     for sandbox_id, component, delay in loops.due_components(within=every):
         if delay > 0:
             enqueue_due_tick(sandbox_id, component, delay)
