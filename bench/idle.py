@@ -70,7 +70,9 @@ from bench.stack import (  # noqa: E402
     wait_for,
 )
 
-SANDBOXES = 30
+# BENCH_SANDBOXES=10 runs a smaller class, for a machine too busy to serve thirty (the
+# figures' names then say so).
+SANDBOXES = int(os.environ.get("BENCH_SANDBOXES", "30"))
 POD_EVERY_SECONDS = 2.0
 BUSY_SECONDS = 60.0
 IDLE_SECONDS = 60.0
@@ -246,7 +248,9 @@ def run(env: dict[str, str], logs: Path) -> None:
         log(describe("busy minute", cpu))
         log(
             f"{len(timings)} pods: p50 {percentile(timings, 0.5):.0f} ms,"
-            f" p90 {percentile(timings, 0.9):.0f} ms, max {max(timings):.0f} ms"
+            f" p90 {percentile(timings, 0.9):.0f} ms, max {max(timings):.0f} ms;"
+            f" {sum(t >= POD_TIMEOUT * 1000 for t in timings)} not Running within"
+            f" {POD_TIMEOUT:g}s (counted as {POD_TIMEOUT:g}s)"
         )
 
         # Idle: nobody looks, nothing is created.
@@ -260,9 +264,9 @@ def run(env: dict[str, str], logs: Path) -> None:
         log(describe("idle minute", idle) + f"; {traces} traces written")
         log_conditions("idle minute ends")
     stack.report()
-    bench("busy_30_sandboxes_startup_p99", percentile(timings, 0.99), "ms")
+    bench(f"busy_{SANDBOXES}_sandboxes_startup_p99", percentile(timings, 0.99), "ms")
     idle_seconds = idle["worker"] + idle["beat"] + idle["postgres"]
-    bench("idle_30_sandboxes_cpu_percent", percent(idle_seconds, idle["wall"]), "%")
+    bench(f"idle_{SANDBOXES}_sandboxes_cpu_percent", percent(idle_seconds, idle["wall"]), "%")
 
 
 def poll_interval(waited: float) -> float:
