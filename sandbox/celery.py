@@ -4,6 +4,7 @@ import os
 from typing import Any
 
 from celery import Celery
+from celery.signals import task_postrun, task_prerun
 from celery.worker.consumer import Consumer
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sandbox.settings")
@@ -39,3 +40,14 @@ class PromptReconnectConsumer(Consumer):
 
         conn.ensure_connection = promptly
         return super().ensure_connected(conn)
+
+
+@task_prerun.connect
+@task_postrun.connect
+def close_old_connections(**kwargs) -> None:
+    """Around each task, as Django does around each request: close the connections that
+    are past CONN_MAX_AGE or broke (a restarted PostgreSQL), keep the others. Celery's
+    own fix-up closed every one (CELERY_DB_REUSE_MAX, settings.py)."""
+    from django.db import close_old_connections
+
+    close_old_connections()

@@ -154,6 +154,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not :memory:, so that test worker processes share the test database.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-podlab.sqlite3")}
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # A kept connection is checked before its first query of a request or task, so a
+    # restarted PostgreSQL costs one reconnect, not one failed tick per worker process.
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     # The store's few statements (cluster.store_sql) run on server-binding cursors,
     # which psycopg prepares after 5 runs on a connection, so PostgreSQL stops
     # parsing and planning them at every call. Django turns this off for the sake
@@ -260,6 +263,12 @@ CELERY_TASK_IGNORE_RESULT = True
 # worker on the same Redis never take each other's ticks.
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("PODLAB_TASK_QUEUE", "podlab")
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Celery's Django fix-up closes the database connections before and after every task
+# unless this is set, so each tick paid for a new PostgreSQL backend (a fork, a login, a
+# cold catalogue cache, no statement ever prepared): most of an idle sandbox's cost, and
+# much of a busy one's. Set, it closes them only every 2 x this many tasks; in between,
+# sandbox/celery.py closes those past CONN_MAX_AGE or broken, as Django does per request.
+CELERY_DB_REUSE_MAX = 10_000
 # All periodic work is one task: it finds each sandbox's components that are due.
 CELERY_BEAT_SCHEDULE = {
     "podlab-resync": {
