@@ -33,7 +33,9 @@ How it looks (the choices that make the figures mean what they say):
 - The idle minute starts SETTLE_SECONDS after the last pod ran, as "left idle"
   means a while after the last work.
 - PostgreSQL: the backends whose process title names this run's database (the
-  worker's, beat's and Daphne's connections; this process's own is left out).
+  worker's, beat's and Daphne's connections; this process's own is left out),
+  sampled every 20 ms, since a worker that opens a connection per task has
+  backends that live for one task (a backend that lives less is missed: a floor).
   PostgreSQL's own background processes serve the whole server and are not
   counted; the whole server's CPU delta is logged beside the figure (it includes
   whatever else uses PostgreSQL on the machine meanwhile).
@@ -47,6 +49,7 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -81,6 +84,7 @@ POLL_SECONDS = 0.025
 POD_TIMEOUT = 60.0
 WORKER_NODES = ("node-1", "node-2")
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+BACKEND_SAMPLE_SECONDS = 0.02
 
 
 def pod_manifest(name: str, node: str | None = None) -> dict:
@@ -121,39 +125,80 @@ class RunningWatch:
 # -- CPU time of the processes that serve this run ----------------------------------------
 
 
-def database_backends(database: str, exclude: set[int]) -> dict[int, float]:
-    """CPU seconds so far of each PostgreSQL backend serving `database` (by process title:
-    "postgres: <cluster>: <user> <database> <client> <state>")."""
-    found = {}
-    for pid in service_roots("postgres"):
-        for child, parent in _parents().items():
-            if parent != pid or child in exclude:
+def postgres_children() -> list[int]:
+    """The PostgreSQL server's child processes (backends and its own helpers)."""
+    children = []
+    for root in service_roots("postgres"):
+        try:
+            with open(f"/proc/{root}/task/{root}/children") as f:
+                children += [int(pid) for pid in f.read().split()]
+        except OSError:  # no /proc/<pid>/task/<pid>/children: look through every process
+            children += [pid for pid, parent in _parents().items() if parent == root]
+    return children
+
+
+class BackendSampler:
+    """CPU seconds of the PostgreSQL backends serving one database, sampled every
+    BACKEND_SAMPLE_SECONDS in a thread: a worker that opens a connection per task (Celery's
+    default) has backends that live for one task, which two samples a minute apart would
+    miss. A backend's CPU counts from zero when first seen and up to its last sample; one
+    that lived and died between two samples is missed, so the figure is a floor."""
+
+    def __init__(self, database: str, exclude: set[int]) -> None:
+        self.database = database
+        self.exclude = exclude
+        self.seconds: dict[int, float] = {}  # pid -> CPU seconds at its last sample
+        self.titles: dict[int, bool] = {}  # pid -> serves this database
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="backends", daemon=True)
+
+    def start(self) -> BackendSampler:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def total(self) -> float:
+        self.sample()
+        return sum(self.seconds.values())
+
+    def sample(self) -> None:
+        for pid in postgres_children():
+            if pid in self.exclude:
                 continue
-            try:
-                with open(f"/proc/{child}/cmdline", "rb") as f:
-                    title = f.read().replace(b"\0", b" ").decode(errors="replace")
-            except OSError:
-                continue
-            if f" {database} " in f" {title} ":
-                found[child] = _cpu_ticks(child) / CLOCK_TICKS
-    return found
+            if pid not in self.titles:
+                try:
+                    with open(f"/proc/{pid}/cmdline", "rb") as f:
+                        title = f.read().replace(b"\0", b" ").decode(errors="replace")
+                except OSError:
+                    continue
+                self.titles[pid] = f" {self.database} " in f" {title} "
+            if self.titles[pid]:
+                ticks = _cpu_ticks(pid)
+                if ticks:
+                    self.seconds[pid] = max(self.seconds.get(pid, 0.0), ticks / CLOCK_TICKS)
+
+    def _run(self) -> None:
+        while not self._stop.wait(BACKEND_SAMPLE_SECONDS):
+            self.sample()
 
 
 class CpuWindow:
     """CPU seconds used by the worker, beat and this run's PostgreSQL backends between
     start() and stop(); the whole PostgreSQL server's for comparison."""
 
-    def __init__(self, stack: Stack, database: str, own_backend: int) -> None:
+    def __init__(self, stack: Stack, backends: BackendSampler) -> None:
         self.stack = stack
-        self.database = database
-        self.own_backend = own_backend
+        self.backends = backends
 
     def _sample(self) -> dict:
         parents = _parents()
         return {
             "worker": tree_cpu_seconds(self.stack.processes["worker"].pid, parents),
             "beat": tree_cpu_seconds(self.stack.processes["beat"].pid, parents),
-            "backends": database_backends(self.database, {self.own_backend}),
+            "backends": self.backends.total(),
             "server": sum(tree_cpu_seconds(p, parents) for p in service_roots("postgres")),
             "wall": time.monotonic(),
             "worker_log": len(self.stack.log_text("worker")),
@@ -165,17 +210,12 @@ class CpuWindow:
     def stop(self) -> dict[str, float]:
         after = self._sample()
         before = self.before
-        # A backend that started in the window counts from zero (its start-up included);
-        # one that ended in it is lost with its last seconds (Django keeps connections).
-        backends = sum(
-            seconds - before["backends"].get(pid, 0.0) for pid, seconds in after["backends"].items()
-        )
         text = self.stack.log_text("worker")[before["worker_log"] : after["worker_log"]]
         return {
             "wall": after["wall"] - before["wall"],
             "worker": after["worker"] - before["worker"],
             "beat": after["beat"] - before["beat"],
-            "postgres": backends,
+            "postgres": after["backends"] - before["backends"],
             "postgres_server": after["server"] - before["server"],
             "ticks": sum(
                 "cluster.tasks.tick[" in line and " succeeded in " in line
@@ -222,7 +262,8 @@ def run(env: dict[str, str], logs: Path) -> None:
     database = connection.settings_dict["NAME"]
 
     with Stack(env, logs) as stack:
-        window = CpuWindow(stack, database, own_backend)
+        backends = BackendSampler(database, {own_backend}).start()
+        window = CpuWindow(stack, backends)
         watches = [RunningWatch(api) for api in apis]
 
         # Warm-up: nginx pulled onto both worker nodes of every sandbox.
@@ -263,6 +304,8 @@ def run(env: dict[str, str], logs: Path) -> None:
         traces = Trace.objects.filter(sandbox__in=sandboxes).count() - traces_before
         log(describe("idle minute", idle) + f"; {traces} traces written")
         log_conditions("idle minute ends")
+        backends.stop()
+        log(f"{len(backends.seconds)} backends served {database} while the stack ran")
     stack.report()
     bench(f"busy_{SANDBOXES}_sandboxes_startup_p99", percentile(timings, 0.99), "ms")
     idle_seconds = idle["worker"] + idle["beat"] + idle["postgres"]
