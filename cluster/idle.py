@@ -14,9 +14,11 @@ whose only witness would be a page that is not open. So a sandbox goes idle
   stopped and that the node lifecycle controller is about to judge.
 
 Idle, its clock stands still (as when the student pauses it) and beat queues
-none of its ticks. It wakes when a page opens it, or when an API write wakes a
-component that watches what changed (the tick that finds it idle wakes it):
-its clock runs again from where it stood. To its components no time passed, so
+none of its ticks. It wakes when a page opens it, or when an API write arrives:
+at once if the write wakes a component that watches what changed (the tick
+that finds it idle wakes it), else at beat's next resync (a second at most),
+which wakes every idle sandbox with work marked since. Its clock runs again
+from where it stood. To its components no time passed, so
 a sandbox reopened after an hour finds every Lease as fresh as it left it, and
 the node lifecycle controller marks no node NotReady for the hour nobody saw.
 Timers further away than the horizon (a 300 s toleration, a 5-minute back-off)
