@@ -189,7 +189,7 @@ def viewer_gone(sandbox_id: int, viewer: str) -> None:
 _marked: dict[int, float] = {}
 
 
-def mark_work(sandbox_id: int, speed: float) -> None:
+def mark_work(sandbox_id: int, speed: float = 1.0) -> None:
     """Work was just done in the sandbox: it stays awake for the quiet period."""
     quiet = quiet_wall_seconds(speed)
     now = time.monotonic()

@@ -192,7 +192,7 @@ def run_tick(sandbox_id: int, component: str, *, force: bool = False, due: bool 
         ran, next_in = False, None
         for _ in range(MAX_RERUNS):
             client.delete(dirty_key)
-            ticked, next_in = _tick_once(sandbox_id, component, force=force, due=due)
+            ticked, next_in = _tick_once(sandbox_id, component, force=force)
             ran = ticked or ran
             if not client.get(dirty_key):
                 break
@@ -275,19 +275,17 @@ def mark_due(sandbox_id: int, component: str, seconds: float) -> bool:
     return bool(redis_client().set(key, 1, nx=True, ex=max(int(seconds + 1), 1)))
 
 
-def _tick_once(
-    sandbox_id: int, component: str, *, force: bool, due: bool = False
-) -> tuple[bool, float | None]:
+def _tick_once(sandbox_id: int, component: str, *, force: bool) -> tuple[bool, float | None]:
     """Run one tick: (whether it ran, wall seconds until this component is due again;
     None when it is not due by itself or the clock is paused)."""
     sandbox = Sandbox.objects.select_related("classroom").filter(pk=sandbox_id).first()
     if sandbox is None or (sandbox.clock_paused and not force):
         return False, None
     if sandbox.idle:
-        # A wake-up (a watched change, a fault, a start) wakes the sandbox: work arrived. A
-        # tick queued for a time (a periodic one from before it went idle) wakes it only if
-        # work or a viewer came since: a watch wake-up that waits its batch delay is one.
-        if due and not idle.wanted(sandbox.pk):
+        # A wake-up for work (a write's watchers, a fault, a start: each marks work first)
+        # or with a page open wakes the sandbox; a periodic tick queued before it went idle
+        # finds neither and leaves it resting.
+        if not idle.wanted(sandbox.pk):
             return False, None
         idle.wake_sandbox(sandbox)
     row = ComponentState.objects.filter(sandbox=sandbox, name=component).first()
@@ -469,6 +467,7 @@ def wake(sandbox_id: int, component: str) -> None:
     """Queue a tick of one component now (after a fault or a start)."""
     from cluster.tasks import enqueue_tick
 
+    idle.mark_work(sandbox_id)  # so that the tick wakes an idle sandbox
     enqueue_tick(sandbox_id, component)
 
 

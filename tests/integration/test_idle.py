@@ -19,12 +19,12 @@ from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.sessions.backends.db import SessionStore
 
-from cluster import idle
+from cluster import idle, loops
 from cluster.apiserver import ApiServer
 from cluster.components.controllers.nodelifecycle import NODE_MONITOR_GRACE_PERIOD_SECONDS
 from cluster.models import Sandbox, Trace
 from cluster.objects import parse_time
-from cluster.sandboxes import clock_set_speed
+from cluster.sandboxes import clock_set_speed, mode_set
 from tests.apiserver.manifests import pod_manifest
 from tests.integration.test_pod_journey import phase_is
 from tests.processes import wait_for
@@ -90,8 +90,16 @@ def page_open(live_server_url: str, sandbox: Sandbox, user) -> Iterator[dict]:
         socket.close()
 
 
+def no_tick_running(sandbox: Sandbox) -> bool:
+    """No component of the sandbox holds its tick's lock (cluster.loops.component_lock)."""
+    pattern = f"{settings.CELERY_TASK_DEFAULT_QUEUE}:lock:{sandbox.pk}:*"
+    return not loops.redis_client().keys(pattern)
+
+
 def test_a_sandbox_nobody_watches_goes_idle_and_its_components_stop_ticking(stack, fast_sandbox):
     wait_until_idle(fast_sandbox)
+    # A tick that began before the clock stopped may still be finishing its calls.
+    wait_for(lambda: no_tick_running(fast_sandbox))
     ticks_before = component_traces(fast_sandbox)
     stood_at = fast_sandbox.now()
     # 5 wall seconds are 50 sandbox seconds: fifteen Lease renewals and ten node-monitor
@@ -171,3 +179,15 @@ def test_opening_the_page_wakes_it_and_no_node_is_judged_for_the_time_nobody_wat
         time.sleep(idle.quiet_wall_seconds(SPEED) + 2)
         assert not is_idle(fast_sandbox)
     wait_until_idle(fast_sandbox)  # the page closed: it rests again
+
+
+def test_in_poll_mode_a_pod_created_in_an_idle_sandbox_is_scheduled_at_the_next_ask(
+    stack, fast_sandbox, alice
+):
+    mode_set(fast_sandbox, Sandbox.Mode.POLL)
+    wait_until_idle(fast_sandbox)
+    api = ApiServer.as_user(fast_sandbox, alice)
+    # In poll mode an unbound pod wakes nobody: the write's work mark wakes the sandbox at
+    # beat's next look, and the scheduler finds the pod at its next periodic ask.
+    api.create("pods", pod_manifest("web"), namespace="default")
+    wait_for(phase_is(api, "web", "Running"), timeout=30)
