@@ -3,7 +3,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("cluster", "0009_upstream_store_keys"),
+        ("cluster", "0010_store_limits"),
     ]
 
     operations = [
