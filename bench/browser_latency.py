@@ -316,7 +316,8 @@ def diagram_lag(browser, stack: Stack, sandbox, user) -> None:
 
 def big_sandbox(user):
     from cluster.apiserver import ApiServer
-    from cluster.sandboxes import clock_pause, node_add, sandbox_create
+    from cluster.clock import clock_pause
+    from cluster.sandboxes import node_add, sandbox_create
     from cluster.topology import NodeShape
 
     sandbox = sandbox_create(owner=user, name="big", shape="lesson")

@@ -8,9 +8,10 @@ new worker node boots.
 
 from __future__ import annotations
 
-from cluster import loops
+from cluster import tasks
 from cluster.apiserver import ApiError, ApiServer
 from cluster.components.runtime import ContainerRuntime
+from cluster.coordination import component_lock
 from cluster.models import ComponentState, Sandbox
 from cluster.sandboxes import CONTROLLER_MANAGER, node_add
 from cluster.topology import NodeShape
@@ -35,7 +36,7 @@ def container_crash(
     kubelet = f"kubelet/{node}"
 
     def crash() -> None:
-        with loops.component_lock(sandbox.pk, kubelet) as locked:
+        with component_lock(sandbox.pk, kubelet) as locked:
             if not locked:
                 raise FaultError(f"{kubelet} is busy; try again")
             row = ComponentState.objects.get(sandbox=sandbox, name=kubelet)
@@ -60,7 +61,7 @@ def container_crash(
         narration=f"crashed container {container} of pod {namespace}/{pod} on {node}"
         f" with exit code {exit_code}",
     )
-    loops.wake(sandbox.pk, kubelet)
+    tasks.wake(sandbox.pk, kubelet)
 
 
 def _not_running(pod: dict, container: str) -> str:
@@ -89,7 +90,7 @@ def component_stop(sandbox: Sandbox, user, component: str) -> None:
 
 def component_start(sandbox: Sandbox, user, component: str) -> None:
     for name in _set_running(sandbox, user, component, running=True):
-        loops.wake(sandbox.pk, name)
+        tasks.wake(sandbox.pk, name)
 
 
 def _component_rows(sandbox: Sandbox, component: str):
@@ -124,7 +125,7 @@ def node_stop(sandbox: Sandbox, user, *, name: str) -> None:
 
     def power_off() -> None:
         for row_name in rows:
-            with loops.component_lock(sandbox.pk, row_name, wait=10) as locked:
+            with component_lock(sandbox.pk, row_name, wait=10) as locked:
                 if not locked:
                     raise FaultError(f"{row_name} is busy; try again")
                 row = ComponentState.objects.get(sandbox=sandbox, name=row_name)
@@ -165,7 +166,7 @@ def node_start(sandbox: Sandbox, user, *, name: str) -> None:
         narration=f"powered on node {name}: its kubelet and kube-proxy start again",
     )
     for row_name in rows:
-        loops.wake(sandbox.pk, row_name)
+        tasks.wake(sandbox.pk, row_name)
 
 
 def _node_rows(sandbox: Sandbox, name: str) -> list[str]:

@@ -39,7 +39,10 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db.models.fields.json import KT
 
+from cluster.clock import clock_idle, clock_wake
 from cluster.components.controllers.nodelifecycle import judgement_due_at
+from cluster.coordination import redis_client
+from cluster.models import ComponentState, Sandbox
 from cluster.objects import parse_time
 
 # Sandbox seconds without work before a sandbox nobody watches may go idle: three
@@ -164,8 +167,6 @@ def _key(kind: str, sandbox_id: int) -> str:
 
 
 def _redis():
-    from cluster.loops import redis_client
-
     return redis_client()
 
 
@@ -235,8 +236,6 @@ def idle_or_wake() -> IdlePass:
     nobody watches and nothing is due in, and wake every idle one that a page opened or
     work arrived in since (a write that wakes no component at once: a pod created in poll
     mode, whose scheduler only asks on its period)."""
-    from cluster.models import ComponentState, Sandbox
-    from cluster.sandboxes import clock_idle
 
     sandboxes = dict(Sandbox.objects.filter(clock_paused=False).values_list("pk", "idle"))
     if not sandboxes:
@@ -292,7 +291,6 @@ def idle_or_wake() -> IdlePass:
 def wake(sandbox_id: int) -> bool:
     """Let an idle sandbox run again; it then stays awake for at least the quiet period
     (so that what woke it gets its ticks). True if it was idle."""
-    from cluster.models import Sandbox
 
     sandbox = Sandbox.objects.filter(pk=sandbox_id).first()
     if sandbox is None or not sandbox.idle:
@@ -302,7 +300,6 @@ def wake(sandbox_id: int) -> bool:
 
 def wake_sandbox(sandbox) -> bool:
     """wake() for a Sandbox already read (the tick that found it idle); updates it."""
-    from cluster.sandboxes import clock_wake
 
     woke = clock_wake(sandbox)
     if woke:

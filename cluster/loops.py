@@ -10,35 +10,24 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
-import threading
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-import redis
 from django.conf import settings
 from django.utils import timezone
-from redis.backoff import ExponentialBackoff
-from redis.lock import Lock
-from redis.retry import Retry
 
 from cluster import idle
 from cluster.apiserver import ApiServer
 from cluster.apiserver.publish import publish_note
 from cluster.apiserver.tracing import trim_traces
+from cluster.clock import clock_advance
+from cluster.coordination import component_key, component_lock, redis_client
 from cluster.models import ComponentState, Sandbox, SchedulingRecord, Trace
 from cluster.objects import parse_time
 from cluster.resources import resource_of_key
 
 logger = logging.getLogger(__name__)
 
-# A tick's lock is a lease: short, and renewed every LOCK_RENEW_SECONDS while the tick
-# runs (_LockRenewer). A worker killed mid-tick stops renewing, and the component is free
-# again LOCK_SECONDS later, within the time a new worker takes to start, where a long
-# lock (it was 30 s) kept every component of the killed ticks stopped for its whole span.
-LOCK_SECONDS = 3
-LOCK_RENEW_SECONDS = 1.0
 # A wake-up that found the component busy is kept (the "dirty" flag) until a tick ran
 # for it: long enough for any tick, as it only costs one spare tick if kept too long.
 DIRTY_SECONDS = 60
@@ -77,110 +66,28 @@ def kind_of(component: str) -> ComponentKind:
     return KINDS.get(component) or KINDS[component.partition("/")[0]]
 
 
-# -- locks ---------------------------------------------------------------------
-
-_redis: redis.Redis | None = None
-
-
-def redis_client() -> redis.Redis:
-    global _redis
-    if _redis is None:
-        _redis = redis.Redis.from_url(
-            settings.REDIS_URL,
-            # A connection idle this long is pinged before use: one that a Redis restart
-            # broke is replaced then, not found broken by the next lock or wake-up.
-            health_check_interval=10,
-            socket_connect_timeout=2,
-            socket_keepalive=True,
-            # A blip (a restart's last second) is retried within half a second; an
-            # outage fails the call, and the wake-up is told again later (publish.py).
-            retry=Retry(ExponentialBackoff(cap=0.2, base=0.05), retries=3),
-            retry_on_error=[redis.exceptions.ConnectionError, redis.exceptions.TimeoutError],
-        )
-    return _redis
-
-
-def _key(kind: str, sandbox_id: int, component: str) -> str:
-    return f"{settings.CELERY_TASK_DEFAULT_QUEUE}:{kind}:{sandbox_id}:{component}"
-
-
-class _LockRenewer:
-    """One thread per process that renews the locks its ticks hold, every
-    LOCK_RENEW_SECONDS: a lock lives as long as its holder does, and no longer."""
-
-    def __init__(self) -> None:
-        self._held: set[Lock] = set()
-        self._guard = threading.Lock()
-        self._pid = 0
-
-    def hold(self, lock: Lock) -> None:
-        with self._guard:
-            if self._pid != os.getpid():  # a prefork child: its parent's thread is not here
-                self._pid = os.getpid()
-                self._held = set()
-                threading.Thread(target=self._run, name="podlab-lock-renewer", daemon=True).start()
-            self._held.add(lock)
-
-    def release(self, lock: Lock) -> None:
-        with self._guard:
-            self._held.discard(lock)
-
-    def _run(self) -> None:
-        stop = threading.Event()
-        while not stop.wait(LOCK_RENEW_SECONDS):
-            with self._guard:
-                held = list(self._held)
-            for lock in held:
-                try:
-                    lock.reacquire()
-                except redis.exceptions.LockNotOwnedError:
-                    # Lapsed (this process was stopped longer than LOCK_SECONDS): another
-                    # tick may run meanwhile, which the API server's compare-and-swap
-                    # keeps safe; this one finishes and finds its release refused.
-                    logger.warning("lock %s lapsed while its tick ran", lock.name)
-                    self.release(lock)
-                except Exception:  # Redis down: try again next round; the thread lives on
-                    logger.warning("could not renew lock %s", lock.name, exc_info=True)
-
-
-_renewer = _LockRenewer()
-
-
-@contextmanager
-def component_lock(sandbox_id: int, component: str, *, wait: float = 0) -> Iterator:
-    """Yield the lock while holding this component's lock, None if another tick holds
-    it (after waiting up to `wait` seconds for it). The lock is renewed while held."""
-    # Not thread-local: the renewer thread renews it with the token this thread took.
-    lock = redis_client().lock(
-        _key("lock", sandbox_id, component), timeout=LOCK_SECONDS, thread_local=False
-    )
-    acquired = lock.acquire(blocking=wait > 0, blocking_timeout=wait or None)
-    if acquired:
-        _renewer.hold(lock)
-    try:
-        yield lock if acquired else None
-    finally:
-        if acquired:
-            _renewer.release(lock)
-            try:
-                lock.release()
-            except redis.exceptions.LockError:
-                logger.warning("tick of %s in sandbox %s outlived its lock", component, sandbox_id)
-
-
 # -- ticks ---------------------------------------------------------------------
 
 
-def run_tick(sandbox_id: int, component: str, *, force: bool = False, due: bool = False) -> bool:
-    """Run one tick unless the clock is paused (force: a step). True if it ran.
+@dataclass(frozen=True)
+class TickRun:
+    """What run_tick did: whether a tick ran, and in how many wall seconds the component
+    is due again (None: when woken, or at its next resync)."""
+
+    ran: bool
+    due_again_in: float | None = None
+
+
+def run_tick(sandbox_id: int, component: str, *, force: bool = False, due: bool = False) -> TickRun:
+    """Run one tick unless the clock is paused (force: a step).
 
     due: the tick was queued ahead of its due time (mark_due), not as a wake-up.
     A tick that finds the lock taken marks the component dirty instead, and the
     holder runs once more when done, so a watch notification is never lost.
     """
     client = redis_client()
-    dirty_key = _key("dirty", sandbox_id, component)
-    client.delete(_key("due" if due else "queued", sandbox_id, component))
+    dirty_key = component_key("dirty", sandbox_id, component)
+    client.delete(component_key("due" if due else "queued", sandbox_id, component))
     with component_lock(sandbox_id, component) as lock:
         if lock is None:
             # Kept twice: for the holder, which runs once more when done, and in the
@@ -188,7 +95,7 @@ def run_tick(sandbox_id: int, component: str, *, force: bool = False, due: bool 
             client.pipeline().set(dirty_key, 1, ex=DIRTY_SECONDS).sadd(
                 _woken_key(), _member(sandbox_id, component)
             ).execute()
-            return False
+            return TickRun(False)
         ran, next_in = False, None
         for _ in range(MAX_RERUNS):
             client.delete(dirty_key)
@@ -198,14 +105,7 @@ def run_tick(sandbox_id: int, component: str, *, force: bool = False, due: bool 
                 break
         # Served: a tick ran after every wake-up so far (a later one adds it again).
         client.srem(_woken_key(), _member(sandbox_id, component))
-    if next_in is not None and next_in < settings.CELERY_BEAT_SCHEDULE["podlab-resync"]["schedule"]:
-        # Due again before beat's next look (a sped-up clock: a kubelet renews its Lease
-        # every 10 sandbox seconds, 0.1 s at x100): queue it now, or it would wait for
-        # beat and fall behind the sandbox clock (and its node would go Unknown).
-        from cluster.tasks import enqueue_due_tick
-
-        enqueue_due_tick(sandbox_id, component, next_in)
-    return ran
+    return TickRun(ran, next_in)
 
 
 def _woken_key() -> str:
@@ -233,7 +133,7 @@ def woken_unserved() -> list[tuple[int, str]]:
     woken = [(int(sid), component) for sid, _, component in (m.partition("|") for m in members)]
     pipeline = client.pipeline(transaction=False)
     for sandbox_id, component in woken:
-        pipeline.exists(_key("lock", sandbox_id, component))
+        pipeline.exists(component_key("lock", sandbox_id, component))
     return [entry for entry, held in zip(woken, pipeline.execute(), strict=True) if not held]
 
 
@@ -263,7 +163,7 @@ def mark_queued(sandbox_id: int, component: str, seconds: float) -> bool:
     Beat finds a busy sandbox's components due every second; without this, a lagging
     worker would find hundreds of copies of the same tick in its queue.
     """
-    key = _key("queued", sandbox_id, component)
+    key = component_key("queued", sandbox_id, component)
     return bool(redis_client().set(key, 1, nx=True, ex=max(int(seconds), 1)))
 
 
@@ -271,7 +171,7 @@ def mark_due(sandbox_id: int, component: str, seconds: float) -> bool:
     """True if no tick of this component is already queued for its coming due time (and
     now one is). Kept apart from mark_queued, so that a wake-up is never held back
     behind a tick that waits for its time."""
-    key = _key("due", sandbox_id, component)
+    key = component_key("due", sandbox_id, component)
     return bool(redis_client().set(key, 1, nx=True, ex=max(int(seconds + 1), 1)))
 
 
@@ -442,14 +342,12 @@ def _frees_room(event: dict) -> bool:
     return phase in ("Succeeded", "Failed") and before not in ("Succeeded", "Failed")
 
 
-# -- sandbox services that need the loops ----------------------------------------
+# -- a step of a paused sandbox ------------------------------------------------------
 
 
 def step(sandbox: Sandbox, component: str | None = None, *, seconds: float = 1.0) -> list[str]:
     """Advance a paused sandbox's clock by `seconds`, then run exactly one tick of
     `component`, or one tick of each component. Returns the components that ticked."""
-    from cluster.sandboxes import clock_advance
-
     clock_advance(sandbox, seconds)
     names = (
         [component]
@@ -460,15 +358,7 @@ def step(sandbox: Sandbox, component: str | None = None, *, seconds: float = 1.0
             )
         )
     )
-    return [name for name in names if run_tick(sandbox.pk, name, force=True)]
-
-
-def wake(sandbox_id: int, component: str) -> None:
-    """Queue a tick of one component now (after a fault or a start)."""
-    from cluster.tasks import enqueue_tick
-
-    idle.mark_work(sandbox_id)  # so that the tick wakes an idle sandbox
-    enqueue_tick(sandbox_id, component)
+    return [name for name in names if run_tick(sandbox.pk, name, force=True).ran]
 
 
 def on_commit_enqueue(

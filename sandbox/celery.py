@@ -1,5 +1,6 @@
 """The Celery application: the workers that run Podlab's control-plane loops."""
 
+import logging
 import os
 from typing import Any
 
@@ -8,6 +9,8 @@ from celery.signals import task_postrun, task_prerun
 from celery.worker.consumer import Consumer
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sandbox.settings")
+
+logger = logging.getLogger(__name__)
 
 app = Celery("podlab")
 app.config_from_object("django.conf:settings", namespace="CELERY")
@@ -40,6 +43,22 @@ class PromptReconnectConsumer(Consumer):
 
         conn.ensure_connection = promptly
         return super().ensure_connected(conn)
+
+    def on_connection_error_after_connected(self, exc: Exception) -> None:
+        """Celery's clean-up of a broken broker connection, surviving kombu's own bug.
+
+        When Redis goes away mid-read, kombu's collect() can leave the connection's
+        channel half closed; the close() that follows closes it again, looks for the
+        transport collect() dropped, and raises AttributeError ("'NoneType' object has
+        no attribute 'hostname'"), which Celery does not expect there: the worker's main
+        process died as "Unrecoverable error" about one Redis restart in three. The
+        connection is gone either way; the consumer goes on to reconnect.
+        """
+        try:
+            super().on_connection_error_after_connected(exc)
+        except AttributeError:
+            logger.warning("the broken broker connection closed untidily", exc_info=True)
+            self.connection = None
 
 
 @task_prerun.connect

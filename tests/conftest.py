@@ -57,7 +57,7 @@ def isolated_redis_names():
     from channels.layers import channel_layers
     from django.conf import settings
 
-    from cluster import loops
+    from cluster import coordination
     from sandbox.celery import app
 
     settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = TEST_NAMESPACE
@@ -66,7 +66,7 @@ def isolated_redis_names():
     app.conf.task_default_queue = TEST_NAMESPACE
     yield
     channel_layers.backends.clear()
-    client = loops.redis_client()
+    client = coordination.redis_client()
     leftovers = client.keys(f"{TEST_NAMESPACE}:*") + client.keys(f"_kombu.*.{TEST_NAMESPACE}")
     client.delete(TEST_NAMESPACE, *leftovers)
 

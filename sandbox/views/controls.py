@@ -13,8 +13,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from cluster import loops
 from cluster.apiserver import ApiServer
+from cluster.clock import clock_pause, clock_resume, clock_set_speed
 from cluster.models import Sandbox
-from cluster.sandboxes import clock_pause, clock_resume, clock_set_speed, mode_set
+from cluster.sandboxes import mode_set
 from sandbox import rate_limits
 from sandbox.selectors import clock_readable, sandbox_clock
 from sandbox.views.access import sandbox_json_view

@@ -12,9 +12,10 @@ from django.db import connection
 from cluster import loops
 from cluster.apiserver import ApiError, ApiServer
 from cluster.apiserver.registry import Registry
+from cluster.clock import clock_pause
 from cluster.models import ComponentState, Sandbox
 from cluster.resources.keys import parse_key
-from cluster.sandboxes import clock_pause, sandbox_reset
+from cluster.sandboxes import sandbox_reset
 from tests.apiserver.manifests import pod_manifest
 
 pytestmark = pytest.mark.django_db(transaction=True)

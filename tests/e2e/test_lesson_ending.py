@@ -8,7 +8,7 @@ import re
 import pytest
 
 from cluster.apiserver import ApiServer
-from cluster.sandboxes import clock_set_speed
+from cluster.clock import clock_set_speed
 from tests.e2e.conftest import wait_connected
 from tests.e2e.lesson import POD_SHOWS_STATUS_JS
 from tests.processes import wait_for

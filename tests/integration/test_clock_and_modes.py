@@ -12,8 +12,9 @@ import pytest
 
 from cluster import loops
 from cluster.apiserver import ApiServer
+from cluster.clock import clock_pause
 from cluster.models import Sandbox, Trace
-from cluster.sandboxes import clock_pause, sandbox_create
+from cluster.sandboxes import sandbox_create
 from cluster.tasks import enqueue_tick
 from tests.apiserver.manifests import pod_manifest
 from tests.integration.test_pod_journey import pod_of

@@ -14,8 +14,9 @@ import pytest
 
 from cluster import loops
 from cluster.apiserver import ApiServer
+from cluster.clock import clock_pause, clock_set_speed
 from cluster.models import ComponentState, Sandbox
-from cluster.sandboxes import clock_pause, clock_set_speed, sandbox_create
+from cluster.sandboxes import sandbox_create
 from sandbox.selectors import sandbox_snapshot
 from tests.apiserver.manifests import pod_manifest, workload_manifest
 

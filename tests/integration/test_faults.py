@@ -28,12 +28,12 @@ import websocket
 from django.db import connection
 from django.test import Client
 
-from cluster import loops
+from cluster import coordination, loops
 from cluster.apiserver import ApiServer
+from cluster.clock import clock_pause
 from cluster.models import ComponentState, Sandbox
 from cluster.objects import parse_time
 from cluster.quantity import cpu_millis
-from cluster.sandboxes import clock_pause
 from cluster.store import Store
 from tests.processes import TEST_NAMESPACE, free_port, start, stop, wait_for
 
@@ -376,8 +376,8 @@ def kubelet_lock_mid_tick(sandbox: Sandbox, timeout: float = 30) -> str:
     """The lock key of a kubelet tick that runs now and has just filed a Started event:
     the worst moment to kill its worker (the container runs, its status is not reported
     and the kubelet's memory of it is not saved)."""
-    client = loops.redis_client()
-    keys = [loops._key("lock", sandbox.pk, f"kubelet/node-{n}") for n in (1, 2)]
+    client = coordination.redis_client()
+    keys = [coordination.component_key("lock", sandbox.pk, f"kubelet/node-{n}") for n in (1, 2)]
     store = Store(sandbox.pk)
 
     def started() -> int:
@@ -428,7 +428,7 @@ def test_a_worker_killed_mid_burst_is_replaced_and_every_pod_runs_once(fault_sta
     fault_stack.kill_worker(worker)
     killed = time.monotonic()
     # The kill must land mid-tick, for the test to mean anything: the tick's lock outlives it.
-    assert loops.redis_client().exists(lock), "the kill did not land mid-tick"
+    assert coordination.redis_client().exists(lock), "the kill did not land mid-tick"
     fault_stack.start_worker()
     back = time.monotonic()
     print(f"\n[fault] worker: the new worker was ready {back - killed:.2f} s after the kill")
@@ -480,24 +480,26 @@ def test_redis_restarted_mid_burst_loses_no_wake_up_and_the_page_resyncs(
 
 def test_a_tick_lock_lives_as_long_as_its_holder_and_no_longer():
     sandbox_id, component = 10**9, "scheduler"  # no sandbox needed, only Redis
-    with loops.component_lock(sandbox_id, component) as held:
+    with coordination.component_lock(sandbox_id, component) as held:
         assert held is not None
-        time.sleep(loops.LOCK_SECONDS + 2 * loops.LOCK_RENEW_SECONDS)  # renewed meanwhile
-        with loops.component_lock(sandbox_id, component) as other:
+        time.sleep(
+            coordination.LOCK_SECONDS + 2 * coordination.LOCK_RENEW_SECONDS
+        )  # renewed meanwhile
+        with coordination.component_lock(sandbox_id, component) as other:
             assert other is None
     # A holder that died (a lock nobody renews): free again after LOCK_SECONDS.
-    dead = loops.redis_client().lock(
-        loops._key("lock", sandbox_id, component), timeout=loops.LOCK_SECONDS
+    dead = coordination.redis_client().lock(
+        coordination.component_key("lock", sandbox_id, component), timeout=coordination.LOCK_SECONDS
     )
     assert dead.acquire(blocking=False)
     taken = time.monotonic()
 
     def free() -> bool:
-        with loops.component_lock(sandbox_id, component) as lock:
+        with coordination.component_lock(sandbox_id, component) as lock:
             return lock is not None
 
-    wait_for(free, timeout=loops.LOCK_SECONDS + 5)
-    assert time.monotonic() - taken <= loops.LOCK_SECONDS + 1
+    wait_for(free, timeout=coordination.LOCK_SECONDS + 5)
+    assert time.monotonic() - taken <= coordination.LOCK_SECONDS + 1
 
 
 def postgres_outage(seconds: float) -> None:

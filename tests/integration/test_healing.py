@@ -9,7 +9,7 @@ import pytest
 
 from cluster import faults
 from cluster.apiserver import ApiServer
-from cluster.sandboxes import clock_set_speed
+from cluster.clock import clock_set_speed
 from tests.processes import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -19,12 +19,13 @@ from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.sessions.backends.db import SessionStore
 
-from cluster import idle, loops
+from cluster import coordination, idle
 from cluster.apiserver import ApiServer
+from cluster.clock import clock_set_speed
 from cluster.components.controllers.nodelifecycle import NODE_MONITOR_GRACE_PERIOD_SECONDS
 from cluster.models import Sandbox, Trace
 from cluster.objects import parse_time
-from cluster.sandboxes import clock_set_speed, mode_set
+from cluster.sandboxes import mode_set
 from tests.apiserver.manifests import pod_manifest
 from tests.integration.test_pod_journey import phase_is
 from tests.processes import wait_for
@@ -93,7 +94,7 @@ def page_open(live_server_url: str, sandbox: Sandbox, user) -> Iterator[dict]:
 def no_tick_running(sandbox: Sandbox) -> bool:
     """No component of the sandbox holds its tick's lock (cluster.loops.component_lock)."""
     pattern = f"{settings.CELERY_TASK_DEFAULT_QUEUE}:lock:{sandbox.pk}:*"
-    return not loops.redis_client().keys(pattern)
+    return not coordination.redis_client().keys(pattern)
 
 
 def test_a_sandbox_nobody_watches_goes_idle_and_its_components_stop_ticking(stack, fast_sandbox):

@@ -8,8 +8,8 @@ import pytest
 
 from cluster import faults
 from cluster.apiserver import ApiServer
+from cluster.clock import clock_set_speed
 from cluster.models import Sandbox, Trace
-from cluster.sandboxes import clock_set_speed
 from tests.apiserver.manifests import pod_manifest
 from tests.integration.test_pod_journey import phase_is, pod_of
 from tests.processes import wait_for

@@ -78,7 +78,7 @@ def test_a_control_made_from_an_older_copy_of_the_sandbox_keeps_the_other_contro
 ):
     """A speed change and Play pressed at once: each request read the sandbox before the
     other saved it. Play must not put the old speed back (nor the speed change the pause)."""
-    from cluster.sandboxes import clock_pause, clock_resume, clock_set_speed
+    from cluster.clock import clock_pause, clock_resume, clock_set_speed
 
     clock_pause(sandbox)
     for_speed = Sandbox.objects.get(pk=sandbox.pk)

@@ -155,7 +155,7 @@ def test_a_batch_is_encoded_once_for_every_viewer_of_the_process():
 def test_a_resync_snapshot_tells_the_clock_as_it_is_now(sandbox, alice):
     """A speed change after the socket connected is in the next snapshot: a snapshot
     with the clock as it was at connect set the page's speed back to x1."""
-    from cluster.sandboxes import clock_set_speed
+    from cluster.clock import clock_set_speed
 
     async def scenario():
         socket = socket_for(sandbox.pk, alice)
