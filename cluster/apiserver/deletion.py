@@ -71,13 +71,7 @@ def remove_finalized(
             f" the API server removed {request.key} from etcd at revision {REVISION}"
         ),
     )
-    return Outcome(
-        body=with_revision(new, result.revision),
-        code=200,
-        revision=result.revision,
-        events=result.events,
-        trace=trace,
-    )
+    return Outcome.of_write(result, trace, with_revision(new, result.revision))
 
 
 def _unchanged(request: Request, stages: Stages, existing: KeyValue, why: str) -> Outcome:
@@ -111,13 +105,7 @@ def _store_terminating(
             f"asked to delete {request.target}: the API server {what}, at revision {REVISION}"
         ),
     )
-    return Outcome(
-        body=with_revision(obj, result.revision),
-        code=200,
-        revision=result.revision,
-        events=result.events,
-        trace=trace,
-    )
+    return Outcome.of_write(result, trace, with_revision(obj, result.revision))
 
 
 def _remove(registry: Registry, request: Request, stages: Stages, existing: KeyValue) -> Outcome:
@@ -138,7 +126,7 @@ def _remove(registry: Registry, request: Request, stages: Stages, existing: KeyV
     else:
         uid = existing.value.get("metadata", {}).get("uid", "")
         body = strategy.success_status(rt, request.name, uid)
-    return Outcome(body=body, code=200, revision=result.revision, events=result.events, trace=trace)
+    return Outcome.of_write(result, trace, body)
 
 
 def _delete_namespace(

@@ -6,7 +6,7 @@ import copy
 from dataclasses import dataclass, field
 
 from cluster.apiserver.tracing import RecordedTrace
-from cluster.store import Delete, Event, KeyValue, Put
+from cluster.store import Delete, Event, KeyValue, Put, TxnResult
 
 WriteOp = Put | Delete
 
@@ -23,6 +23,13 @@ class Outcome:
     narration: str = ""  # for a call that wrote nothing; a write's trace tells its own
     events: list[Event] = field(default_factory=list)
     trace: RecordedTrace | None = None  # written with the write (Registry.write)
+
+    @classmethod
+    def of_write(
+        cls, result: TxnResult, trace: RecordedTrace, body: dict, *, code: int = 200
+    ) -> Outcome:
+        """A write's answer: its body, the revision it took, its events and its trace."""
+        return cls(body, code, result.revision, events=result.events, trace=trace)
 
 
 @dataclass(frozen=True)

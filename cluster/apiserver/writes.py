@@ -82,13 +82,7 @@ def create(registry: Registry, request: Request, stages: Stages, *, body: object
         raise etcd_request_too_large() from e
     except QuotaExceeded as e:
         raise quota_exceeded(rt, request.name, e) from e
-    return Outcome(
-        body=with_revision(obj, result.revision),
-        code=201,
-        revision=result.revision,
-        events=result.events,
-        trace=trace,
-    )
+    return Outcome.of_write(result, trace, with_revision(obj, result.revision), code=201)
 
 
 def update(registry: Registry, request: Request, stages: Stages, *, body: object) -> Outcome:
@@ -172,13 +166,7 @@ def _write_update(
         narration=_update_narration(request, new),
         allocations=allocations,
     )
-    return Outcome(
-        body=answer(with_revision(new, result.revision)),
-        code=200,
-        revision=result.revision,
-        events=result.events,
-        trace=trace,
-    )
+    return Outcome.of_write(result, trace, answer(with_revision(new, result.revision)))
 
 
 def bind(registry: Registry, request: Request, stages: Stages, *, body: object) -> Outcome:
