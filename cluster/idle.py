@@ -172,12 +172,18 @@ def _redis():
 
 def viewer_here(sandbox_id: int, viewer: str) -> None:
     """A page (one consumer) has the sandbox open: say so for PRESENCE_SECONDS."""
-    key = _key("viewers", sandbox_id)
+    viewers_here([(sandbox_id, viewer)])
+
+
+def viewers_here(pages: Iterable[tuple[int, str]]) -> None:
+    """viewer_here for each (sandbox id, viewer), in one round trip to Redis."""
     now = time.time()
     pipeline = _redis().pipeline(transaction=False)
-    pipeline.zadd(key, {viewer: now + PRESENCE_SECONDS})
-    pipeline.zremrangebyscore(key, "-inf", now)  # viewers whose web process died
-    pipeline.expire(key, int(PRESENCE_SECONDS) + 1)
+    for sandbox_id, viewer in pages:
+        key = _key("viewers", sandbox_id)
+        pipeline.zadd(key, {viewer: now + PRESENCE_SECONDS})
+        pipeline.zremrangebyscore(key, "-inf", now)  # viewers whose web process died
+        pipeline.expire(key, int(PRESENCE_SECONDS) + 1)
     pipeline.execute()
 
 

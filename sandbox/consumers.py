@@ -19,39 +19,36 @@ Who may listen is checked before anything is read (sandbox_for: close 4401 for a
 not logged in, 4404 for a sandbox they may not see, as for a missing one), and again every
 ACCESS_CHECK_SECONDS while the socket is open: a user deactivated or logged out, a student
 who left the instructor's class, an instructor replaced, a sandbox deleted, each is told
-why ({"type": "error"}) and closed with the same codes. A snapshot (connect or resync)
+why ({"type": "error"}) and closed with the same codes. (sandbox/socket_watch.py checks
+all the process's sockets in one pass.) A snapshot (connect or resync)
 over the user's rate limit (sandbox/rate_limits.py) is refused with a 429 Status: a
 resync is not sent, a connect closes with 4429.
 
 Pushes come through Redis. When Redis goes away and comes back, the page's websocket
 stays open, but the pushes sent meanwhile are lost, and a page that gets no later one
-would never see the gap. So the consumer sends itself a ping through the channel layer
-every LAYER_PING_SECONDS; after a ping that failed or never came back, the first that
-does brings the page a fresh snapshot.
+would never see the gap. So the process's socket watch pings itself through the channel
+layer every few seconds; after a ping that failed or never came back, the first that
+does asks every socket for a fresh snapshot ("layer.resync").
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import logging
 from collections import OrderedDict
-from importlib import import_module
 
 from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
-from django.conf import settings
-from django.contrib.auth import SESSION_KEY, get_user_model
 from django.contrib.sessions.backends.base import SessionBase
 
 from cluster import idle
 from cluster.apiserver import ApiError
-from cluster.apiserver.errors import unauthorized
 from cluster.apiserver.publish import sandbox_group
 from sandbox import rate_limits
 from sandbox.selectors import sandbox_for, sandbox_lookup, sandbox_snapshot
+from sandbox.socket_watch import Access, SocketWatch, check_access, socket_watch
 
 log = logging.getLogger(__name__)
 
@@ -61,25 +58,17 @@ MESSAGE_BYTES = 512 * 1024
 # encoded once for all of them. Batches are keyed by what tells them apart.
 ENCODED_BATCHES_KEPT = 256
 _encoded_batches: OrderedDict[tuple, str] = OrderedDict()
-# How often an open socket checks that its user may still see its sandbox: a few
-# queries each, so that losing access is noticed within seconds, not at the next connect.
-ACCESS_CHECK_SECONDS = 2.0
 # The websocket close code for a refusal is 4000 + its HTTP status (4401, 4404, 4429).
 CLOSE_CODE_BASE = 4000
 CLOSE_REASON_BYTES = 123  # RFC 6455: a close frame's payload is at most 125 bytes
-# How often a consumer checks that its pushes can reach it, and how long a ping may take.
-LAYER_PING_SECONDS = 2.0
 
 
 class SandboxConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self) -> None:
         self.revision = 0
         self.group = ""
-        self.access_watch: asyncio.Task | None = None
-        self.layer_watch: asyncio.Task | None = None
-        self.layer_lost = False
-        self.pong = asyncio.Event()
-        self.presence: asyncio.Task | None = None
+        self.watch: SocketWatch | None = None
+        self.refused = False
         # Accepted first only so that a refusal can say why and close with its own code;
         # nothing of the sandbox is read or joined before sandbox_for has said yes.
         await self.accept()
@@ -91,7 +80,9 @@ class SandboxConsumer(AsyncJsonWebsocketConsumer):
             # Someone looks: an idle sandbox wakes before its snapshot is taken, and stays
             # awake while this page is open.
             await database_sync_to_async(_viewer_arrives)(self.sandbox.pk, self.channel_name)
-            self.presence = asyncio.create_task(self._stay_present(self.sandbox.pk))
+            # Watched from here on: the presence just said is refreshed while the page is open.
+            self.watch = socket_watch(self.channel_layer)
+            self.watch.add(self, present_in=self.sandbox.pk)
             snapshot = await self._snapshot()
         except ApiError as error:
             await self._refuse(error)
@@ -99,54 +90,32 @@ class SandboxConsumer(AsyncJsonWebsocketConsumer):
         self.group = sandbox_group(self.sandbox.pk)
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self._send_snapshot(snapshot)
-        self.access_watch = asyncio.create_task(self._watch_access())
-        self.layer_watch = asyncio.create_task(self._watch_layer())
 
     async def disconnect(self, code: int) -> None:
-        for watch in (self.access_watch, self.layer_watch):
-            if watch is not None and watch is not asyncio.current_task():
-                watch.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await watch
         if self.group:
             with contextlib.suppress(Exception):  # Redis down: its subscriptions went with it
                 await self.channel_layer.group_discard(self.group, self.channel_name)
             self.group = ""
-        if self.presence is not None:
-            self.presence.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self.presence
-            self.presence = None
+        if self.watch is not None:
+            await self.watch.remove(self)
+            self.watch = None
             with contextlib.suppress(Exception):  # Redis down: the presence lapses by itself
                 await sync_to_async(idle.viewer_gone)(self.sandbox.pk, self.channel_name)
 
-    async def _stay_present(self, sandbox_id: int) -> None:
-        """Say every PRESENCE_REFRESH_SECONDS that this page still has the sandbox open."""
-        while True:
-            await asyncio.sleep(idle.PRESENCE_REFRESH_SECONDS)
-            await sync_to_async(idle.viewer_here)(sandbox_id, self.channel_name)
+    def access(self) -> Access:
+        """What this socket's right to stay open depends on (sandbox/socket_watch.py)."""
+        session: SessionBase | None = self.scope.get("session")
+        # A socket opened without a session has no session to ask about.
+        session_key = session.session_key if session is not None else None
+        return Access(session_key or None, self.user_id, self.sandbox.pk)
 
-    async def _watch_layer(self) -> None:
-        """Ping this consumer through Redis; mark the pushes lost when a ping is."""
-        while self.group:
-            await asyncio.sleep(LAYER_PING_SECONDS)
-            self.pong.clear()
-            try:
-                await self.channel_layer.send(self.channel_name, {"type": "layer.ping"})
-                await asyncio.wait_for(self.pong.wait(), LAYER_PING_SECONDS)
-            except Exception:  # Redis down, or the subscription not back yet
-                if not self.layer_lost:
-                    log.warning("sandbox %s: pushes lost; resync when back", self.sandbox.pk)
-                self.layer_lost = True
-
-    async def layer_ping(self, message: dict) -> None:
-        # Here, not in _watch_layer: handlers run one at a time, so the snapshot's parts
-        # leave back to back, with no batch between them. Not counted against the user's
-        # rate limit: the server asked for it, not the page.
-        if self.layer_lost and self.group:
-            self.layer_lost = False
+    async def layer_resync(self, message: dict) -> None:
+        # Sent by the socket watch after pushes were lost. Sent from here, a handler:
+        # handlers run one at a time, so the snapshot's parts leave back to back, with no
+        # batch between them. Not counted against the user's rate limit: the server
+        # asked for it, not the page.
+        if self.group:
             await self._send_snapshot(await self._snapshot())
-        self.pong.set()
 
     async def receive(
         self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs
@@ -167,9 +136,9 @@ class SandboxConsumer(AsyncJsonWebsocketConsumer):
             return
         try:
             # The user as they are now: the socket's own user object was read at connect.
-            await database_sync_to_async(self._check_access)()
+            await database_sync_to_async(check_access)(self.access())
         except ApiError as lost:
-            await self._lose_access(lost)
+            await self.lose_access(lost)
             return
         try:
             await self._count_snapshot()
@@ -183,44 +152,16 @@ class SandboxConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json({"type": "error", "status": error.status()})
         await self.close(code=CLOSE_CODE_BASE + error.code, reason=close_reason(error))
 
-    async def _lose_access(self, lost: ApiError) -> None:
+    async def lose_access(self, lost: ApiError) -> None:
         """Leave the sandbox's group at once (nothing more of it is sent), then close."""
+        if self.refused:
+            return  # told and closing: the watch may ask again before the disconnect comes
+        self.refused = True
         log.info("sandbox %s: closing user %s's socket: %s", self.sandbox.pk, self.user_id, lost)
         if self.group:
             await self.channel_layer.group_discard(self.group, self.channel_name)
             self.group = ""
         await self._refuse(lost)
-
-    async def _watch_access(self) -> None:
-        """Close the socket once its user may no longer see its sandbox."""
-        while self.group:
-            await asyncio.sleep(ACCESS_CHECK_SECONDS)
-            try:
-                await database_sync_to_async(self._check_access)()
-            except ApiError as lost:
-                await self._lose_access(lost)
-                return
-            except Exception:  # a database blip: keep the socket, check again next time
-                log.warning("sandbox %s: could not check access", self.sandbox.pk, exc_info=True)
-
-    def _check_access(self) -> None:
-        """Raise the ApiError sandbox_for raises now, for the user as they are now."""
-        if not self._session_still_logged_in():
-            raise unauthorized()
-        user = get_user_model().objects.filter(pk=self.user_id).first()
-        if user is None:
-            raise unauthorized()
-        sandbox_for(user, self.sandbox.pk)
-
-    def _session_still_logged_in(self) -> bool:
-        """Whether the browser's session, read afresh, still names this socket's user: a
-        logout (here or in another tab) or an expired session ends it. (The scope's session
-        was read once, at connect.) A socket opened without a session has nothing to ask."""
-        session: SessionBase | None = self.scope.get("session")
-        if session is None or not session.session_key:
-            return True
-        now = import_module(settings.SESSION_ENGINE).SessionStore(session_key=session.session_key)
-        return now.get(SESSION_KEY) == str(self.user_id)
 
     async def _count_snapshot(self) -> None:
         """Count a snapshot against the user's rate limit (raise 429 when over it)."""

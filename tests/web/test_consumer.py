@@ -283,7 +283,7 @@ def lose_access(sandbox_id: int, user, change, *, session=None) -> tuple[dict, d
 
 
 def assert_closed_within_seconds(answer, code: int) -> None:
-    from sandbox.consumers import ACCESS_CHECK_SECONDS
+    from sandbox.socket_watch import ACCESS_CHECK_SECONDS
 
     message, closed, took = answer
     assert message["type"] == "error"
@@ -336,9 +336,9 @@ def test_the_viewers_of_a_deleted_sandbox_are_closed(sandbox, alice):
 
 def test_a_resync_asks_again_who_the_user_is_now(sandbox, alice, monkeypatch):
     """A resync right after losing access gets no snapshot, even before the next check."""
-    from sandbox import consumers
+    from sandbox import socket_watch
 
-    monkeypatch.setattr(consumers, "ACCESS_CHECK_SECONDS", 60)
+    monkeypatch.setattr(socket_watch, "ACCESS_CHECK_SECONDS", 60)
 
     async def scenario():
         socket = socket_for(sandbox.pk, alice)
@@ -374,9 +374,9 @@ def test_a_user_still_logged_in_and_allowed_stays_connected(sandbox, alice, monk
     from django.contrib.sessions.backends.db import SessionStore
     from django.test import Client
 
-    from sandbox import consumers
+    from sandbox import socket_watch
 
-    monkeypatch.setattr(consumers, "ACCESS_CHECK_SECONDS", 0.1)
+    monkeypatch.setattr(socket_watch, "ACCESS_CHECK_SECONDS", 0.1)
     browser = Client()
     browser.force_login(alice)
 
@@ -398,3 +398,50 @@ def test_a_user_still_logged_in_and_allowed_stays_connected(sandbox, alice, monk
     seen, snapshot = async_to_sync(scenario)()
     assert all(message["type"] == "websocket.send" for message in seen)  # no close
     assert snapshot["type"] == "snapshot"
+
+
+def test_one_watch_closes_only_the_socket_whose_user_lost_access(sandbox, classroom, teacher, bob):
+    """The owner and the instructor watch one sandbox from one process: the instructor,
+    replaced in the class, is closed; the owner's socket goes on and still gets pushes."""
+    from cluster.apiserver import ApiServer
+
+    async def scenario():
+        owner = socket_for(sandbox.pk, sandbox.owner)
+        instructor = socket_for(sandbox.pk, teacher)
+        for socket in (owner, instructor):
+            await socket.connect()
+            assert (await socket.receive_json_from(timeout=5))["type"] == "snapshot"
+        replaced = await refusal_after(
+            instructor,
+            lambda: type(classroom).objects.filter(pk=classroom.pk).update(instructor=bob),
+        )
+        pod = {
+            "metadata": {"name": "still-here"},
+            "spec": {"containers": [{"name": "a", "image": "nginx"}]},
+        }
+        await database_sync_to_async(
+            lambda: ApiServer.as_user(sandbox, sandbox.owner).create(
+                "pods", pod, namespace="default"
+            )
+        )()
+        pushed = await owner.receive_json_from(timeout=5)
+        while not pushed.get("events"):  # reads traced on the way
+            pushed = await owner.receive_json_from(timeout=5)
+        await owner.disconnect()
+        return replaced, pushed
+
+    replaced, pushed = async_to_sync(scenario)()
+    assert_closed_within_seconds(replaced, 4404)
+    assert pushed["events"][0]["object"]["metadata"]["name"] == "still-here"
+
+
+def test_sockets_that_share_a_user_and_sandbox_cost_one_check_per_pass(
+    sandbox, alice, django_assert_max_num_queries
+):
+    from sandbox.socket_watch import Access, check_access, refusals
+
+    shared = Access(None, alice.pk, sandbox.pk)
+    with django_assert_max_num_queries(10) as one:
+        check_access(shared)
+    with django_assert_max_num_queries(len(one.captured_queries)):
+        assert refusals([shared] * 50) == {}
