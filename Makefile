@@ -21,6 +21,11 @@ export PODLAB_PORT
 # make test TESTS="tests/store tests/apiserver" PYTEST_ARGS="-x -k watch"
 TESTS ?= tests
 PYTEST_ARGS ?=
+# Test processes (pytest-xdist), each with its own test database and Redis names. Most
+# of a stack test's time is spent waiting on the cluster, so two halve the run even on
+# two cores. A test file stays in one process: a module's browser is started once, and
+# the heavy fault tests never run at the same time as one another. TEST_WORKERS=0: one.
+TEST_WORKERS ?= 2
 
 .PHONY: help venv services migrate demo run test lint clean
 
@@ -86,7 +91,7 @@ run: demo
 test: services
 	@bash scripts/ensure-chromium.sh
 	@bash scripts/ensure-firefox.sh
-	$(VENV)/bin/pytest $(TESTS) $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -n $(TEST_WORKERS) --dist loadfile $(TESTS) $(PYTEST_ARGS)
 
 # ruff, then the architecture's import contracts (pyproject.toml, [tool.importlinter]).
 lint: venv

@@ -16,7 +16,16 @@ from hypothesis import HealthCheck, Phase, settings
 
 from cluster.models import Classroom, Sandbox
 from cluster.sandboxes import sandbox_create
-from tests.processes import TEST_NAMESPACE, free_port, start, stop, wait_for
+from tests.processes import (
+    TEST_NAMESPACE,
+    free_port,
+    kill,
+    start,
+    start_beat,
+    start_worker,
+    stop,
+    wait_for,
+)
 
 # The generated-input tests (tests/apiserver/test_generated_calls.py): a fixed budget of
 # examples, derandomized, so CI runs the same cases every time and in well under a
@@ -52,8 +61,9 @@ settings.load_profile(os.environ.get("PODLAB_HYPOTHESIS_PROFILE", "podlab"))
 
 @pytest.fixture(autouse=True, scope="session")
 def isolated_redis_names():
-    """Give this test run its own Channels prefix and Celery queue on the shared Redis,
-    so a `make run` on the same machine and the tests never see each other's messages."""
+    """Give this test process its own Channels prefix and Celery queue on the shared
+    Redis (TEST_NAMESPACE holds its pid), so that a `make run` on the same machine, and
+    the other test process of `make test` (pytest-xdist), never see its messages."""
     from channels.layers import channel_layers
     from django.conf import settings
 
@@ -140,52 +150,20 @@ def fast_password_hashing(settings):
 @pytest.fixture
 def celery_worker(transactional_db, tmp_path) -> Iterator[subprocess.Popen]:
     """A real worker process (two prefork children) serving this test run's queue."""
-    celery = str(Path(sys.executable).with_name("celery"))
-    worker = start(
-        [
-            celery,
-            "-A",
-            "sandbox",
-            "worker",
-            "--loglevel=INFO",
-            "--concurrency=2",
-            "--without-mingle",
-            "--without-gossip",
-            "--hostname",
-            f"{TEST_NAMESPACE}@%h",
-        ],
-        tmp_path / "worker.log",
-    )
-    wait_for(
-        lambda: "ready" in (tmp_path / "worker.log").read_text(),
-        timeout=30,
-        message=lambda: (tmp_path / "worker.log").read_text(),
-    )
+    worker = start_worker(tmp_path / "worker.log", f"{TEST_NAMESPACE}@%h")
     yield worker
-    stop(worker)
+    kill(worker)  # before the database is flushed: it may be mid-tick
 
 
 @pytest.fixture
 def celery_beat(transactional_db, tmp_path) -> Iterator[subprocess.Popen]:
-    celery = str(Path(sys.executable).with_name("celery"))
-    beat = start(
-        [
-            celery,
-            "-A",
-            "sandbox",
-            "beat",
-            "--loglevel=INFO",
-            "--scheduler",
-            "django_celery_beat.schedulers:DatabaseScheduler",
-        ],
-        tmp_path / "beat.log",
-    )
+    beat = start_beat(tmp_path / "beat.log")
     yield beat
     stop(beat)
 
 
 @pytest.fixture
-def stack(celery_worker, celery_beat) -> None:
+def stack(celery_beat, celery_worker) -> None:
     """Worker and beat together: the cluster runs on its own."""
 
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -53,6 +56,36 @@ def start(
         stderr=subprocess.STDOUT,
         start_new_session=new_session,
     )
+
+
+def start_worker(
+    log: Path, hostname: str, *, env: dict[str, str] | None = None, wait: bool = True
+) -> subprocess.Popen:
+    """A real Celery worker (two prefork children) on this run's queue, in a process group
+    of its own (kill() ends it with its children); ready for tasks when this returns,
+    unless wait=False."""
+    celery = str(Path(sys.executable).with_name("celery"))
+    args = [celery, "-A", "sandbox", "worker", "--loglevel=INFO", "--concurrency=2"]
+    args += ["--without-mingle", "--without-gossip", "--hostname", hostname]
+    worker = start(args, log, env=env, new_session=True)
+    if wait:
+        wait_for(lambda: "ready" in log.read_text(), timeout=60, message=log.read_text)
+    return worker
+
+
+def start_beat(log: Path, *, env: dict[str, str] | None = None) -> subprocess.Popen:
+    celery = str(Path(sys.executable).with_name("celery"))
+    args = [celery, "-A", "sandbox", "beat", "--loglevel=INFO"]
+    args += ["--scheduler", "django_celery_beat.schedulers:DatabaseScheduler"]
+    return start(args, log, env=env)
+
+
+def kill(process: subprocess.Popen) -> None:
+    """kill -9 a process started with new_session, and its children, at once. A worker's
+    warm shutdown takes seconds a test need not wait for: its outcome is already checked."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
 
 
 def free_port() -> int:

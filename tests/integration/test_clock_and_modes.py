@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 
@@ -18,7 +16,7 @@ from cluster.sandboxes import sandbox_create
 from cluster.tasks import enqueue_tick
 from tests.apiserver.manifests import pod_manifest
 from tests.integration.test_pod_journey import pod_of
-from tests.processes import start, stop, wait_for
+from tests.processes import kill, start_worker, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -87,21 +85,7 @@ def test_pause_stops_every_change_and_step_advances_exactly_one_tick(stack, sand
 def test_two_workers_racing_on_scheduler_ticks_never_bind_a_pod_twice(
     stack, sandbox, alice, tmp_path
 ):
-    celery = str(Path(sys.executable).with_name("celery"))
-    second = start(
-        [
-            celery,
-            "-A",
-            "sandbox",
-            "worker",
-            "--concurrency=2",
-            "--without-mingle",
-            "--without-gossip",
-            "--hostname",
-            "second@%h",
-        ],
-        tmp_path / "second-worker.log",
-    )
+    second = start_worker(tmp_path / "second-worker.log", "second@%h")
     try:
         api = ApiServer.as_user(sandbox, alice)
         for i in range(12):
@@ -113,7 +97,7 @@ def test_two_workers_racing_on_scheduler_ticks_never_bind_a_pod_twice(
                 lambda i=i: (pod_of(api, f"p{i}") or {}).get("spec", {}).get("nodeName"), timeout=30
             )
     finally:
-        stop(second)
+        kill(second)
     for i in range(12):
         bindings = Trace.objects.filter(sandbox=sandbox, name=f"p{i}", subresource="binding")
         assert bindings.filter(code=201).count() == 1

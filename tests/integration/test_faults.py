@@ -35,7 +35,16 @@ from cluster.models import ComponentState, Sandbox
 from cluster.objects import parse_time
 from cluster.quantity import cpu_millis
 from cluster.store import Store
-from tests.processes import TEST_NAMESPACE, free_port, start, stop, wait_for
+from tests.processes import (
+    TEST_NAMESPACE,
+    free_port,
+    kill,
+    start,
+    start_beat,
+    start_worker,
+    stop,
+    wait_for,
+)
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.faults]
 
@@ -62,39 +71,17 @@ class FaultStack:
         """A worker (two prefork children), ready to take tasks when this returns."""
         self._count += 1
         log = self.tmp_path / f"worker-{self._count}.log"
-        celery = str(Path(sys.executable).with_name("celery"))
-        worker = start(
-            [
-                celery,
-                "-A",
-                "sandbox",
-                "worker",
-                "--loglevel=INFO",
-                "--concurrency=2",
-                "--without-mingle",
-                "--without-gossip",
-                "--hostname",
-                f"{TEST_NAMESPACE}-{self._count}@%h",
-            ],
-            log,
-            env=self.env,
-            new_session=True,
-        )
+        worker = start_worker(log, f"{TEST_NAMESPACE}-{self._count}@%h", env=self.env)
         self.workers.append(worker)
-        wait_for(lambda: "ready" in log.read_text(), timeout=60, message=log.read_text)
         return worker
 
     def kill_worker(self, worker: subprocess.Popen) -> None:
         """kill -9 the worker and its children at once, mid-tick, as a dying machine would."""
-        os.killpg(worker.pid, signal.SIGKILL)
-        worker.wait()
+        kill(worker)
         self.workers.remove(worker)
 
     def start_beat(self) -> None:
-        celery = str(Path(sys.executable).with_name("celery"))
-        args = [celery, "-A", "sandbox", "beat", "--loglevel=INFO"]
-        args += ["--scheduler", "django_celery_beat.schedulers:DatabaseScheduler"]
-        self.others.append(start(args, self.tmp_path / "beat.log", env=self.env))
+        self.others.append(start_beat(self.tmp_path / "beat.log", env=self.env))
 
     def start_daphne(self) -> str:
         daphne = str(Path(sys.executable).with_name("daphne"))

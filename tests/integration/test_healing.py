@@ -124,9 +124,12 @@ def test_a_rolling_update_keeps_within_max_surge_and_max_unavailable_then_rolls_
     wait_for(ready_pods(api, 4, image="nginx:1.25.5"), timeout=60)
     before = api.list("pods", namespace="default")
 
-    current = api.get("deployments", "web", namespace="default")
-    current["spec"]["template"]["spec"]["containers"][0]["image"] = "nginx:1.27.3"
-    api.update("deployments", current, namespace="default")
+    # A patch, as `kubectl set image` sends: a get-then-update would race the deployment
+    # controller's status writes and lose with a 409, as it does upstream.
+    image = [
+        {"op": "replace", "path": "/spec/template/spec/containers/0/image", "value": "nginx:1.27.3"}
+    ]
+    api.patch("deployments", "web", image, patch_type="json", namespace="default")
     wait_for(ready_pods(api, 4, image="nginx:1.27.3"), timeout=90)
 
     # 25% of 4: at most 1 pod more than 4, at most 1 fewer than 4 ready, at every revision.
