@@ -530,6 +530,7 @@ class Viewer:
         self.origin = f"http://127.0.0.1:{stack.port}"
         self.messages = 0
         self.changes = 0
+        self.snapshots = 0
         self.reconnects = 0
         self.ready = threading.Event()
         self.error: dict | None = None
@@ -588,12 +589,13 @@ class Viewer:
                 self.ready.set()
                 return
             else:  # a "snapshot" (or, in older code, a "hello"): the first message
+                self.snapshots += kind == "snapshot"
                 self.ready.set()
 
     def summary(self) -> str:
         return (
-            f"the viewer received {self.messages} messages ({self.changes} changes)"
-            f" and had to reconnect {self.reconnects} times"
+            f"the viewer received {self.messages} messages ({self.changes} changes,"
+            f" {self.snapshots} snapshots) and had to reconnect {self.reconnects} times"
         )
 
     def stop(self) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 
 from django.db.models import F
 
@@ -21,8 +22,12 @@ audit = logging.getLogger("podlab.audit")
 def sandbox_lookup(sandbox_id: int) -> Sandbox:
     sandbox = Sandbox.objects.select_related("classroom", "owner").filter(pk=sandbox_id).first()
     if sandbox is None:
-        raise ApiError(404, "NotFound", f'sandbox "{sandbox_id}" not found')
+        raise not_found_sandbox(sandbox_id)
     return sandbox
+
+
+def not_found_sandbox(sandbox_id: int) -> ApiError:
+    return ApiError(404, "NotFound", f'sandbox "{sandbox_id}" not found')
 
 
 def sandbox_for(user, sandbox_id: int) -> Sandbox:
@@ -30,12 +35,21 @@ def sandbox_for(user, sandbox_id: int) -> Sandbox:
     through this first. One they may not see answers exactly as one that does not exist
     (404), so sandbox ids cannot be probed; an anonymous caller gets 401."""
     caller_for_user(user)  # 401 unless logged in and active
-    sandbox = sandbox_lookup(sandbox_id)
+    return sandbox_visible(user, sandbox_lookup(sandbox_id))
+
+
+def sandboxes_by_id(ids: Iterable[int]) -> dict[int, Sandbox]:
+    """sandbox_lookup for many sandboxes at once (the missing ones left out)."""
+    return Sandbox.objects.select_related("classroom", "owner").in_bulk(set(ids))
+
+
+def sandbox_visible(user, sandbox: Sandbox) -> Sandbox:
+    """sandbox_for's check, for a sandbox already read: 404 unless user may see it."""
     try:
         clock_readable(sandbox, user)
     except ApiError as refused:
         if refused.code == 403:
-            raise ApiError(404, "NotFound", f'sandbox "{sandbox_id}" not found') from None
+            raise not_found_sandbox(sandbox.pk) from None
         raise
     return sandbox
 

@@ -6,8 +6,8 @@ back), and must keep its sandbox awake (cluster/idle.py). Done per socket, fifty
 cost fifty database checks and fifty channel-layer pings every two seconds, and those
 compete with the pushes themselves. Done here, each costs one pass per process:
 
-- every ACCESS_CHECK_SECONDS, one trip to a database thread that checks each distinct
-  (session, user, sandbox) once, however many sockets share it;
+- every ACCESS_CHECK_SECONDS, one trip to a database thread that reads the sockets'
+  sessions, users and sandboxes, each in one query, and checks them all;
 - every LAYER_PING_SECONDS, one ping through the channel layer to a channel of the
   watch's own (the process's sockets share its connection to Redis: if the ping comes
   back, their pushes can too). After a ping that failed or never came back, the first
@@ -34,11 +34,14 @@ from channels.db import database_sync_to_async
 from channels.layers import BaseChannelLayer
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY, get_user_model
+from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
+from django.utils import timezone
 
 from cluster import idle
 from cluster.apiserver import ApiError
+from cluster.apiserver.authn import caller_for_user
 from cluster.apiserver.errors import unauthorized
-from sandbox.selectors import sandbox_for
+from sandbox.selectors import not_found_sandbox, sandbox_visible, sandboxes_by_id
 
 log = logging.getLogger(__name__)
 
@@ -69,30 +72,48 @@ class WatchedSocket(Protocol):
 
 def check_access(access: Access) -> None:
     """Raise the ApiError sandbox_for raises now, for the user as they are now."""
-    if access.session_key is not None and not _still_logged_in(access):
-        raise unauthorized()
-    user = get_user_model().objects.filter(pk=access.user_id).first()
-    if user is None:
-        raise unauthorized()
-    sandbox_for(user, access.sandbox_id)
-
-
-def _still_logged_in(access: Access) -> bool:
-    """Whether the browser's session, read afresh, still names this user: a logout (here
-    or in another tab) or an expired session ends it."""
-    session = import_module(settings.SESSION_ENGINE).SessionStore(session_key=access.session_key)
-    return session.get(SESSION_KEY) == str(access.user_id)
+    if (lost := refusals([access]).get(access)) is not None:
+        raise lost
 
 
 def refusals(accesses: Iterable[Access]) -> dict[Access, ApiError]:
-    """Each access that no longer holds, with why."""
+    """Each access that no longer holds, with why. A few queries in all, however many
+    accesses: the sessions, the users and the sandboxes are each read in one."""
+    accesses = set(accesses)
+    logged_in = session_users({a.session_key for a in accesses if a.session_key is not None})
+    users = get_user_model().objects.in_bulk({a.user_id for a in accesses})
+    sandboxes = sandboxes_by_id(a.sandbox_id for a in accesses)
     refused = {}
-    for access in set(accesses):
+    for access in accesses:
         try:
-            check_access(access)
+            # A logout (here or in another tab) or an expired session ends the socket.
+            if access.session_key is not None and logged_in.get(access.session_key) != str(
+                access.user_id
+            ):
+                raise unauthorized()
+            if (user := users.get(access.user_id)) is None:
+                raise unauthorized()
+            caller_for_user(user)  # 401 once deactivated
+            if (sandbox := sandboxes.get(access.sandbox_id)) is None:
+                raise not_found_sandbox(access.sandbox_id)
+            sandbox_visible(user, sandbox)
         except ApiError as lost:
             refused[access] = lost
     return refused
+
+
+def session_users(session_keys: set[str]) -> dict[str, str]:
+    """The user id (as the session stores it) each live session names, read afresh:
+    the sessions logged out or expired are left out."""
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    if not issubclass(store, DatabaseSessionStore):  # a cache or cookie engine: one by one
+        named = {key: store(session_key=key).get(SESSION_KEY) for key in session_keys}
+        return {key: user for key, user in named.items() if user is not None}
+    live = store.get_model_class().objects.filter(
+        session_key__in=session_keys, expire_date__gt=timezone.now()
+    )
+    named = {row.session_key: store().decode(row.session_data).get(SESSION_KEY) for row in live}
+    return {key: user for key, user in named.items() if user is not None}
 
 
 class SocketWatch:

@@ -435,13 +435,28 @@ def test_one_watch_closes_only_the_socket_whose_user_lost_access(sandbox, classr
     assert pushed["events"][0]["object"]["metadata"]["name"] == "still-here"
 
 
-def test_sockets_that_share_a_user_and_sandbox_cost_one_check_per_pass(
-    sandbox, alice, django_assert_max_num_queries
+def test_a_pass_over_many_sockets_costs_as_many_queries_as_over_one(
+    sandbox, alice, bob, django_assert_max_num_queries
 ):
-    from sandbox.socket_watch import Access, check_access, refusals
+    """Fifty sockets, each with a session of its own, of two users: the sessions, users
+    and sandboxes are each read in one query, and only bob's sockets are refused."""
+    from django.contrib.auth import BACKEND_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
 
-    shared = Access(None, alice.pk, sandbox.pk)
-    with django_assert_max_num_queries(10) as one:
-        check_access(shared)
-    with django_assert_max_num_queries(len(one.captured_queries)):
-        assert refusals([shared] * 50) == {}
+    from sandbox.socket_watch import Access, refusals
+
+    def socket_of(user) -> Access:
+        session = SessionStore()
+        session[SESSION_KEY] = str(user.pk)
+        session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+        session.create()
+        return Access(session.session_key, user.pk, sandbox.pk)
+
+    one = [socket_of(alice)]
+    many = [socket_of(alice) for _ in range(40)] + [socket_of(bob) for _ in range(10)]
+    with django_assert_max_num_queries(10) as first:
+        assert refusals(one) == {}
+    with django_assert_max_num_queries(len(first.captured_queries)):
+        refused = refusals(many)
+    assert set(refused) == set(many[40:])
+    assert {lost.code for lost in refused.values()} == {404}
