@@ -512,8 +512,12 @@ class Store:
         requires: Sequence[Required],
         rider: Rider | None,
     ) -> tuple[TxnResult, int, int]:
+        # What the creates add to the counters is known before any read: the bump adds it.
+        creates = [op for op in ops if _is_create(op)]
+        created_objects = sum(1 for op in creates if self.counts(op.key))
+        created_bytes = sum(len(encoded[op.key]) for op in creates)
         with store_sql.statement_cursor() as cursor:
-            params: list[object] = [self.sandbox_id]
+            params: list[object] = [self.sandbox_id, created_objects, created_bytes]
             for required in requires:
                 params += [self.sandbox_id, required.key]
                 if required.mod_revision is not None:
@@ -523,6 +527,9 @@ class Store:
             if bumped is None:
                 raise self._missing_requirement(requires)
             revision, compacted, object_count, history_bytes = bumped
+            # The counters as they were before this transaction.
+            object_count -= created_objects
+            history_bytes -= created_bytes
             object_delta = log_bytes = 0
             # A create needs no read: the unique key constraint is its compare.
             current = self._read_rows(cursor, [op.key for op in ops if not _is_create(op)])
@@ -600,7 +607,9 @@ class Store:
             if events:
                 values = ", ".join([store_sql.INSERT_EVENT_VALUES] * len(events))
                 cursor.execute(store_sql.INSERT_EVENTS + values, log)
-                cursor.execute(store_sql.COUNT_WRITES, [object_delta, log_bytes, self.sandbox_id])
+                rest = (object_delta - created_objects, log_bytes - created_bytes)
+                if rest != (0, 0):
+                    cursor.execute(store_sql.COUNT_WRITES, [*rest, self.sandbox_id])
             rider_row = None
             if rider:
                 cursor.execute(

@@ -71,21 +71,25 @@ def requirement(pins: tuple[bool, ...]) -> str:
 
 
 def bump_revision(required: tuple[bool, ...]) -> str:
-    """Portable: take the counter row (an upsert, so a keyspace needs no set-up) and
-    return the new revision with the keyspace's counters as they were; no row when a
-    required key is missing.
+    """Portable: take the counter row (an upsert, so a keyspace needs no set-up), add to
+    its object count and watch-log bytes what the transaction's creates add (known before
+    anything is read: one statement fewer for a create), and return the new revision and
+    the counters; no row when a required key is missing.
 
     SQLite needs the WHERE to parse an upsert from a SELECT, which it always has.
     """
     return (
-        f"INSERT INTO {REVISIONS} AS r (sandbox_id, revision, compacted_revision)"
-        f" SELECT %s, 1, 0 WHERE {requirement(required)}"
-        " ON CONFLICT (sandbox_id) DO UPDATE SET revision = r.revision + 1"
+        f"INSERT INTO {REVISIONS} AS r"
+        " (sandbox_id, revision, compacted_revision, object_count, history_bytes)"
+        f" SELECT %s, 1, 0, %s, %s WHERE {requirement(required)}"
+        " ON CONFLICT (sandbox_id) DO UPDATE SET revision = r.revision + 1,"
+        " object_count = r.object_count + excluded.object_count,"
+        " history_bytes = r.history_bytes + excluded.history_bytes"
         " RETURNING revision, compacted_revision, object_count, history_bytes"
     )
 
 
-# Portable: what a transaction's writes did to the keyspace's counters.
+# Portable: what a transaction's other writes (updates, deletes) did to the counters.
 COUNT_WRITES = (
     f"UPDATE {REVISIONS} SET object_count = object_count + %s,"
     " history_bytes = history_bytes + %s WHERE sandbox_id = %s"
