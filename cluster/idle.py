@@ -31,13 +31,12 @@ the presence and the last work in Redis and stops and starts the clock.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models.fields.json import KT
+from django.db.models.fields.json import KeyTransform
 
 from cluster.clock import clock_idle, clock_wake
 from cluster.components.controllers.nodelifecycle import judgement_due_at
@@ -252,24 +251,7 @@ def idle_or_wake() -> IdlePass:
     awake = sum(not is_idle for is_idle in sandboxes.values()) + len(woken)
     if not candidates:
         return IdlePass([], woken, awake)
-    components: dict[int, list[Component]] = {}
-    # Only the timers of each component's memory: a kubelet's holds its node's runtime,
-    # too big to read every second for a sandbox that stays awake with work due.
-    rows = ComponentState.objects.filter(sandbox_id__in=candidates).values_list(
-        "sandbox_id",
-        "name",
-        "running",
-        "last_tick_at",
-        KT("state__wake_at"),
-        KT("state__work_at"),
-        KT("state__nodeHealth"),
-    )
-    for sandbox_id, name, running, last_tick_at, wake_at, work_at, health in rows:
-        state = {"wake_at": wake_at, "work_at": work_at}
-        if health:
-            state["nodeHealth"] = json.loads(health)
-        component = Component(name, running, state, ticked=last_tick_at is not None)
-        components.setdefault(sandbox_id, []).append(component)
+    components = component_timers(candidates)
     gone_idle = []
     for sandbox in Sandbox.objects.filter(pk__in=candidates):
         now = sandbox.now()
@@ -292,6 +274,31 @@ def idle_or_wake() -> IdlePass:
                 woken.append(pk)
                 awake += 1
     return IdlePass(gone_idle, woken, awake - len(gone_idle))
+
+
+def component_timers(sandbox_ids: Iterable[int]) -> dict[int, list[Component]]:
+    """Each sandbox's components, with only the timers of their memory: a kubelet's holds
+    its node's runtime, too big to read every pass for a sandbox that stays awake.
+
+    Read as JSON (KeyTransform), not as text: SQLite's text of a JSON null is "null".
+    """
+    rows = ComponentState.objects.filter(sandbox_id__in=sandbox_ids).values_list(
+        "sandbox_id",
+        "name",
+        "running",
+        "last_tick_at",
+        KeyTransform("wake_at", "state"),
+        KeyTransform("work_at", "state"),
+        KeyTransform("nodeHealth", "state"),
+    )
+    components: dict[int, list[Component]] = {}
+    for sandbox_id, name, running, last_tick_at, wake_at, work_at, health in rows:
+        state = {"wake_at": wake_at, "work_at": work_at}
+        if health:
+            state["nodeHealth"] = health
+        component = Component(name, running, state, ticked=last_tick_at is not None)
+        components.setdefault(sandbox_id, []).append(component)
+    return components
 
 
 def wake(sandbox_id: int) -> bool:
