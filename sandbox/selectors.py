@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 
-from django.db.models import F
+from django.db.models import F, QuerySet
 
 from cluster.apiserver import ApiServer
-from cluster.apiserver.authn import caller_for_user
+from cluster.apiserver.authn import LIVE_PAGE_USER_AGENT, caller_for_user
 from cluster.apiserver.authz import authorize, write_grant
 from cluster.apiserver.errors import ApiError
 from cluster.components.kube_proxy import rules_of
@@ -16,6 +16,10 @@ from cluster.models import ComponentState, Sandbox, SchedulingRecord, Trace
 from cluster.resources import RESOURCES
 
 SNAPSHOT_TRACES = 200
+# ... and at least this many of the calls the timeline shows by default (story_traces),
+# which a running clock's heartbeats push out of the last 200 within a minute or two.
+SNAPSHOT_STORY_TRACES = 100
+READ_VERBS = ("get", "list", "watch")
 audit = logging.getLogger("podlab.audit")
 
 
@@ -144,7 +148,9 @@ def sandbox_snapshot(sandbox: Sandbox, user) -> dict:
     pods = apiserver.list("pods")
     nodes = apiserver.list("nodes")
     workloads = {resource: items_if_served(apiserver, resource) for resource in SNAPSHOT_WORKLOADS}
-    traces = Trace.objects.filter(sandbox=sandbox).order_by("-id")[:SNAPSHOT_TRACES]
+    latest = Trace.objects.filter(sandbox=sandbox).order_by("-id")
+    traces = {trace.pk: trace for trace in latest[:SNAPSHOT_TRACES]}
+    traces |= {trace.pk: trace for trace in story_traces(latest)[:SNAPSHOT_STORY_TRACES]}
     return {
         "type": "snapshot",
         "revision": int(pods["metadata"]["resourceVersion"]),
@@ -153,8 +159,23 @@ def sandbox_snapshot(sandbox: Sandbox, user) -> dict:
         "pods": pods["items"],
         **workloads,
         "components": component_states(sandbox),
-        "traces": [trace.as_message() for trace in reversed(traces)],
+        "traces": [traces[pk].as_message() for pk in sorted(traces)],
     }
+
+
+def story_traces(traces: QuerySet[Trace]) -> QuerySet[Trace]:
+    """The calls that tell a step, as the timeline's default filters pick them (its
+    isBackground and isPageRead, static/js/podlab/timeline.js and routes.js): not a
+    node's heartbeats (Leases, a kubelet's node status and reads), not the controllers'
+    and kube-proxies' reads, not the live page's own reads."""
+    return (
+        traces.exclude(resource="leases")
+        .exclude(actor__startswith="kubelet/", resource="nodes")
+        .exclude(actor__startswith="kubelet/", verb__in=READ_VERBS)
+        .exclude(actor__startswith="controller-manager/", verb__in=READ_VERBS)
+        .exclude(actor__startswith="kube-proxy/", verb__in=READ_VERBS)
+        .exclude(user_agent=LIVE_PAGE_USER_AGENT, verb__in=READ_VERBS)
+    )
 
 
 def items_if_served(apiserver: ApiServer, resource: str) -> list[dict]:
