@@ -75,14 +75,10 @@ from bench.stack import (  # noqa: E402
     Stack,
     Viewer,
     bench,
-    bench_environment,
-    cleanup_redis,
-    ensure_services,
     log,
-    log_conditions,
     percentile,
+    run_bench,
     setup_django,
-    throwaway_database,
     wait_for,
 )
 from tests.browser.harness import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
@@ -480,15 +476,7 @@ def main() -> None:
     # Playwright's sync API runs an event loop in this thread; the Django calls
     # between browser steps are synchronous, as in tests/e2e.
     os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    ensure_services()
-    log_conditions("browser_latency starts")
-    tag = f"podlab-bench-browser-{os.getpid()}"
-    try:
-        with tempfile.TemporaryDirectory() as tmp, throwaway_database("browser") as url:
-            run(bench_environment(url, tag), Path(os.environ.get("BENCH_LOGS") or tmp), parts)
-    finally:
-        cleanup_redis(tag)
-    log_conditions("browser_latency ends")
+    run_bench("browser_latency", lambda env, logs: run(env, logs, parts), database="browser")
 
 
 if __name__ == "__main__":

@@ -25,9 +25,7 @@ part of the rollout, as on a real cluster.
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -36,14 +34,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.stack import (  # noqa: E402
     Stack,
     bench,
-    bench_environment,
-    cleanup_redis,
-    ensure_services,
     log,
-    log_conditions,
     percentile,
+    run_bench,
     setup_django,
-    throwaway_database,
     wait_for,
 )
 
@@ -181,23 +175,17 @@ def measure_rollout(env: dict[str, str], logs: Path) -> float:
     return took
 
 
-def main() -> None:
-    ensure_services()
-    log_conditions("healing starts")
-    tag = f"podlab-bench-healing-{os.getpid()}"
-    try:
-        with tempfile.TemporaryDirectory() as tmp, throwaway_database("healing") as url:
-            env = bench_environment(url, tag)
-            setup_django(env)
-            logs = Path(os.environ.get("BENCH_LOGS") or tmp)
-            heals = measure_healing(env, logs)
-            rollout = measure_rollout(env, logs)
-    finally:
-        cleanup_redis(tag)
-    log_conditions("healing ends")
+def run(env: dict[str, str], logs: Path) -> None:
+    setup_django(env)
+    heals = measure_healing(env, logs)
+    rollout = measure_rollout(env, logs)
     bench("heal_p50", percentile(heals, 0.50), "ms")
     bench("heal_p99", percentile(heals, 0.99), "ms")
     bench("rollout_100_replicas", rollout, "s")
+
+
+def main() -> None:
+    run_bench("healing", run)
 
 
 if __name__ == "__main__":

@@ -48,7 +48,6 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -60,15 +59,12 @@ from bench.stack import (  # noqa: E402
     _cpu_ticks,
     _parents,
     bench,
-    bench_environment,
-    cleanup_redis,
-    ensure_services,
     log,
     log_conditions,
     percentile,
+    run_bench,
     service_roots,
     setup_django,
-    throwaway_database,
     tree_cpu_seconds,
     wait_for,
 )
@@ -377,16 +373,7 @@ def busy_minute(apis: list, watches: list[RunningWatch], window: CpuWindow) -> l
 
 
 def main() -> None:
-    ensure_services()
-    log_conditions("idle starts")
-    tag = f"podlab-bench-idle-{os.getpid()}"
-    try:
-        with tempfile.TemporaryDirectory() as tmp, throwaway_database("idle") as url:
-            # BENCH_LOGS=<dir> keeps the stack's logs there instead of a temporary directory.
-            run(bench_environment(url, tag), Path(os.environ.get("BENCH_LOGS") or tmp))
-    finally:
-        cleanup_redis(tag)
-    log_conditions("idle ends")
+    run_bench("idle", run)
 
 
 if __name__ == "__main__":

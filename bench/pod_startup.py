@@ -41,10 +41,8 @@ kubelet tick -> Running status -> seen), read from the API server's traces.
 
 from __future__ import annotations
 
-import os
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -54,14 +52,10 @@ from bench.stack import (  # noqa: E402
     Stack,
     Viewer,
     bench,
-    bench_environment,
-    cleanup_redis,
-    ensure_services,
     log,
-    log_conditions,
     percentile,
+    run_bench,
     setup_django,
-    throwaway_database,
     wait_for,
 )
 
@@ -239,16 +233,7 @@ def log_breakdown(sandbox, observed: dict[str, tuple[float, float, str]]) -> Non
 
 
 def main() -> None:
-    ensure_services()
-    log_conditions("pod_startup starts")
-    tag = f"podlab-bench-startup-{os.getpid()}"
-    try:
-        with tempfile.TemporaryDirectory() as tmp, throwaway_database("startup") as url:
-            # BENCH_LOGS=<dir> keeps the stack's logs there instead of a temporary directory.
-            run(bench_environment(url, tag), Path(os.environ.get("BENCH_LOGS") or tmp))
-    finally:
-        cleanup_redis(tag)
-    log_conditions("pod_startup ends")
+    run_bench("pod_startup", run, database="startup")
 
 
 if __name__ == "__main__":

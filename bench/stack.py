@@ -26,6 +26,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -114,6 +115,23 @@ def ensure_services() -> None:
 def _psql(sql: str) -> None:
     env = {**os.environ, "PGOPTIONS": "-c client_min_messages=warning"}  # no NOTICEs
     subprocess.run(["psql", f"{POSTGRES_SERVER}/postgres", "-qc", sql], env=env, check=True)
+
+
+def run_bench(
+    name: str, run: Callable[[dict[str, str], Path], None], *, database: str = ""
+) -> None:
+    """A bench's main: Redis and PostgreSQL answering, a throwaway database and Redis
+    names of its own, run(env, logs), then the database and the Redis names removed.
+    BENCH_LOGS=<dir> keeps the stack's logs there instead of a temporary directory."""
+    ensure_services()
+    log_conditions(f"{name} starts")
+    tag = f"podlab-bench-{database or name}-{os.getpid()}"
+    try:
+        with tempfile.TemporaryDirectory() as tmp, throwaway_database(database or name) as url:
+            run(bench_environment(url, tag), Path(os.environ.get("BENCH_LOGS") or tmp))
+    finally:
+        cleanup_redis(tag)
+    log_conditions(f"{name} ends")
 
 
 @contextmanager
