@@ -213,7 +213,9 @@ def queue_census(tag: str) -> str:
 
     client = redis.Redis.from_url(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
     kinds: Counter[str] = Counter()
-    for raw in client.lrange(tag, 0, -1):
+    # The queue's list, and one per priority step above 0 ("<queue>:<step>", settings.py).
+    lists = [tag, *(f"{tag}:{step}" for step in (3, 6, 9))]
+    for raw in (raw for name in lists for raw in client.lrange(name, 0, -1)):
         try:
             headers = json.loads(raw)["headers"]
         except (ValueError, KeyError, TypeError):

@@ -12,15 +12,18 @@ import datetime as dt
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from django.conf import settings
 from django.utils import timezone
 
-from cluster import idle
+from cluster import idle, informer_facts
 from cluster.apiserver import ApiServer
 from cluster.apiserver.publish import publish_note
 from cluster.apiserver.tracing import trim_traces
 from cluster.clock import clock_advance
+from cluster.components.controllers.controller import ClusterFacts, KnowNothing, WakeFilter
+from cluster.components.scheduler.cluster_events import node_aspects
 from cluster.coordination import component_key, component_lock, redis_client
 from cluster.models import ComponentState, Sandbox, SchedulingRecord, Trace
 from cluster.objects import parse_time
@@ -52,6 +55,11 @@ class ComponentKind:
     # Wall seconds a watch wake-up waits, so that one pass sees a burst of changes and
     # the pod-startup path (scheduler, kubelet) keeps the workers first.
     wake_delay: float = 0.0
+    # On the path from a create to a Running pod (the scheduler, the kubelet): its ticks
+    # go ahead of the others in the queue. On a cluster each component is a process of its
+    # own; here they share the workers, and a pod's start must not wait behind the passes
+    # of controllers that have nothing to do with it.
+    startup_path: bool = False
 
 
 KINDS: dict[str, ComponentKind] = {}
@@ -66,16 +74,26 @@ def kind_of(component: str) -> ComponentKind:
     return KINDS.get(component) or KINDS[component.partition("/")[0]]
 
 
+def on_startup_path(component: str) -> bool:
+    """Whether a component's ticks go ahead in the queue (ComponentKind.startup_path)."""
+    try:
+        return kind_of(component).startup_path
+    except KeyError:  # "kube-proxy/*", the fan-out to every node's kube-proxy
+        return False
+
+
 # -- ticks ---------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class TickRun:
     """What run_tick did: whether a tick ran, and in how many wall seconds the component
-    is due again (None: when woken, or at its next resync)."""
+    is due again (None: when woken, or at its next resync), and whether that tick is work
+    on the pod-startup path (Due.first)."""
 
     ran: bool
     due_again_in: float | None = None
+    first: bool = False
 
 
 def run_tick(sandbox_id: int, component: str, *, force: bool = False, due: bool = False) -> TickRun:
@@ -96,16 +114,16 @@ def run_tick(sandbox_id: int, component: str, *, force: bool = False, due: bool 
                 _woken_key(), _member(sandbox_id, component)
             ).execute()
             return TickRun(False)
-        ran, next_in = False, None
+        ran, run = False, TickRun(False)
         for _ in range(MAX_RERUNS):
             client.delete(dirty_key)
-            ticked, next_in = _tick_once(sandbox_id, component, force=force)
-            ran = ticked or ran
+            run = _tick_once(sandbox_id, component, force=force)
+            ran = run.ran or ran
             if not client.get(dirty_key):
                 break
         # Served: a tick ran after every wake-up so far (a later one adds it again).
         client.srem(_woken_key(), _member(sandbox_id, component))
-    return TickRun(ran, next_in)
+    return TickRun(ran, run.due_again_in, run.first)
 
 
 def _woken_key() -> str:
@@ -175,22 +193,22 @@ def mark_due(sandbox_id: int, component: str, seconds: float) -> bool:
     return bool(redis_client().set(key, 1, nx=True, ex=max(int(seconds + 1), 1)))
 
 
-def _tick_once(sandbox_id: int, component: str, *, force: bool) -> tuple[bool, float | None]:
-    """Run one tick: (whether it ran, wall seconds until this component is due again;
-    None when it is not due by itself or the clock is paused)."""
+def _tick_once(sandbox_id: int, component: str, *, force: bool) -> TickRun:
+    """Run one tick: whether it ran, and the wall seconds until this component is due again
+    (None when it is not due by itself or the clock is paused)."""
     sandbox = Sandbox.objects.select_related("classroom").filter(pk=sandbox_id).first()
     if sandbox is None or (sandbox.clock_paused and not force):
-        return False, None
+        return TickRun(False)
     if sandbox.idle:
         # A wake-up for work (a write's watchers, a fault, a start: each marks work first)
         # or with a page open wakes the sandbox; a periodic tick queued before it went idle
         # finds neither and leaves it resting.
         if not idle.wanted(sandbox.pk):
-            return False, None
+            return TickRun(False)
         idle.wake_sandbox(sandbox)
     row = ComponentState.objects.filter(sandbox=sandbox, name=component).first()
     if row is None or not row.running:
-        return False, None
+        return TickRun(False)
     kind = kind_of(component)
     error: Exception | None = None
     try:
@@ -217,32 +235,64 @@ def _tick_once(sandbox_id: int, component: str, *, force: bool) -> tuple[bool, f
     )
     if health_changed:
         publish_note(sandbox, row.as_message())
-    when = None if sandbox.clock_paused else next_tick_at(sandbox, row)
-    if when is None:
-        return True, None
-    return True, max((when - sandbox.now()).total_seconds() / sandbox.clock_speed, 0.0)
+    due = None if sandbox.clock_paused else next_due(sandbox, row)
+    if due is None:
+        return TickRun(True)
+    wall = max((due.at - sandbox.now()).total_seconds() / sandbox.clock_speed, 0.0)
+    return TickRun(True, wall, due.first)
+
+
+@dataclass(frozen=True)
+class Due:
+    """When a component next needs a tick, in sandbox time, and whether that tick goes
+    ahead of others in the queue: a startup-path component's poll, or a timer it set for
+    its pods (a pull done, a back-off over); not a watch-mode resync or a heartbeat (a
+    Lease renewed), which are housekeeping and wait their turn."""
+
+    at: dt.datetime
+    first: bool
+
+
+def next_due(sandbox: Sandbox, row: ComponentState) -> Due | None:
+    """The component's next tick (None: only when woken)."""
+    kind = kind_of(row.name)
+    if row.last_tick_at is None:
+        return Due(sandbox.now(), kind.startup_path)
+    watching = sandbox.mode == Sandbox.Mode.WATCH
+    if watching:
+        period = kind.watch_seconds or WATCH_RESYNC_WALL_SECONDS * sandbox.clock_speed
+    else:
+        period = kind.poll_seconds
+    candidates = [] if period is None else [row.last_tick_at + dt.timedelta(seconds=period)]
+    if wake_at := row.state.get("wake_at"):
+        candidates.append(parse_time(wake_at))
+    if not candidates:
+        return None
+    at = min(candidates)
+    if not kind.startup_path:
+        return Due(at, False)
+    # The component's timers: "wake_at" includes a kubelet's heartbeats, "work_at" is its
+    # pods' alone (cluster/components/kubelet); the scheduler's are its pods' back-offs.
+    work_at = row.state["work_at"] if "work_at" in row.state else row.state.get("wake_at")
+    return Due(at, not watching or (bool(work_at) and parse_time(work_at) <= at))
 
 
 def next_tick_at(sandbox: Sandbox, row: ComponentState) -> dt.datetime | None:
     """When this component next needs a tick, in sandbox time (None: only when woken)."""
-    kind = kind_of(row.name)
-    if sandbox.mode == Sandbox.Mode.POLL:
-        period = kind.poll_seconds
-    else:
-        period = kind.watch_seconds or WATCH_RESYNC_WALL_SECONDS * sandbox.clock_speed
-    candidates = []
-    if row.last_tick_at is None:
-        return sandbox.now()
-    if period is not None:
-        candidates.append(row.last_tick_at + dt.timedelta(seconds=period))
-    if wake_at := row.state.get("wake_at"):
-        candidates.append(parse_time(wake_at))
-    return min(candidates) if candidates else None
+    due = next_due(sandbox, row)
+    return None if due is None else due.at
 
 
-def due_components(within: float = 0) -> list[tuple[int, str, float]]:
-    """(sandbox id, component, wall seconds until due) for the components whose next
-    tick time has come, or comes in the next `within` wall seconds.
+class DueTick(NamedTuple):
+    sandbox_id: int
+    component: str
+    delay: float  # wall seconds until it is due
+    first: bool  # Due.first
+
+
+def due_components(within: float = 0) -> list[DueTick]:
+    """The components whose next tick time has come, or comes in the next `within` wall
+    seconds.
 
     Beat looks once a second; a tick due between two looks is queued with its delay,
     so that the scheduler of a poll-mode sandbox asks every 5 sandbox seconds, not
@@ -253,12 +303,12 @@ def due_components(within: float = 0) -> list[tuple[int, str, float]]:
         running=True, sandbox__clock_paused=False, sandbox__idle=False
     )
     for row in rows.select_related("sandbox"):
-        when = next_tick_at(row.sandbox, row)
-        if when is None:
+        next_tick = next_due(row.sandbox, row)
+        if next_tick is None:
             continue
-        delay = (when - row.sandbox.now()).total_seconds() / row.sandbox.clock_speed
+        delay = (next_tick.at - row.sandbox.now()).total_seconds() / row.sandbox.clock_speed
         if delay <= within:
-            due.append((row.sandbox_id, row.name, max(delay, 0.0)))
+            due.append(DueTick(row.sandbox_id, row.name, max(delay, 0.0), next_tick.first))
     return due
 
 
@@ -267,7 +317,7 @@ def due_components(within: float = 0) -> list[tuple[int, str, float]]:
 
 # resource -> the components with an informer on it, each with the filter of the changes
 # that wake it (None: all): woken by its changes in watch mode.
-_watching: dict[str, list[tuple[str, Callable[[str, dict], bool] | None]]] = {}
+_watching: dict[str, list[tuple[str, WakeFilter | None]]] = {}
 
 
 # resource -> name prefixes ("kube-proxy/"): every component of the sandbox named so is woken.
@@ -277,7 +327,7 @@ _watching_every: dict[str, set[str]] = {}
 def watch(
     component: str,
     resources: Iterable[str],
-    wakes_on: Callable[[str, dict], bool] | None = None,
+    wakes_on: WakeFilter | None = None,
 ) -> None:
     for resource in resources:
         _watching.setdefault(resource, []).append((component, wakes_on))
@@ -289,8 +339,12 @@ def watch_every(prefix: str, resources: Iterable[str]) -> None:
         _watching_every.setdefault(resource, set()).add(prefix)
 
 
-def watchers_of(sandbox: Sandbox, actor: str, events: list[dict]) -> set[str]:
-    """The components to wake for these committed changes (never the one that made them)."""
+def watchers_of(
+    sandbox: Sandbox, actor: str, events: list[dict], facts: ClusterFacts | None = None
+) -> set[str]:
+    """The components to wake for these committed changes (never the one that made them).
+    facts: what the filters may know of the sandbox (informer_facts; default: nothing)."""
+    facts = facts or KnowNothing()
     woken: set[str] = set()
     prefixes: set[str] = set()
     for event in events:
@@ -299,7 +353,9 @@ def watchers_of(sandbox: Sandbox, actor: str, events: list[dict]) -> set[str]:
         resource = rt.name if rt else ""
         if sandbox.mode == Sandbox.Mode.WATCH:
             for component, wakes_on in _watching.get(resource, ()):
-                if component not in woken and (wakes_on is None or wakes_on(resource, event)):
+                if component not in woken and (
+                    wakes_on is None or wakes_on(resource, event, facts)
+                ):
                     woken.add(component)
             prefixes |= _watching_every.get(resource, set())
         if resource == "pods":
@@ -312,7 +368,11 @@ def watchers_of(sandbox: Sandbox, actor: str, events: list[dict]) -> set[str]:
                     woken.add("scheduler")
             elif sandbox.mode == Sandbox.Mode.WATCH:
                 woken.add("scheduler")
-        elif resource == "nodes" and sandbox.mode == Sandbox.Mode.WATCH:
+        elif (
+            resource == "nodes"
+            and sandbox.mode == Sandbox.Mode.WATCH
+            and _changes_scheduling(event)
+        ):
             woken.add("scheduler")
     # No database here (this runs in the publisher thread): the tick task finds the rows.
     woken.update(f"{prefix}{EVERY}" for prefix in prefixes)
@@ -331,6 +391,14 @@ def components_named(sandbox_id: int, pattern: str) -> list[str]:
         sandbox_id=sandbox_id, name__startswith=pattern.removesuffix(EVERY)
     )
     return list(rows.values_list("name", flat=True))
+
+
+def _changes_scheduling(event: dict) -> bool:
+    """A node added or gone, or changed in what the scheduler reads from it (upstream's
+    nodeSchedulingPropertiesChange): its images or conditions alone move no pod."""
+    if event.get("type") != "MODIFIED" or not event.get("previous"):
+        return True
+    return node_aspects(event.get("object") or {}) != node_aspects(event["previous"])
 
 
 def _frees_room(event: dict) -> bool:
@@ -369,11 +437,14 @@ def on_commit_enqueue(
     or after its kind's wake delay (enqueue_later), which batches a burst of changes."""
 
     def receiver(sender, *, sandbox: Sandbox, actor: str, events: list[dict], **kwargs) -> None:
+        # Learnt first, paused or not: the facts must follow every change.
+        informer_facts.note_changes(sandbox.pk, events)
         if sandbox.clock_paused:
             return
         if idle.is_work((_resource_name(event), event) for event in events):
             idle.mark_work(sandbox.pk, sandbox.clock_speed)
-        for component in watchers_of(sandbox, actor, events):
+        facts = informer_facts.SandboxFacts(sandbox.pk)
+        for component in watchers_of(sandbox, actor, events, facts):
             delay = wake_delay(component)
             if delay and enqueue_later is not None:
                 enqueue_later(sandbox.pk, component, delay)

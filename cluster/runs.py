@@ -113,7 +113,11 @@ def run_kubelet(api: ApiServer, sandbox: Sandbox, row: ComponentState) -> None:
 
 register(
     ComponentKind(
-        "scheduler", run_scheduler, poll_seconds=SCHEDULER_POLL_SECONDS, watch_seconds=None
+        "scheduler",
+        run_scheduler,
+        poll_seconds=SCHEDULER_POLL_SECONDS,
+        watch_seconds=None,
+        startup_path=True,
     )
 )
 register(
@@ -122,6 +126,7 @@ register(
         run_kubelet,
         poll_seconds=KUBELET_RESYNC_SECONDS,
         watch_seconds=KUBELET_RESYNC_SECONDS,
+        startup_path=True,
     )
 )
 

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
+from cluster import informer_facts
 from cluster.apiserver import ApiError, ApiServer
 from cluster.apiserver.authn import caller_for_user
 from cluster.apiserver.authz import write_grant
@@ -46,6 +47,7 @@ def sandbox_create(
     sandbox = Sandbox.objects.create(
         owner=owner, name=name, classroom=classroom, mode=mode, shape=shape
     )
+    informer_facts.start_knowing(sandbox.pk)  # before its first Service
     apiserver = ApiServer.as_component(sandbox, "kube-apiserver")
     for namespace in SYSTEM_NAMESPACES:
         apiserver.create("namespaces", {"metadata": {"name": namespace}})
@@ -122,6 +124,7 @@ def sandbox_delete(sandbox: Sandbox, user) -> None:
         # two tables failed the whole delete.
         Sandbox.objects.select_for_update().filter(pk=sandbox.pk).first()
         Sandbox.objects.filter(pk=sandbox.pk).delete()
+    informer_facts.forget(sandbox.pk)
     audit.info(
         "sandbox %s (%r, owner %s) deleted by %s",
         sandbox.pk,

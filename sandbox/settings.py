@@ -257,6 +257,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_keepalive": True,
     # An idle connection is pinged this often: a dead one is found and replaced.
     "health_check_interval": 10,
+    # Task priorities (cluster/tasks.py): one Redis list per step, taken lowest first. The
+    # lists are named "<queue>:<step>", beside the queue's other keys.
+    "priority_steps": [0, 3, 6, 9],
+    "sep": ":",
 }
 CELERY_TASK_IGNORE_RESULT = True
 # One queue name per installation, so a test run's worker and a `make run`
@@ -282,7 +286,7 @@ CELERY_BEAT_SCHEDULE = {
     "podlab-trim-history": {
         "task": "cluster.tasks.trim_history",
         "schedule": 60.0,
-        "options": {"expires": 30.0},
+        "options": {"expires": 30.0, "priority": 6},
     },
 }
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"

@@ -119,9 +119,10 @@ def test_beat_queues_the_poll_due_before_its_next_look_with_its_delay(alice):
         last_tick_at=sandbox.now() - dt.timedelta(seconds=1)  # due in 4 sandbox s: 0.4 s
     )
 
-    assert "scheduler" not in [name for _, name, _ in loops.due_components(within=0)]
-    [(_, _, delay)] = [d for d in loops.due_components(within=1) if d[1] == "scheduler"]
-    assert 0 < delay <= 0.4
+    assert "scheduler" not in [due.component for due in loops.due_components(within=0)]
+    [poll] = [due for due in loops.due_components(within=1) if due.component == "scheduler"]
+    assert 0 < poll.delay <= 0.4
+    assert poll.first  # a poll-mode scheduler's poll is the pod's way to a node
 
 
 def test_objects_with_the_longest_names_keep_every_component_healthy(sandbox, alice):

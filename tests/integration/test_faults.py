@@ -35,6 +35,7 @@ from cluster.models import ComponentState, Sandbox
 from cluster.objects import parse_time
 from cluster.quantity import cpu_millis
 from cluster.store import Store
+from sandbox.socket_watch import LAYER_PING_SECONDS
 from tests.processes import (
     TEST_NAMESPACE,
     free_port,
@@ -634,6 +635,29 @@ def test_an_open_page_resyncs_after_a_redis_outage_with_nothing_pushed_since(
         print(
             f"\n[fault] Redis restarted, page idle: resynced {time.monotonic() - back:.2f} s after"
         )
+        page.close()
+    finally:
+        fault_stack.stop()
+        private.stop()
+
+
+def test_a_page_resyncs_after_a_redis_restart_shorter_than_a_ping_apart(
+    fault_stack, sandbox, alice, tmp_path
+):
+    """A restart between two of the socket watch's pings (every 2 s) fails none of them,
+    yet its pushes are lost: the watch sees Redis's run_id change and resyncs the page."""
+    clock_pause(sandbox)
+    private = PrivateRedis(tmp_path)
+    private.start()
+    fault_stack.env = {"REDIS_URL": private.url}
+    try:
+        page = PageClient(fault_stack.start_daphne(), sandbox, alice)
+        wait_for(lambda: page.snapshots, timeout=30)
+        time.sleep(LAYER_PING_SECONDS / 2)  # between two pings (they leave at connect + 2 s)
+        private.stop()
+        private.start()
+        before = len(page.snapshots)
+        wait_for(lambda: len(page.snapshots) > before, timeout=3 * LAYER_PING_SECONDS)
         page.close()
     finally:
         fault_stack.stop()

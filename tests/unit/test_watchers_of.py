@@ -32,3 +32,34 @@ def test_a_running_pod_s_status_does_not_wake_the_scheduler():
 
 def test_in_poll_mode_the_scheduler_polls():
     assert watchers_of(POLL, "user", [pod_event("DELETED")]) == {"kubelet/node-1"}
+
+
+def node_event(kind: str, before: dict | None, after: dict) -> dict:
+    return {"type": kind, "key": "/registry/minions/node-1", "object": after, "previous": before}
+
+
+NODE = {
+    "metadata": {"name": "node-1", "labels": {"kubernetes.io/hostname": "node-1"}},
+    "spec": {},
+    "status": {"allocatable": {"cpu": "2"}, "images": [], "conditions": []},
+}
+
+
+def test_a_node_s_images_or_heartbeat_do_not_wake_the_scheduler():
+    pulled = {**NODE, "status": {**NODE["status"], "images": [{"names": ["nginx"]}]}}
+    assert "scheduler" not in watchers_of(
+        WATCH, "kubelet/node-1", [node_event("MODIFIED", NODE, pulled)]
+    )
+
+
+def test_a_node_added_cordoned_tainted_relabelled_or_resized_wakes_the_scheduler():
+    changes = [
+        {**NODE, "spec": {"unschedulable": True}},
+        {**NODE, "spec": {"taints": [{"key": "k", "effect": "NoSchedule"}]}},
+        {**NODE, "metadata": {**NODE["metadata"], "labels": {"disk": "ssd"}}},
+        {**NODE, "status": {**NODE["status"], "allocatable": {"cpu": "4"}}},
+    ]
+    for changed in changes:
+        assert "scheduler" in watchers_of(WATCH, "user", [node_event("MODIFIED", NODE, changed)])
+    assert "scheduler" in watchers_of(WATCH, "kubelet/node-1", [node_event("ADDED", None, NODE)])
+    assert "scheduler" in watchers_of(WATCH, "user", [node_event("DELETED", NODE, NODE)])

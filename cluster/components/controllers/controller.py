@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Protocol
 
 from cluster.components.api import Clock, ClusterApi
 from cluster.components.controllers.ownership import controller_of
@@ -12,10 +13,34 @@ from cluster.components.controllers.ownership import controller_of
 # through the API server. memory is the controller's JSON-serialisable state between passes
 # (upstream keeps it in memory: expectations, rate limits, timers).
 Reconcile = Callable[[ClusterApi, Clock, dict], None]
-# wakes_on(resource, event): whether a committed change ({"type", "key", "object",
+
+
+class ClusterFacts(Protocol):
+    """What a wake filter may ask of the cluster, as upstream's handlers ask their informer
+    caches. Where the answer is not known it is "maybe" (True): a spare pass costs a tick,
+    a missed one an object left as it was."""
+
+    def node_may_have_no_execute_taint(self, node: str) -> bool: ...
+
+    def a_service_may_select(self, namespace: str, labels: Mapping[str, str] | None) -> bool: ...
+
+
+class KnowNothing:
+    """ClusterFacts that know nothing: every answer is "maybe"."""
+
+    def node_may_have_no_execute_taint(self, node: str) -> bool:
+        return True
+
+    def a_service_may_select(self, namespace: str, labels: Mapping[str, str] | None) -> bool:
+        return True
+
+
+KNOW_NOTHING = KnowNothing()
+
+# wakes_on(resource, event, facts): whether a committed change ({"type", "key", "object",
 # "previous"}) is worth a pass now. Each pass is a task on a busy machine; what a
 # filter turns away is still seen at the next resync or poll.
-WakeFilter = Callable[[str, dict], bool]
+WakeFilter = Callable[[str, dict, ClusterFacts], bool]
 
 # "Asking the API server regularly", as the lesson tells it: every 5 s in poll mode.
 POLL_SECONDS = 5.0
@@ -48,7 +73,7 @@ def pods_owned_by(kind: str) -> WakeFilter:
     could be an orphan to adopt: that waits for the resync, so that the many bare pods of
     a lesson do not each cost every controller a pass."""
 
-    def wakes_on(resource: str, event: dict) -> bool:
+    def wakes_on(resource: str, event: dict, facts: ClusterFacts = KNOW_NOTHING) -> bool:
         if resource != "pods":
             return True
         return any(

@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 from cluster.components.api import Clock, ClusterApi
 from cluster.components.controllers import deployment_util as du
-from cluster.components.controllers.controller import Controller
+from cluster.components.controllers.controller import KNOW_NOTHING, ClusterFacts, Controller
 from cluster.components.controllers.deployment_rolling import rollout_recreate, rollout_rolling
 from cluster.components.controllers.deployment_sync import DeploymentSync
 from cluster.components.controllers.ownership import (
@@ -190,7 +190,7 @@ def _key(obj: dict) -> tuple[str, str]:
     return (obj["metadata"].get("namespace", ""), obj["metadata"]["name"])
 
 
-def recreate_may_go_on(resource: str, event: dict) -> bool:
+def recreate_may_go_on(resource: str, event: dict, facts: ClusterFacts = KNOW_NOTHING) -> bool:
     """Pods matter only to Recreate, which waits for the old ones to be gone: as
     upstream's deletePod, only a deleted pod of a ReplicaSet wakes it."""
     if resource != "pods":

@@ -17,7 +17,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from cluster.components.api import Clock, ClusterApi
-from cluster.components.controllers.controller import WAKE_BATCH_SECONDS, Controller
+from cluster.components.controllers.controller import (
+    KNOW_NOTHING,
+    WAKE_BATCH_SECONDS,
+    ClusterFacts,
+    Controller,
+)
 from cluster.components.controllers.ownership import controller_ref, set_selector_matches
 
 NAME = "endpointslice"
@@ -285,15 +290,21 @@ def _describe(plan: Plan) -> str:
     return ", ".join(parts)
 
 
-def changes_endpoints(resource: str, event: dict) -> bool:
+def changes_endpoints(resource: str, event: dict, facts: ClusterFacts = KNOW_NOTHING) -> bool:
     """Whether a change can change an endpoint: for a pod, as upstream's podEndpointsChanged
-    looks at it (IP, readiness, labels, node, deletion, a finished phase); any change to a
+    looks at it (IP, readiness, labels, node, deletion, a finished phase), if a Service may
+    select it, before or after (upstream's getPodServiceMemberships); any change to a
     Service or a slice."""
     if resource != "pods":
         return True
     new, old = event.get("object"), event.get("previous")
     if not any(((pod or {}).get("status") or {}).get("podIP") for pod in (new, old)):
         return False  # without an IP a pod is no endpoint, before or after (a new pod, a binding)
+    if not any(
+        facts.a_service_may_select(meta.get("namespace", ""), meta.get("labels"))
+        for meta in ((pod or {}).get("metadata") or {} for pod in (new, old) if pod)
+    ):
+        return False
     if event.get("type") == "DELETED" or not new or not old:
         return True
     return _endpoint_facts(new) != _endpoint_facts(old)

@@ -25,7 +25,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from cluster.components.api import Clock, ClusterApi
-from cluster.components.controllers.controller import WAKE_BATCH_SECONDS, Controller
+from cluster.components.controllers.controller import (
+    KNOW_NOTHING,
+    WAKE_BATCH_SECONDS,
+    ClusterFacts,
+    Controller,
+)
 from cluster.objects import format_time
 
 ORPHAN_FINALIZER = "orphan"
@@ -313,7 +318,7 @@ def _code(error: Exception) -> int | None:
     return getattr(error, "code", None)
 
 
-def concerns_the_collector(resource: str, event: dict) -> bool:
+def concerns_the_collector(resource: str, event: dict, facts: ClusterFacts = KNOW_NOTHING) -> bool:
     """What upstream's graph builder reacts to: an object gone (it may own others), one
     being deleted, or a change of ownerReferences (a new dependent among them). A status
     update of an owned pod is none of these."""

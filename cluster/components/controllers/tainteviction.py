@@ -28,7 +28,12 @@ from cluster.components.controllers.conditions import (
     with_disruption_target,
     write_pod_status,
 )
-from cluster.components.controllers.controller import WAKE_BATCH_SECONDS, Controller
+from cluster.components.controllers.controller import (
+    KNOW_NOTHING,
+    WAKE_BATCH_SECONDS,
+    ClusterFacts,
+    Controller,
+)
 from cluster.components.controllers.taints import describe, no_execute_taints
 from cluster.components.events import EventRecorder
 from cluster.components.scheduler.plugins.tolerations import tolerates
@@ -219,9 +224,10 @@ def _key(pod: dict) -> str:
     return f"{meta.get('namespace', '')}/{meta['name']}"
 
 
-def may_change_evictions(resource: str, event: dict) -> bool:
-    """As upstream's handlers: a pod matters when it lands on a node or its tolerations
-    change; a node when its taints change or it goes."""
+def may_change_evictions(resource: str, event: dict, facts: ClusterFacts = KNOW_NOTHING) -> bool:
+    """As upstream's handlers: a pod matters when it lands on a node that may carry a
+    NoExecute taint, or its tolerations change there; a node when its taints change or it
+    goes."""
     new, old = event.get("object") or {}, event.get("previous") or {}
     if event.get("type") == "DELETED":
         return resource == "nodes"
@@ -229,7 +235,10 @@ def may_change_evictions(resource: str, event: dict) -> bool:
         spec, before = new.get("spec") or {}, old.get("spec") or {}
         if not spec.get("nodeName"):
             return False  # not on a node yet: no taint of a node concerns it
-        return any(spec.get(f) != before.get(f) for f in ("nodeName", "tolerations"))
+        if not any(spec.get(f) != before.get(f) for f in ("nodeName", "tolerations")):
+            return False
+        # Upstream's PodUpdated reads the node's taints from its cache: none, nothing to do.
+        return facts.node_may_have_no_execute_taint(spec["nodeName"])
     return (new.get("spec") or {}).get("taints") != (old.get("spec") or {}).get("taints")
 
 

@@ -183,3 +183,42 @@ def test_only_pod_changes_that_move_an_endpoint_wake_it():
     assert not changes_endpoints(
         "pods", {"type": "DELETED", "object": created, "previous": created}
     )
+
+
+class NoService:
+    def node_may_have_no_execute_taint(self, node: str) -> bool:
+        return True
+
+    def a_service_may_select(self, namespace, labels) -> bool:
+        return (labels or {}).get("app") == "selected"
+
+
+def test_a_pod_no_service_selects_does_not_wake_it():
+    from cluster.components.controllers.endpointslice import changes_endpoints
+
+    def running(app: str, ip: str | None) -> dict:
+        status = {"phase": "Running", "podIP": ip} if ip else {"phase": "Pending"}
+        return {"metadata": {"namespace": "default", "labels": {"app": app}}, "status": status}
+
+    started = {
+        "type": "MODIFIED",
+        "object": running("web", "10.244.0.5"),
+        "previous": running("web", None),
+    }
+    assert not changes_endpoints("pods", started, NoService())
+    assert changes_endpoints("pods", started)  # facts unknown: a Service may select it
+    selected = {
+        "type": "MODIFIED",
+        "object": running("selected", "10.244.0.5"),
+        "previous": running("selected", None),
+    }
+    assert changes_endpoints("pods", selected, NoService())
+    # Relabelled out of a Service's selector: the Service loses an endpoint.
+    relabelled = {
+        "type": "MODIFIED",
+        "object": running("web", "10.244.0.5"),
+        "previous": running("selected", "10.244.0.5"),
+    }
+    assert changes_endpoints("pods", relabelled, NoService())
+    service = {"type": "ADDED", "object": {}, "previous": None}
+    assert changes_endpoints("services", service, NoService())

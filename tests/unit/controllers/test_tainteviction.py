@@ -199,3 +199,26 @@ def test_a_new_pod_not_yet_on_a_node_does_not_wake_it():
 
     created = {"spec": {"containers": [], "tolerations": [{"key": "k", "operator": "Exists"}]}}
     assert not may_change_evictions("pods", {"type": "ADDED", "object": created, "previous": None})
+
+
+class Untainted:
+    """Facts of a cluster whose nodes carry no NoExecute taint and no Service."""
+
+    def node_may_have_no_execute_taint(self, node: str) -> bool:
+        return False
+
+    def a_service_may_select(self, namespace, labels) -> bool:
+        return False
+
+
+def test_a_pod_bound_to_a_node_without_no_execute_taints_does_not_wake_it():
+    from cluster.components.controllers.tainteviction import may_change_evictions
+
+    pending = {"spec": {"containers": []}}
+    bound = {"spec": {"containers": [], "nodeName": "node-1"}}
+    event = {"type": "MODIFIED", "object": bound, "previous": pending}
+    assert not may_change_evictions("pods", event, Untainted())
+    assert may_change_evictions("pods", event)  # facts unknown: maybe tainted
+    tainted = {"spec": {"taints": [{"key": "k", "effect": "NoExecute"}]}}
+    node_event = {"type": "MODIFIED", "object": tainted, "previous": {}}
+    assert may_change_evictions("nodes", node_event, Untainted())  # a taint change always
