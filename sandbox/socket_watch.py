@@ -179,7 +179,7 @@ class SocketWatch:
         # The channel layer reconnects by itself and says nothing: Redis's run_id tells a
         # restart shorter than a ping's period apart, whose pushes are lost all the same.
         redis = aioredis.Redis.from_url(settings.REDIS_URL, socket_timeout=LAYER_PING_SECONDS)
-        run_id = None
+        run_id, started = None, asyncio.get_running_loop().time()
         try:
             while True:
                 await asyncio.sleep(LAYER_PING_SECONDS)
@@ -187,13 +187,17 @@ class SocketWatch:
                 try:
                     await self.layer.send(channel, {"type": "layer.ping"})
                     await asyncio.wait_for(self._pong.wait(), LAYER_PING_SECONDS)
-                    now_run_id = (await redis.info("server"))["run_id"]
+                    info = await redis.info("server")
                 except Exception:  # Redis down, or the subscription not back yet
                     self._pushes_lost()
                     continue
-                if run_id is not None and now_run_id != run_id:
+                if run_id is None:  # the first ping: did Redis start after the watch did?
+                    age = asyncio.get_running_loop().time() - started
+                    if info["uptime_in_seconds"] < age - 0.5:  # whole seconds, rounded down
+                        self._pushes_lost()
+                elif info["run_id"] != run_id:
                     self._pushes_lost()
-                run_id = now_run_id
+                run_id = info["run_id"]
                 if self.layer_lost:
                     self.layer_lost = not await self._resync_all()
         finally:
