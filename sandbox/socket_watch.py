@@ -29,7 +29,6 @@ from dataclasses import dataclass
 from importlib import import_module
 from typing import Protocol
 
-import redis.asyncio as aioredis
 from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.layers import BaseChannelLayer
@@ -172,14 +171,9 @@ class SocketWatch:
         )
 
     async def _watch_layer(self) -> None:
-        """Ping a channel of the watch's own; after a lost ping, or a Redis that restarted
-        between two pings, resync every socket."""
+        """Ping a channel of the watch's own; after a lost ping, resync every socket."""
         channel = await self.layer.new_channel()
         receiver = asyncio.create_task(self._receive_pongs(channel))
-        # The channel layer reconnects by itself and says nothing: Redis's run_id tells a
-        # restart shorter than a ping's period apart, whose pushes are lost all the same.
-        redis = aioredis.Redis.from_url(settings.REDIS_URL, socket_timeout=LAYER_PING_SECONDS)
-        run_id, started = None, asyncio.get_running_loop().time()
         try:
             while True:
                 await asyncio.sleep(LAYER_PING_SECONDS)
@@ -187,24 +181,17 @@ class SocketWatch:
                 try:
                     await self.layer.send(channel, {"type": "layer.ping"})
                     await asyncio.wait_for(self._pong.wait(), LAYER_PING_SECONDS)
-                    info = await redis.info("server")
                 except Exception:  # Redis down, or the subscription not back yet
-                    self._pushes_lost()
+                    if not self.layer_lost:
+                        log.warning("pushes lost: %d socket(s) resync when back", len(self.sockets))
+                    self.layer_lost = True
                     continue
-                if run_id is None:  # the first ping: did Redis start after the watch did?
-                    age = asyncio.get_running_loop().time() - started
-                    if info["uptime_in_seconds"] < age - 0.5:  # whole seconds, rounded down
-                        self._pushes_lost()
-                elif info["run_id"] != run_id:
-                    self._pushes_lost()
-                run_id = info["run_id"]
                 if self.layer_lost:
                     self.layer_lost = not await self._resync_all()
         finally:
             receiver.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await receiver
-            await redis.aclose()
 
     async def _receive_pongs(self, channel: str) -> None:
         while True:
@@ -214,11 +201,6 @@ class SocketWatch:
                 await asyncio.sleep(LAYER_PING_SECONDS)
                 continue
             self._pong.set()
-
-    def _pushes_lost(self) -> None:
-        if not self.layer_lost:
-            log.warning("pushes lost: %d socket(s) resync when back", len(self.sockets))
-        self.layer_lost = True
 
     async def _resync_all(self) -> bool:
         """Ask each socket, through its own channel, for a fresh snapshot. The snapshot is
