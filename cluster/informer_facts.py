@@ -23,6 +23,7 @@ from collections.abc import Iterable, Mapping
 from django.conf import settings
 
 from cluster.components.controllers.ownership import set_selector_matches
+from cluster.components.controllers.taints import no_execute_taints
 from cluster.coordination import redis_client
 from cluster.resources import resource_of_key
 
@@ -57,7 +58,7 @@ def note_changes(sandbox_id: int, events: Iterable[dict]) -> None:
             if gone:
                 pipeline.hdel(key, meta.get("name", ""))
             else:
-                pipeline.hset(key, meta.get("name", ""), int(_has_no_execute_taint(obj)))
+                pipeline.hset(key, meta.get("name", ""), int(bool(no_execute_taints(obj))))
             continue
         key, field = _key("selectors", sandbox_id), f"{meta.get('namespace')}/{meta.get('name')}"
         selector = (obj.get("spec") or {}).get("selector")
@@ -67,11 +68,6 @@ def note_changes(sandbox_id: int, events: Iterable[dict]) -> None:
             pipeline.hset(key, field, json.dumps(selector))
     if len(pipeline):
         pipeline.execute()
-
-
-def _has_no_execute_taint(node: Mapping) -> bool:
-    taints = (node.get("spec") or {}).get("taints") or []
-    return any(taint.get("effect") == "NoExecute" for taint in taints)
 
 
 class SandboxFacts:

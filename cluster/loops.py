@@ -22,7 +22,7 @@ from cluster.apiserver import ApiServer
 from cluster.apiserver.publish import publish_note
 from cluster.apiserver.tracing import trim_traces
 from cluster.clock import clock_advance
-from cluster.components.controllers.controller import ClusterFacts, KnowNothing, WakeFilter
+from cluster.components.controllers.controller import KNOW_NOTHING, ClusterFacts, WakeFilter
 from cluster.components.scheduler.cluster_events import node_aspects
 from cluster.coordination import component_key, component_lock, redis_client
 from cluster.models import ComponentState, Sandbox, SchedulingRecord, Trace
@@ -344,7 +344,7 @@ def watchers_of(
 ) -> set[str]:
     """The components to wake for these committed changes (never the one that made them).
     facts: what the filters may know of the sandbox (informer_facts; default: nothing)."""
-    facts = facts or KnowNothing()
+    facts = facts or KNOW_NOTHING
     woken: set[str] = set()
     prefixes: set[str] = set()
     for event in events:
