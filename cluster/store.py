@@ -207,6 +207,16 @@ def collector_paused() -> Iterator[None]:
             gc.enable()
 
 
+def revisions(sandbox_ids: Iterable[int]) -> dict[int, int]:
+    """The revision each of these keyspaces has reached, in one read (a keyspace never
+    written is left out)."""
+    return dict(
+        StoreRevision.objects.filter(sandbox_id__in=set(sandbox_ids)).values_list(
+            "sandbox_id", "revision"
+        )
+    )
+
+
 def storable(key: str) -> bool:
     """Whether a key could be in the store: PostgreSQL's text holds no NUL, and UTF-8 no
     lone surrogate. A key that could not is in no keyspace (a read of it finds nothing,

@@ -28,7 +28,9 @@ Pushes come through Redis. When Redis goes away and comes back, the page's webso
 stays open, but the pushes sent meanwhile are lost, and a page that gets no later one
 would never see the gap. So the process's socket watch pings itself through the channel
 layer every few seconds; after a ping that failed or never came back, the first that
-does asks every socket for a fresh snapshot ("layer.resync").
+does asks every socket for a fresh snapshot ("layer.resync"). A restart too quick for
+the pings is seen by the revisions: a socket pushed less than its sandbox's store had
+reached a few seconds before is asked for one too (revision_pushed).
 """
 
 from __future__ import annotations
@@ -65,7 +67,8 @@ CLOSE_REASON_BYTES = 123  # RFC 6455: a close frame's payload is at most 125 byt
 
 class SandboxConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self) -> None:
-        self.revision = 0
+        self.revision = 0  # the snapshot's: older batches are already in it
+        self.revision_pushed = 0  # the newest sent (socket_watch.WatchedSocket)
         self.group = ""
         self.watch: SocketWatch | None = None
         self.refused = False
@@ -172,6 +175,7 @@ class SandboxConsumer(AsyncJsonWebsocketConsumer):
         # Publishing is asynchronous, so a batch committed before this socket's
         # snapshot can arrive after it: the snapshot already holds its changes.
         # (A read's trace carries the revision it read, so it may equal the snapshot's.)
+        self.revision_pushed = max(self.revision_pushed, message["revision"])
         already_seen = message["revision"] < self.revision or (
             message["revision"] == self.revision and message["events"]
         )
@@ -197,6 +201,7 @@ class SandboxConsumer(AsyncJsonWebsocketConsumer):
         self.sandbox = await database_sync_to_async(sandbox_lookup)(self.sandbox.pk)
         snapshot = await database_sync_to_async(sandbox_snapshot)(self.sandbox, self.scope["user"])
         self.revision = snapshot["revision"]
+        self.revision_pushed = max(self.revision_pushed, self.revision)
         return snapshot
 
 

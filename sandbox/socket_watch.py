@@ -7,7 +7,10 @@ cost fifty database checks and fifty channel-layer pings every two seconds, and 
 compete with the pushes themselves. Done here, each costs one pass per process:
 
 - every ACCESS_CHECK_SECONDS, one trip to a database thread that reads the sockets'
-  sessions, users and sandboxes, each in one query, and checks them all;
+  sessions, users and sandboxes, each in one query, and checks them all; and the
+  revision each of their sandboxes' stores has reached. A socket that was pushed less
+  than its store had reached PUSH_GRACE_SECONDS before missed a push (Redis restarted
+  between two pings, too quickly for them to see) and is asked to resync;
 - every LAYER_PING_SECONDS, one ping through the channel layer to a channel of the
   watch's own (the process's sockets share its connection to Redis: if the ping comes
   back, their pushes can too). After a ping that failed or never came back, the first
@@ -41,6 +44,7 @@ from cluster import idle
 from cluster.apiserver import ApiError
 from cluster.apiserver.authn import caller_for_user
 from cluster.apiserver.errors import unauthorized
+from cluster.apiserver.progress import revisions_reached
 from sandbox.selectors import not_found_sandbox, sandbox_visible, sandboxes_by_id
 
 log = logging.getLogger(__name__)
@@ -50,6 +54,10 @@ log = logging.getLogger(__name__)
 ACCESS_CHECK_SECONDS = 2.0
 # How often the watch checks that pushes reach this process, and how long a ping may take.
 LAYER_PING_SECONDS = 2.0
+# How long a committed change's push may take to reach a socket before the socket counts
+# as having missed it: far over a push's usual 10 to 200 ms, so that a slow push costs
+# no needless snapshot.
+PUSH_GRACE_SECONDS = 2.0
 
 
 @dataclass(frozen=True)
@@ -64,6 +72,8 @@ class Access:
 
 class WatchedSocket(Protocol):
     channel_name: str
+    # The newest revision the socket has been sent (a snapshot's or a batch's).
+    revision_pushed: int
 
     def access(self) -> Access: ...
 
@@ -122,6 +132,9 @@ class SocketWatch:
         self.sockets: dict[str, WatchedSocket] = {}
         self.presence: dict[str, int] = {}  # channel name -> the sandbox its page has open
         self.layer_lost = False
+        # The revisions the sockets' stores had reached at one pass, and when (monotonic).
+        self._reached: dict[int, int] = {}
+        self._reached_at = 0.0
         self._pong = asyncio.Event()
         self._tasks: list[asyncio.Task] = []
 
@@ -158,12 +171,26 @@ class SocketWatch:
                 log.warning("socket watch: %s failed", work.__name__, exc_info=True)
 
     async def _check(self) -> None:
-        """Close every socket whose user may no longer see its sandbox."""
+        """Close every socket whose user may no longer see its sandbox; resync those the
+        pushes have left behind."""
         sockets = list(self.sockets.values())
-        refused = await database_sync_to_async(refusals)([socket.access() for socket in sockets])
+        refused, reached = await database_sync_to_async(_refusals_and_progress)(
+            [socket.access() for socket in sockets]
+        )
+        now = asyncio.get_running_loop().time()
+        compare = now - self._reached_at >= PUSH_GRACE_SECONDS
+        behind = []
         for socket in sockets:
-            if (lost := refused.get(socket.access())) is not None:
+            access = socket.access()
+            if (lost := refused.get(access)) is not None:
                 await socket.lose_access(lost)
+            elif compare and socket.revision_pushed < self._reached.get(access.sandbox_id, 0):
+                behind.append(socket.channel_name)
+        if compare:
+            self._reached, self._reached_at = reached, now
+        if behind:
+            log.warning("pushes lost: %d socket(s) behind their store resync", len(behind))
+            await self._resync(behind)
 
     async def _refresh_presence(self) -> None:
         await sync_to_async(idle.viewers_here)(
@@ -187,7 +214,7 @@ class SocketWatch:
                     self.layer_lost = True
                     continue
                 if self.layer_lost:
-                    self.layer_lost = not await self._resync_all()
+                    self.layer_lost = not await self._resync(list(self.sockets))
         finally:
             receiver.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -202,15 +229,25 @@ class SocketWatch:
                 continue
             self._pong.set()
 
-    async def _resync_all(self) -> bool:
+    async def _resync(self, channels: list[str]) -> bool:
         """Ask each socket, through its own channel, for a fresh snapshot. The snapshot is
-        sent by the socket's own handler, so no batch of changes comes between its parts."""
+        sent by the socket's own handler, so no batch of changes comes between its parts.
+        False if Redis failed on the way: the caller asks again at its next pass."""
         try:
-            for channel in list(self.sockets):
+            for channel in channels:
                 await self.layer.send(channel, {"type": "layer.resync"})
         except Exception:
             return False
         return True
+
+
+def _refusals_and_progress(
+    accesses: list[Access],
+) -> tuple[dict[Access, ApiError], dict[int, int]]:
+    """refusals(accesses), and the revision reached by the store of each sandbox still
+    seen (read after the check: a sandbox refused is not looked into)."""
+    refused = refusals(accesses)
+    return refused, revisions_reached({a.sandbox_id for a in accesses if a not in refused})
 
 
 _watches: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, SocketWatch] = (

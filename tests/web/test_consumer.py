@@ -460,3 +460,60 @@ def test_a_pass_over_many_sockets_costs_as_many_queries_as_over_one(
         refused = refusals(many)
     assert set(refused) == set(many[40:])
     assert {lost.code for lost in refused.values()} == {404}
+
+
+def _create_pod(sandbox, name: str) -> int:
+    """Create a pod as the owner; the store's revision after it."""
+    from cluster.apiserver import ApiServer
+
+    pod = {"metadata": {"name": name}, "spec": {"containers": [{"name": "a", "image": "nginx"}]}}
+    created = ApiServer.as_user(sandbox, sandbox.owner).create("pods", pod, namespace="default")
+    return int(created["metadata"]["resourceVersion"])
+
+
+def _snapshots_within(socket: WebsocketCommunicator, seconds: float):
+    """Every snapshot the socket is sent within `seconds` (changes skipped)."""
+
+    async def collect() -> list[dict]:
+        snapshots = []
+        deadline = time.monotonic() + seconds
+        while (left := deadline - time.monotonic()) > 0:
+            if await socket.receive_nothing(timeout=min(left, 0.2)):
+                continue
+            message = await socket.receive_json_from(timeout=5)
+            if message["type"] == "snapshot":
+                snapshots.append(message)
+        return snapshots
+
+    return collect()
+
+
+def test_a_page_whose_push_was_lost_is_resynced_and_one_pushed_is_not(sandbox, alice, monkeypatch):
+    """A Redis restart between two of the watch's pings loses a push unseen: the watch,
+    comparing what the socket was pushed with what its store reached, resyncs the page.
+    A push that arrived causes no snapshot."""
+    from cluster.apiserver import server
+    from sandbox import socket_watch
+
+    monkeypatch.setattr(socket_watch, "ACCESS_CHECK_SECONDS", 0.1)
+    monkeypatch.setattr(socket_watch, "PUSH_GRACE_SECONDS", 0.5)
+    publish = server.publish_changes
+
+    async def scenario():
+        socket = socket_for(sandbox.pk, alice)
+        await socket.connect()
+        assert (await socket.receive_json_from(timeout=5))["type"] == "snapshot"
+        await database_sync_to_async(_create_pod)(sandbox, "pushed")
+        after_a_push = await _snapshots_within(socket, 2.0)
+        monkeypatch.setattr(server, "publish_changes", lambda *args, **kwargs: None)
+        written = await database_sync_to_async(_create_pod)(sandbox, "push-lost")
+        monkeypatch.setattr(server, "publish_changes", publish)
+        after_a_loss = await _snapshots_within(socket, 3.0)
+        await socket.disconnect()
+        return after_a_push, after_a_loss, written
+
+    after_a_push, after_a_loss, written = async_to_sync(scenario)()
+    assert after_a_push == []
+    assert len(after_a_loss) == 1
+    assert after_a_loss[0]["revision"] >= written
+    assert "push-lost" in {pod["metadata"]["name"] for pod in after_a_loss[0]["pods"]}
