@@ -25,6 +25,7 @@ from pathlib import Path
 import pytest
 import redis
 import websocket
+from django.conf import settings
 from django.db import connection
 from django.test import Client
 
@@ -580,7 +581,30 @@ def test_two_workers_never_bind_a_pod_twice_nor_overcommit_a_node(fault_stack, s
         ]
         return pods if len(pods) == TWO_WORKER_PODS and not undecided else None
 
-    pods = wait_for(decided, timeout=600, interval=1)
+    def stuck() -> str:
+        """What a stall looks like, for the failure message: it happened once in CI."""
+        pods = api.list("pods", namespace="default")["items"]
+        undecided = [p["metadata"]["name"] for p in pods if not p["spec"].get("nodeName")]
+        scheduler = ComponentState.objects.get(sandbox=sandbox, name="scheduler")
+        broker = redis.Redis.from_url(settings.REDIS_URL)
+        waiting = {
+            key.decode(): broker.llen(key)
+            for key in broker.keys(f"{TEST_NAMESPACE}*")
+            if broker.type(key) == b"list"
+        }
+        logs = "\n".join(
+            f"--- {log.name}\n" + "\n".join(log.read_text().splitlines()[-15:])
+            for log in sorted(fault_stack.tmp_path.glob("*.log"))
+        )
+        return (
+            f"{len(pods)} pods, {len(undecided)} neither bound nor marked unschedulable"
+            f" ({undecided[:5]}); scheduler last tick {scheduler.last_tick_at},"
+            f" failure {scheduler.failure!r}, failed ticks {scheduler.failed_ticks};"
+            f" broker lists {waiting}\n{logs}"
+        )
+
+    # Under pytest-timeout's 300 s, so that a stall fails with what it looked like.
+    pods = wait_for(decided, timeout=240, interval=1, message=stuck)
     print(
         f"\n[fault] two workers: {TWO_WORKER_PODS} pods decided in"
         f" {time.monotonic() - started:.1f} s, {sum(1 for p in pods if p['spec'].get('nodeName'))}"
