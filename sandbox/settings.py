@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "django_ratelimit",
     "cluster",
     "sandbox",
+    "lessons",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,1 @@
+"""Lessons: scenarios instructors write as YAML and a class runs together."""
