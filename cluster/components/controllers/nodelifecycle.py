@@ -89,6 +89,7 @@ def reconcile(api: ClusterApi, clock: Clock, memory: dict) -> None:
     recorder = EventRecorder(
         api, clock, component=EVENT_COMPONENT, memory=memory.setdefault("events", {})
     )
+    _forget_health_after_an_absence(api, memory, now)
     nodes = api.list("nodes")["items"]
     leases = {
         lease["metadata"]["name"]: lease
@@ -120,6 +121,25 @@ def reconcile(api: ClusterApi, clock: Clock, memory: dict) -> None:
     tainter.taint_due_nodes(api, {n["metadata"]["name"]: n for n in monitored}, now)
     api.explain("")
     memory["wake_at"] = None  # every node-monitor-period anyway
+
+
+def _forget_health_after_an_absence(api: ClusterApi, memory: dict, now: dt.datetime) -> None:
+    """Upstream keeps nodeHealth in memory, so a kube-controller-manager that restarts
+    hears from every node afresh and gives it a whole grace period. A pass that comes
+    more than a grace period after the last one is this controller coming back from
+    such an absence (stopped as a fault, or the whole of Podlab restarted): the
+    heartbeats missed meanwhile say nothing of the nodes, only of the controller."""
+    last = memory.get("lastMonitoredAt")
+    memory["lastMonitoredAt"] = format_micro_time(now)
+    if last is None or not memory.get("nodeHealth"):
+        return
+    away = (now - parse_time(last)).total_seconds()
+    if away > NODE_MONITOR_GRACE_PERIOD_SECONDS:
+        memory["nodeHealth"] = {}
+        api.explain(
+            f"not running for {away:.0f} s: every node's health is judged afresh,"
+            " as after a restart"
+        )
 
 
 # -- nodes seen and gone (classifyNodes) ---------------------------------------------------

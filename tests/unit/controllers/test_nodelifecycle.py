@@ -115,6 +115,26 @@ def test_the_probe_timestamps_are_kept_in_memory_by_the_controllers_own_clock():
     assert health["leaseRenewTime"] == api.lease("node-1")["spec"]["renewTime"]
 
 
+def test_back_from_an_absence_longer_than_the_grace_period_every_node_gets_a_fresh_one():
+    """As a kube-controller-manager that restarts: the heartbeats missed while it was
+    away (Podlab restarted, the controller manager stopped) make no node Unknown."""
+    api, clock, memory = started("node-1", "node-2")
+    run_for(api, clock, memory, 20, alive=("node-1", "node-2"))
+    clock.advance(120)  # nobody ran: neither the kubelets nor this controller
+    nodelifecycle.reconcile(api, clock, memory)
+    assert [condition(api.node(n), "Ready")["status"] for n in ("node-1", "node-2")] == [
+        "True",
+        "True",
+    ]
+    assert "not running for 120 s: every node's health is judged afresh, as after a restart" in (
+        api.reasons
+    )
+    # And the grace period runs again from there, for a kubelet that does not come back.
+    run_for(api, clock, memory, 55, alive=("node-1",))
+    assert condition(api.node("node-2"), "Ready")["status"] == "Unknown"
+    assert condition(api.node("node-1"), "Ready")["status"] == "True"
+
+
 def test_an_unknown_node_is_tainted_unreachable_noschedule_at_once_and_noexecute_next_pass():
     api, clock, memory = started("node-1", "node-2")
     run_for(api, clock, memory, 55)
