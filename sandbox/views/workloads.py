@@ -4,12 +4,11 @@ roll back, delete), each the API calls of the kubectl command it stands for."""
 
 from __future__ import annotations
 
-import copy
-
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
 
+from cluster import workload_operations
 from cluster.apiserver import ApiError, ApiServer
 from cluster.models import Sandbox
 from sandbox import rollouts
@@ -104,29 +103,18 @@ def _act(
         if not 0 <= replicas <= MAX_REPLICAS:
             return f"Replicas must be between 0 and {MAX_REPLICAS} in this sandbox."
         command = workload_command("scale", kind, namespace, name, replicas=replicas)
-        ApiServer.as_user(sandbox, request.user, command=command).patch(
-            resource,
-            name,
-            {"spec": {"replicas": replicas}},
-            namespace=namespace,
-            subresource="scale",
-        )
+        api = ApiServer.as_user(sandbox, request.user, command=command)
+        workload_operations.scale(api, resource, name, replicas, namespace=namespace)
     elif action == "image":
         return _set_image(request, sandbox, namespace, name)
     elif action == "undo":
-        reader = ApiServer.as_user(sandbox, request.user)
-        deployment = reader.get("deployments", name, namespace=namespace)
-        replicasets = reader.list("replicasets", namespace=namespace)["items"]
-        try:
-            undo = rollouts.rollback_template(deployment, replicasets)
-        except rollouts.RollbackError as refused:
-            return str(refused)
-        if not undo["patch"]:
-            return undo["message"]  # "skipped rollback (current template already matches ...)"
         command = workload_command("undo", kind, namespace, name)
-        ApiServer.as_user(sandbox, request.user, command=command).patch(
-            "deployments", name, undo["patch"], patch_type=undo["patch_type"], namespace=namespace
-        )
+        api = ApiServer.as_user(sandbox, request.user, command=command)
+        try:
+            # kubectl's "skipped rollback (current template already matches ...)", or ""
+            return workload_operations.undo(api, name, namespace=namespace)
+        except workload_operations.RollbackError as refused:
+            return str(refused)
     elif action == "delete":
         command = workload_command("delete", kind, namespace, name)
         ApiServer.as_user(sandbox, request.user, command=command).delete(
@@ -141,18 +129,16 @@ def _set_image(request: HttpRequest, sandbox: Sandbox, namespace: str, name: str
     container = request.POST.get("container", "")
     if not image:
         return "Name the image to roll out, e.g. nginx:1.27.3."
-    reader = ApiServer.as_user(sandbox, request.user)
-    deployment = reader.get("deployments", name, namespace=namespace)
-    changed = copy.deepcopy(deployment)
-    containers = changed["spec"]["template"]["spec"]["containers"]
-    target = next((c for c in containers if c["name"] == container), containers[0])
-    target["image"] = image
+    deployment = ApiServer.as_user(sandbox, request.user).get(
+        "deployments", name, namespace=namespace
+    )
+    containers = deployment["spec"]["template"]["spec"]["containers"]
+    container = next((c for c in containers if c["name"] == container), containers[0])["name"]
     command = workload_command(
-        "image", "Deployment", namespace, name, container=target["name"], image=image
+        "image", "Deployment", namespace, name, container=container, image=image
     )
-    ApiServer.as_user(sandbox, request.user, command=command).update(
-        "deployments", changed, namespace=namespace
-    )
+    api = ApiServer.as_user(sandbox, request.user, command=command)
+    workload_operations.set_image(api, name, image, namespace=namespace, container=container)
     return ""
 
 

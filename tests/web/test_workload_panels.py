@@ -49,9 +49,9 @@ def owner(client, alice) -> Client:
     return client
 
 
-def commands(sandbox) -> list[str]:
+def calls(sandbox) -> list[tuple[str, str, str, str]]:
     rows = Trace.objects.filter(sandbox=sandbox, actor="alice").exclude(command="")
-    return list(rows.order_by("id").values_list("command", flat=True))
+    return list(rows.order_by("id").values_list("command", "verb", "resource", "subresource"))
 
 
 def test_a_deployment_panel_shows_its_replicasets_and_pods(owner, sandbox, alice):
@@ -85,10 +85,17 @@ def test_scale_roll_out_and_roll_back_are_kubectl_commands(owner, sandbox, alice
     template = api.get("deployments", "web", namespace="default")["spec"]["template"]
     assert template["spec"]["containers"][0]["image"] == "nginx:1.25.5"
     assert "pod-template-hash" not in template["metadata"]["labels"]
-    assert commands(sandbox) == [
-        "kubectl scale deployment web --replicas=3",
-        "kubectl set image deployment/web nginx=nginx:1.27.3",
-        "kubectl rollout undo deployment/web",
+    # Each call kubectl makes for the command, labelled with it (its reads included).
+    scale = "kubectl scale deployment web --replicas=3"
+    image = "kubectl set image deployment/web nginx=nginx:1.27.3"
+    undo = "kubectl rollout undo deployment/web"
+    assert calls(sandbox) == [
+        (scale, "patch", "deployments", "scale"),
+        (image, "get", "deployments", ""),
+        (image, "update", "deployments", ""),
+        (undo, "get", "deployments", ""),
+        (undo, "list", "replicasets", ""),
+        (undo, "patch", "deployments", ""),
     ]
 
 
@@ -141,6 +148,8 @@ def test_deleting_a_replicaset_from_its_panel(owner, sandbox, alice):
     assert "ReplicaSet default/web deleted" in answer.content.decode()
     assert api.list("replicasets", namespace="default")["items"] == []
     assert commands(sandbox) == ["kubectl delete replicaset web"]
+
+    assert calls(sandbox) == [("kubectl delete replicaset web", "delete", "replicasets", "")]
 
 
 def test_a_pods_panel_links_to_its_replicaset(owner, sandbox, alice):
