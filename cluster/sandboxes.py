@@ -19,7 +19,7 @@ from cluster.components.controllers import CONTROLLERS
 from cluster.components.controllers.namespace import NAMESPACED_RESOURCES
 from cluster.coordination import component_lock
 from cluster.models import Classroom, ComponentState, Sandbox
-from cluster.topology import SHAPES, NodeShape, node_manifest
+from cluster.topology import NodeShape, node_manifest, template_nodes
 
 CONTROLLER_MANAGER = "controller-manager"
 # Objects every cluster has from the start (the API server's own Service).
@@ -41,11 +41,17 @@ def sandbox_create(
     shape: str = "lesson",
     classroom: Classroom | None = None,
     mode: str = Sandbox.Mode.WATCH,
+    nodes: tuple[NodeShape, ...] = (),
 ) -> Sandbox:
-    """A new sandbox: system namespaces (from the API server itself) and registered nodes."""
-    cluster_shape = SHAPES[shape]
+    """A new sandbox: system namespaces (from the API server itself) and registered nodes,
+    its shape's or, if given, these."""
     sandbox = Sandbox.objects.create(
-        owner=owner, name=name, classroom=classroom, mode=mode, shape=shape
+        owner=owner,
+        name=name,
+        classroom=classroom,
+        mode=mode,
+        shape=shape,
+        nodes=[node.as_json() for node in nodes],
     )
     informer_facts.start_knowing(sandbox.pk)  # before its first Service
     apiserver = ApiServer.as_component(sandbox, "kube-apiserver")
@@ -54,7 +60,7 @@ def sandbox_create(
     ComponentState.objects.create(sandbox=sandbox, name="scheduler")
     for name in controller_components():
         ComponentState.objects.create(sandbox=sandbox, name=name)
-    for index, node in enumerate(cluster_shape.nodes, start=2):
+    for index, node in enumerate(template_nodes(shape, sandbox.nodes), start=2):
         node_add(sandbox, node, address=f"10.0.0.{index}", pod_cidr=f"10.244.{index - 2}.0/24")
     kubernetes_service_ensure(sandbox)
     return sandbox
@@ -190,7 +196,7 @@ def sandbox_reset(sandbox: Sandbox, user) -> None:
     clock_resume(sandbox)
     clock_set_speed(sandbox, 1.0)
     _objects_reset(apiserver)
-    shape = {node.name: node for node in SHAPES[sandbox.shape].nodes}
+    shape = {node.name: node for node in template_nodes(sandbox.shape, sandbox.nodes)}
     existing = {node["metadata"]["name"]: node for node in apiserver.list("nodes")["items"]}
     for service in apiserver.list("services")["items"]:
         meta = service["metadata"]

@@ -19,6 +19,36 @@ class NodeShape:
     cpu: str = "2"
     memory: str = "4Gi"
     pods: str = "110"
+    # What its kubelet registers it with (--node-labels, --register-with-taints): a
+    # lesson's nodes with a zone or a disk type, or a taint to be tolerated.
+    labels: tuple[tuple[str, str], ...] = ()
+    taints: tuple[tuple[str, str, str], ...] = ()  # (key, value, effect)
+
+    def as_json(self) -> dict:
+        return {
+            "name": self.name,
+            "controlPlane": self.control_plane,
+            "cpu": self.cpu,
+            "memory": self.memory,
+            "pods": self.pods,
+            "labels": dict(self.labels),
+            "taints": [{"key": k, "value": v, "effect": e} for k, v, e in self.taints],
+        }
+
+    @classmethod
+    def from_json(cls, node: dict) -> NodeShape:
+        """From a lesson's cluster.nodes entry (or as_json's)."""
+        return cls(
+            name=node["name"],
+            control_plane=bool(node.get("controlPlane", False)),
+            cpu=str(node.get("cpu", "2")),
+            memory=str(node.get("memory", "4Gi")),
+            pods=str(node.get("pods", "110")),
+            labels=tuple(sorted((node.get("labels") or {}).items())),
+            taints=tuple(
+                (t["key"], t.get("value", ""), t["effect"]) for t in node.get("taints") or []
+            ),
+        )
 
 
 @dataclass(frozen=True)
@@ -65,6 +95,14 @@ SHAPES: dict[str, ClusterShape] = {
 }
 
 
+def template_nodes(shape: str, nodes: list[dict]) -> tuple[NodeShape, ...]:
+    """The nodes a sandbox starts from (and a reset brings back): its own list when it
+    has one (a lesson's cluster), else its shape's."""
+    if nodes:
+        return tuple(NodeShape.from_json(node) for node in nodes)
+    return SHAPES[shape].nodes
+
+
 def node_manifest(shape: NodeShape, *, address: str, now: dt.datetime) -> dict:
     """The Node a kubelet registers: labels, taints, capacity and nodeInfo."""
     labels = {
@@ -75,9 +113,15 @@ def node_manifest(shape: NodeShape, *, address: str, now: dt.datetime) -> dict:
         "beta.kubernetes.io/arch": "amd64",
     }
     spec: dict = {}
+    taints = []
     if shape.control_plane:
         labels[CONTROL_PLANE_ROLE] = ""
-        spec["taints"] = [{"key": CONTROL_PLANE_ROLE, "effect": "NoSchedule"}]
+        taints.append({"key": CONTROL_PLANE_ROLE, "effect": "NoSchedule"})
+    labels.update(shape.labels)
+    for key, value, effect in shape.taints:
+        taints.append({"key": key, **({"value": value} if value else {}), "effect": effect})
+    if taints:
+        spec["taints"] = taints
     capacity = {"cpu": shape.cpu, "memory": shape.memory, "pods": shape.pods}
     return {
         "apiVersion": "v1",

@@ -284,6 +284,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 2.0,
         "options": {"expires": 4.0},
     },
+    # Lesson runs that nothing advanced for a while (a worker killed, a restart) resume.
+    "podlab-lessons-resume": {
+        "task": "lessons.tasks.resume_runs",
+        "schedule": 5.0,
+        "options": {"expires": 5.0},
+    },
     "podlab-trim-history": {
         "task": "cluster.tasks.trim_history",
         "schedule": 60.0,

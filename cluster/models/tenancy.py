@@ -40,6 +40,9 @@ class Sandbox(models.Model):
     )
     mode = models.CharField(max_length=8, choices=Mode.choices, default=Mode.WATCH)
     shape = models.CharField(max_length=20, default="lesson", help_text="its cluster template")
+    # The nodes it was made with, when not its shape's (a lesson's cluster): NodeShape.as_json
+    # of each, which a reset brings back.
+    nodes = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     # The sandbox clock: sandbox time = clock_base + (wall - clock_wall_base) * clock_speed,
