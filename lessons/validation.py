@@ -120,12 +120,17 @@ def _one_of_keys(error: ValidationError, definition: str | None) -> tuple[str, .
 
 def _message(error: ValidationError, definition: str | None) -> str:
     instance, value = error.instance, error.validator_value
-    shown = json.dumps(instance) if not isinstance(instance, dict | list) else "this"
+    shown = json.dumps(instance)
+    if isinstance(instance, dict | list):
+        shown = "a mapping" if isinstance(instance, dict) else "a list"
     match error.validator:
         case "type":
             wanted = " or ".join(
                 TYPE_NAMES[t] for t in ([value] if isinstance(value, str) else value)
             )
+            if "string" in wanted and isinstance(instance, dict) and len(instance) == 1:
+                # `- Waiting: the scheduler tries again` is YAML for a mapping.
+                return f'must be {wanted}, not a mapping: text with ": " in it needs quotes'
             return f"must be {wanted}, not {shown}"
         case "const":
             return f"must be {json.dumps(value)}, not {shown}"
