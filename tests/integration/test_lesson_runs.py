@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from cluster.models import Sandbox
+from cluster.models import ComponentState, Sandbox
 from lessons import engine, runner, tasks
 from lessons.models import Lesson, LessonRun
 from tests.processes import TEST_NAMESPACE, kill, start_worker, wait_for
@@ -70,6 +70,20 @@ def test_a_lesson_that_cannot_pass_fails_with_what_it_saw(stack, tmp_path):
     assert (run.state, run.step) == (engine.FAILED, 1)
 
 
+def stalled(run: LessonRun) -> str:
+    """Where a run stands and how its sandbox's components fare, for a failure message."""
+    sandbox = Sandbox.objects.get(pk=run.sandbox_id)
+    rows = ComponentState.objects.filter(sandbox=sandbox).order_by("name")
+    components = "; ".join(
+        f"{row.name} running={row.running} last={row.last_tick_at} failure={row.failure!r}"
+        for row in rows
+    )
+    return (
+        f"{run.progress}\nsandbox idle={sandbox.idle} paused={sandbox.clock_paused}"
+        f" now={sandbox.now()}\n{components}"
+    )
+
+
 def test_a_run_goes_on_where_it_was_after_its_worker_is_killed(celery_beat, alice, tmp_path):
     """The worker dies with the run half done; beat finds the run nothing advances, and a
     new worker takes it from the step it was at."""
@@ -95,7 +109,7 @@ def test_a_run_goes_on_where_it_was_after_its_worker_is_killed(celery_beat, alic
             run.refresh_from_db()
             return run.state in (engine.DONE, engine.FAILED)
 
-        wait_for(done, timeout=180, message=lambda: str(run.progress))
+        wait_for(done, timeout=180, message=lambda: stalled(run))
     finally:
         kill(second)
     assert run.state == engine.DONE, run.progress["seen"]
