@@ -249,10 +249,11 @@ class RunBusy(Exception):
     """Another advance of the run holds its lock."""
 
 
-def advance_run(run_id: int, inputs: Inputs | None = None) -> LessonRun | None:
+def advance_run(run_id: int, inputs: Inputs | None = None, *, wait: float = 0) -> LessonRun | None:
     """Move a run on as far as it goes now, and save where it stands. None if the run is
-    gone; raises RunBusy when another advance holds its lock (the caller tries again)."""
-    with component_lock(run_sandbox_id(run_id), RUN_LOCK) as locked:
+    gone; raises RunBusy when another advance holds its lock past `wait` seconds (the
+    caller tries again)."""
+    with component_lock(run_sandbox_id(run_id), RUN_LOCK, wait=wait) as locked:
         if not locked:
             raise RunBusy(run_id)
         run = (

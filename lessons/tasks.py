@@ -74,7 +74,7 @@ def wake(run_id: int) -> None:
 
 def look_again(run_id: int) -> None:
     """Queue an advance in POLL_SECONDS, unless one is due already."""
-    if redis_client().set(_key("timer", run_id), 1, nx=True, ex=POLL_SECONDS):
+    if redis_client().set(_key("timer", run_id), 1, nx=True, px=int(POLL_SECONDS * 1000)):
         advance.apply_async((run_id,), countdown=POLL_SECONDS)
 
 

@@ -4,6 +4,7 @@ from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from lessons import views as lesson_views
 from sandbox.views import controls, history, pages, panels, pods, workloads
 
 sandbox_urls = [
@@ -43,12 +44,17 @@ sandbox_urls = [
         name="controller-manager-action",
     ),
     path("components/<slug:name>/", panels.component_panel, name="component-panel"),
+    path("lesson/", lesson_views.lesson_panel, name="lesson-panel"),
+    path("lesson/next/", lesson_views.lesson_next, name="lesson-next"),
+    path("lesson/answer/", lesson_views.lesson_answer, name="lesson-answer"),
 ]
 
 urlpatterns = [
     path("", pages.home, name="home"),
     path("sandboxes/new/", pages.sandbox_new, name="sandbox-new"),
     path("sandboxes/<int:sandbox_id>/", include(sandbox_urls)),
+    path("lessons/", lesson_views.lesson_list, name="lesson-list"),
+    path("lessons/<slug:slug>/start/", lesson_views.lesson_start, name="lesson-start"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),

@@ -138,7 +138,26 @@ MATRIX: dict[str, Row] = {
         params={"name": "kube-apiserver"},
         get=                        (LOGIN,   200,   404,       404,         200,        200),
         post=NOT_ALLOWED),
-    # Not a sandbox's: each user's own home page, new sandbox, login, logout, admin, icon.
+    # The lesson panel of a sandbox with no lesson: nothing to move on (404), as for a
+    # sandbox the user may not see.
+    "lesson-panel": Row(
+        get=                        (LOGIN,   200,   404,       404,         200,        200),
+        post=NOT_ALLOWED),
+    "lesson-next": Row(
+        get=NOT_ALLOWED,
+        post=                       (LOGIN,   404,   404,       404,         403,        404)),
+    "lesson-answer": Row(
+        data={"choice": "0"},
+        get=NOT_ALLOWED,
+        post=                       (LOGIN,   404,   404,       404,         403,        404)),
+    # Not a sandbox's: each user's own home page, new sandbox, login, logout, admin, icon;
+    # the lessons to start, each in a new sandbox of one's own.
+    "lesson-list": Row(
+        get=                        (LOGIN,   200,   200,       200,         200,        200)),
+    "lesson-start": Row(
+        params={"slug": "how-kubernetes-creates-a-pod"},
+        get=NOT_ALLOWED,
+        post=                       (LOGIN,   302,   302,       302,         302,        302)),
     "home": Row(
         get=                        (LOGIN,   200,   200,       200,         200,        200)),
     "sandbox-new": Row(

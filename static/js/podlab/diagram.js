@@ -882,4 +882,15 @@ export class Diagram {
     this.highlighted = anchors.flatMap((anchor) => this.elementsOf(anchor));
     for (const element of this.highlighted) element.classList.add("highlighted");
   }
+
+  /**
+   * Mark the parts the lesson's current step talks about; [] clears. Kept apart from
+   * highlight(), which follows the timeline's chosen call.
+   * @param {string[]} anchors
+   */
+  spotlight(anchors) {
+    for (const element of this.spotlit ?? []) element.classList.remove("spotlit");
+    this.spotlit = anchors.flatMap((anchor) => this.elementsOf(anchor));
+    for (const element of this.spotlit) element.classList.add("spotlit");
+  }
 }

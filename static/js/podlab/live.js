@@ -121,6 +121,18 @@ function eventFor(trace, events) {
   return events.find((event) => event.key === key && event.revision === trace.revision) ?? null;
 }
 
+/**
+ * The diagram anchor of a part a lesson step names (lessons/schema/lesson-v1.json's
+ * "part"): a node's kubelet, runtime and kube-proxy are drawn as the node itself.
+ * @param {string} part
+ * @returns {string}
+ */
+export function lessonAnchor(part) {
+  if (part === "kube-apiserver") return "apiserver";
+  const [kind, name] = part.split("/");
+  return name && ["node", "kubelet", "runtime", "kube-proxy"].includes(kind) ? `node:${name}` : part;
+}
+
 class LivePage {
   /** @param {HTMLElement} root the #podlab element */
   constructor(root) {
@@ -278,6 +290,9 @@ class LivePage {
       this.panelSwapped();
       if (this.createdOnASheet(event)) this.showTheStory();
     });
+    document.body.addEventListener("htmx:afterSettle", (event) => {
+      if (event.target instanceof Element && event.target.id === "lesson") this.spotlightLesson();
+    });
     document.body.addEventListener("htmx:responseError", (event) => this.requestFailed(event));
     document.body.addEventListener("htmx:sendError", (event) => this.requestFailed(event));
     document.addEventListener("keydown", (event) => {
@@ -309,6 +324,14 @@ class LivePage {
     else if (message.type === "component") this.applyComponentHealth(message);
     else if (message.type === "scheduling") this.showDecision(message);
     else if (message.type === "error") this.showError(message.status);
+    // The lesson moved on (lessons/runner.py): its panel fetches itself again.
+    else if (message.type === "lesson") document.body.dispatchEvent(new CustomEvent("lesson-changed"));
+  }
+
+  /** Spotlight on the diagram the parts the lesson panel's step talks about. */
+  spotlightLesson() {
+    const parts = document.querySelector("#lesson")?.dataset.highlight ?? "";
+    this.diagram.spotlight(parts.split(" ").filter(Boolean).map(lessonAnchor));
   }
 
   /** More pods of a snapshot too big for one message (see sandbox/consumers.py). */

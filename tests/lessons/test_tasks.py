@@ -1,0 +1,42 @@
+"""How a lesson run is woken (lessons/tasks.py), against the real Redis."""
+
+from __future__ import annotations
+
+import pytest
+
+from cluster.apiserver import ApiServer, publish
+from cluster.coordination import redis_client
+from lessons import runner, tasks
+from lessons.shipped_lessons import shipped_lessons
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def run(alice):
+    lesson = next(lesson for lesson in shipped_lessons() if lesson.slug.startswith("how-"))
+    run = runner.run_start(lesson, alice, headless=True)
+    yield run
+    redis_client().hdel(tasks.runs_key(), str(run.sandbox_id))
+
+
+def test_a_run_that_waits_on_a_look_is_due_again_within_a_second(run):
+    """Lesson 1 headless goes straight to its first wait on a call (the create's own
+    call is seen only at the next look): the advance leaves a timer for the next."""
+    redis_client().delete(tasks._key("timer", run.pk))
+    tasks.advance(run.pk)  # the task's body, here, once
+    run.refresh_from_db()
+    assert run.step == 1  # the do step, its autoplay done
+    timer = redis_client().pttl(tasks._key("timer", run.pk))
+    assert 0 < timer <= tasks.POLL_SECONDS * 1000
+
+
+def test_a_commit_in_the_sandbox_wakes_its_run_and_only_its_run(run, alice, bob):
+    tasks.remember_run(run)
+    redis_client().delete(tasks._key("queued", run.pk))
+    other = runner.run_start(run.lesson, bob, headless=True)  # not remembered: not woken
+    pod = {"metadata": {"name": "x"}, "spec": {"containers": [{"name": "x", "image": "nginx"}]}}
+    ApiServer.as_user(run.sandbox, alice).create("pods", pod, namespace="default")
+    assert publish.flush()
+    assert redis_client().exists(tasks._key("queued", run.pk))
+    assert not redis_client().exists(tasks._key("queued", other.pk))
