@@ -166,11 +166,10 @@ def call_matches(call: CallSeen, want: Mapping) -> bool:
 
 
 def describe_call(want: Mapping) -> str:
-    """ "scheduler's create pods/binding", for what a step waits for."""
-    what = want.get("resource", "")
-    if "subresource" in want:
-        what += f"/{want['subresource']}"
-    words = " ".join(w for w in (want.get("verb"), what, want.get("name")) if w) or "call"
+    """"scheduler's list of pods", "a create of pods/web", for what a step waits for."""
+    what = "/".join(want[key] for key in ("resource", "name", "subresource") if key in want)
+    verb = want.get("verb", "call")
+    words = f"{verb} of {what}" if what else verb
     return f"{want['actor']}'s {words}" if "actor" in want else f"a {words}"
 
 

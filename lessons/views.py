@@ -24,7 +24,7 @@ from sandbox.views.access import sandbox_view
 # How long a press waits for an advance in flight (a worker's) to finish.
 PRESS_WAIT_SECONDS = 5.0
 KIND_WORDS = {
-    "narrate": "Read",
+    "narrate": "",
     "act": "The lesson acts",
     "do": "Your turn",
     "wait_for": "Watch",

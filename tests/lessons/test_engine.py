@@ -159,7 +159,7 @@ def test_a_trace_condition_counts_only_the_calls_since_the_step_began():
     want = {"trace": {"actor": "scheduler", "verb": "list", "resource": "pods"}}
     assert evaluate(want, cluster, since_call=0).met
     verdict = evaluate(want, cluster, since_call=1)
-    assert (verdict.met, verdict.seen) == (False, "scheduler's list pods not yet")
+    assert (verdict.met, verdict.seen) == (False, "scheduler's list of pods not yet")
 
 
 # -- the step machine ----------------------------------------------------------------------
@@ -221,7 +221,7 @@ def test_a_do_step_passes_on_the_students_own_call_with_the_fields_asked_for():
     cluster = Cluster()
     story = lesson(DO_CREATE, NARRATE)
     progress = run(story, Progress(), cluster)
-    assert progress.seen == "waiting for a create pods web"
+    assert progress.seen == "waiting for a create of pods/web"
     cluster.put("pods", pod("web"))
     cluster.call("bob", "create", "pods", "web")  # someone else's call does not count
     assert run(story, progress, cluster).step == 0
