@@ -471,6 +471,12 @@ class LivePage {
    * @param {{paused?: boolean, speed?: number, now?: string, mode?: string}} clock
    */
   takeClock(clock) {
+    const wasPaused = this.lessonSawPaused;
+    this.lessonSawPaused = Boolean(clock.paused);
+    // The lesson panel says when the clock is paused: it asks again when that changes.
+    if (wasPaused !== undefined && wasPaused !== this.lessonSawPaused) {
+      document.body.dispatchEvent(new CustomEvent("lesson-changed"));
+    }
     this.clock.set(clock);
     if (!clock.mode) return;
     if (this.modeSelect && document.activeElement !== this.modeSelect) this.modeSelect.value = clock.mode;
