@@ -166,7 +166,7 @@ def call_matches(call: CallSeen, want: Mapping) -> bool:
 
 
 def describe_call(want: Mapping) -> str:
-    """"scheduler's list of pods", "a create of pods/web", for what a step waits for."""
+    """What a step waits for, in words: "scheduler's list of pods", "a create of pods/web"."""
     what = "/".join(want[key] for key in ("resource", "name", "subresource") if key in want)
     verb = want.get("verb", "call")
     words = f"{verb} of {what}" if what else verb

@@ -78,8 +78,15 @@ def look_again(run_id: int) -> None:
         advance.apply_async((run_id,), countdown=POLL_SECONDS)
 
 
-def on_commit_wake(sender, *, sandbox, **kwargs) -> None:
+# Heartbeats: a kubelet's Lease renewal every 10 s per node changes nothing a lesson
+# waits for.
+HEARTBEAT_PREFIX = "/registry/leases/"
+
+
+def on_commit_wake(sender, *, sandbox, events: list[dict] = (), **kwargs) -> None:
     """A store_committed receiver: a change in a sandbox with a lesson going wakes it."""
+    if events and all(event["key"].startswith(HEARTBEAT_PREFIX) for event in events):
+        return
     run_id = redis_client().hget(runs_key(), str(sandbox.pk))
     if run_id is not None:
         wake(int(run_id))
