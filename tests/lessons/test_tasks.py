@@ -45,10 +45,15 @@ def test_a_commit_in_the_sandbox_wakes_its_run_and_only_its_run(run, alice, bob)
 def test_a_kubelets_lease_renewal_wakes_no_run(run):
     """Heartbeats come every 10 s per node and change nothing a lesson waits for."""
     tasks.remember_run(run)
-    redis_client().delete(tasks._key("queued", run.pk))
     kubelet = ApiServer.as_component(run.sandbox, "kubelet/node-1")
-    lease = kubelet.get("leases", "node-1", namespace="kube-node-lease")
-    lease["spec"]["renewTime"] = "2026-12-07T10:00:00.000000Z"
+    lease = {
+        "metadata": {"name": "node-1"},
+        "spec": {"holderIdentity": "node-1", "renewTime": "2026-12-07T10:00:00.000000Z"},
+    }
+    lease = kubelet.create("leases", lease, namespace="kube-node-lease")
+    assert publish.flush()
+    redis_client().delete(tasks._key("queued", run.pk))
+    lease["spec"]["renewTime"] = "2026-12-07T10:00:10.000000Z"
     kubelet.update("leases", lease, namespace="kube-node-lease")
     assert publish.flush()
     assert not redis_client().exists(tasks._key("queued", run.pk))
