@@ -59,3 +59,24 @@ class LessonRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.lesson.slug} in {self.sandbox}"
+
+
+class ClassLesson(models.Model):
+    """A class running a lesson together: its students join with the code, and each gets a
+    sandbox built from the lesson's cluster. The lesson is the version the class started
+    with: an edit made during the class does not change under it."""
+
+    classroom = models.OneToOneField(
+        "cluster.Classroom", on_delete=models.CASCADE, related_name="lesson_class"
+    )
+    lesson = models.ForeignKey(Lesson, on_delete=models.PROTECT, related_name="classes")
+    code = models.CharField(max_length=12, unique=True, help_text="what students type to join")
+    # The instructor's message to the whole class, shown on every student's page.
+    message = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        permissions = [("run_classes", "May create classes and run lessons with them")]
+
+    def __str__(self) -> str:
+        return f"{self.classroom} ({self.lesson.title})"

@@ -23,7 +23,7 @@ from django.utils import timezone
 from cluster import faults, node_operations, workload_operations
 from cluster.apiserver import ApiError, ApiServer
 from cluster.apiserver.authn import LIVE_PAGE_USER_AGENT, caller_for_user
-from cluster.apiserver.publish import publish_note
+from cluster.apiserver.publish import publish_note, publish_to_group
 from cluster.clock import clock_pause, clock_set_speed
 from cluster.coordination import component_lock
 from cluster.models import Sandbox, Trace
@@ -31,7 +31,7 @@ from cluster.resources import RESOURCES, ResourceType
 from cluster.sandboxes import sandbox_create
 from cluster.topology import NodeShape
 from lessons.conditions import CallSeen
-from lessons.engine import FAILED, ActFailed, Inputs, Progress, advance
+from lessons.engine import FAILED, RUNNING, ActFailed, Inputs, Progress, advance
 from lessons.models import Lesson, LessonRun
 from lessons.validation import validate
 from sandbox.kubectl import node_command, workload_command
@@ -245,6 +245,11 @@ def _kept_metadata(current: Mapping) -> dict:
     return {"resourceVersion": current["metadata"]["resourceVersion"]}
 
 
+def class_group(classroom_id: int) -> str:
+    """The channel group of a class's dashboards."""
+    return f"class-{classroom_id}"
+
+
 class RunBusy(Exception):
     """Another advance of the run holds its lock."""
 
@@ -280,7 +285,10 @@ def advance_run(run_id: int, inputs: Inputs | None = None, *, wait: float = 0) -
         if progress.as_json() != before:
             run.progress = progress.as_json()
             run.state, run.step = progress.state, progress.step
-            publish_note(sandbox, {"type": "lesson", "run": run.pk, **run.progress})
+            note = {"type": "lesson", "run": run.pk, **run.progress}
+            publish_note(sandbox, note)
+            if sandbox.classroom_id is not None:  # the class's dashboard follows
+                publish_to_group(sandbox, class_group(sandbox.classroom_id), note)
         run.updated_at = timezone.now()
         run.save(update_fields=["progress", "state", "step", "updated_at"])
         return run
@@ -309,11 +317,15 @@ def lesson_store(text: str, *, author=None) -> Lesson:
 
 
 def run_start(
-    lesson: Lesson, student, *, headless: bool = False, speed: float | None = None
+    lesson: Lesson,
+    student,
+    *,
+    headless: bool = False,
+    speed: float | None = None,
+    classroom=None,
 ) -> LessonRun:
-    """A new sandbox built from the lesson's starting cluster, and the lesson's run in it.
-    Its objects are created through the API server as the student; one the API server
-    refuses fails the run, with its answer."""
+    """A new sandbox built from the lesson's starting cluster (in the class's classroom,
+    if given), and the lesson's run in it."""
     data = lesson_data(lesson.pk, lesson.text)
     cluster = data.get("cluster") or {}
     with transaction.atomic():
@@ -323,6 +335,7 @@ def run_start(
             shape=cluster.get("shape", "lesson"),
             mode=cluster.get("mode", Sandbox.Mode.WATCH),
             nodes=tuple(NodeShape.from_json(node) for node in cluster.get("nodes") or []),
+            classroom=classroom,
         )
         run = LessonRun.objects.create(
             sandbox=sandbox,
@@ -331,12 +344,29 @@ def run_start(
             headless=headless,
             progress=Progress().as_json(),
         )
+    _set_the_scene(run, data, speed=speed)
+    return run
+
+
+def run_restart(run: LessonRun) -> None:
+    """The run back at its first step, its sandbox (already reset to its template) given
+    the lesson's clock and objects again."""
+    run.progress, run.state, run.step = Progress().as_json(), RUNNING, 0
+    run.save(update_fields=["progress", "state", "step"])
+    _set_the_scene(run, lesson_data(run.lesson.pk, run.lesson.text))
+
+
+def _set_the_scene(run: LessonRun, data: dict, *, speed: float | None = None) -> None:
+    """The lesson's clock and objects, created through the API server as the student;
+    an object the API server refuses fails the run, with its answer."""
+    cluster = data.get("cluster") or {}
+    sandbox = run.sandbox
     clock = cluster.get("clock") or {}
     if speed or clock.get("speed"):
         clock_set_speed(sandbox, speed or clock["speed"])
     if clock.get("paused"):
         clock_pause(sandbox)
-    doer = ApiDoer(sandbox, student)
+    doer = ApiDoer(sandbox, run.student)
     for index, manifest in enumerate(cluster.get("objects") or []):
         try:
             doer.act({"apply": manifest}, as_student=False)
@@ -345,4 +375,3 @@ def run_start(
             run.progress, run.state = progress.as_json(), FAILED
             run.save(update_fields=["progress", "state"])
             break
-    return run

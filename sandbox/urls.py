@@ -4,6 +4,7 @@ from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from lessons import class_views
 from lessons import views as lesson_views
 from sandbox.views import controls, history, pages, panels, pods, workloads
 
@@ -54,6 +55,13 @@ urlpatterns = [
     path("sandboxes/new/", pages.sandbox_new, name="sandbox-new"),
     path("sandboxes/<int:sandbox_id>/", include(sandbox_urls)),
     path("lessons/", lesson_views.lesson_list, name="lesson-list"),
+    path("join/", class_views.join, name="lesson-join"),
+    path("classes/", class_views.class_list, name="class-list"),
+    path("classes/new/", class_views.class_new, name="class-new"),
+    path("classes/<int:class_id>/", class_views.class_dashboard, name="class-dashboard"),
+    path("classes/<int:class_id>/progress/", class_views.class_progress, name="class-progress"),
+    path("classes/<int:class_id>/results.csv", class_views.class_results, name="class-results"),
+    path("classes/<int:class_id>/<slug:action>/", class_views.class_action, name="class-action"),
     path("lessons/<slug:slug>/start/", lesson_views.lesson_start, name="lesson-start"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -117,6 +117,7 @@ class _Changes:
     actor: str
     message: dict
     sender: object = None
+    group: str = ""  # "" for the sandbox's own group (its pages)
 
 
 @dataclass
@@ -184,7 +185,7 @@ class _Publisher:
     def _send(self, sender: _GroupSender, batch: list[_Changes | threading.Event]) -> None:
         changes = [item for item in batch if isinstance(item, _Changes)]
         try:
-            sender.send([(sandbox_group(c.sandbox.pk), c.message) for c in changes])
+            sender.send([(c.group or sandbox_group(c.sandbox.pk), c.message) for c in changes])
         except Exception:  # the writes are committed; a missed push is healed by resync
             logger.exception("could not publish %d messages", len(changes))
         for watchers in _watchers_to_tell(changes):
@@ -289,6 +290,13 @@ def publish_note(sandbox: Sandbox, note: dict) -> None:
     never state (the snapshot holds what notes tell)."""
     message = {"type": NOTE_MESSAGE_TYPE, "sandbox": sandbox.pk, "note": note}
     _get_publisher().submit(_Changes(sandbox, "", message))
+
+
+def publish_to_group(sandbox: Sandbox, group: str, note: dict) -> None:
+    """Queue a note about the sandbox for another group's sockets (a class's dashboard),
+    in order with the sandbox's own pushes."""
+    message = {"type": NOTE_MESSAGE_TYPE, "sandbox": sandbox.pk, "note": note}
+    _get_publisher().submit(_Changes(sandbox, "", message, group=group))
 
 
 def flush(timeout: float = 5.0) -> bool:

@@ -22,7 +22,7 @@ from asgiref.sync import async_to_sync, sync_to_async
 from channels.auth import AuthMiddlewareStack
 from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
-from django.contrib.auth.models import AnonymousUser
+from django.contrib.auth.models import AnonymousUser, Permission
 from django.db import connections
 from django.http import HttpResponse
 from django.test import Client
@@ -32,6 +32,8 @@ from cluster.apiserver import ApiServer, publish
 from cluster.models import Classroom, ComponentState, Sandbox, Trace
 from cluster.sandboxes import sandbox_create
 from cluster.store import Store
+from lessons.models import ClassLesson
+from lessons.shipped_lessons import shipped_lessons
 from sandbox.routing import websocket_urlpatterns
 from tests.conftest import make_user
 
@@ -39,7 +41,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 USERS = ("anonymous", "owner", "classmate", "other-instructor", "class-instructor", "admin")
 LOGIN = "302 to log in"  # a redirect to the login page (the site's, or the admin's)
-SNAPSHOT = "snapshot"  # the websocket's first message
+SNAPSHOT = "snapshot"  # the sandbox websocket's first message
+HELLO = "hello"  # the class websocket's
+CLASS_ID = 4242  # the class of the world's classroom
 MISSING_SANDBOX = 2_000_000_000
 
 
@@ -154,6 +158,36 @@ MATRIX: dict[str, Row] = {
     # the lessons to start, each in a new sandbox of one's own.
     "lesson-list": Row(
         get=                        (LOGIN,   200,   200,       200,         200,        200)),
+    # A wrong code: said next to the field (a right one would make each user a student).
+    "lesson-join": Row(
+        data={"code": "WRONG1"},
+        get=                        (LOGIN,   200,   200,       200,         200,        200),
+        post=                       (LOGIN,   422,   422,       422,         422,        422)),
+    # Classes: only instructors (the run_classes permission) make them, and a class is
+    # its instructor's (and the administrators') alone, 404 to anyone else.
+    "class-list": Row(
+        get=                        (LOGIN,   403,   403,       200,         200,        200)),
+    "class-new": Row(
+        data={"name": "New class", "lesson": "how-kubernetes-creates-a-pod"},
+        get=NOT_ALLOWED,
+        post=                       (LOGIN,   403,   403,       302,         302,        302)),
+    "class-dashboard": Row(
+        params={"class_id": CLASS_ID},
+        get=                        (LOGIN,   404,   404,       404,         200,        200),
+        post=NOT_ALLOWED),
+    "class-progress": Row(
+        params={"class_id": CLASS_ID},
+        get=                        (LOGIN,   404,   404,       404,         200,        200),
+        post=NOT_ALLOWED),
+    "class-results": Row(
+        params={"class_id": CLASS_ID},
+        get=                        (LOGIN,   404,   404,       404,         200,        200),
+        post=NOT_ALLOWED),
+    "class-action": Row(
+        params={"class_id": CLASS_ID, "action": "broadcast"},
+        data={"message": "Look at node-2"},
+        get=NOT_ALLOWED,
+        post=                       (LOGIN,   404,   404,       404,         200,        200)),
     "lesson-start": Row(
         params={"slug": "how-kubernetes-creates-a-pod"},
         get=NOT_ALLOWED,
@@ -179,6 +213,8 @@ WEBSOCKETS: dict[str, tuple] = {
     # route                  anonymous  owner     classmate  other-instr  class-instr  admin
     "ws/sandboxes/<int:sandbox_id>/":
                             (4401,     SNAPSHOT, 4404,      4404,        SNAPSHOT,    SNAPSHOT),
+    "ws/classes/<int:class_id>/":
+                            (4401,     4404,     4404,      4404,        HELLO,       HELLO),
 }
 # fmt: on
 
@@ -245,6 +281,11 @@ def world(db) -> World:
     other_class = Classroom.objects.create(name="Other class", instructor=other_instructor)
     other_class.students.add(make_user("carol"))
     admin = make_user("root-admin", is_staff=True, is_superuser=True)
+    may_run_classes = Permission.objects.get(codename="run_classes")
+    for teacher in (instructor, other_instructor):
+        teacher.user_permissions.add(may_run_classes)
+    lesson = next(lesson for lesson in shipped_lessons() if lesson.slug.startswith("how-"))
+    ClassLesson.objects.create(pk=CLASS_ID, classroom=classroom, lesson=lesson, code="CLASS1")
     users = dict(
         zip(USERS, (None, owner, classmate, other_instructor, instructor, admin), strict=True)
     )
@@ -449,12 +490,18 @@ def test_the_websocket_answers_each_user_as_the_matrix_says(route: str, world: W
     sandbox = owners_sandbox(world)
 
     async def first_answer(user) -> int | str:
-        socket = socket_for(sandbox.pk, user)
+        if "<int:class_id>" in route:
+            socket = WebsocketCommunicator(
+                AuthMiddlewareStack(URLRouter(websocket_urlpatterns)), f"/ws/classes/{CLASS_ID}/"
+            )
+            socket.scope["user"] = user or AnonymousUser()
+        else:
+            socket = socket_for(sandbox.pk, user)
         await socket.connect()
         message = await socket.receive_json_from(timeout=5)
-        if message["type"] == SNAPSHOT:
+        if message["type"] in (SNAPSHOT, HELLO):
             await socket.disconnect()
-            return SNAPSHOT
+            return message["type"]
         closed = await socket.receive_output(timeout=5)
         assert message["status"]["code"] == closed["code"] - 4000
         return closed["code"]

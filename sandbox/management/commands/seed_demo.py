@@ -8,12 +8,14 @@ import secrets
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
 from django.core.management.base import BaseCommand
 
 from cluster.models import Classroom, Sandbox
 from cluster.sandboxes import components_ensure, sandbox_create
 
 DEMO_ACCOUNTS = ("student", "instructor", "admin")
+INSTRUCTORS_GROUP = "Instructors"
 PASSWORDS_FILE = settings.VAR_DIR / "demo-accounts.json"
 
 
@@ -41,6 +43,11 @@ class Command(BaseCommand):
                 user.is_staff = user.is_superuser = name == "admin"
                 user.save()
             users[name] = user
+        # Instructors are the members of this group: it may create classes (the admin
+        # adds more people to it).
+        instructors, _ = Group.objects.get_or_create(name=INSTRUCTORS_GROUP)
+        instructors.permissions.add(Permission.objects.get(codename="run_classes"))
+        users["instructor"].groups.add(instructors)
         classroom, _ = Classroom.objects.get_or_create(
             name="Demo class", defaults={"instructor": users["instructor"]}
         )
