@@ -121,8 +121,14 @@ def run_tick(sandbox_id: int, component: str, *, force: bool = False, due: bool 
             ran = run.ran or ran
             if not client.get(dirty_key):
                 break
-        # Served: a tick ran after every wake-up so far (a later one adds it again).
-        client.srem(_woken_key(), _member(sandbox_id, component))
+        # Served: a tick ran after every wake-up so far. Unless one came during the last
+        # rerun (the reruns ran out under a stream of wake-ups) or since it ended: that one
+        # stays kept, for beat's next resync to queue its tick (woken_unserved). Removed
+        # first, then looked at: a wake-up after the look adds itself again.
+        member = _member(sandbox_id, component)
+        client.srem(_woken_key(), member)
+        if client.get(dirty_key):
+            client.sadd(_woken_key(), member)
     return TickRun(ran, run.due_again_in, run.first)
 
 

@@ -8,8 +8,6 @@ every call is authorized and traced like any other.
 
 from __future__ import annotations
 
-import copy
-
 from cluster.apiserver import ApiServer
 from cluster.components.controllers.deployment_rollback import RollbackError, rollback_template
 
@@ -27,12 +25,18 @@ def set_image(
     api: ApiServer, deployment: str, image: str, *, namespace: str, container: str = ""
 ) -> dict:
     """`kubectl set image deployment/web nginx=nginx:1.27`: a new template, a new rollout.
-    The container named (the first, if none is), updated from a fresh read."""
-    changed = copy.deepcopy(api.get("deployments", deployment, namespace=namespace))
-    containers = changed["spec"]["template"]["spec"]["containers"]
-    target = next((c for c in containers if c["name"] == container), containers[0])
-    target["image"] = image
-    return api.update("deployments", changed, namespace=namespace)
+    A patch, as kubectl sends, of the container named (the first, if none is): computed
+    from a fresh read, it tests that container's name and replaces its image, so the
+    controller's status writes in between never make it fail, as a whole update would."""
+    current = api.get("deployments", deployment, namespace=namespace)
+    containers = current["spec"]["template"]["spec"]["containers"]
+    index = next((i for i, c in enumerate(containers) if c["name"] == container), 0)
+    path = f"/spec/template/spec/containers/{index}"
+    patch = [
+        {"op": "test", "path": f"{path}/name", "value": containers[index]["name"]},
+        {"op": "replace", "path": f"{path}/image", "value": image},
+    ]
+    return api.patch("deployments", deployment, patch, patch_type="json", namespace=namespace)
 
 
 def undo(api: ApiServer, deployment: str, *, namespace: str) -> str:

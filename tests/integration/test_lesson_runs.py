@@ -28,7 +28,7 @@ def lesson_run(*args: str) -> str:
 
 @pytest.mark.parametrize("path", SHIPPED, ids=lambda path: path.stem)
 def test_every_shipped_lesson_runs_headless_to_its_end(stack, path):
-    out = lesson_run(str(path), "--timeout", "240")
+    out = lesson_run(str(path), "--timeout", "240", "--speed", "5")
     steps = len(runner.validate(path.read_text())["steps"])
     assert f"passed: {steps} steps in" in out
     assert f"step {steps}/{steps}" in out

@@ -92,7 +92,7 @@ def test_scale_roll_out_and_roll_back_are_kubectl_commands(owner, sandbox, alice
     assert calls(sandbox) == [
         (scale, "patch", "deployments", "scale"),
         (image, "get", "deployments", ""),
-        (image, "update", "deployments", ""),
+        (image, "patch", "deployments", ""),
         (undo, "get", "deployments", ""),
         (undo, "list", "replicasets", ""),
         (undo, "patch", "deployments", ""),
