@@ -169,6 +169,7 @@ class StudentRow:
     step: int  # from 1
     title: str
     kind: str
+    doing: str
     state: str
     seconds_here: float  # sandbox seconds at this step
     right: int
@@ -198,6 +199,16 @@ def _progress(class_lesson: ClassLesson) -> dict:
     }
 
 
+# What a student is doing at a step of each kind, for the dashboard.
+DOING = {
+    "narrate": "reading",
+    "act": "watching the lesson act",
+    "do": "asked to act",
+    "wait_for": "watching the cluster",
+    "ask": "answering",
+    "checkpoint": "at a checkpoint",
+    "pause_for_instructor": "waiting for you",
+}
 STUCK_SECONDS = 120.0  # sandbox seconds at one step that waits on the student or a wait
 
 
@@ -217,6 +228,7 @@ def _row(lesson: dict, run: LessonRun) -> StudentRow:
         step=min(progress.step + 1, len(steps)),
         title=step.get("title") or step.get("id") or kind,
         kind=kind,
+        doing=DOING[kind],
         state=progress.state,
         seconds_here=here,
         right=sum(1 for r in results if r.get("revealed") and r.get("right")),

@@ -13,6 +13,7 @@ import time
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.contrib.auth import get_user_model
 
 from cluster.apiserver import ApiError
 from lessons.models import ClassLesson
@@ -84,7 +85,8 @@ class ClassConsumer(AsyncJsonWebsocketConsumer):
 
 
 def _fresh(user):
-    """The user as they are now (deactivated since the socket opened, say)."""
+    """The user as they are now (deactivated since the socket opened, say). The scope's
+    user is the auth middleware's lazy object: read again by its id."""
     if user is None or not user.is_authenticated:
         return user
-    return type(user).objects.filter(pk=user.pk).first()
+    return get_user_model().objects.filter(pk=user.pk).first()
