@@ -15,16 +15,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from cluster.objects import parse_time
 from lessons import classes, engine, runner
+from lessons.catalogue import class_lessons, may_run_classes
 from lessons.models import ClassLesson, LessonRun
-from lessons.shipped_lessons import shipped_lessons
 
 MAX_CLASS_NAME = 100
 MAX_MESSAGE = 500
 ACTIONS = ("next", "pause", "resume", "restart", "broadcast")
-
-
-def may_run_classes(user) -> bool:
-    return user.is_superuser or user.has_perm("lessons.run_classes")
 
 
 def class_for(user, class_id: int) -> ClassLesson:
@@ -56,7 +52,7 @@ def _render_class_list(request: HttpRequest, *, errors: dict | None = None, stat
         {
             "may_run_classes": allowed,
             "classes": taught,
-            "lessons": shipped_lessons() if allowed else [],
+            "lessons": class_lessons(request.user) if allowed else [],
             "errors": errors or {},
             "form": request.POST if errors else {},
         },
@@ -71,7 +67,7 @@ def class_new(request: HttpRequest) -> HttpResponse:
         return _render_class_list(request, status=403)
     name = request.POST.get("name", "").strip()
     slug = request.POST.get("lesson", "")
-    lesson = next((lesson for lesson in shipped_lessons() if lesson.slug == slug), None)
+    lesson = next((lesson for lesson in class_lessons(request.user) if lesson.slug == slug), None)
     errors = {}
     if not name:
         errors["name"] = "Name the class, e.g. “Tuesday group”."

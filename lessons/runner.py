@@ -17,7 +17,7 @@ from dataclasses import replace
 from functools import lru_cache, partial
 from shlex import quote
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from cluster import faults, node_operations, workload_operations
@@ -33,6 +33,7 @@ from cluster.topology import NodeShape
 from lessons.conditions import CallSeen
 from lessons.engine import FAILED, RUNNING, ActFailed, Inputs, Progress, advance
 from lessons.models import Lesson, LessonRun
+from lessons.reading import LessonInvalid, LessonProblem, read_document
 from lessons.validation import validate
 from sandbox.kubectl import node_command, workload_command
 
@@ -299,12 +300,37 @@ def run_sandbox_id(run_id: int) -> int:
     return sandbox_id or 0
 
 
-@transaction.atomic
 def lesson_store(text: str, *, author=None) -> Lesson:
-    """A new version of the lesson (validated: raises LessonInvalid)."""
+    """A new version of the lesson (validated: raises LessonInvalid), unless its text is
+    the latest version's. A lesson's name is its author's: another author's lesson (or
+    one Podlab ships) of the same name is refused at the name's line."""
     data = validate(text)
     slug = data["metadata"]["name"]
+    for _ in range(2):  # a second try after losing a race for the same version
+        try:
+            with transaction.atomic():
+                return _store_version(text, data, slug, author)
+        except IntegrityError:
+            continue
+    raise LessonInvalid([LessonProblem(None, None, "metadata.name", "saved by two at once")])
+
+
+def _store_version(text: str, data: dict, slug: str, author) -> Lesson:
     latest = Lesson.objects.select_for_update().filter(slug=slug).order_by("-version").first()
+    author_id = author.pk if author is not None else None
+    if latest is not None and latest.author_id != author_id:
+        line, column = read_document(text)[1].of(("metadata", "name"))
+        owner = "a lesson Podlab ships" if latest.author_id is None else "another author's lesson"
+        raise LessonInvalid(
+            [
+                LessonProblem(
+                    line,
+                    column,
+                    "metadata.name",
+                    f'"{slug}" is the name of {owner}: choose another',
+                )
+            ]
+        )
     if latest is not None and latest.text == text:
         return latest
     return Lesson.objects.create(

@@ -4,7 +4,7 @@ from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from lessons import class_views
+from lessons import class_views, editor_views
 from lessons import views as lesson_views
 from sandbox.views import controls, history, pages, panels, pods, workloads
 
@@ -55,6 +55,15 @@ urlpatterns = [
     path("sandboxes/new/", pages.sandbox_new, name="sandbox-new"),
     path("sandboxes/<int:sandbox_id>/", include(sandbox_urls)),
     path("lessons/", lesson_views.lesson_list, name="lesson-list"),
+    path("lessons/mine/", editor_views.my_lessons, name="lesson-mine"),
+    path("lessons/check/", editor_views.lesson_check, name="lesson-check"),
+    path("lessons/mine/<slug:slug>/", editor_views.lesson_edit, name="lesson-edit"),
+    path(
+        "lessons/mine/<slug:slug>/download/",
+        editor_views.lesson_download,
+        name="lesson-download",
+    ),
+    path("lessons/mine/<slug:slug>/try/", editor_views.lesson_try, name="lesson-try"),
     path("join/", class_views.join, name="lesson-join"),
     path("classes/", class_views.class_list, name="class-list"),
     path("classes/new/", class_views.class_new, name="class-new"),

@@ -32,6 +32,8 @@ from cluster.apiserver import ApiServer, publish
 from cluster.models import Classroom, ComponentState, Sandbox, Trace
 from cluster.sandboxes import sandbox_create
 from cluster.store import Store
+from lessons import runner
+from lessons.editor_views import STARTER
 from lessons.models import ClassLesson
 from lessons.shipped_lessons import shipped_lessons
 from sandbox.routing import websocket_urlpatterns
@@ -44,6 +46,7 @@ LOGIN = "302 to log in"  # a redirect to the login page (the site's, or the admi
 SNAPSHOT = "snapshot"  # the sandbox websocket's first message
 HELLO = "hello"  # the class websocket's
 CLASS_ID = 4242  # the class of the world's classroom
+TEACHERS_LESSON = "teachers-lesson"  # a lesson the class's instructor wrote
 MISSING_SANDBOX = 2_000_000_000
 
 
@@ -158,6 +161,30 @@ MATRIX: dict[str, Row] = {
     # the lessons to start, each in a new sandbox of one's own.
     "lesson-list": Row(
         get=                        (LOGIN,   200,   200,       200,         200,        200)),
+    # Instructors' own lessons: students are refused (403); a lesson is its author's
+    # (the class's instructor wrote TEACHERS_LESSON), 404 to anyone else, admins included
+    # (they see every version in the Django admin). A broken text is said at its lines.
+    "lesson-mine": Row(
+        data={"text": "kind: x"},
+        get=                        (LOGIN,   403,   403,       200,         200,        200),
+        post=                       (LOGIN,   403,   403,       422,         422,        422)),
+    "lesson-check": Row(
+        data={"text": "kind: x"},
+        get=NOT_ALLOWED,
+        post=                       (LOGIN,   403,   403,       200,         200,        200)),
+    "lesson-edit": Row(
+        params={"slug": TEACHERS_LESSON},
+        data={"text": "kind: x"},
+        get=                        (LOGIN,   403,   403,       404,         200,        404),
+        post=                       (LOGIN,   403,   403,       404,         422,        404)),
+    "lesson-download": Row(
+        params={"slug": TEACHERS_LESSON},
+        get=                        (LOGIN,   403,   403,       404,         200,        404),
+        post=NOT_ALLOWED),
+    "lesson-try": Row(
+        params={"slug": TEACHERS_LESSON},
+        get=NOT_ALLOWED,
+        post=                       (LOGIN,   403,   403,       404,         302,        404)),
     # A wrong code: said next to the field (a right one would make each user a student).
     "lesson-join": Row(
         data={"code": "WRONG1"},
@@ -286,6 +313,9 @@ def world(db) -> World:
         teacher.user_permissions.add(may_run_classes)
     lesson = next(lesson for lesson in shipped_lessons() if lesson.slug.startswith("how-"))
     ClassLesson.objects.create(pk=CLASS_ID, classroom=classroom, lesson=lesson, code="CLASS1")
+    runner.lesson_store(
+        STARTER.replace("name: my-first-lesson", f"name: {TEACHERS_LESSON}"), author=instructor
+    )
     users = dict(
         zip(USERS, (None, owner, classmate, other_instructor, instructor, admin), strict=True)
     )
