@@ -19,8 +19,10 @@ from lessons import engine, runner
 from lessons.models import LessonRun
 
 # A waiting run looks again this often (wall seconds) for what no write tells: traced
-# reads, and a wait's timeout.
+# reads, and a wait's timeout. A wait for a call (the scheduler's ask, a read) looks more
+# often: nothing else wakes it, and a look costs one query of the traces.
 POLL_SECONDS = 1.0
+POLL_CALLS_SECONDS = 0.25
 # Beat's look for runs no advance is pending for.
 RESUME_AFTER_SECONDS = 5.0
 BUSY_RETRY_SECONDS = 0.2
@@ -57,13 +59,22 @@ def advance(run_id: int) -> None:
     if run is None:
         return
     remember_run(run)
-    if run.state in GOING and _waits_on_a_look(run):
-        look_again(run_id)
+    if run.state in GOING and (seconds := _looks_again_in(run)) is not None:
+        look_again(run_id, seconds)
 
 
-def _waits_on_a_look(run: LessonRun) -> bool:
+def _looks_again_in(run: LessonRun) -> float | None:
+    """How soon the run's step needs another look, if only a look tells it moved on."""
     steps = runner.lesson_data(run.lesson_id, run.lesson.text)["steps"]
-    return run.step < len(steps) and engine.step_kind(steps[run.step]) in LOOKS_AGAIN
+    if run.step >= len(steps):
+        return None
+    step = steps[run.step]
+    kind = engine.step_kind(step)
+    if kind not in LOOKS_AGAIN:
+        return None
+    if kind == "wait_for" and "trace" in step[kind]["condition"]:
+        return POLL_CALLS_SECONDS
+    return POLL_SECONDS
 
 
 def wake(run_id: int) -> None:
@@ -72,10 +83,10 @@ def wake(run_id: int) -> None:
         advance.delay(run_id)
 
 
-def look_again(run_id: int) -> None:
-    """Queue an advance in POLL_SECONDS, unless one is due already."""
-    if redis_client().set(_key("timer", run_id), 1, nx=True, px=int(POLL_SECONDS * 1000)):
-        advance.apply_async((run_id,), countdown=POLL_SECONDS)
+def look_again(run_id: int, seconds: float = POLL_SECONDS) -> None:
+    """Queue an advance in `seconds`, unless one is due already."""
+    if redis_client().set(_key("timer", run_id), 1, nx=True, px=int(seconds * 1000)):
+        advance.apply_async((run_id,), countdown=seconds)
 
 
 # Heartbeats: a kubelet's Lease renewal every 10 s per node changes nothing a lesson

@@ -57,3 +57,19 @@ def test_a_kubelets_lease_renewal_wakes_no_run(run):
     kubelet.update("leases", lease, namespace="kube-node-lease")
     assert publish.flush()
     assert not redis_client().exists(tasks._key("queued", run.pk))
+
+
+def test_a_wait_for_a_call_looks_again_sooner(run):
+    """Lesson 1's "the scheduler asks" waits for a traced read: nothing commits for it,
+    so only a look sees it, and a look at the traces is one query."""
+    steps = runner.lesson_data(run.lesson.pk, run.lesson.text)["steps"]
+    asks = next(i for i, step in enumerate(steps) if step.get("id") == "the-scheduler-asks")
+    run.progress = {**run.progress, "step": asks}
+    run.step = asks
+    run.save()
+    redis_client().delete(tasks._key("timer", run.pk))
+    tasks.advance(run.pk)
+    run.refresh_from_db()
+    assert run.step == asks  # no scheduler runs here: still waiting
+    timer = redis_client().pttl(tasks._key("timer", run.pk))
+    assert 0 < timer <= tasks.POLL_CALLS_SECONDS * 1000

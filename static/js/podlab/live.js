@@ -188,7 +188,7 @@ class LivePage {
 
     this.diagram = new Diagram(find("#diagram"), {
       user: user || "you",
-      onOpen: (kind, target) => this.openPanel(kind, target),
+      onOpen: (kind, target) => this.pickForLesson(kind, target) || this.openPanel(kind, target),
       onComplete: () => {
         this.flags.drawnAll = true;
         this.flags.drawnAllAt = performance.now();
@@ -332,6 +332,23 @@ class LivePage {
   spotlightLesson() {
     const parts = document.querySelector("#lesson")?.dataset.highlight ?? "";
     this.diagram.spotlight(parts.split(" ").filter(Boolean).map(lessonAnchor));
+    // "Which node will the scheduler pick?": the nodes on the diagram answer it.
+    this.root.classList.toggle("picking-node", Boolean(document.querySelector("#lesson .node-choices")));
+  }
+
+  /**
+   * A node clicked while the lesson asks which node the scheduler will pick answers it
+   * (the panel's button for that node), instead of opening the node's panel.
+   * @returns {boolean} whether the click was the answer
+   */
+  pickForLesson(kind, target) {
+    if (kind !== "node" || !target?.name) return false;
+    const choice = [...document.querySelectorAll("#lesson .node-choices button")].find(
+      (button) => button.value === target.name,
+    );
+    if (!choice) return false;
+    choice.click();
+    return true;
   }
 
   /** More pods of a snapshot too big for one message (see sandbox/consumers.py). */
