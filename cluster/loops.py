@@ -147,6 +147,11 @@ def mark_woken(sandbox_id: int, component: str) -> None:
     redis_client().sadd(_woken_key(), _member(sandbox_id, component))
 
 
+def is_woken(sandbox_id: int, component: str) -> bool:
+    """Whether a wake-up of the component waits for a tick (mark_woken)."""
+    return bool(redis_client().sismember(_woken_key(), _member(sandbox_id, component)))
+
+
 def woken_unserved() -> list[tuple[int, str]]:
     """The wake-ups no tick has served yet, of components no tick holds now: their tick
     was lost with a worker, or came just as the last one finished."""
@@ -206,10 +211,12 @@ def _tick_once(sandbox_id: int, component: str, *, force: bool) -> TickRun:
     if sandbox is None or (sandbox.clock_paused and not force):
         return TickRun(False)
     if sandbox.idle:
-        # A wake-up for work (a write's watchers, a fault, a start: each marks work first)
-        # or with a page open wakes the sandbox; a periodic tick queued before it went idle
-        # finds neither and leaves it resting.
-        if not idle.wanted(sandbox.pk):
+        # A wake-up for work (a write's watchers, a fault, a start) or with a page open
+        # wakes the sandbox; a periodic tick queued before it went idle finds neither and
+        # leaves it resting. The wake-up is told by its own mark, kept until a tick serves
+        # it: the work mark lapses after the quiet period, and a tick that waited longer
+        # in a busy queue would otherwise drop the work it was queued for.
+        if not (idle.wanted(sandbox.pk) or is_woken(sandbox.pk, component)):
             return TickRun(False)
         idle.wake_sandbox(sandbox)
     row = ComponentState.objects.filter(sandbox=sandbox, name=component).first()

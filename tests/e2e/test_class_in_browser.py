@@ -23,6 +23,18 @@ CHART_COUNT_JS = """([step, choice]) => {
 }"""
 
 
+def at_step(page, step: int) -> None:
+    page.wait_for_selector(f"#lesson .lesson-progress:text('Step {step} of 23')")
+
+
+def press_next(page, step: int) -> None:
+    """Next, at this step, and wait until the panel shows the one after (a second press
+    while the first is on its way would be dropped, as a person's double click is)."""
+    at_step(page, step)
+    page.click("#lesson button:text('Next')")
+    at_step(page, step + 1)
+
+
 def test_an_instructor_runs_lesson_one_with_three_students(open_page):
     teacher = make_user("ms-rivera")
     teacher.user_permissions.add(Permission.objects.get(codename="run_classes"))
@@ -50,15 +62,15 @@ def test_an_instructor_runs_lesson_one_with_three_students(open_page):
     # Each reads on to the question, "Is the pod running?" (step 5), creating the pod on
     # the way, and answers it.
     for name, page in pages.items():
-        page.click("#lesson button:text('Next')")  # the cluster
+        press_next(page, 1)  # the cluster
         page.click("#create-pod")
         page.wait_for_selector("#pod-form")
         page.fill("#id_name", "web")
         page.fill("#id_image", "nginx")
         page.click("#pod-form button[type=submit]")
-        for _ in range(2):  # who are you, write it down
-            page.wait_for_selector("#lesson button:text('Next')")
-            page.click("#lesson button:text('Next')")
+        at_step(page, 3)  # the runner saw the create
+        press_next(page, 3)  # who are you
+        press_next(page, 4)  # write it down
         page.wait_for_selector("#lesson input[name=choice]")
         page.check(f"#lesson input[name=choice][value='{ANSWERS[name]}']")
         page.click("#lesson button:text('Answer')")

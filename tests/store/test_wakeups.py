@@ -53,3 +53,36 @@ def test_a_tick_after_the_last_wake_up_serves_it(clean, monkeypatch):
     loops.run_tick(NO_SANDBOX, COMPONENT)
     assert runs == [COMPONENT]
     assert (NO_SANDBOX, COMPONENT) not in loops.woken_unserved()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_wake_up_that_waited_past_the_work_mark_still_wakes_an_idle_sandbox(sandbox):
+    """A write's wake-up queued behind a busy worker for longer than the quiet period:
+    the work mark has lapsed, the sandbox went idle, and the wake-up must still run (the
+    lesson's ReplicationController whose controller never ran, in CI)."""
+    from cluster import idle
+    from cluster.clock import clock_idle
+    from cluster.models import ComponentState, Sandbox
+
+    component = "controller-manager/replicationcontroller"
+    assert clock_idle(sandbox)
+    redis_client().delete(idle._key("worked", sandbox.pk))  # the mark lapsed
+    assert not idle.wanted(sandbox.pk)
+    loops.mark_woken(sandbox.pk, component)  # as the write's enqueue_tick did
+    try:
+        assert loops.run_tick(sandbox.pk, component).ran
+        assert not Sandbox.objects.get(pk=sandbox.pk).idle
+        assert ComponentState.objects.get(sandbox=sandbox, name=component).last_tick_at
+        assert (sandbox.pk, component) not in loops.woken_unserved()
+    finally:
+        redis_client().srem(loops._woken_key(), loops._member(sandbox.pk, component))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_periodic_tick_leaves_an_idle_sandbox_resting(sandbox):
+    from cluster.clock import clock_idle
+    from cluster.models import Sandbox
+
+    assert clock_idle(sandbox)
+    assert not loops.run_tick(sandbox.pk, "scheduler", due=True).ran
+    assert Sandbox.objects.get(pk=sandbox.pk).idle
