@@ -23,6 +23,8 @@ How it looks:
   the page. The step is shown at the lesson push that names the next step. This is
   measured for the waits (wait_for) and for the student's own actions (do: their create
   arriving). Narrations and answers go at the student's pace, so they are not counted.
+  A lesson push can overtake the batch that met its condition (they leave from
+  different worker processes): such a step is left out, as its latency is under 0.
 - Students press Next and answer as the page's requests do: runner.advance_run with the
   press, in this process. A do step's action is made as the student (the page's create
   form's call). Each student thinks for THINK_SECONDS before each press, as people do.
@@ -177,9 +179,12 @@ class Student(threading.Thread):
         from django.db import connections
 
         try:
-            ws = websocket.create_connection(self.url, cookie=self.cookie, origin=self.origin)
-            ws.settimeout(1.0)
+            # Thirty pages opening at once: a snapshot may take a while to come.
+            ws = websocket.create_connection(
+                self.url, cookie=self.cookie, origin=self.origin, timeout=60
+            )
             self.receive(json.loads(ws.recv()), time.monotonic())  # the snapshot
+            ws.settimeout(1.0)
             # Where the lesson stands, as the page's lesson panel reads it on load (its
             # first steps may have passed before this socket opened).
             from lessons.models import LessonRun
