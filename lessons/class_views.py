@@ -170,6 +170,8 @@ class StudentRow:
     seconds_here: float  # sandbox seconds at this step
     right: int
     answered: int
+    points: int  # the checkpoints' points so far, of
+    points_of: int
     stuck: bool
 
 
@@ -218,6 +220,7 @@ def _row(lesson: dict, run: LessonRun) -> StudentRow:
     if progress.started_at and progress.state in (engine.RUNNING, engine.TIMED_OUT):
         here = (run.sandbox.now() - parse_time(progress.started_at)).total_seconds()
     results = [r for r in progress.results.values() if "answer" in r]
+    graded = [r for r in progress.results.values() if "checks" in r]
     return StudentRow(
         run=run,
         name=run.student.get_username(),
@@ -229,6 +232,8 @@ def _row(lesson: dict, run: LessonRun) -> StudentRow:
         seconds_here=here,
         right=sum(1 for r in results if r.get("revealed") and r.get("right")),
         answered=len(results),
+        points=sum(r["points"] for r in graded),
+        points_of=sum(r["of"] for r in graded),
         stuck=progress.state == engine.TIMED_OUT
         or (progress.state == engine.RUNNING and here > STUCK_SECONDS),
     )

@@ -52,18 +52,22 @@ def test_a_student_goes_through_lesson_one_from_start_to_end(open_page, alice):
             page.fill("#id_image", "nginx")
             page.click("#pod-form button[type=submit]")
         elif kind == "ask" and page.locator("#lesson .node-choices button").count():
-            page.click('rect.node-box[data-name="node-2"]')  # on the diagram itself
+            page.click('g.node-head[data-name="node-2"]')  # on the diagram itself
         elif kind == "ask" and page.locator("#lesson input[name=choice]").count():
             right = {"Step 5 of 23": 1, "Step 20 of 23": 2}[progress]
             page.check(f"#lesson input[name=choice][value='{right}']")
             page.click("#lesson button:text('Answer')")
         # Anything else (a wait, an act): the cluster moves it on, and the panel follows.
         moved = f"({CURRENT_KIND_JS})() !== kind || ({PROGRESS_JS})() !== progress"
-        page.wait_for_function(
-            f"([kind, progress]) => {moved}",
-            arg=[kind, progress],
-            timeout=60_000,
-        )
+        try:
+            page.wait_for_function(
+                f"([kind, progress]) => {moved}", arg=[kind, progress], timeout=60_000
+            )
+        except Exception:
+            run.refresh_from_db()
+            pytest.fail(
+                f"stuck at {kind} ({progress}): {page.inner_text('#lesson')!r}, {run.progress}"
+            )
     else:
         pytest.fail(f"the lesson did not end; last steps: {seen_kinds[-3:]}")
 

@@ -126,6 +126,11 @@ def test_the_dashboard_moves_the_class_on_pauses_it_and_speaks_to_it(
     html = client.get(base + "progress/").content.decode()
     assert 'data-student="alice"' in html and 'data-student="bob"' in html
 
+    graded = {"pod-running": {"checks": [], "points": 1, "of": 1}}
+    LessonRun.objects.filter(pk=runs[1].pk).update(progress={**runs[1].progress, "results": graded})
+    html = client.get(base + "progress/").content.decode()
+    assert "1 of 1 points" in html  # bob's checkpoint, on his row
+
     client.post(base + "next/")  # past "The cluster", for everyone
     assert [LessonRun.objects.get(pk=run.pk).step for run in runs] == [1, 1]
 

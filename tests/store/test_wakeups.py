@@ -80,9 +80,14 @@ def test_a_wake_up_that_waited_past_the_work_mark_still_wakes_an_idle_sandbox(sa
 
 @pytest.mark.django_db(transaction=True)
 def test_a_periodic_tick_leaves_an_idle_sandbox_resting(sandbox):
+    from cluster import idle
+    from cluster.apiserver import publish
     from cluster.clock import clock_idle
     from cluster.models import Sandbox
 
+    assert publish.flush()  # the sandbox's own creation woke its components: served here
+    redis_client().srem(loops._woken_key(), loops._member(sandbox.pk, "scheduler"))
+    redis_client().delete(idle._key("worked", sandbox.pk))
     assert clock_idle(sandbox)
     assert not loops.run_tick(sandbox.pk, "scheduler", due=True).ran
     assert Sandbox.objects.get(pk=sandbox.pk).idle

@@ -342,9 +342,11 @@ class LivePage {
    * @returns {boolean} whether the click was the answer
    */
   pickForLesson(kind, target) {
-    if (kind !== "node" || !target?.name) return false;
+    // A click on a pod drawn in a node's box is a click on that node, here.
+    const node = kind === "node" ? target?.name : kind === "pod" && target?.name ? this.podNode(target.namespace ?? "default", target.name) : "";
+    if (!node) return false;
     const choice = [...document.querySelectorAll("#lesson .node-choices button")].find(
-      (button) => button.value === target.name,
+      (button) => button.value === node,
     );
     if (!choice) return false;
     choice.click();
