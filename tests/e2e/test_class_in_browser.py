@@ -89,5 +89,8 @@ def test_an_instructor_runs_lesson_one_with_three_students(open_page):
             ".textContent.includes('Step 6 ')"
         )
     assert all(run.step >= 6 for run in LessonRun.objects.all())
+    # On a phone, the table of students scrolls sideways, not the page.
+    dashboard.set_viewport_size({"width": 390, "height": 844})
+    assert dashboard.evaluate("document.documentElement.scrollWidth") <= 390
     assert dashboard.errors == []
     assert all(page.errors == [] for page in pages.values())
