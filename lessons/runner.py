@@ -20,7 +20,7 @@ from shlex import quote
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from cluster import faults, node_operations, workload_operations
+from cluster import faults, idle, node_operations, workload_operations
 from cluster.apiserver import ApiError, ApiServer
 from cluster.apiserver.authn import LIVE_PAGE_USER_AGENT, caller_for_user
 from cluster.apiserver.publish import publish_note, publish_to_group
@@ -31,7 +31,7 @@ from cluster.resources import RESOURCES, ResourceType
 from cluster.sandboxes import sandbox_create
 from cluster.topology import NodeShape
 from lessons.conditions import CallSeen
-from lessons.engine import FAILED, RUNNING, ActFailed, Inputs, Progress, advance
+from lessons.engine import FAILED, RUNNING, TIMED_OUT, ActFailed, Inputs, Progress, advance
 from lessons.models import Lesson, LessonRun
 from lessons.reading import LessonInvalid, LessonProblem, read_document
 from lessons.validation import validate
@@ -292,7 +292,19 @@ def advance_run(run_id: int, inputs: Inputs | None = None, *, wait: float = 0) -
                 publish_to_group(sandbox, class_group(sandbox.classroom_id), note)
         run.updated_at = timezone.now()
         run.save(update_fields=["progress", "state", "step", "updated_at"])
+        keep_watching(run)
         return run
+
+
+def keep_watching(run: LessonRun) -> None:
+    """A lesson going on watches its sandbox as an open page does (cluster/idle.py): its
+    clock must not stand still under a wait, or the wait would never end. Said again at
+    each advance (at least every few seconds while it goes); a run that ended stops."""
+    viewer = f"lesson-run-{run.pk}"
+    if run.state in (RUNNING, TIMED_OUT):
+        idle.viewer_here(run.sandbox_id, viewer)
+    else:
+        idle.viewer_gone(run.sandbox_id, viewer)
 
 
 def run_sandbox_id(run_id: int) -> int:

@@ -73,3 +73,18 @@ def test_a_wait_for_a_call_looks_again_sooner(run):
     assert run.step == asks  # no scheduler runs here: still waiting
     timer = redis_client().pttl(tasks._key("timer", run.pk))
     assert 0 < timer <= tasks.POLL_CALLS_SECONDS * 1000
+
+
+def test_a_lesson_going_on_keeps_its_sandbox_awake_and_one_ended_does_not(run):
+    """A headless run has no page open: its own advances say it watches the sandbox, or
+    the sandbox could go idle under a wait (its clock, and the wait, standing still)."""
+    from cluster import idle
+
+    viewers = idle._key("viewers", run.sandbox_id)
+    redis_client().delete(viewers)
+    tasks.advance(run.pk)
+    assert redis_client().zscore(viewers, f"lesson-run-{run.pk}") is not None
+    run.refresh_from_db()
+    run.state = "done"
+    runner.keep_watching(run)
+    assert redis_client().zscore(viewers, f"lesson-run-{run.pk}") is None
