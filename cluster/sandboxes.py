@@ -88,6 +88,13 @@ def sandbox_create_within_limit(*, owner, name: str, shape: str = "lesson") -> S
     """sandbox_create for a person asking for one: refused with SandboxLimitReached when
     they own sandbox_limit() already. (Services such as the demo seed and the benchmarks
     make theirs with sandbox_create.)"""
+    claim_sandbox_room(owner)
+    return sandbox_create(owner=owner, name=name, shape=shape)
+
+
+def claim_sandbox_room(owner) -> None:
+    """Raise SandboxLimitReached if the owner has sandbox_limit() sandboxes already; call
+    it in the transaction that makes the new one."""
     limit = sandbox_limit(owner)
     if limit is not None:
         # The owner's row, locked, makes two creates at once count one after the other,
@@ -95,7 +102,6 @@ def sandbox_create_within_limit(*, owner, name: str, shape: str = "lesson") -> S
         get_user_model().objects.select_for_update().filter(pk=owner.pk).first()
         if Sandbox.objects.filter(owner=owner).count() >= limit:
             raise SandboxLimitReached(limit)
-    return sandbox_create(owner=owner, name=name, shape=shape)
 
 
 def sandbox_delete(sandbox: Sandbox, user) -> None:

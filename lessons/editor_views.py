@@ -6,13 +6,11 @@ author's: anyone else is answered as if it did not exist."""
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from cluster.models import Sandbox
-from cluster.sandboxes import sandbox_limit
+from cluster.sandboxes import SandboxLimitReached
 from lessons import runner, tasks
 from lessons.catalogue import may_run_classes, own_lessons
 from lessons.models import Lesson
@@ -135,28 +133,17 @@ def lesson_try(request: HttpRequest, slug: str) -> HttpResponse:
     if refused := _instructor_only(request):
         return refused
     lesson = _versions_of(request.user, slug)[0]
-    limit = sandbox_limit(request.user)
-    owned = Sandbox.objects.filter(owner=request.user).aggregate(n=Count("pk"))["n"]
-    if limit is not None and owned >= limit:
-        problem = LessonProblem(
-            None,
-            None,
-            "",
-            f"You already have {limit} sandboxes, the most one account may have: delete one"
-            " on your home page to try the lesson.",
-        )
+    try:
+        run = runner.run_start(lesson, request.user, within_limit=True)
+    except SandboxLimitReached as refused:
+        context = {"slug": slug, "versions": _versions_of(request.user, slug)}
+        problems = [LessonProblem(None, None, "", str(refused))]
         return render(
             request,
             "lessons/edit.html",
-            {
-                "slug": slug,
-                "versions": _versions_of(request.user, slug),
-                "text": lesson.text,
-                "problems": [problem],
-            },
+            {**context, "text": lesson.text, "problems": problems},
             status=403,
         )
-    run = runner.run_start(lesson, request.user)
     tasks.remember_run(run)
     tasks.wake(run.pk)
     return redirect("sandbox-detail", sandbox_id=run.sandbox_id)

@@ -28,7 +28,7 @@ from cluster.clock import clock_pause, clock_set_speed
 from cluster.coordination import component_lock
 from cluster.models import Sandbox, Trace
 from cluster.resources import RESOURCES, ResourceType
-from cluster.sandboxes import sandbox_create
+from cluster.sandboxes import claim_sandbox_room, sandbox_create
 from cluster.topology import NodeShape
 from lessons.conditions import CallSeen
 from lessons.engine import FAILED, RUNNING, TIMED_OUT, ActFailed, Inputs, Progress, advance
@@ -361,12 +361,16 @@ def run_start(
     headless: bool = False,
     speed: float | None = None,
     classroom=None,
+    within_limit: bool = False,
 ) -> LessonRun:
     """A new sandbox built from the lesson's starting cluster (in the class's classroom,
-    if given), and the lesson's run in it."""
+    if given), and the lesson's run in it. within_limit: for a person asking for one,
+    SandboxLimitReached past their limit of sandboxes."""
     data = lesson_data(lesson.pk, lesson.text)
     cluster = data.get("cluster") or {}
     with transaction.atomic():
+        if within_limit:
+            claim_sandbox_room(student)
         sandbox = sandbox_create(
             owner=student,
             name=data["metadata"]["title"][:100],

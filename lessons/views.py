@@ -8,14 +8,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from cluster.apiserver import ApiError, ApiServer
 from cluster.models import Sandbox
-from cluster.sandboxes import sandbox_limit
+from cluster.sandboxes import SandboxLimitReached
 from lessons import engine, runner, tasks
 from lessons.models import LessonRun
 from lessons.shipped_lessons import shipped_lessons
@@ -75,16 +74,10 @@ def lesson_start(request: HttpRequest, slug: str) -> HttpResponse:
     lesson = next((lesson for lesson in shipped_lessons() if lesson.slug == slug), None)
     if lesson is None:
         raise Http404(f"no lesson {slug!r}")
-    limit = sandbox_limit(request.user)
-    owned = Sandbox.objects.filter(owner=request.user).aggregate(n=Count("pk"))["n"]
-    if limit is not None and owned >= limit:
-        return render_lesson_list(
-            request,
-            error=f"You already have {limit} sandboxes, the most one account may have."
-            " Delete one you no longer need on your home page, then start the lesson.",
-            status=403,
-        )
-    run = runner.run_start(lesson, request.user)
+    try:
+        run = runner.run_start(lesson, request.user, within_limit=True)
+    except SandboxLimitReached as refused:
+        return render_lesson_list(request, error=str(refused), status=403)
     tasks.remember_run(run)
     tasks.wake(run.pk)
     return redirect("sandbox-detail", sandbox_id=run.sandbox_id)

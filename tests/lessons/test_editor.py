@@ -134,3 +134,11 @@ def test_a_class_keeps_the_version_it_started_with(saved, instructor, alice):
     )
     run = classes.class_join(class_lesson.code, alice)
     assert run.lesson.version == 1
+
+
+def test_try_counts_against_the_sandbox_limit(saved, instructor, settings):
+    settings.PODLAB_MAX_SANDBOXES_PER_USER = 0
+    answer = client_for(instructor).post("/lessons/mine/my-first-lesson/try/")
+    assert answer.status_code == 403
+    assert "the most one account may have" in answer.content.decode()
+    assert not LessonRun.objects.exists()
