@@ -36,31 +36,34 @@ def container_crash(
     kubelet = f"kubelet/{node}"
 
     def crash() -> None:
-        with component_lock(sandbox.pk, kubelet) as locked:
-            if not locked:
-                raise FaultError(f"{kubelet} is busy; try again")
-            row = ComponentState.objects.get(sandbox=sandbox, name=kubelet)
-            uid = manifest["metadata"]["uid"]
-            memory = row.state.get("pods", {}).get(uid, {})
-            container_id = memory.get("containers", {}).get(container, {}).get("current")
-            if not container_id:
-                raise FaultError(_not_running(manifest, container))
-            runtime = ContainerRuntime(row.state.setdefault("runtime", {}), node)
-            if runtime.container_status(container_id, sandbox.now()).state != "running":
-                raise FaultError(_not_running(manifest, container))
-            runtime.crash_container(container_id, exit_code, sandbox.now())
-            row.state["wake_at"] = None
-            row.save(update_fields=["state"])
+        row = ComponentState.objects.get(sandbox=sandbox, name=kubelet)
+        uid = manifest["metadata"]["uid"]
+        memory = row.state.get("pods", {}).get(uid, {})
+        container_id = memory.get("containers", {}).get(container, {}).get("current")
+        if not container_id:
+            raise FaultError(_not_running(manifest, container))
+        runtime = ContainerRuntime(row.state.setdefault("runtime", {}), node)
+        if runtime.container_status(container_id, sandbox.now()).state != "running":
+            raise FaultError(_not_running(manifest, container))
+        runtime.crash_container(container_id, exit_code, sandbox.now())
+        row.state["wake_at"] = None
+        row.save(update_fields=["state"])
 
-    apiserver.fault(
-        "crash",
-        pod,
-        resource="pods",
-        namespace=namespace,
-        apply=crash,
-        narration=f"crashed container {container} of pod {namespace}/{pod} on {node}"
-        f" with exit code {exit_code}",
-    )
+    # The kubelet's lock is held until the fault's transaction has committed: a tick that
+    # took it between the crash's write and its commit would read the memory from before
+    # the crash and save it over it (the container then runs on, never restarted).
+    with component_lock(sandbox.pk, kubelet) as locked:
+        if not locked:
+            raise FaultError(f"{kubelet} is busy; try again")
+        apiserver.fault(
+            "crash",
+            pod,
+            resource="pods",
+            namespace=namespace,
+            apply=crash,
+            narration=f"crashed container {container} of pod {namespace}/{pod} on {node}"
+            f" with exit code {exit_code}",
+        )
     tasks.wake(sandbox.pk, kubelet)
 
 
