@@ -8,6 +8,8 @@ new worker node boots.
 
 from __future__ import annotations
 
+from contextlib import ExitStack
+
 from cluster import tasks
 from cluster.apiserver import ApiError, ApiServer
 from cluster.components.runtime import ContainerRuntime
@@ -128,29 +130,32 @@ def node_stop(sandbox: Sandbox, user, *, name: str) -> None:
 
     def power_off() -> None:
         for row_name in rows:
-            with component_lock(sandbox.pk, row_name, wait=10) as locked:
-                if not locked:
-                    raise FaultError(f"{row_name} is busy; try again")
-                row = ComponentState.objects.get(sandbox=sandbox, name=row_name)
-                if row_name.startswith("kubelet/"):
-                    runtime_state = row.state.get("runtime") or {}
-                    if runtime_state:
-                        ContainerRuntime(runtime_state, name).power_off()
-                    # What the kubelet kept in memory is lost; the podCIDR is configuration.
-                    row.state = {"podCIDR": row.state.get("podCIDR"), "runtime": runtime_state}
-                else:
-                    row.state = {}
-                row.running = False
-                row.save(update_fields=["state", "running"])
+            row = ComponentState.objects.get(sandbox=sandbox, name=row_name)
+            if row_name.startswith("kubelet/"):
+                runtime_state = row.state.get("runtime") or {}
+                if runtime_state:
+                    ContainerRuntime(runtime_state, name).power_off()
+                # What the kubelet kept in memory is lost; the podCIDR is configuration.
+                row.state = {"podCIDR": row.state.get("podCIDR"), "runtime": runtime_state}
+            else:
+                row.state = {}
+            row.running = False
+            row.save(update_fields=["state", "running"])
 
-    ApiServer.as_user(sandbox, user).fault(
-        "stop",
-        name,
-        resource="nodes",
-        apply=power_off,
-        narration=f"powered off node {name}: its kubelet, container runtime and kube-proxy"
-        " stopped, and its containers are gone",
-    )
+    # Each component's lock is held until the fault's transaction has committed, as for a
+    # crash: a tick in between would save the memory from before over the powered-off one.
+    with ExitStack() as held:
+        for row_name in rows:
+            if not held.enter_context(component_lock(sandbox.pk, row_name, wait=10)):
+                raise FaultError(f"{row_name} is busy; try again")
+        ApiServer.as_user(sandbox, user).fault(
+            "stop",
+            name,
+            resource="nodes",
+            apply=power_off,
+            narration=f"powered off node {name}: its kubelet, container runtime and kube-proxy"
+            " stopped, and its containers are gone",
+        )
 
 
 def node_start(sandbox: Sandbox, user, *, name: str) -> None:

@@ -283,15 +283,18 @@ def advance_run(run_id: int, inputs: Inputs | None = None, *, wait: float = 0) -
             inputs=replace(inputs or Inputs(), student=student.get_username()),
             headless=run.headless,
         )
-        if progress.as_json() != before:
+        moved = progress.as_json() != before
+        if moved:
             run.progress = progress.as_json()
             run.state, run.step = progress.state, progress.step
+        run.updated_at = timezone.now()
+        run.save(update_fields=["progress", "state", "step", "updated_at"])
+        if moved:
+            # Told once saved: a page fetches its panel when told, and must find it moved.
             note = {"type": "lesson", "run": run.pk, **run.progress}
             publish_note(sandbox, note)
             if sandbox.classroom_id is not None:  # the class's dashboard follows
                 publish_to_group(sandbox, class_group(sandbox.classroom_id), note)
-        run.updated_at = timezone.now()
-        run.save(update_fields=["progress", "state", "step", "updated_at"])
         keep_watching(run)
         return run
 

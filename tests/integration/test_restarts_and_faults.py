@@ -5,11 +5,13 @@ from __future__ import annotations
 import time
 
 import pytest
+from django.db import transaction
 
 from cluster import faults
 from cluster.apiserver import ApiServer
 from cluster.clock import clock_set_speed
-from cluster.models import Sandbox, Trace
+from cluster.coordination import component_key, redis_client
+from cluster.models import ComponentState, Sandbox, Trace
 from tests.apiserver.manifests import pod_manifest
 from tests.integration.test_pod_journey import phase_is, pod_of
 from tests.processes import wait_for
@@ -77,6 +79,35 @@ def test_a_crash_fault_is_traced_and_the_kubelet_restarts_the_container(stack, f
         lambda: (c := container_of(api, "web")).get("restartCount") == 1 and c, timeout=30
     )
     assert restarted["lastState"]["terminated"]["exitCode"] == 137
+
+
+def test_a_fault_holds_each_components_lock_until_its_write_is_committed(
+    stack, fast_sandbox, alice, monkeypatch
+):
+    """A tick that ran between a fault's write to a component's memory and its commit
+    would read the memory from before the fault and save it over it: the crashed
+    container would run on, never restarted (lesson 1's 'restarted' step stood still)."""
+    api = ApiServer.as_user(fast_sandbox, alice)
+    api.create("pods", pod_manifest("web"), namespace="default")
+    node = wait_for(phase_is(api, "web", "Running"), timeout=30)["spec"]["nodeName"]
+    held_at_commit: list[tuple[str, bool]] = []
+    save = ComponentState.save
+
+    def save_and_look_at_commit(row, *args, **kwargs):
+        save(row, *args, **kwargs)
+        lock = component_key("lock", row.sandbox_id, row.name)
+        transaction.on_commit(
+            lambda: held_at_commit.append((row.name, bool(redis_client().exists(lock))))
+        )
+
+    monkeypatch.setattr(ComponentState, "save", save_and_look_at_commit)
+
+    faults.container_crash(fast_sandbox, alice, namespace="default", pod="web", container="web")
+    assert held_at_commit == [(f"kubelet/{node}", True)]
+
+    held_at_commit.clear()
+    faults.node_stop(fast_sandbox, alice, name=node)
+    assert sorted(held_at_commit) == [(f"kube-proxy/{node}", True), (f"kubelet/{node}", True)]
 
 
 def test_a_pod_too_big_for_every_node_is_scheduled_once_a_node_with_room_is_added(

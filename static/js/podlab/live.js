@@ -30,6 +30,7 @@ import {
   actorPlace, decisionNarration, isClockControl, isFault, isMinor, isWrite, schedulerAsk,
   schedulingHops, traceHops,
 } from "./routes.js";
+import { LessonPanelFollower } from "./lesson_panel.js";
 import { LiveSocket, socketUrl } from "./socket.js";
 import { classifyBatch, ClusterState, History, objectKey, WORKLOAD_RESOURCES } from "./state.js";
 import { Timeline } from "./timeline.js";
@@ -137,6 +138,7 @@ class LivePage {
   /** @param {HTMLElement} root the #podlab element */
   constructor(root) {
     this.root = root;
+    this.lessonPanel = new LessonPanelFollower();
     const { panelBase, wsPath, user, historyUrl, clockUrl, mayWrite } = root.dataset;
     this.panelBase = panelBase;
     /** Whether this user may change the sandbox (the server says; it still decides each call). */
@@ -325,7 +327,7 @@ class LivePage {
     else if (message.type === "scheduling") this.showDecision(message);
     else if (message.type === "error") this.showError(message.status);
     // The lesson moved on (lessons/runner.py): its panel fetches itself again.
-    else if (message.type === "lesson") document.body.dispatchEvent(new CustomEvent("lesson-changed"));
+    else if (message.type === "lesson") this.lessonPanel.changed();
   }
 
   /** Spotlight on the diagram the parts the lesson panel's step talks about. */
@@ -493,9 +495,7 @@ class LivePage {
     const wasPaused = this.lessonSawPaused;
     this.lessonSawPaused = Boolean(clock.paused);
     // The lesson panel says when the clock is paused: it asks again when that changes.
-    if (wasPaused !== undefined && wasPaused !== this.lessonSawPaused) {
-      document.body.dispatchEvent(new CustomEvent("lesson-changed"));
-    }
+    if (wasPaused !== undefined && wasPaused !== this.lessonSawPaused) this.lessonPanel.changed();
     this.clock.set(clock);
     if (!clock.mode) return;
     if (this.modeSelect && document.activeElement !== this.modeSelect) this.modeSelect.value = clock.mode;
