@@ -275,7 +275,7 @@ def next_due(sandbox: Sandbox, row: ComponentState) -> Due | None:
     if watching:
         period = kind.watch_seconds or WATCH_RESYNC_WALL_SECONDS * sandbox.clock_speed
     else:
-        period = kind.poll_seconds
+        period = poll_seconds(sandbox, row.name)
     candidates = [] if period is None else [row.last_tick_at + dt.timedelta(seconds=period)]
     if wake_at := row.state.get("wake_at"):
         candidates.append(parse_time(wake_at))
@@ -288,6 +288,17 @@ def next_due(sandbox: Sandbox, row: ComponentState) -> Due | None:
     # pods' alone (cluster/components/kubelet); the scheduler's are its pods' back-offs.
     work_at = row.state["work_at"] if "work_at" in row.state else row.state.get("wake_at")
     return Due(at, not watching or (bool(work_at) and parse_time(work_at) <= at))
+
+
+def poll_seconds(sandbox: Sandbox, component: str) -> float | None:
+    """How often the component looks in poll mode, in sandbox seconds: the sandbox's own
+    interval for it (a lesson's cluster.intervals), by its name ("kubelet/node-1"),
+    then its kind's ("kubelet", "controller-manager"); else its kind's upstream period."""
+    intervals = sandbox.intervals or {}
+    for name in (component, component.partition("/")[0]):
+        if name in intervals:
+            return float(intervals[name])
+    return kind_of(component).poll_seconds
 
 
 def next_tick_at(sandbox: Sandbox, row: ComponentState) -> dt.datetime | None:

@@ -42,9 +42,10 @@ def sandbox_create(
     classroom: Classroom | None = None,
     mode: str = Sandbox.Mode.WATCH,
     nodes: tuple[NodeShape, ...] = (),
+    intervals: dict[str, float] | None = None,
 ) -> Sandbox:
     """A new sandbox: system namespaces (from the API server itself) and registered nodes,
-    its shape's or, if given, these."""
+    its shape's or, if given, these. intervals: poll mode's periods (Sandbox.intervals)."""
     sandbox = Sandbox.objects.create(
         owner=owner,
         name=name,
@@ -52,6 +53,7 @@ def sandbox_create(
         mode=mode,
         shape=shape,
         nodes=[node.as_json() for node in nodes],
+        intervals=dict(intervals or {}),
     )
     informer_facts.start_knowing(sandbox.pk)  # before its first Service
     apiserver = ApiServer.as_component(sandbox, "kube-apiserver")

@@ -16,7 +16,6 @@ import secrets
 from django.db import IntegrityError, transaction
 
 from cluster.apiserver import ApiServer
-from cluster.apiserver.publish import publish_note
 from cluster.clock import clock_pause, clock_resume
 from cluster.models import Classroom
 from cluster.sandboxes import sandbox_reset
@@ -139,7 +138,7 @@ def class_clock(class_lesson: ClassLesson, instructor, *, paused: bool) -> None:
                 apply=lambda sandbox=sandbox: clock_resume(sandbox),
                 narration=f"resumed the sandbox clock, as their instructor {who} resumed the class",
             )
-        publish_note(sandbox, {"type": "lesson", "run": run.pk, **run.progress})
+        runner.tell_moved(run)  # the panel says whether the clock is paused
 
 
 def class_restart(class_lesson: ClassLesson) -> None:
@@ -157,7 +156,7 @@ def class_broadcast(class_lesson: ClassLesson, message: str) -> None:
     class_lesson.message = message
     class_lesson.save(update_fields=["message"])
     for run in class_runs(class_lesson):
-        publish_note(run.sandbox, {"type": "lesson", "run": run.pk, **run.progress})
+        runner.tell_moved(run)  # the panel shows the message
 
 
 def class_results_csv(class_lesson: ClassLesson) -> str:

@@ -5,6 +5,7 @@ author's: anyone else is answered as if it did not exist."""
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -49,6 +50,11 @@ def my_lessons(request: HttpRequest) -> HttpResponse:
             except LessonInvalid as invalid:
                 problems = invalid.problems
             else:
+                messages.success(
+                    request,
+                    f"Saved “{lesson.title}” as version {lesson.version}:"
+                    " try it, or run a class with it.",
+                )
                 return redirect("lesson-edit", slug=lesson.slug)
         status = 422
     return render(

@@ -51,6 +51,10 @@ class LessonRun(models.Model):
     # Copied from progress for the queries that find runs still going.
     state = models.CharField(max_length=20, default="running")
     step = models.PositiveIntegerField(default=0)
+    # How many times what its panel shows has changed (it moved on, or its class was
+    # paused or told something): the pushes say it, and a page whose panel shows as
+    # much fetches nothing (static/js/podlab/follow.js).
+    moves = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
 

@@ -18,6 +18,7 @@ from functools import lru_cache, partial
 from shlex import quote
 
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from cluster import faults, idle, node_operations, workload_operations
@@ -290,13 +291,22 @@ def advance_run(run_id: int, inputs: Inputs | None = None, *, wait: float = 0) -
         run.updated_at = timezone.now()
         run.save(update_fields=["progress", "state", "step", "updated_at"])
         if moved:
-            # Told once saved: a page fetches its panel when told, and must find it moved.
-            note = {"type": "lesson", "run": run.pk, **run.progress}
-            publish_note(sandbox, note)
-            if sandbox.classroom_id is not None:  # the class's dashboard follows
-                publish_to_group(sandbox, class_group(sandbox.classroom_id), note)
+            tell_moved(run)
         keep_watching(run)
         return run
+
+
+def tell_moved(run: LessonRun) -> None:
+    """What the run's panel shows has changed: count it (LessonRun.moves) and tell the
+    student's pages and the class's dashboard. Told once saved: a page told fetches its
+    panel, and must find it moved."""
+    # Counted in the database: a class's message and the run's advance may count at once.
+    LessonRun.objects.filter(pk=run.pk).update(moves=F("moves") + 1)
+    run.moves = LessonRun.objects.values_list("moves", flat=True).get(pk=run.pk)
+    note = {"type": "lesson", "run": run.pk, "moves": run.moves, **run.progress}
+    publish_note(run.sandbox, note)
+    if run.sandbox.classroom_id is not None:  # the class's dashboard follows
+        publish_to_group(run.sandbox, class_group(run.sandbox.classroom_id), note)
 
 
 def keep_watching(run: LessonRun) -> None:
@@ -380,6 +390,7 @@ def run_start(
             shape=cluster.get("shape", "lesson"),
             mode=cluster.get("mode", Sandbox.Mode.WATCH),
             nodes=tuple(NodeShape.from_json(node) for node in cluster.get("nodes") or []),
+            intervals=cluster.get("intervals"),
             classroom=classroom,
         )
         run = LessonRun.objects.create(
@@ -399,6 +410,7 @@ def run_restart(run: LessonRun) -> None:
     run.progress, run.state, run.step = Progress().as_json(), RUNNING, 0
     run.save(update_fields=["progress", "state", "step"])
     _set_the_scene(run, lesson_data(run.lesson.pk, run.lesson.text))
+    tell_moved(run)
 
 
 def _set_the_scene(run: LessonRun, data: dict, *, speed: float | None = None) -> None:

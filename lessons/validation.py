@@ -6,12 +6,14 @@ never read a JSON Schema understands."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path as FilePath
 
 from jsonschema import Draft202012Validator, ValidationError
 from jsonschema.exceptions import best_match
 
+from cluster.components.controllers import CONTROLLERS
 from cluster.resources import RESOURCES
 from cluster.topology import SHAPES
 from lessons.reading import (
@@ -44,6 +46,8 @@ PATTERN_RULES = {
     ),
     "component": "must be scheduler, controller-manager, node/NAME or kubelet/NAME",
 }
+# The keys a patternProperties pattern allows, as a problem names them.
+PATTERN_KEYS = {"^controller-manager/[a-z]+$": "controller-manager/<controller>"}
 TYPE_NAMES = {
     "string": "a string",
     "integer": "a whole number",
@@ -70,9 +74,11 @@ def _explained(error: ValidationError, positions: Positions) -> Iterator[LessonP
     instance, schema = error.instance, error.schema
     definition = _definition_of(schema)
     if error.validator == "additionalProperties":
-        allowed = schema.get("properties", {})
+        allowed = [*schema.get("properties", {})]
+        patterns = schema.get("patternProperties", {})
+        allowed += [PATTERN_KEYS.get(pattern, pattern) for pattern in patterns]
         for key in instance:
-            if key not in allowed:
+            if key not in allowed and not any(re.search(pattern, key) for pattern in patterns):
                 yield _problem(
                     positions,
                     (*path, key),
@@ -183,7 +189,9 @@ def meaning_problems(lesson: dict, positions: Positions) -> list[LessonProblem]:
     def say(path: Path, message: str) -> None:
         found.append(_problem(positions, path, message))
 
-    nodes = node_names(lesson.get("cluster") or {})
+    cluster = lesson.get("cluster") or {}
+    nodes = node_names(cluster)
+    _check_intervals(cluster, say)
     seen_nodes: set[str] = set()
     for index, node in enumerate((lesson.get("cluster") or {}).get("nodes") or []):
         if node["name"] in seen_nodes:
@@ -214,6 +222,26 @@ def meaning_problems(lesson: dict, positions: Positions) -> list[LessonProblem]:
             if kind in step:
                 _check_step(kind, step[kind], (*path, kind), nodes, say)
     return found
+
+
+def _check_intervals(cluster: dict, say) -> None:
+    intervals = cluster.get("intervals")
+    if not intervals:
+        return
+    if cluster.get("mode") != "poll":
+        say(
+            ("cluster", "intervals"),
+            "intervals are poll mode's periods: set mode: poll (in watch mode, changes wake"
+            " the components)",
+        )
+    for name in intervals:
+        controller = name.partition("/")[2]
+        if controller and controller not in CONTROLLERS:
+            say(
+                ("cluster", "intervals", name),
+                f'no controller "{controller}" in the controller manager:'
+                f" {', '.join(sorted(CONTROLLERS))}",
+            )
 
 
 def node_names(cluster: dict) -> list[str]:

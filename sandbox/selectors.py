@@ -12,6 +12,7 @@ from cluster.apiserver.authn import LIVE_PAGE_USER_AGENT, caller_for_user
 from cluster.apiserver.authz import authorize, write_grant
 from cluster.apiserver.errors import ApiError
 from cluster.components.kube_proxy import rules_of
+from cluster.loops import poll_seconds
 from cluster.models import ComponentState, Sandbox, SchedulingRecord, Trace
 from cluster.resources import RESOURCES
 
@@ -105,6 +106,8 @@ def sandbox_clock(sandbox: Sandbox) -> dict:
         "paused": sandbox.clock_paused,
         "speed": sandbox.clock_speed,
         "now": sandbox.now().isoformat(),
+        # How often the scheduler asks in poll mode (the page counts down to its next ask).
+        "pollSeconds": poll_seconds(sandbox, "scheduler"),
     }
 
 

@@ -43,6 +43,10 @@ class Sandbox(models.Model):
     # The nodes it was made with, when not its shape's (a lesson's cluster): NodeShape.as_json
     # of each, which a reset brings back.
     nodes = models.JSONField(default=list, blank=True)
+    # Poll mode's periods, in sandbox seconds, where a lesson's cluster sets them: by
+    # component ("scheduler"), kind ("kubelet", "controller-manager") or controller
+    # ("controller-manager/replicaset"); the rest keep upstream's (cluster/loops.py).
+    intervals = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     # The sandbox clock: sandbox time = clock_base + (wall - clock_wall_base) * clock_speed,

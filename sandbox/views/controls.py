@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 from cluster import loops
 from cluster.apiserver import ApiServer
 from cluster.clock import clock_pause, clock_resume, clock_set_speed
+from cluster.loops import poll_seconds
 from cluster.models import Sandbox
 from cluster.sandboxes import mode_set
 from sandbox import rate_limits
@@ -23,12 +24,19 @@ from sandbox.views.access import sandbox_json_view
 # x30 lets the lesson's ending play in seconds: a node's 50 s grace period and its pods'
 # 300 s of toleration pass in about 12 wall seconds.
 SPEEDS = (0.5, 1.0, 2.0, 5.0, 10.0, 30.0)
-MODE_NARRATIONS = {
-    Sandbox.Mode.POLL: "switched the components to poll: the scheduler asks the API server"
-    " for unscheduled pods every 5 s, as the lesson tells it",
-    Sandbox.Mode.WATCH: "switched the components to watch: the API server tells the scheduler"
-    " and the kubelets of each change at once, as in real Kubernetes",
-}
+
+
+def mode_narration(sandbox: Sandbox, mode: str) -> str:
+    if mode == Sandbox.Mode.POLL:
+        return (
+            "switched the components to poll: the scheduler asks the API server for"
+            f" unscheduled pods every {poll_seconds(sandbox, 'scheduler'):g} s,"
+            " as the lesson tells it"
+        )
+    return (
+        "switched the components to watch: the API server tells the scheduler and the"
+        " kubelets of each change at once, as in real Kubernetes"
+    )
 
 
 @require_GET
@@ -77,7 +85,7 @@ def clock_control(request: HttpRequest, sandbox: Sandbox, action: str) -> HttpRe
             "mode",
             mode,
             apply=lambda: mode_set(sandbox, mode),
-            narration=MODE_NARRATIONS[mode],
+            narration=mode_narration(sandbox, mode),
         )
     elif action == "step":
         # A step runs the components' ticks here and now, in this request.

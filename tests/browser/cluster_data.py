@@ -174,6 +174,7 @@ def snapshot(
     paused: bool = False,
     speed: float = 1.0,
     mode: str = "watch",
+    poll_seconds: float = 5,
 ) -> dict:
     if components is None:
         components = {"scheduler": True} | {f"kubelet/{n['metadata']['name']}": True for n in nodes}
@@ -187,6 +188,7 @@ def snapshot(
             "paused": paused,
             "speed": speed,
             "now": "2026-11-26T22:28:00+00:00",
+            "pollSeconds": poll_seconds,
         },
         "nodes": nodes,
         "pods": pods,

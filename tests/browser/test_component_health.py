@@ -105,3 +105,17 @@ def test_in_poll_mode_the_scheduler_counts_down_to_its_next_ask(page, harness):
         " === 'every 5 s: asking now'"
     )
     assert "failing" not in subtitle.get_attribute("class")
+
+
+def test_a_lesson_s_poll_interval_is_the_one_the_scheduler_counts_down(page, harness):
+    """cluster.intervals.scheduler: 2 in the lesson: "every 2 s", on the diagram and the
+    toolbar."""
+    ask = data.trace("scheduler", "list", "pods", "", 10, namespace="", second=2, narration=ASK)
+    snapshot = lesson_snapshot(mode="poll", paused=True, traces=[ask], poll_seconds=2)
+    open_page(page, harness, snapshot)
+    page.wait_for_function(
+        "() => document.querySelector('.diagram .scheduler .subtitle').textContent"
+        " === 'every 2 s: next in 4 s'"
+    )
+    poll = page.locator("#components-mode option[value=poll]").text_content()
+    assert poll == "poll every 2 s (the lesson)"

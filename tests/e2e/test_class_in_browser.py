@@ -77,8 +77,9 @@ def test_an_instructor_runs_lesson_one_with_three_students(open_page):
         page.wait_for_selector("#lesson .lesson-progress:text('Step 6 of 23')")
 
     # The bar chart of step 5 shows the answers as they came: 2 right, 1 not.
-    dashboard.wait_for_function(f"() => ({CHART_COUNT_JS})([5, 1]) === 2")
-    assert dashboard.evaluate(CHART_COUNT_JS, [5, 0]) == 1
+    dashboard.wait_for_function(
+        f"() => ({CHART_COUNT_JS})([5, 1]) === 2 && ({CHART_COUNT_JS})([5, 0]) === 1"
+    )
 
     # Everyone is at step 6 ("Created", a narration): the instructor moves them all on.
     dashboard.click("button:text('Move everyone on')")
@@ -92,5 +93,13 @@ def test_an_instructor_runs_lesson_one_with_three_students(open_page):
     # On a phone, the table of students scrolls sideways, not the page.
     dashboard.set_viewport_size({"width": 390, "height": 844})
     assert dashboard.evaluate("document.documentElement.scrollWidth") <= 390
+    # A student's phone shows the lesson first, the diagram it talks about below it.
+    phone = pages["ana"]
+    phone.set_viewport_size({"width": 390, "height": 844})
+    lesson_top, diagram_top = (
+        phone.locator(selector).bounding_box()["y"] for selector in ("#lesson", "#diagram")
+    )
+    assert lesson_top < diagram_top, "on a phone, the lesson panel is below the diagram"
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
     assert dashboard.errors == []
     assert all(page.errors == [] for page in pages.values())

@@ -1,6 +1,6 @@
-"""A student goes through lesson 1 in the browser, from the lesson list to its end:
-reads, creates the pod with the page's form, answers, picks a node, and watches the
-cluster do the rest."""
+"""A student goes through lesson 1 in the browser, from its start (the lesson list, or a
+class's code typed on the Join page) to its end: reads, creates the pod with the page's
+form, answers, picks a node, and watches the cluster do the rest."""
 
 from __future__ import annotations
 
@@ -10,7 +10,10 @@ import pytest
 
 from cluster.clock import clock_set_speed
 from lessons import engine
+from lessons.classes import class_create
 from lessons.models import LessonRun
+from lessons.shipped_lessons import shipped_lessons
+from tests.conftest import make_user
 from tests.e2e.conftest import wait_connected
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -24,11 +27,29 @@ CURRENT_KIND_JS = """() => {
 PROGRESS_JS = "() => document.querySelector('#lesson .lesson-progress')?.textContent.trim() ?? ''"
 
 
-def test_a_student_goes_through_lesson_one_from_start_to_end(open_page, alice):
-    page = open_page(alice, "/lessons/")
+LESSON_ONE = "how-kubernetes-creates-a-pod"
+
+
+def start_from_the_list(open_page, student):
+    page = open_page(student, "/lessons/")
+    page.click(f"form[action='/lessons/{LESSON_ONE}/start/'] button")
+    return page
+
+
+def start_with_a_class_code(open_page, student):
+    [lesson] = [lesson for lesson in shipped_lessons() if lesson.slug == LESSON_ONE]
+    code = class_create(instructor=make_user("ms-rivera"), name="Tuesday", lesson=lesson).code
+    page = open_page(student, "/join/")
+    page.fill("#join-code", code)
+    page.click("button:text('Join')")
+    return page
+
+
+@pytest.mark.parametrize("start", [start_from_the_list, start_with_a_class_code])
+def test_a_student_goes_through_lesson_one_from_start_to_end(open_page, alice, start):
+    page = start(open_page, alice)
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
-    page.click("form[action='/lessons/how-kubernetes-creates-a-pod/start/'] button")
     page.wait_for_selector("#lesson .lesson-step")
     wait_connected(page)
     run = LessonRun.objects.get(student=alice)

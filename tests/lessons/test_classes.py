@@ -142,9 +142,12 @@ def test_the_dashboard_moves_the_class_on_pauses_it_and_speaks_to_it(
     client.post(base + "resume/")
     assert not any(Sandbox.objects.get(pk=run.sandbox_id).clock_paused for run in runs)
 
+    moves = LessonRun.objects.get(pk=runs[0].pk).moves
     client.post(base + "broadcast/", {"message": "Five minutes left"})
     panel = client_for(alice).get(f"/sandboxes/{runs[0].sandbox_id}/lesson/").content.decode()
     assert "From your instructor:</strong> Five minutes left" in panel
+    # The panel changed: its version is one more, and a page on an older one fetches it.
+    assert f'data-version="{moves + 1}"' in panel
     long = client.post(base + "broadcast/", {"message": "x" * 501})
     assert long.status_code == 422
 
@@ -153,9 +156,11 @@ def test_start_over_puts_every_student_back_at_the_first_step(class_lesson, inst
     run = classes.class_join(class_lesson.code, alice)
     runner.advance_run(run.pk, engine.Inputs(next_from_student=True))
     assert LessonRun.objects.get(pk=run.pk).step == 1
+    moves = LessonRun.objects.get(pk=run.pk).moves
     client_for(instructor).post(f"/classes/{class_lesson.pk}/restart/")
     run.refresh_from_db()
     assert (run.step, run.state, run.progress["answers"]) == (0, engine.RUNNING, {})
+    assert run.moves > moves  # never back to an earlier version: the pages fetch step 1
 
 
 def test_the_results_are_one_row_per_student(class_lesson, instructor, alice):

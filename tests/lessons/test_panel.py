@@ -47,6 +47,31 @@ def test_the_list_shows_every_shipped_lesson_and_start_makes_a_sandbox_with_the_
     assert f'hx-get="/sandboxes/{run.sandbox_id}/lesson/"' in sandbox_page
 
 
+POLLING_LESSON = """\
+apiVersion: podlab.dev/v1
+kind: Lesson
+metadata: {name: quick-polls, title: Quick polls, summary: The scheduler asks every 2 s.}
+cluster:
+  mode: poll
+  intervals: {scheduler: 2, controller-manager/podgc: 60}
+steps:
+  - narrate: Watch the scheduler ask.
+"""
+
+
+def test_a_lesson_s_poll_intervals_are_its_sandbox_s_and_its_page_says_them(alice):
+    run = runner.run_start(runner.lesson_store(POLLING_LESSON, author=alice), alice)
+    sandbox = run.sandbox
+    assert (sandbox.mode, sandbox.intervals) == (
+        "poll",
+        {"scheduler": 2, "controller-manager/podgc": 60},
+    )
+    page = client_for(alice).get(f"/sandboxes/{sandbox.pk}/").content.decode()
+    assert "poll every 2 s (the lesson)" in page
+    clock = client_for(alice).get(f"/sandboxes/{sandbox.pk}/clock/").json()
+    assert clock["pollSeconds"] == 2
+
+
 def test_starting_a_lesson_counts_against_the_sandbox_limit(alice, settings):
     settings.PODLAB_MAX_SANDBOXES_PER_USER = 0
     answer = client_for(alice).post("/lessons/how-kubernetes-creates-a-pod/start/")
@@ -62,6 +87,7 @@ def test_next_moves_the_student_on_one_step_and_back_shows_the_one_before(run, a
     assert "Step 1 of 23" in first and "The cluster" in first and ">Next</button>" in first
     second = client.post(f"{base}next/").content.decode()
     assert "Step 2 of 23" in second
+    assert f'data-version="{LessonRun.objects.get(pk=run.pk).moves}"' in second
     assert "Your turn" in second and "Create pod" in second
     assert 'data-highlight="user kube-apiserver"' in second
     back = client.get(f"{base}?view=0").content.decode()

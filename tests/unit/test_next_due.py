@@ -49,3 +49,31 @@ def test_a_controller_s_ticks_never_go_first():
     timer = row("controller-manager/taint-eviction-controller", {"wake_at": at(1)})
     assert not next_due(sandbox(), timer).first
     assert not next_due(sandbox(Sandbox.Mode.POLL), row("controller-manager/replicaset")).first
+
+
+def in_poll_mode(intervals: dict) -> Sandbox:
+    polling = sandbox(Sandbox.Mode.POLL)
+    polling.intervals = intervals
+    return polling
+
+
+def test_a_lesson_s_intervals_set_poll_mode_s_periods_by_component_kind_or_controller():
+    intervals = {"scheduler": 2, "kubelet": 30, "controller-manager": 8}
+    intervals["controller-manager/podgc"] = 60
+    polling = in_poll_mode(intervals)
+
+    def period(name: str) -> float:
+        return (next_due(polling, row(name)).at - NOW).total_seconds()
+
+    assert period("scheduler") == 2
+    assert period("kubelet/node-1") == period("kubelet/node-2") == 30
+    assert period("controller-manager/replicaset") == 8
+    assert period("controller-manager/podgc") == 60  # its own beats its kind's
+    assert period("kube-proxy/node-1") == 30  # not given: upstream's syncPeriod
+    assert (next_due(in_poll_mode({}), row("scheduler")).at - NOW).total_seconds() == 5
+
+
+def test_watch_mode_keeps_its_own_periods_whatever_the_intervals():
+    watching = in_poll_mode({"kubelet": 30})
+    watching.mode = Sandbox.Mode.WATCH
+    assert next_due(watching, row("kubelet/node-1")).at == NOW + dt.timedelta(seconds=10)

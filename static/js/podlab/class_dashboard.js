@@ -1,8 +1,10 @@
 /**
  * The class dashboard, live: each push on the class's channel (a student moved on,
- * answered, got stuck) makes the progress partial fetch itself again (htmx, throttled
- * in its hx-trigger), and reconnecting fetches it too, for what was missed meanwhile.
+ * answered, got stuck) makes the progress partial fetch itself again (follow.js: at most
+ * one fetch each half second, the last push never lost), and reconnecting fetches it
+ * too, for what was missed meanwhile.
  */
+import { PartialFollower } from "./follow.js";
 import { LiveSocket, socketUrl } from "./socket.js";
 
 const WORDS = {
@@ -15,7 +17,8 @@ const WORDS = {
 const dashboard = document.querySelector("#dashboard");
 if (dashboard) {
   const status = document.querySelector("#dashboard-connection");
-  const changed = () => document.body.dispatchEvent(new CustomEvent("class-changed"));
+  const progress = new PartialFollower("#class-progress", { minGapMs: 500 });
+  const changed = () => progress.told();
   const socket = new LiveSocket(socketUrl(dashboard.dataset.wsPath), {
     onMessage: (message) => {
       if (message.type === "error") {

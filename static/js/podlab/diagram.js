@@ -411,6 +411,8 @@ export class Diagram {
     this.cpNodes = label(cp.x + cp.w - 18, cp.y + 31, "", "subtitle", { "text-anchor": "end" });
     /** @type {number|null} whole sandbox seconds until the scheduler's next ask (poll mode) */
     this.nextAsk = null;
+    /** How often the scheduler asks in poll mode (the snapshot's sandbox.pollSeconds). */
+    this.pollSeconds = 5;
     this.scheduler = componentBox(FIXED.scheduler, {
       className: "scheduler", open: "scheduler", title: "kube-scheduler", subtitle: "picks a node",
     });
@@ -598,7 +600,8 @@ export class Diagram {
   }
 
   /**
-   * In poll mode, when the scheduler asks next: the lesson's "every 5 seconds", seen
+   * In poll mode, when the scheduler asks next: the lesson's "every 5 seconds" (or its
+   * cluster's own interval), seen
    * counting down while a new pod waits in the Pending tray.
    * @param {number|null} seconds until its next ask, by the sandbox clock (null: unknown)
    */
@@ -611,8 +614,9 @@ export class Diagram {
   }
 
   pollWords() {
-    if (this.nextAsk === null) return "asks every 5 s";
-    return this.nextAsk > 0 ? `every 5 s: next in ${this.nextAsk} s` : "every 5 s: asking now";
+    const every = `every ${this.pollSeconds} s`;
+    if (this.nextAsk === null) return `asks ${every}`;
+    return this.nextAsk > 0 ? `${every}: next in ${this.nextAsk} s` : `${every}: asking now`;
   }
 
   renderFixed(state, layout) {
@@ -620,6 +624,7 @@ export class Diagram {
     const failure = schedulerUp ? state.failureOf("scheduler") : null;
     this.scheduler.group.classList.toggle("down", !schedulerUp);
     this.scheduler.group.classList.toggle("failing", Boolean(failure));
+    this.pollSeconds = state.sandbox?.pollSeconds ?? 5;
     const mode = state.sandbox?.mode === "poll" ? this.pollWords() : "watches new pods";
     // The box has room for the error's type; its message is in the tooltip and the panel.
     const subtitle = !schedulerUp ? "not scheduling" : failure ? `failing: ${failure.failure.split(":")[0]}` : mode;

@@ -30,7 +30,7 @@ import {
   actorPlace, decisionNarration, isClockControl, isFault, isMinor, isWrite, schedulerAsk,
   schedulingHops, traceHops,
 } from "./routes.js";
-import { LessonPanelFollower } from "./lesson_panel.js";
+import { PartialFollower } from "./follow.js";
 import { LiveSocket, socketUrl } from "./socket.js";
 import { classifyBatch, ClusterState, History, objectKey, WORKLOAD_RESOURCES } from "./state.js";
 import { Timeline } from "./timeline.js";
@@ -43,8 +43,11 @@ const SHEET_LAYOUT = "(max-width: 1000px)";
 /** How long a batch from beyond the next revision waits for the ones before it. */
 const REORDER_WAIT_MS = 400;
 /** The components' modes, as the toolbar names them (templates/sandbox/detail.html). */
-const MODE_WORDS = { watch: "watch (real Kubernetes)", poll: "poll every 5 s (the lesson)" };
-/** How often the scheduler asks in poll mode (cluster/runs.py SCHEDULER_POLL_SECONDS). */
+const MODE_WORDS = {
+  watch: () => "watch (real Kubernetes)",
+  poll: (seconds) => `poll every ${seconds} s (the lesson)`,
+};
+/** How often the scheduler asks in poll mode where the server does not say (cluster/loops.py poll_seconds). */
 const POLL_SECONDS = 5;
 
 /** Panel URLs under the sandbox's panel_base. */
@@ -138,7 +141,8 @@ class LivePage {
   /** @param {HTMLElement} root the #podlab element */
   constructor(root) {
     this.root = root;
-    this.lessonPanel = new LessonPanelFollower();
+    /** The lesson panel follows its run's pushes (lessons/runner.py tell_moved). */
+    this.lessonPanel = new PartialFollower("#lesson");
     const { panelBase, wsPath, user, historyUrl, clockUrl, mayWrite } = root.dataset;
     this.panelBase = panelBase;
     /** Whether this user may change the sandbox (the server says; it still decides each call). */
@@ -327,7 +331,7 @@ class LivePage {
     else if (message.type === "scheduling") this.showDecision(message);
     else if (message.type === "error") this.showError(message.status);
     // The lesson moved on (lessons/runner.py): its panel fetches itself again.
-    else if (message.type === "lesson") this.lessonPanel.changed();
+    else if (message.type === "lesson") this.lessonPanel.told(message.moves);
   }
 
   /** Spotlight on the diagram the parts the lesson panel's step talks about. */
@@ -495,15 +499,16 @@ class LivePage {
     const wasPaused = this.lessonSawPaused;
     this.lessonSawPaused = Boolean(clock.paused);
     // The lesson panel says when the clock is paused: it asks again when that changes.
-    if (wasPaused !== undefined && wasPaused !== this.lessonSawPaused) this.lessonPanel.changed();
+    if (wasPaused !== undefined && wasPaused !== this.lessonSawPaused) this.lessonPanel.told();
     this.clock.set(clock);
     if (!clock.mode) return;
     if (this.modeSelect && document.activeElement !== this.modeSelect) this.modeSelect.value = clock.mode;
     const readout = this.root.querySelector("#components-mode-readout");
-    if (readout) readout.textContent = MODE_WORDS[clock.mode] ?? clock.mode;
+    const pollSeconds = clock.pollSeconds ?? POLL_SECONDS;
+    if (readout) readout.textContent = MODE_WORDS[clock.mode]?.(pollSeconds) ?? clock.mode;
     for (const state of [this.live, this.shown]) {
-      if (state?.sandbox && state.sandbox.mode !== clock.mode) {
-        state.sandbox = { ...state.sandbox, mode: clock.mode };
+      if (state?.sandbox && (state.sandbox.mode !== clock.mode || state.sandbox.pollSeconds !== pollSeconds)) {
+        state.sandbox = { ...state.sandbox, mode: clock.mode, pollSeconds };
         this.scheduleRender();
       }
     }
@@ -538,7 +543,8 @@ class LivePage {
       this.diagram.setNextAsk(null);
       return;
     }
-    this.diagram.setNextAsk((this.lastAskMs + POLL_SECONDS * 1000 - this.clock.nowMs()) / 1000);
+    const period = this.live.sandbox.pollSeconds ?? POLL_SECONDS;
+    this.diagram.setNextAsk((this.lastAskMs + period * 1000 - this.clock.nowMs()) / 1000);
   }
 
   /**
