@@ -285,24 +285,27 @@ def advance_run(run_id: int, inputs: Inputs | None = None, *, wait: float = 0) -
             headless=run.headless,
         )
         moved = progress.as_json() != before
+        fields = ["progress", "state", "step", "updated_at"]
         if moved:
             run.progress = progress.as_json()
             run.state, run.step = progress.state, progress.step
+            run.moves = F("moves") + 1  # in the database: a class's message may count too
+            fields.append("moves")
         run.updated_at = timezone.now()
-        run.save(update_fields=["progress", "state", "step", "updated_at"])
+        run.save(update_fields=fields)
         if moved:
-            tell_moved(run)
+            tell_moved(run, counted=True)
         keep_watching(run)
         return run
 
 
-def tell_moved(run: LessonRun) -> None:
-    """What the run's panel shows has changed: count it (LessonRun.moves) and tell the
-    student's pages and the class's dashboard. Told once saved: a page told fetches its
-    panel, and must find it moved."""
-    # Counted in the database: a class's message and the run's advance may count at once.
-    LessonRun.objects.filter(pk=run.pk).update(moves=F("moves") + 1)
-    run.moves = LessonRun.objects.values_list("moves", flat=True).get(pk=run.pk)
+def tell_moved(run: LessonRun, *, counted: bool = False) -> None:
+    """What the run's panel shows has changed: count it (LessonRun.moves; counted: the
+    caller's save did) and tell the student's pages and the class's dashboard. Told once
+    saved: a page told fetches its panel, and must find it moved."""
+    if not counted:  # in the database: the run's advance may count at the same time
+        LessonRun.objects.filter(pk=run.pk).update(moves=F("moves") + 1)
+    run.refresh_from_db(fields=["moves"])
     note = {"type": "lesson", "run": run.pk, "moves": run.moves, **run.progress}
     publish_note(run.sandbox, note)
     if run.sandbox.classroom_id is not None:  # the class's dashboard follows

@@ -9,13 +9,22 @@ NODE_LOST = "NodeLost"  # upstream's NodeUnreachablePodReason
 def pod_status_label(pod: dict) -> str:
     status = pod.get("status") or {}
     label = status.get("reason") or status.get("phase") or "Pending"
+    if any(
+        condition.get("type") == "PodScheduled" and condition.get("reason") == "SchedulingGated"
+        for condition in status.get("conditions") or []
+    ):
+        label = "SchedulingGated"
     init_label = _init_label(pod)
     if init_label and not _condition_true(pod, "Initialized"):
         label = init_label
     else:
         label = _app_label(pod, label)
     if pod.get("metadata", {}).get("deletionTimestamp"):
-        return "Unknown" if status.get("reason") == NODE_LOST else "Terminating"
+        if status.get("reason") == NODE_LOST:
+            return "Unknown"
+        # A finished pod being deleted keeps its last words (Completed, Error).
+        if status.get("phase") not in ("Succeeded", "Failed"):
+            return "Terminating"
     return label
 
 

@@ -127,3 +127,25 @@ def test_a_pod_deleted_on_a_lost_node_shows_unknown():
     lost["metadata"]["deletionTimestamp"] = "2026-11-26T21:40:00Z"
     lost["status"]["reason"] = "NodeLost"
     assert pod_status_label(lost) == "Unknown"
+
+
+def test_a_finished_pod_being_deleted_keeps_its_last_words():
+    finished = {
+        "metadata": {"deletionTimestamp": "2026-11-26T21:40:00Z"},
+        "spec": {"containers": [{"name": "app"}]},
+        "status": {"phase": "Succeeded", "containerStatuses": [{"name": "app", "state": DONE}]},
+    }
+    assert pod_status_label(finished) == "Completed"
+
+
+def test_a_pod_held_by_a_scheduling_gate_says_so():
+    gated = {
+        "spec": {"containers": [{"name": "app"}]},
+        "status": {
+            "phase": "Pending",
+            "conditions": [
+                {"type": "PodScheduled", "status": "False", "reason": "SchedulingGated"}
+            ],
+        },
+    }
+    assert pod_status_label(gated) == "SchedulingGated"

@@ -1,0 +1,1 @@
+"""The Kubernetes HTTP API of each sandbox, for kubectl and the Python client."""
