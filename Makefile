@@ -16,6 +16,8 @@ VENV_PY := $(VENV)/bin/python
 STAMP := $(VENV)/.requirements.stamp
 
 PODLAB_PORT ?= 8000
+PODLAB_API_PORT ?= 8443
+export PODLAB_API_PORT
 export PODLAB_PORT
 
 # make test TESTS="tests/store tests/apiserver" PYTEST_ARGS="-x -k watch"
@@ -83,8 +85,10 @@ run: demo
 	  echo "Stop it, or pick another port: make run PODLAB_PORT=8001" >&2; \
 	  exit 1; \
 	fi
+	@$(VENV_PY) manage.py api_certificates
 	@echo
 	@echo "==> Podlab: http://127.0.0.1:$(PODLAB_PORT)   (Ctrl-C stops web, worker and beat)"
+	@echo "    kubectl: https://127.0.0.1:$(PODLAB_API_PORT)/clusters/<sandbox>/ (a sandbox's page gives its kubeconfig)"
 	@echo
 	PYTHONUNBUFFERED=1 $(VENV)/bin/honcho start -f Procfile
 

@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "cluster",
     "sandbox",
     "lessons",
+    "kubeapi",
 ]
 
 MIDDLEWARE = [
@@ -320,6 +321,16 @@ PODLAB_TRACE_HISTORY_BYTES = int(os.environ.get("PODLAB_TRACE_HISTORY_BYTES", st
 # How many objects one sandbox's store may hold (Events aside): a create past it is 403
 # Forbidden "exceeded quota", as a ResourceQuota answers.
 PODLAB_MAX_OBJECTS_PER_SANDBOX = int(os.environ.get("PODLAB_MAX_OBJECTS_PER_SANDBOX", "2000"))
+
+# Each sandbox's Kubernetes API (kubeapi/), for kubectl and the Python client: served over
+# TLS on PODLAB_API_PORT by Daphne (Procfile), with a certificate from a local CA made on
+# the first `make run` (in PODLAB_TLS_DIR) that the kubeconfigs embed. Behind a reverse
+# proxy with a real certificate, set PODLAB_API_URL to its address and PODLAB_API_LOCAL_CA=0
+# (README.md).
+PODLAB_API_PORT = int(os.environ.get("PODLAB_API_PORT", "8443"))
+PODLAB_API_URL = os.environ.get("PODLAB_API_URL", f"https://127.0.0.1:{PODLAB_API_PORT}")
+PODLAB_API_LOCAL_CA = env_flag("PODLAB_API_LOCAL_CA", "PODLAB_API_URL" not in os.environ)
+PODLAB_TLS_DIR = Path(os.environ.get("PODLAB_TLS_DIR", VAR_DIR / "tls"))
 
 # Django logs a 500's traceback on "django.request" and, with DEBUG off, hands it only
 # to mail_admins (no ADMINS here): production would lose it. The student sees

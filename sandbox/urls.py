@@ -4,6 +4,7 @@ from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from kubeapi import web_views as api_views
 from lessons import class_views, editor_views
 from lessons import views as lesson_views
 from sandbox.views import controls, history, pages, panels, pods, workloads
@@ -11,6 +12,7 @@ from sandbox.views import controls, history, pages, panels, pods, workloads
 sandbox_urls = [
     path("", pages.sandbox_detail, name="sandbox-detail"),
     path("reset/", pages.sandbox_reset_view, name="sandbox-reset"),
+    path("kubeconfig/", api_views.kubeconfig_download, name="sandbox-kubeconfig"),
     path("delete/", pages.sandbox_delete_view, name="sandbox-delete"),
     path("clock/", controls.clock_state, name="sandbox-clock-state"),
     path("clock/<slug:action>/", controls.clock_control, name="sandbox-clock"),
@@ -54,6 +56,10 @@ urlpatterns = [
     path("", pages.home, name="home"),
     path("sandboxes/new/", pages.sandbox_new, name="sandbox-new"),
     path("sandboxes/<int:sandbox_id>/", include(sandbox_urls)),
+    # Each sandbox's Kubernetes API, for kubectl and the Python client (over TLS: README).
+    path("clusters/<int:sandbox_id>/", include("kubeapi.urls")),
+    path("tokens/", api_views.token_list, name="api-tokens"),
+    path("tokens/<int:token_id>/revoke/", api_views.token_revoke, name="api-token-revoke"),
     path("lessons/", lesson_views.lesson_list, name="lesson-list"),
     path("lessons/mine/", editor_views.my_lessons, name="lesson-mine"),
     path("lessons/check/", editor_views.lesson_check, name="lesson-check"),

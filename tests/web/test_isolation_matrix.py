@@ -157,6 +157,45 @@ MATRIX: dict[str, Row] = {
         data={"choice": "0"},
         get=NOT_ALLOWED,
         post=                       (LOGIN,   404,   404,       404,         403,        404)),
+    # A kubeconfig, with a new token, for whoever may change the sandbox.
+    "sandbox-kubeconfig": Row(
+        get=NOT_ALLOWED,
+        post=                       (LOGIN,   200,   404,       404,         403,        200)),
+    # The sandbox's Kubernetes API (kubeapi/) takes a bearer token, never the page's
+    # session: 401 to everyone here. /version is open, as upstream's is. tests/kubectl
+    # asks it with tokens: another's sandbox is 403, a revoked token 401.
+    "kubeapi-version": Row(
+        get=                        (200,     200,   200,       200,         200,        200),
+        post=NOT_ALLOWED),
+    "kubeapi-core": Row(
+        get=                        (401,     401,   401,       401,         401,        401),
+        post=NOT_ALLOWED),
+    "kubeapi-groups": Row(
+        get=                        (401,     401,   401,       401,         401,        401),
+        post=NOT_ALLOWED),
+    "kubeapi-core-resources": Row(
+        params={"version": "v1"},
+        get=                        (401,     401,   401,       401,         401,        401),
+        post=NOT_ALLOWED),
+    "kubeapi-resources": Row(
+        params={"group": "apps", "version": "v1"},
+        get=                        (401,     401,   401,       401,         401,        401),
+        post=NOT_ALLOWED),
+    "kubeapi-core-objects": Row(
+        params={"version": "v1", "rest": "namespaces/default/pods"},
+        get=                        (401,     401,   401,       401,         401,        401),
+        post=                       (401,     401,   401,       401,         401,        401)),
+    "kubeapi-objects": Row(
+        params={"group": "apps", "version": "v1", "rest": "namespaces/default/deployments"},
+        get=                        (401,     401,   401,       401,         401,        401),
+        post=                       (401,     401,   401,       401,         401,        401)),
+    # Each user's API tokens; one that is not the user's is revoked as a missing one is.
+    "api-tokens": Row(
+        get=                        (LOGIN,   200,   200,       200,         200,        200)),
+    "api-token-revoke": Row(
+        params={"token_id": "4242"},
+        get=NOT_ALLOWED,
+        post=                       (LOGIN,   404,   404,       404,         404,        404)),
     # Not a sandbox's: each user's own home page, new sandbox, login, logout, admin, icon;
     # the lessons to start, each in a new sandbox of one's own.
     "lesson-list": Row(

@@ -1,0 +1,250 @@
+"""The object endpoints of a sandbox's Kubernetes API: get, list, create, update, patch
+and delete, as kubectl and the Python client call them.
+
+Each request is one call to the sandbox's API server (cluster/apiserver), made as the
+token's user, labelled with the kubectl command that sent it (its Kubectl-Command
+header): the call is authorized, validated, traced and shown on the diagram as a click
+on the page is. This module only translates HTTP to those calls and back: the path to a
+resource, the query to its options, the answer to JSON (or to the Table kubectl prints).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, replace
+from urllib.parse import parse_qs
+
+from django.http import HttpRequest, HttpResponse
+from django.views.decorators.csrf import csrf_exempt
+
+from cluster.apiserver import ApiError, ApiServer
+from cluster.apiserver.authn import Caller
+from cluster.apiserver.authz import authorize
+from cluster.apiserver.errors import (
+    bad_request,
+    method_not_allowed,
+    unknown_resource,
+    unsupported_media_type,
+)
+from cluster.models import Sandbox
+from cluster.resources import RESOURCES, ResourceType
+from kubeapi import printers, protobuf
+from kubeapi.views import authenticated, json_response, status_response
+
+# Request bodies kubectl and the Python client send, by Content-Type.
+JSON_TYPES = ("application/json", "")
+PATCH_TYPES = {
+    "application/merge-patch+json": "merge",
+    "application/json-patch+json": "json",
+}
+STRATEGIC_MERGE = "application/strategic-merge-patch+json"
+TABLE_ACCEPT = "as=Table"
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a request's path names: a resource, in a namespace or not, and maybe one
+    object of it and a subresource."""
+
+    rt: ResourceType
+    namespace: str = ""
+    name: str = ""
+    subresource: str = ""
+
+
+def parse_target(group: str, version: str, rest: str) -> Target:
+    """'namespaces/default/pods/web/status' -> Target(pods, default, web, status).
+    Raises 404 for a path naming no resource this API serves."""
+    parts = [part for part in rest.split("/") if part]
+    namespace = ""
+    # namespaces/<ns>/<resource>..., unless it is a namespace's own subresource
+    # (namespaces/<ns>/status, namespaces/<ns>/finalize), as upstream reads it.
+    if len(parts) >= 3 and parts[0] == "namespaces" and parts[2] not in ("status", "finalize"):
+        namespace, parts = parts[1], parts[2:]
+    if not parts or len(parts) > 3:
+        raise unknown_resource()
+    rt = RESOURCES.get(parts[0])
+    if rt is None or (rt.group, rt.version) != (group, version):
+        raise unknown_resource()
+    if namespace and not rt.namespaced:
+        raise unknown_resource()
+    name = parts[1] if len(parts) > 1 else ""
+    subresource = parts[2] if len(parts) > 2 else ""
+    if subresource and subresource not in rt.subresources:
+        raise unknown_resource()
+    return Target(rt, namespace, name, subresource)
+
+
+@csrf_exempt
+def objects(request: HttpRequest, sandbox_id: int, version: str, rest: str, group: str = ""):
+    try:
+        caller = authenticated(request)
+        target = parse_target(group, version, rest)
+        api = _api_server(request, sandbox_id, caller, target)
+        return _serve(request, api, target)
+    except ApiError as error:
+        return status_response(error)
+
+
+def _api_server(request: HttpRequest, sandbox_id: int, caller: Caller, target: Target):
+    """The sandbox's API server, calling as this caller with their client's name."""
+    caller = replace(caller, user_agent=request.headers.get("User-Agent", "")[:200])
+    sandbox = Sandbox.objects.select_related("classroom").filter(pk=sandbox_id).first()
+    if sandbox is None:
+        # Refused as another's sandbox is, so that which numbers exist is not told.
+        authorize(
+            caller,
+            Sandbox(pk=sandbox_id),
+            verb=_verb(request, target),
+            rt=target.rt,
+            namespace=target.namespace,
+            name=target.name,
+            subresource=target.subresource,
+        )
+        raise unknown_resource()  # an administrator: there is no such sandbox
+    command = request.headers.get("Kubectl-Command", "")
+    return ApiServer(sandbox, lambda: caller, command=command)
+
+
+def _verb(request: HttpRequest, target: Target) -> str:
+    method = request.method or "GET"
+    if method == "GET":
+        return "get" if target.name else "watch" if _query(request, "watch") else "list"
+    return {"POST": "create", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}.get(
+        method, method.lower()
+    )
+
+
+def _serve(request: HttpRequest, api: ApiServer, target: Target) -> HttpResponse:
+    rt, method = target.rt, request.method
+    if method == "GET" and not target.name:
+        return _list(request, api, target)
+    if method == "GET":
+        obj = api.get(
+            rt.name, target.name, namespace=target.namespace, subresource=target.subresource
+        )
+        return _answer(request, api, rt, [obj], single=obj)
+    if method == "POST" and not target.name:
+        created = api.create(rt.name, _body(request), namespace=target.namespace)
+        return json_response(created, status=201)
+    if method == "POST" and target.subresource == "binding":
+        body = _body(request)
+        api.create_binding(body, namespace=target.namespace, pod_name=target.name)
+        return json_response(_success(), status=201)
+    if method == "PUT" and target.name:
+        body = _body(request)
+        updated = api.update(
+            rt.name, body, namespace=target.namespace, subresource=target.subresource
+        )
+        return json_response(updated)
+    if method == "PATCH" and target.name:
+        return json_response(_patch(request, api, target))
+    if method == "DELETE" and target.name:
+        return json_response(_delete(request, api, target))
+    raise method_not_allowed(rt, (method or "").lower())
+
+
+def _list(request: HttpRequest, api: ApiServer, target: Target) -> HttpResponse:
+    if _query(request, "watch") in ("true", "1"):
+        raise bad_request("watch is not served yet: use kubectl get without -w")
+    limit = _query(request, "limit")
+    listed = api.list(
+        target.rt.name,
+        namespace=target.namespace,
+        label_selector=_query(request, "labelSelector"),
+        field_selector=_query(request, "fieldSelector"),
+        limit=int(limit) if limit.isdigit() and int(limit) > 0 else None,
+        continue_token=_query(request, "continue"),
+    )
+    return _answer(request, api, target.rt, listed["items"], listing=listed)
+
+
+def _answer(request, api, rt, items, *, single=None, listing=None) -> HttpResponse:
+    """The object or list as JSON, or as the Table kubectl asked for."""
+    if TABLE_ACCEPT not in request.headers.get("Accept", ""):
+        return json_response(single if single is not None else listing)
+    metadata = (listing or {}).get("metadata") or {}
+    revision = metadata.get("resourceVersion") or (single or {}).get("metadata", {}).get(
+        "resourceVersion", ""
+    )
+    try:
+        table = printers.table(
+            rt.name,
+            items,
+            now=api.sandbox.now(),
+            resource_version=str(revision),
+            continue_token=metadata.get("continue", ""),
+            include_object=_query(request, "includeObject") or "Metadata",
+        )
+    except ValueError as error:
+        raise bad_request(str(error)) from error
+    return json_response(table)
+
+
+def _patch(request: HttpRequest, api: ApiServer, target: Target) -> dict:
+    content_type = _content_type(request)
+    if content_type == STRATEGIC_MERGE:
+        raise unsupported_media_type(content_type)
+    patch_type = PATCH_TYPES.get(content_type)
+    if patch_type is None:
+        raise unsupported_media_type(content_type)
+    return api.patch(
+        target.rt.name,
+        target.name,
+        _json(request.body),
+        patch_type=patch_type,
+        namespace=target.namespace,
+        subresource=target.subresource,
+    )
+
+
+def _delete(request: HttpRequest, api: ApiServer, target: Target) -> dict:
+    options = _json(request.body) if request.body else {}
+    if not isinstance(options, dict):
+        raise bad_request("the body of a delete must be DeleteOptions")
+    grace = options.get("gracePeriodSeconds", _query(request, "gracePeriodSeconds") or None)
+    return api.delete(
+        target.rt.name,
+        target.name,
+        namespace=target.namespace,
+        grace_period_seconds=int(grace) if grace is not None else None,
+        preconditions=options.get("preconditions"),
+        propagation_policy=options.get("propagationPolicy")
+        or _query(request, "propagationPolicy")
+        or None,
+    )
+
+
+def _body(request: HttpRequest) -> dict:
+    content_type = _content_type(request)
+    if content_type == protobuf.MEDIA_TYPE:
+        try:
+            return protobuf.decode(request.body)
+        except protobuf.ProtobufError as error:
+            raise bad_request(str(error)) from error
+    if content_type not in JSON_TYPES and not content_type.endswith("+json"):
+        raise unsupported_media_type(content_type)
+    body = _json(request.body)
+    if not isinstance(body, dict):
+        raise bad_request("the body must be a JSON object")
+    return body
+
+
+def _json(raw: bytes) -> object:
+    try:
+        return json.loads(raw or b"null")
+    except (ValueError, UnicodeDecodeError) as error:
+        raise bad_request(f"the body is not JSON: {error}") from error
+
+
+def _content_type(request: HttpRequest) -> str:
+    return (request.content_type or "").split(";")[0].strip().lower()
+
+
+def _query(request: HttpRequest, name: str) -> str:
+    # parse_qs, not request.GET: a field selector's "!=" and "," must come through as sent.
+    return (parse_qs(request.META.get("QUERY_STRING", "")).get(name) or [""])[0]
+
+
+def _success() -> dict:
+    return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}

@@ -1,0 +1,120 @@
+"""The real kubectl 1.32 against a sandbox (kubeapi/): what it prints, as a real cluster
+prints it (names and ages aside), and its errors. Each call goes through the sandbox's
+API server: it is traced with the command that sent it, as a click on the page is."""
+
+from __future__ import annotations
+
+import pytest
+
+from cluster.models import ApiToken, Trace
+from cluster.sandboxes import sandbox_create
+from tests.processes import wait_for
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def kubectl(kubectl_for, alice, sandbox):
+    return kubectl_for(alice, sandbox)
+
+
+def lines(output: str) -> list[list[str]]:
+    return [line.split() for line in output.strip().splitlines()]
+
+
+def test_version_and_the_resources_it_discovers(kubectl):
+    version = kubectl("version").stdout
+    assert "Server Version: v1.32.4" in version
+    resources = {row[0]: row for row in lines(kubectl("api-resources").stdout)[1:]}
+    assert resources["pods"] == ["pods", "po", "v1", "true", "Pod"]
+    assert resources["deployments"] == ["deployments", "deploy", "apps/v1", "true", "Deployment"]
+    assert resources["nodes"] == ["nodes", "no", "v1", "false", "Node"]
+
+
+def test_get_nodes_prints_upstream_s_columns_wide_too(kubectl):
+    table = lines(kubectl("get", "nodes").stdout)
+    assert table[0] == ["NAME", "STATUS", "ROLES", "AGE", "VERSION"]
+    rows = {row[0]: row for row in table[1:]}
+    assert rows["control-plane"][1:3] == ["Ready", "control-plane"]
+    assert rows["node-1"][1:3] == ["Ready", "<none>"] and rows["node-1"][4] == "v1.32.4"
+    wide = kubectl("get", "nodes", "-o", "wide").stdout.splitlines()[0].split()
+    assert wide[5:8] == ["INTERNAL-IP", "EXTERNAL-IP", "OS-IMAGE"]
+
+
+def test_run_then_get_describe_and_delete_a_pod_traced_as_kubectl(kubectl, stack, sandbox):
+    assert kubectl("run", "web", "--image=nginx").stdout.strip() == "pod/web created"
+    trace = Trace.objects.get(sandbox=sandbox, verb="create", resource="pods", name="web")
+    assert trace.command == "kubectl run"
+    assert trace.user_agent.startswith("kubectl/v1.32")
+
+    def phase() -> str:
+        return kubectl("get", "pod", "web", "-o", "jsonpath={.status.phase}").stdout
+
+    wait_for(lambda: phase() == "Running", timeout=60)
+    header, row = lines(kubectl("get", "pods").stdout)
+    assert header == ["NAME", "READY", "STATUS", "RESTARTS", "AGE"]
+    assert row[:4] == ["web", "1/1", "Running", "0"]
+    described = kubectl("describe", "pod", "web").stdout
+    assert "Status:           Running" in described
+    assert "Successfully assigned default/web to node-" in described
+    deleted = kubectl("delete", "pod", "web", "--wait=false").stdout
+    assert deleted.strip() == 'pod "web" deleted'
+
+
+def test_errors_are_upstream_s(kubectl):
+    missing = kubectl("get", "pod", "nothere", check=False)
+    assert missing.returncode == 1
+    assert missing.stderr.strip() == 'Error from server (NotFound): pods "nothere" not found'
+    kubectl("run", "web", "--image=nginx")
+    again = kubectl("run", "web", "--image=nginx", check=False)
+    assert again.stderr.strip() == 'Error from server (AlreadyExists): pods "web" already exists'
+
+
+def test_another_student_s_sandbox_is_forbidden_and_leaves_no_trace(kubectl_for, alice, bob):
+    bobs = sandbox_create(owner=bob, name="bob's")
+    traces = Trace.objects.filter(sandbox=bobs).count()
+    refused = kubectl_for(alice, bobs)("get", "pods", check=False)
+    assert refused.returncode == 1
+    assert refused.stderr.strip() == (
+        'Error from server (Forbidden): pods is forbidden: User "alice" cannot list resource'
+        ' "pods" in API group "" in the namespace "default"'
+    )
+    assert Trace.objects.filter(sandbox=bobs).count() == traces
+
+
+def test_a_revoked_token_is_unauthorized(kubectl, alice):
+    kubectl("get", "nodes")
+    ApiToken.objects.filter(user=alice).delete()
+    refused = kubectl("get", "nodes", check=False)
+    assert refused.returncode == 1
+    assert "error: You must be logged in to the server (Unauthorized)" in refused.stderr
+
+
+def test_labels_selectors_and_the_protobuf_bodies_of_kubectl_create(kubectl, sandbox):
+    kubectl("run", "web", "--image=nginx")
+    assert kubectl("label", "pod", "web", "tier=front").stdout.strip() == "pod/web labeled"
+    header, row = lines(kubectl("get", "pods", "-l", "tier=front", "--show-labels").stdout)
+    assert header[-1] == "LABELS" and row[0] == "web" and row[-1] == "run=web,tier=front"
+    assert kubectl("get", "pods", "-l", "tier=back").stderr.strip() == (
+        "No resources found in default namespace."
+    )
+    # kubectl create sends these as protobuf (kubeapi/protobuf.py).
+    created = kubectl("create", "deployment", "api", "--image=nginx", "--replicas=3").stdout
+    assert created.strip() == "deployment.apps/api created"
+    assert kubectl("create", "namespace", "team-a").stdout.strip() == "namespace/team-a created"
+    scaled = kubectl("scale", "deployment", "api", "--replicas=5").stdout
+    assert scaled.strip() == "deployment.apps/api scaled"
+    spec = kubectl("get", "deployment", "api", "-o", "jsonpath={.spec.replicas}").stdout
+    assert spec == "5"
+    header, row = lines(kubectl("get", "deployments", "-o", "wide").stdout)
+    assert header == [
+        "NAME",
+        "READY",
+        "UP-TO-DATE",
+        "AVAILABLE",
+        "AGE",
+        "CONTAINERS",
+        "IMAGES",
+        "SELECTOR",
+    ]
+    assert row[0] == "api" and row[-3:] == ["nginx", "nginx", "app=api"]
