@@ -14,7 +14,7 @@ import json
 from dataclasses import dataclass, replace
 from urllib.parse import parse_qs
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from cluster.apiserver import ApiError, ApiServer
@@ -28,7 +28,7 @@ from cluster.apiserver.errors import (
 )
 from cluster.models import Sandbox
 from cluster.resources import RESOURCES, ResourceType
-from kubeapi import printers, protobuf
+from kubeapi import printers, protobuf, watch
 from kubeapi.views import authenticated, json_response, status_response
 
 # Request bodies kubectl and the Python client send, by Content-Type.
@@ -146,7 +146,7 @@ def _serve(request: HttpRequest, api: ApiServer, target: Target) -> HttpResponse
 
 def _list(request: HttpRequest, api: ApiServer, target: Target) -> HttpResponse:
     if _query(request, "watch") in ("true", "1"):
-        raise bad_request("watch is not served yet: use kubectl get without -w")
+        return _watch(request, api, target)
     limit = _query(request, "limit")
     listed = api.list(
         target.rt.name,
@@ -179,6 +179,42 @@ def _answer(request, api, rt, items, *, single=None, listing=None) -> HttpRespon
     except ValueError as error:
         raise bad_request(str(error)) from error
     return json_response(table)
+
+
+def _watch(request: HttpRequest, api: ApiServer, target: Target) -> HttpResponse:
+    timeout = _query(request, "timeoutSeconds")
+    wanted = watch.WatchRequest(
+        rt=target.rt,
+        namespace=target.namespace,
+        resource_version=_query(request, "resourceVersion") or "0",
+        label_selector=_query(request, "labelSelector"),
+        field_selector=_query(request, "fieldSelector"),
+        timeout_seconds=int(timeout) if timeout.isdigit() else watch.DEFAULT_TIMEOUT_SECONDS,
+    )
+    first = watch.start(api, wanted)  # a refusal is still an HTTP error, with its Status
+    as_table = TABLE_ACCEPT in request.headers.get("Accept", "")
+
+    def encode(event: dict, first_line: bool) -> dict:
+        if not as_table:
+            return event
+        obj = event["object"]
+        revision = (obj.get("metadata") or {}).get("resourceVersion", "")
+        row = printers.table(
+            target.rt.name,
+            [obj],
+            now=api.sandbox.now(),
+            resource_version=revision,
+            include_object=_query(request, "includeObject") or "Metadata",
+            first=first_line,
+        )
+        return {"type": event["type"], "object": row}
+
+    response = StreamingHttpResponse(
+        watch.stream(api, wanted, first, encode), content_type="application/json"
+    )
+    response["Cache-Control"] = "no-cache"
+    response["X-Accel-Buffering"] = "no"  # nginx: pass each line on as it comes
+    return response
 
 
 def _patch(request: HttpRequest, api: ApiServer, target: Target) -> dict:

@@ -62,6 +62,13 @@ class Kubectl:
             raise AssertionError(f"kubectl {' '.join(args)} failed: {done.stderr or done.stdout}")
         return done
 
+    def start(self, *args: str, output: Path) -> subprocess.Popen:
+        """kubectl running on (a watch), its output to a file the test reads as it goes."""
+        env = {**os.environ, "HOME": str(self.home), "KUBECONFIG": str(self.config)}
+        return subprocess.Popen(
+            [KUBECTL, *args], env=env, stdout=output.open("w"), stderr=subprocess.STDOUT
+        )
+
 
 @pytest.fixture
 def kubectl_for(api_url, tmp_path):

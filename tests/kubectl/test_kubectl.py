@@ -118,3 +118,31 @@ def test_labels_selectors_and_the_protobuf_bodies_of_kubectl_create(kubectl, san
         "SELECTOR",
     ]
     assert row[0] == "api" and row[-3:] == ["nginx", "nginx", "app=api"]
+
+
+def test_get_w_shows_a_new_pod_go_pending_creating_running_and_delete_waits(
+    kubectl, stack, sandbox, tmp_path
+):
+    """The issue's end: kubectl run, and kubectl get pods -w in another terminal."""
+    output = tmp_path / "watch.txt"
+    watching = kubectl.start("get", "pods", "-w", output=output)
+    try:
+        # The watch's start is one traced call, as the diagram shows it.
+        started = Trace.objects.filter(sandbox=sandbox, verb="watch", resource="pods")
+        wait_for(started.exists, timeout=30)
+        kubectl("run", "web", "--image=nginx")
+
+        def statuses() -> list[str]:
+            rows = [line.split() for line in output.read_text().splitlines()]
+            return [row[2] for row in rows if row and row[0] == "web"]
+
+        wait_for(lambda: "Running" in statuses(), timeout=60)
+    finally:
+        watching.terminate()
+        watching.wait(timeout=10)
+    seen = list(dict.fromkeys(statuses()))  # each status once, in the order first seen
+    assert seen == ["Pending", "ContainerCreating", "Running"]
+    # kubectl delete waits for the pod to be gone, with a watch of its own.
+    deleted = kubectl("delete", "pod", "web", "--timeout=60s", timeout=90)
+    assert deleted.stdout.strip() == 'pod "web" deleted'
+    assert kubectl("get", "pods", "-o", "name").stdout == ""
