@@ -54,7 +54,9 @@ def container_crash(
     # The kubelet's lock is held until the fault's transaction has committed: a tick that
     # took it between the crash's write and its commit would read the memory from before
     # the crash and save it over it (the container then runs on, never restarted).
-    with component_lock(sandbox.pk, kubelet) as locked:
+    # A tick holds the lock for milliseconds: wait for it, as node_stop does, rather than
+    # refuse a lesson's crash (its run would fail on a "busy").
+    with component_lock(sandbox.pk, kubelet, wait=10) as locked:
         if not locked:
             raise FaultError(f"{kubelet} is busy; try again")
         apiserver.fault(

@@ -8,7 +8,7 @@ import yaml
 from django.conf import settings
 
 from cluster.models import ApiToken, Sandbox
-from kubeapi.tls import TlsFiles, ca_pem
+from kubeapi.tls import ca_pem, ensure_api_certificates
 
 
 def sandbox_server_url(sandbox: Sandbox) -> str:
@@ -26,9 +26,9 @@ def kubeconfig_text(sandbox: Sandbox, username: str, token: str) -> str:
     name = f"podlab-{sandbox.pk}"
     cluster: dict = {"server": sandbox_server_url(sandbox)}
     if settings.PODLAB_API_LOCAL_CA:
-        cluster["certificate-authority-data"] = base64.b64encode(
-            ca_pem(TlsFiles(settings.PODLAB_TLS_DIR))
-        ).decode()
+        # Made here if `make run` has not made it yet (a test, a first manage.py kubeconfig).
+        files = ensure_api_certificates()
+        cluster["certificate-authority-data"] = base64.b64encode(ca_pem(files)).decode()
     config = {
         "apiVersion": "v1",
         "kind": "Config",

@@ -11,10 +11,12 @@ with a real certificate, none of this is used (README.md).
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import ipaddress
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -54,16 +56,31 @@ def ensure_certificates(directory: Path, hosts: Iterable[str]) -> TlsFiles:
     files = TlsFiles(directory)
     directory.mkdir(parents=True, exist_ok=True)
     wanted = sorted(set(hosts) | {"localhost", "127.0.0.1"})
-    if not (files.ca_cert.exists() and files.ca_key.exists()):
-        _write_ca(files)
-        _write_server(files, wanted)
-    elif _server_needs_renewal(files, wanted):
-        _write_server(files, wanted)
+    # Two processes may ask at once (test workers, a web process and manage.py): one
+    # makes them, the other then finds them, never a CA's key from one and its
+    # certificate from the other.
+    with (directory / ".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (files.ca_cert.exists() and files.ca_key.exists()):
+            _write_ca(files)
+            _write_server(files, wanted)
+        elif _server_needs_renewal(files, wanted):
+            _write_server(files, wanted)
     return files
 
 
 def ca_pem(files: TlsFiles) -> bytes:
     return files.ca_cert.read_bytes()
+
+
+def ensure_api_certificates() -> TlsFiles:
+    """The API endpoint's certificates in settings.PODLAB_TLS_DIR, for the names it is
+    reached by (ALLOWED_HOSTS and PODLAB_API_URL's host), made if missing."""
+    from django.conf import settings  # here: the rest of this module is plain Python
+
+    hosts = [host for host in settings.ALLOWED_HOSTS if host not in ("*", "")]
+    hosts.append(urlsplit(settings.PODLAB_API_URL).hostname or "127.0.0.1")
+    return ensure_certificates(settings.PODLAB_TLS_DIR, hosts)
 
 
 def _write_ca(files: TlsFiles) -> None:

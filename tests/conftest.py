@@ -139,6 +139,13 @@ def bare_sandbox(alice) -> Sandbox:
 
 
 @pytest.fixture(autouse=True)
+def test_certificates(settings, tmp_path_factory):
+    """The API's local CA, when a test needs one (a kubeconfig), made under the test run's
+    own directory, not in var/."""
+    settings.PODLAB_TLS_DIR = tmp_path_factory.getbasetemp() / "tls"
+
+
+@pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     """Real hashing costs a second per user; the tests do not test hashing."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
