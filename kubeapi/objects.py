@@ -36,8 +36,8 @@ JSON_TYPES = ("application/json", "")
 PATCH_TYPES = {
     "application/merge-patch+json": "merge",
     "application/json-patch+json": "json",
+    "application/strategic-merge-patch+json": "strategic",
 }
-STRATEGIC_MERGE = "application/strategic-merge-patch+json"
 TABLE_ACCEPT = "as=Table"
 
 
@@ -219,8 +219,6 @@ def _watch(request: HttpRequest, api: ApiServer, target: Target) -> HttpResponse
 
 def _patch(request: HttpRequest, api: ApiServer, target: Target) -> dict:
     content_type = _content_type(request)
-    if content_type == STRATEGIC_MERGE:
-        raise unsupported_media_type(content_type)
     patch_type = PATCH_TYPES.get(content_type)
     if patch_type is None:
         raise unsupported_media_type(content_type)

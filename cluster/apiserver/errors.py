@@ -124,7 +124,8 @@ def unsupported_media_type(content_type: str) -> ApiError:
         415,
         "UnsupportedMediaType",
         "the body of the request was in an unknown format - accepted media types include:"
-        f' application/json-patch+json, application/merge-patch+json; got "{content_type}"',
+        " application/json-patch+json, application/merge-patch+json,"
+        f' application/strategic-merge-patch+json; got "{content_type}"',
     )
 
 

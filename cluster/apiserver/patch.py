@@ -1,4 +1,5 @@
-"""Patches the API server accepts: JSON merge patch (RFC 7386) and JSON patch (RFC 6902)."""
+"""Patches the API server accepts: JSON merge patch (RFC 7386), JSON patch (RFC 6902) and
+strategic merge patch (strategic_merge)."""
 
 from __future__ import annotations
 
@@ -6,11 +7,21 @@ import copy
 
 import jsonpatch
 
+from cluster.apiserver.decoding import json_type
 from cluster.apiserver.errors import ApiError, bad_request, unsupported_media_type
+from cluster.apiserver.strategic_merge import StrategicMergeError, strategic_merge
 
 MERGE = "application/merge-patch+json"
 JSON = "application/json-patch+json"
-PATCH_TYPES = {"merge": MERGE, "json": JSON, MERGE: MERGE, JSON: JSON}
+STRATEGIC = "application/strategic-merge-patch+json"
+PATCH_TYPES = {
+    "merge": MERGE,
+    "json": JSON,
+    "strategic": STRATEGIC,
+    MERGE: MERGE,
+    JSON: JSON,
+    STRATEGIC: STRATEGIC,
+}
 
 
 def merge_patch(target: object, patch: object) -> object:
@@ -34,6 +45,8 @@ def apply_patch(obj: dict, patch: object, patch_type: str) -> dict:
         if not isinstance(patch, dict):
             raise bad_request("json: cannot unmarshal a merge patch that is not a JSON object")
         patched = merge_patch(obj, patch)
+    elif kind == STRATEGIC:
+        patched = _strategic_patch(obj, patch)
     else:
         if not isinstance(patch, list):
             raise bad_request("json: cannot unmarshal object into Go value of type jsonpatch.Patch")
@@ -48,3 +61,21 @@ def apply_patch(obj: dict, patch: object, patch_type: str) -> dict:
     if not isinstance(patched, dict):
         raise bad_request("the patch does not leave an object")
     return patched
+
+
+def _strategic_patch(obj: dict, patch: object) -> dict:
+    """The object's kind says which lists merge, and by which key."""
+    if not isinstance(patch, dict):
+        # Upstream decodes the patch into a map first, with Go's wording for anything else.
+        raise bad_request(
+            f"json: cannot unmarshal {json_type(patch)} into Go value of type"
+            " map[string]interface {}"
+        )
+    try:
+        return strategic_merge(obj, patch, str(obj.get("kind", "")))
+    except StrategicMergeError as e:
+        if e.malformed:
+            raise bad_request(str(e)) from e
+        # Upstream answers most of these as an error that is no Status (a 500); a patch
+        # the server cannot apply is the client's to fix, so Podlab says 422.
+        raise ApiError(422, "Invalid", str(e)) from e

@@ -143,7 +143,8 @@ class ApiServer:
         namespace: str = "",
         subresource: str = "",
     ) -> dict:
-        """patch_type: 'merge' (RFC 7386) or 'json' (RFC 6902), or their media types."""
+        """patch_type: 'merge' (RFC 7386), 'json' (RFC 6902) or 'strategic' (kubectl's
+        strategic merge, cluster/apiserver/strategic_merge.py), or their media types."""
         rt = strategy.resource(resource, subresource)
         request = Request("patch", rt, strategy.scope(rt, namespace), name, subresource)
         handler = partial(writes.patch, self.registry, patch=patch, patch_type=patch_type)

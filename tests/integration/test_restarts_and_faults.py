@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 
 import pytest
@@ -10,7 +11,7 @@ from django.db import transaction
 from cluster import faults
 from cluster.apiserver import ApiServer
 from cluster.clock import clock_set_speed
-from cluster.coordination import component_key, redis_client
+from cluster.coordination import component_key, component_lock, redis_client
 from cluster.models import ComponentState, Sandbox, Trace
 from tests.apiserver.manifests import pod_manifest
 from tests.integration.test_pod_journey import phase_is, pod_of
@@ -108,6 +109,28 @@ def test_a_fault_holds_each_components_lock_until_its_write_is_committed(
     held_at_commit.clear()
     faults.node_stop(fast_sandbox, alice, name=node)
     assert sorted(held_at_commit) == [(f"kube-proxy/{node}", True), (f"kubelet/{node}", True)]
+
+
+def test_a_crash_waits_for_a_tick_that_holds_the_kubelets_lock(stack, fast_sandbox, alice):
+    """A lesson's crash while the kubelet ticks waits for the tick, not fail its run."""
+    api = ApiServer.as_user(fast_sandbox, alice)
+    api.create("pods", pod_manifest("web"), namespace="default")
+    node = wait_for(phase_is(api, "web", "Running"), timeout=30)["spec"]["nodeName"]
+    holding, done = threading.Event(), threading.Event()
+
+    def a_long_tick() -> None:
+        with component_lock(fast_sandbox.pk, f"kubelet/{node}"):
+            holding.set()
+            done.wait(1.0)
+
+    tick = threading.Thread(target=a_long_tick)
+    tick.start()
+    holding.wait(5)
+    started = time.monotonic()
+    faults.container_crash(fast_sandbox, alice, namespace="default", pod="web", container="web")
+    assert time.monotonic() - started >= 0.5  # it waited for the tick's lock
+    tick.join()
+    assert Trace.objects.filter(sandbox=fast_sandbox, verb="crash", code=200).exists()
 
 
 def test_a_pod_too_big_for_every_node_is_scheduled_once_a_node_with_room_is_added(

@@ -146,3 +146,24 @@ def test_get_w_shows_a_new_pod_go_pending_creating_running_and_delete_waits(
     deleted = kubectl("delete", "pod", "web", "--timeout=60s", timeout=90)
     assert deleted.stdout.strip() == 'pod "web" deleted'
     assert kubectl("get", "pods", "-o", "name").stdout == ""
+
+
+def test_strategic_merge_patches_set_image_cordon_and_taint(kubectl):
+    """kubectl sends these as strategic merge patches (cluster/apiserver/strategic_merge.py)."""
+    kubectl("create", "deployment", "api", "--image=nginx")
+    kubectl("set", "env", "deployment/api", "MODE=fast")
+    assert kubectl("set", "image", "deployment/api", "nginx=nginx:1.27").stdout.strip() == (
+        "deployment.apps/api image updated"
+    )
+    container = kubectl(
+        "get", "deployment", "api", "-o", "jsonpath={.spec.template.spec.containers[0]}"
+    ).stdout
+    assert '"image":"nginx:1.27"' in container and '"name":"MODE"' in container
+    assert kubectl("cordon", "node-1").stdout.strip() == "node/node-1 cordoned"
+    row = lines(kubectl("get", "node", "node-1").stdout)[1]
+    assert row[1] == "Ready,SchedulingDisabled"
+    assert kubectl("taint", "nodes", "node-2", "dedicated=db:NoSchedule").stdout.strip() == (
+        "node/node-2 tainted"
+    )
+    taints = kubectl("get", "node", "node-2", "-o", "jsonpath={.spec.taints[*].key}").stdout
+    assert taints == "dedicated"
