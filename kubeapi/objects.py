@@ -28,7 +28,7 @@ from cluster.apiserver.errors import (
 )
 from cluster.models import Sandbox
 from cluster.resources import RESOURCES, ResourceType
-from kubeapi import printers, protobuf, watch
+from kubeapi import openapi, printers, protobuf, watch
 from kubeapi.views import authenticated, json_response, status_response
 
 # Request bodies kubectl and the Python client send, by Content-Type.
@@ -125,18 +125,21 @@ def _serve(request: HttpRequest, api: ApiServer, target: Target) -> HttpResponse
         )
         return _answer(request, api, rt, [obj], single=obj)
     if method == "POST" and not target.name:
-        created = api.create(rt.name, _body(request), namespace=target.namespace)
-        return json_response(created, status=201)
+        body = _checked(request, rt, _body(request))
+        created = api.create(rt.name, body, namespace=target.namespace)
+        return _with_warnings(json_response(created, status=201), request)
     if method == "POST" and target.subresource == "binding":
         body = _body(request)
         api.create_binding(body, namespace=target.namespace, pod_name=target.name)
         return json_response(_success(), status=201)
     if method == "PUT" and target.name:
         body = _body(request)
+        if not target.subresource:
+            body = _checked(request, rt, body)
         updated = api.update(
             rt.name, body, namespace=target.namespace, subresource=target.subresource
         )
-        return json_response(updated)
+        return _with_warnings(json_response(updated), request)
     if method == "PATCH" and target.name:
         return json_response(_patch(request, api, target))
     if method == "DELETE" and target.name:
@@ -247,6 +250,35 @@ def _delete(request: HttpRequest, api: ApiServer, target: Target) -> dict:
         or _query(request, "propagationPolicy")
         or None,
     )
+
+
+def _checked(request: HttpRequest, rt: ResourceType, body: dict) -> dict:
+    """fieldValidation (kubectl's --validate): Strict refuses a field the kind does not
+    have, as upstream's strict decoding does; Warn lets it through with a warning kubectl
+    prints; Ignore (the default here, as for clients that send none) says nothing."""
+    mode = _query(request, "fieldValidation") or "Ignore"
+    if mode not in ("Strict", "Warn", "Ignore"):
+        raise bad_request(
+            f"fieldValidation parameter unsupported: {mode}. Valid values: Ignore, Warn, Strict"
+        )
+    unknown = [] if mode == "Ignore" else openapi.unknown_fields(rt, body)
+    if unknown and mode == "Strict":
+        listed = ", ".join(f'unknown field "{field}"' for field in unknown)
+        raise bad_request(
+            f'{rt.kind} in version "{rt.version}" cannot be handled as a {rt.kind}:'
+            f" strict decoding error: {listed}"
+        )
+    request.podlab_warnings = [f'unknown field "{field}"' for field in unknown]
+    return body
+
+
+def _with_warnings(response: HttpResponse, request: HttpRequest) -> HttpResponse:
+    """Warnings as upstream sends them; kubectl prints each as "Warning: ..."."""
+    for warning in getattr(request, "podlab_warnings", []):
+        response.headers.setdefault("Warning", "")
+        line = f'299 - "{warning}"'
+        response.headers["Warning"] = ", ".join(filter(None, [response.headers["Warning"], line]))
+    return response
 
 
 def _body(request: HttpRequest) -> dict:

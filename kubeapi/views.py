@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET
 from cluster.apiserver import ApiError
 from cluster.apiserver.authn import Caller, caller_for_token
 from cluster.apiserver.errors import unauthorized, unknown_resource
-from kubeapi import discovery
+from kubeapi import discovery, openapi
 
 # kubectl 1.32 is what Podlab's API answers as: the dispatcher kubectl on these machines
 # runs the bundled kubectl of the server's minor version.
@@ -101,6 +101,32 @@ def resource_discovery(
     except ApiError as error:
         return status_response(error)
     return json_response(listed)
+
+
+@csrf_exempt
+@require_GET
+def openapi_index(request: HttpRequest, sandbox_id: int) -> HttpResponse:
+    """GET /openapi/v3: open to whoever is authenticated, as discovery is."""
+    try:
+        authenticated(request)
+    except ApiError as error:
+        return status_response(error)
+    return json_response(openapi.index())
+
+
+@csrf_exempt
+@require_GET
+def openapi_document(
+    request: HttpRequest, sandbox_id: int, version: str, group: str = ""
+) -> HttpResponse:
+    try:
+        authenticated(request)
+        document = openapi.document(group, version)
+        if document is None:
+            raise unknown_resource()
+    except ApiError as error:
+        return status_response(error)
+    return json_response(document)
 
 
 def _wants_aggregated(request: HttpRequest) -> bool:

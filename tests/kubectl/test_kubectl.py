@@ -167,3 +167,61 @@ def test_strategic_merge_patches_set_image_cordon_and_taint(kubectl):
     )
     taints = kubectl("get", "node", "node-2", "-o", "jsonpath={.spec.taints[*].key}").stdout
     assert taints == "dedicated"
+
+
+DEPLOYMENT_AND_SERVICE = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: shop
+spec:
+  replicas: 2
+  selector:
+    matchLabels: {app: shop}
+  template:
+    metadata:
+      labels: {app: shop}
+    spec:
+      containers:
+        - name: shop
+          image: nginx:1.27
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: shop
+spec:
+  selector: {app: shop}
+  ports:
+    - port: 80
+"""
+
+
+def test_apply_creates_then_leaves_unchanged_then_configures(kubectl, tmp_path):
+    """apply -f fetches OpenAPI first (kubeapi/openapi.py), then GET, POST or PATCH."""
+    manifest = tmp_path / "shop.yaml"
+    manifest.write_text(DEPLOYMENT_AND_SERVICE)
+    first = kubectl("apply", "-f", str(manifest)).stdout.splitlines()
+    assert first == ["deployment.apps/shop created", "service/shop created"]
+    again = kubectl("apply", "-f", str(manifest)).stdout.splitlines()
+    assert again == ["deployment.apps/shop unchanged", "service/shop unchanged"]
+    manifest.write_text(DEPLOYMENT_AND_SERVICE.replace("replicas: 2", "replicas: 3"))
+    edited = kubectl("apply", "-f", str(manifest)).stdout.splitlines()
+    assert edited == ["deployment.apps/shop configured", "service/shop unchanged"]
+    assert kubectl("get", "deploy", "shop", "-o", "jsonpath={.spec.replicas}").stdout == "3"
+    deleted = kubectl("delete", "-f", str(manifest), "--wait=false").stdout.splitlines()
+    assert deleted == ['deployment.apps "shop" deleted', 'service "shop" deleted']
+
+
+def test_an_unknown_field_is_refused_by_name_and_explain_reads_the_schemas(kubectl, tmp_path):
+    manifest = tmp_path / "typo.yaml"
+    manifest.write_text(DEPLOYMENT_AND_SERVICE.replace("image: nginx", "imagee: nginx"))
+    refused = kubectl("apply", "-f", str(manifest), check=False)
+    assert refused.returncode == 1
+    assert (
+        'Deployment in version "v1" cannot be handled as a Deployment: strict decoding error:'
+        ' unknown field "spec.template.spec.containers[0].imagee"'
+    ) in refused.stderr
+    explained = kubectl("explain", "pod.spec.containers").stdout
+    assert "FIELD: containers <[]Container>" in explained
+    assert "List of containers belonging to the pod." in explained

@@ -181,6 +181,17 @@ MATRIX: dict[str, Row] = {
         params={"group": "apps", "version": "v1"},
         get=                        (401,     401,   401,       401,         401,        401),
         post=NOT_ALLOWED),
+    "kubeapi-openapi": Row(
+        get=                        (401,     401,   401,       401,         401,        401),
+        post=NOT_ALLOWED),
+    "kubeapi-openapi-core": Row(
+        params={"version": "v1"},
+        get=                        (401,     401,   401,       401,         401,        401),
+        post=NOT_ALLOWED),
+    "kubeapi-openapi-group": Row(
+        params={"group": "apps", "version": "v1"},
+        get=                        (401,     401,   401,       401,         401,        401),
+        post=NOT_ALLOWED),
     "kubeapi-core-objects": Row(
         params={"version": "v1", "rest": "namespaces/default/pods"},
         get=                        (401,     401,   401,       401,         401,        401),

@@ -87,3 +87,37 @@ def test_a_path_naming_nothing_served_is_404(group, path):
         parse_target(group, "v1", path)
     assert refused.value.code == 404
     assert refused.value.message == "the server could not find the requested resource"
+
+
+def test_openapi_names_each_kind_and_the_write_parameters_kubectl_looks_for():
+    from kubeapi import openapi
+
+    paths = openapi.index()["paths"]
+    assert paths["api/v1"]["serverRelativeURL"].startswith("/openapi/v3/api/v1?hash=")
+    apps = openapi.document("apps", "v1")
+    post = apps["paths"]["/apis/apps/v1/namespaces/{namespace}/deployments"]["post"]
+    assert post["x-kubernetes-group-version-kind"] == {
+        "group": "apps",
+        "version": "v1",
+        "kind": "Deployment",
+    }
+    assert {p["name"] for p in post["parameters"]} >= {"fieldValidation", "dryRun"}
+    schema = apps["components"]["schemas"]["io.podlab.V1Deployment.Deployment"]
+    assert schema["x-kubernetes-group-version-kind"][0]["kind"] == "Deployment"
+    assert openapi.document("apps", "v9") is None
+
+
+def test_unknown_fields_are_named_by_their_path():
+    from cluster.resources import RESOURCES
+    from kubeapi.openapi import unknown_fields
+
+    pod = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "web", "labels": {"any": "thing"}},
+        "spec": {"containers": [{"name": "web", "imagee": "nginx"}], "nodeSelektor": {}},
+    }
+    assert unknown_fields(RESOURCES["pods"], pod) == [
+        "spec.containers[0].imagee",
+        "spec.nodeSelektor",
+    ]
