@@ -119,6 +119,8 @@ def _serve(request: HttpRequest, api: ApiServer, target: Target) -> HttpResponse
     rt, method = target.rt, request.method
     if method == "GET" and not target.name:
         return _list(request, api, target)
+    if method == "GET" and target.subresource == "log":
+        return _log(request, api, target)
     if method == "GET":
         obj = api.get(
             rt.name, target.name, namespace=target.namespace, subresource=target.subresource
@@ -182,6 +184,19 @@ def _answer(request, api, rt, items, *, single=None, listing=None) -> HttpRespon
     except ValueError as error:
         raise bad_request(str(error)) from error
     return json_response(table)
+
+
+def _log(request: HttpRequest, api: ApiServer, target: Target) -> HttpResponse:
+    tail = _query(request, "tailLines")
+    text = api.pod_log(
+        target.name,
+        namespace=target.namespace,
+        container=_query(request, "container"),
+        previous=_query(request, "previous") in ("true", "1"),
+        tail_lines=int(tail) if tail.isdigit() else None,
+        timestamps=_query(request, "timestamps") in ("true", "1"),
+    )
+    return HttpResponse(text, content_type="text/plain; charset=utf-8")
 
 
 def _watch(request: HttpRequest, api: ApiServer, target: Target) -> HttpResponse:

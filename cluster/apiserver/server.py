@@ -21,7 +21,7 @@ from functools import partial
 
 from django.db import transaction
 
-from cluster.apiserver import deletion, errors, limits, reads, strategy, writes
+from cluster.apiserver import deletion, errors, limits, logs, reads, strategy, writes
 from cluster.apiserver.authn import Caller, caller_for_component, caller_for_token, caller_for_user
 from cluster.apiserver.authz import authorize
 from cluster.apiserver.errors import ApiError
@@ -219,6 +219,29 @@ class ApiServer:
         )
         result: dict = self._serve(request, handler)
         return WatchBatch(result["events"], result["resourceVersion"])
+
+    def pod_log(
+        self,
+        name: str,
+        *,
+        namespace: str,
+        container: str = "",
+        previous: bool = False,
+        tail_lines: int | None = None,
+        timestamps: bool = False,
+    ) -> str:
+        """GET pods/<name>/log: the container's output, as its kubelet has it (text)."""
+        rt = strategy.resource("pods", "log")
+        request = Request("get", rt, strategy.scope(rt, namespace), name, "log")
+        handler = partial(
+            logs.pod_log,
+            self.registry,
+            container=container,
+            previous=previous,
+            tail_lines=tail_lines,
+            timestamps=timestamps,
+        )
+        return self._serve(request, handler)["text"]
 
     def watch_more(
         self,

@@ -54,6 +54,14 @@ def test_run_then_get_describe_and_delete_a_pod_traced_as_kubectl(kubectl, stack
     header, row = lines(kubectl("get", "pods").stdout)
     assert header == ["NAME", "READY", "STATUS", "RESTARTS", "AGE"]
     assert row[:4] == ["web", "1/1", "Running", "0"]
+    # The container's output, as its kubelet has it (cluster/apiserver/logs.py).
+    log = kubectl("logs", "web").stdout.splitlines()
+    assert log[0] == "/docker-entrypoint.sh: Configuration complete; ready for start up"
+    assert kubectl("logs", "web", "--tail=1").stdout.splitlines() == log[-1:]
+    previous = kubectl("logs", "web", "--previous", check=False)
+    assert previous.stderr.strip() == (
+        'Error from server (BadRequest): previous terminated container "web" in pod "web" not found'
+    )
     described = kubectl("describe", "pod", "web").stdout
     assert "Status:           Running" in described
     assert "Successfully assigned default/web to node-" in described
