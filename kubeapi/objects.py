@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, replace
+from functools import partial
 from urllib.parse import parse_qs
 
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
@@ -28,7 +29,7 @@ from cluster.apiserver.errors import (
 )
 from cluster.models import Sandbox
 from cluster.resources import RESOURCES, ResourceType
-from kubeapi import openapi, printers, protobuf, watch
+from kubeapi import logs_follow, openapi, printers, protobuf, watch
 from kubeapi.views import authenticated, json_response, status_response
 
 # Request bodies kubectl and the Python client send, by Content-Type.
@@ -188,15 +189,21 @@ def _answer(request, api, rt, items, *, single=None, listing=None) -> HttpRespon
 
 def _log(request: HttpRequest, api: ApiServer, target: Target) -> HttpResponse:
     tail = _query(request, "tailLines")
-    text = api.pod_log(
-        target.name,
-        namespace=target.namespace,
-        container=_query(request, "container"),
-        previous=_query(request, "previous") in ("true", "1"),
-        tail_lines=int(tail) if tail.isdigit() else None,
-        timestamps=_query(request, "timestamps") in ("true", "1"),
+    options = {
+        "namespace": target.namespace,
+        "container": _query(request, "container"),
+        "previous": _query(request, "previous") in ("true", "1"),
+        "timestamps": _query(request, "timestamps") in ("true", "1"),
+    }
+    first = api.pod_log(target.name, tail_lines=int(tail) if tail.isdigit() else None, **options)
+    if _query(request, "follow") not in ("true", "1"):
+        return HttpResponse(first.text, content_type="text/plain; charset=utf-8")
+    more = partial(api.pod_log, target.name, **options)
+    response = StreamingHttpResponse(
+        logs_follow.stream(first, more), content_type="text/plain; charset=utf-8"
     )
-    return HttpResponse(text, content_type="text/plain; charset=utf-8")
+    response["X-Accel-Buffering"] = "no"
+    return response
 
 
 def _watch(request: HttpRequest, api: ApiServer, target: Target) -> HttpResponse:

@@ -229,8 +229,11 @@ class ApiServer:
         previous: bool = False,
         tail_lines: int | None = None,
         timestamps: bool = False,
-    ) -> str:
-        """GET pods/<name>/log: the container's output, as its kubelet has it (text)."""
+        skip: int | None = None,
+    ) -> logs.LogRead:
+        """GET pods/<name>/log: the container's output, as its kubelet has it. skip: the
+        next look of a `kubectl logs -f` that has shown that many lines: authorized
+        again, not traced again (the follow is one call, as a watch is)."""
         rt = strategy.resource("pods", "log")
         request = Request("get", rt, strategy.scope(rt, namespace), name, "log")
         handler = partial(
@@ -238,10 +241,23 @@ class ApiServer:
             self.registry,
             container=container,
             previous=previous,
-            tail_lines=tail_lines,
+            tail_lines=tail_lines if skip is None else None,
             timestamps=timestamps,
+            skip=skip or 0,
         )
-        return self._serve(request, handler)["text"]
+        if skip is None:
+            return self._serve(request, handler)["read"]
+        caller = self._caller_or_raise()
+        authorize(
+            caller,
+            self.sandbox,
+            verb="get",
+            rt=rt,
+            namespace=request.namespace,
+            name=name,
+            subresource="log",
+        )
+        return handler(request, Stages()).body["read"]
 
     def watch_more(
         self,

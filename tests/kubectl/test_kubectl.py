@@ -233,3 +233,27 @@ def test_an_unknown_field_is_refused_by_name_and_explain_reads_the_schemas(kubec
     explained = kubectl("explain", "pod.spec.containers").stdout
     assert "FIELD: containers <[]Container>" in explained
     assert "List of containers belonging to the pod." in explained
+
+
+def test_logs_f_follows_what_the_container_writes(kubectl, stack, tmp_path):
+    kubectl(
+        "run",
+        "ticker",
+        "--image=busybox",
+        "--",
+        "sh",
+        "-c",
+        "while true; do echo tick; sleep 1; done",
+    )
+    wait_for(lambda: "tick" in kubectl("logs", "ticker", check=False).stdout, timeout=60)
+    output = tmp_path / "follow.txt"
+    following = kubectl.start("logs", "-f", "ticker", output=output)
+    try:
+        wait_for(lambda: output.read_text().count("tick") >= 1, timeout=30)
+        first = output.read_text().count("tick")
+        # More lines come on the same response, as the container writes them.
+        wait_for(lambda: output.read_text().count("tick") >= first + 2, timeout=30)
+        assert following.poll() is None  # still following
+    finally:
+        following.terminate()
+        following.wait(timeout=10)
