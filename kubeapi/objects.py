@@ -131,6 +131,9 @@ def _serve(request: HttpRequest, api: ApiServer, target: Target) -> HttpResponse
         body = _checked(request, rt, _body(request))
         created = api.create(rt.name, body, namespace=target.namespace)
         return _with_warnings(json_response(created, status=201), request)
+    if method == "POST" and target.subresource == "eviction":
+        answer = api.evict(target.name, _body(request), namespace=target.namespace)
+        return json_response(answer, status=201)
     if method == "POST" and target.subresource == "binding":
         body = _body(request)
         api.create_binding(body, namespace=target.namespace, pod_name=target.name)

@@ -21,7 +21,16 @@ from functools import partial
 
 from django.db import transaction
 
-from cluster.apiserver import deletion, errors, limits, logs, reads, strategy, writes
+from cluster.apiserver import (
+    deletion,
+    errors,
+    eviction,
+    limits,
+    logs,
+    reads,
+    strategy,
+    writes,
+)
 from cluster.apiserver.authn import Caller, caller_for_component, caller_for_token, caller_for_user
 from cluster.apiserver.authz import authorize
 from cluster.apiserver.errors import ApiError
@@ -219,6 +228,12 @@ class ApiServer:
         )
         result: dict = self._serve(request, handler)
         return WatchBatch(result["events"], result["resourceVersion"])
+
+    def evict(self, pod_name: str, body: dict, *, namespace: str) -> dict:
+        """POST pods/<name>/eviction (kubectl drain): a graceful delete of the pod."""
+        rt = strategy.resource("pods", "eviction")
+        request = Request("create", rt, strategy.scope(rt, namespace), pod_name, "eviction")
+        return self._serve(request, partial(eviction.evict, self.registry, body=body))
 
     def pod_log(
         self,

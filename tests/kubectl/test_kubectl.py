@@ -257,3 +257,22 @@ def test_logs_f_follows_what_the_container_writes(kubectl, stack, tmp_path):
     finally:
         following.terminate()
         following.wait(timeout=10)
+
+
+def test_drain_evicts_the_node_s_pods_and_uncordon_lets_them_back(kubectl, stack):
+    kubectl("create", "deployment", "web", "--image=nginx", "--replicas=4")
+
+    def nodes_of_running_pods() -> list[str]:
+        wide = lines(kubectl("get", "pods", "-o", "wide").stdout)[1:]
+        return [row[6] for row in wide if row[2] == "Running"]
+
+    wait_for(lambda: len(nodes_of_running_pods()) == 4, timeout=90)
+    drained = kubectl(
+        "drain", "node-1", "--ignore-daemonsets", "--force", "--timeout=90s", timeout=120
+    )
+    assert drained.stdout.strip().endswith("node/node-1 drained")
+    assert "evicted" in drained.stdout or "evicting" in drained.stderr
+    assert lines(kubectl("get", "node", "node-1").stdout)[1][1] == "Ready,SchedulingDisabled"
+    # The ReplicaSet replaces the evicted pods, on the node left.
+    wait_for(lambda: nodes_of_running_pods() == ["node-2"] * 4, timeout=90)
+    assert kubectl("uncordon", "node-1").stdout.strip() == "node/node-1 uncordoned"
