@@ -10,6 +10,7 @@ resource, the query to its options, the answer to JSON (or to the Table kubectl 
 
 from __future__ import annotations
 
+import contextlib
 import json
 from dataclasses import dataclass, replace
 from functools import partial
@@ -118,6 +119,12 @@ def _verb(request: HttpRequest, target: Target) -> str:
 
 def _serve(request: HttpRequest, api: ApiServer, target: Target) -> HttpResponse:
     rt, method = target.rt, request.method
+    if method != "GET" and _dry_run(request):
+        # Refused rather than done for real: a dry run that wrote would be worse than none.
+        raise bad_request(
+            "dry-run is not served by Podlab yet: run the command without --dry-run=server"
+            " (--dry-run=client needs no server)"
+        )
     if method == "GET" and not target.name:
         return _list(request, api, target)
     if method == "GET" and target.subresource == "log":
@@ -326,6 +333,17 @@ def _json(raw: bytes) -> object:
         return json.loads(raw or b"null")
     except (ValueError, UnicodeDecodeError) as error:
         raise bad_request(f"the body is not JSON: {error}") from error
+
+
+def _dry_run(request: HttpRequest) -> bool:
+    """dryRun=All in the query, or in a delete's DeleteOptions body."""
+    if _query(request, "dryRun"):
+        return True
+    if request.method == "DELETE" and request.body:
+        with contextlib.suppress(ValueError, UnicodeDecodeError):
+            options = json.loads(request.body)
+            return isinstance(options, dict) and bool(options.get("dryRun"))
+    return False
 
 
 def _content_type(request: HttpRequest) -> str:

@@ -276,3 +276,13 @@ def test_drain_evicts_the_node_s_pods_and_uncordon_lets_them_back(kubectl, stack
     # The ReplicaSet replaces the evicted pods, on the node left.
     wait_for(lambda: nodes_of_running_pods() == ["node-2"] * 4, timeout=90)
     assert kubectl("uncordon", "node-1").stdout.strip() == "node/node-1 uncordoned"
+
+
+def test_a_server_dry_run_is_refused_and_writes_nothing(kubectl, sandbox):
+    refused = kubectl("run", "web", "--image=nginx", "--dry-run=server", check=False)
+    assert refused.returncode == 1
+    assert "dry-run is not served by Podlab yet" in refused.stderr
+    assert kubectl("get", "pods", "-o", "name").stdout == ""
+    # A client-side dry run needs no server.
+    shown = kubectl("run", "web", "--image=nginx", "--dry-run=client", "-o", "name").stdout
+    assert shown.strip() == "pod/web"
