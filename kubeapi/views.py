@@ -9,6 +9,8 @@ call to the sandbox's API server, which authorizes and traces it.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from functools import wraps
 
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
@@ -57,76 +59,64 @@ def version(request: HttpRequest, sandbox_id: int) -> HttpResponse:
     return json_response(VERSION)
 
 
-@csrf_exempt
-@require_GET
-def core_discovery(request: HttpRequest, sandbox_id: int) -> HttpResponse:
+def discovery_view(view: Callable[..., dict | HttpResponse]) -> Callable[..., HttpResponse]:
+    """A GET open to whoever is authenticated (discovery and OpenAPI, as upstream's
+    system:discovery role): the view returns its body, an ApiError its Status."""
+
+    @csrf_exempt
+    @require_GET
+    @wraps(view)
+    def wrapper(request: HttpRequest, sandbox_id: int, **kwargs) -> HttpResponse:
+        try:
+            authenticated(request)
+            answer = view(request, **kwargs)
+        except ApiError as error:
+            return status_response(error)
+        return answer if isinstance(answer, HttpResponse) else json_response(answer)
+
+    return wrapper
+
+
+@discovery_view
+def core_discovery(request: HttpRequest) -> dict | HttpResponse:
     """GET /api: the core group, aggregated if the client asks for it."""
-    try:
-        authenticated(request)
-    except ApiError as error:
-        return status_response(error)
     if _wants_aggregated(request):
-        return json_response(
-            discovery.aggregated(core=True), content_type=discovery.AGGREGATED_TYPE
-        )
-    return json_response(discovery.api_versions(request.get_host()))
+        aggregated = discovery.aggregated(core=True)
+        return json_response(aggregated, content_type=discovery.AGGREGATED_TYPE)
+    return discovery.api_versions(request.get_host())
 
 
-@csrf_exempt
-@require_GET
-def group_discovery(request: HttpRequest, sandbox_id: int) -> HttpResponse:
+@discovery_view
+def group_discovery(request: HttpRequest) -> dict | HttpResponse:
     """GET /apis: the named groups, aggregated if the client asks for it."""
-    try:
-        authenticated(request)
-    except ApiError as error:
-        return status_response(error)
     if _wants_aggregated(request):
-        return json_response(
-            discovery.aggregated(core=False), content_type=discovery.AGGREGATED_TYPE
-        )
-    return json_response(discovery.api_group_list())
+        aggregated = discovery.aggregated(core=False)
+        return json_response(aggregated, content_type=discovery.AGGREGATED_TYPE)
+    return discovery.api_group_list()
 
 
-@csrf_exempt
-@require_GET
-def resource_discovery(
-    request: HttpRequest, sandbox_id: int, version: str, group: str = ""
-) -> HttpResponse:
+@discovery_view
+def resource_discovery(request: HttpRequest, version: str, group: str = "") -> dict:
     """GET /api/v1 or /apis/<group>/<version>."""
-    try:
-        authenticated(request)
-        listed = discovery.api_resource_list(group, version)
-        if listed is None:
-            raise unknown_resource()
-    except ApiError as error:
-        return status_response(error)
-    return json_response(listed)
+    return _found(discovery.api_resource_list(group, version))
 
 
-@csrf_exempt
-@require_GET
-def openapi_index(request: HttpRequest, sandbox_id: int) -> HttpResponse:
-    """GET /openapi/v3: open to whoever is authenticated, as discovery is."""
-    try:
-        authenticated(request)
-    except ApiError as error:
-        return status_response(error)
-    return json_response(openapi.index())
+@discovery_view
+def openapi_index(request: HttpRequest) -> dict:
+    """GET /openapi/v3."""
+    return openapi.index()
 
 
-@csrf_exempt
-@require_GET
-def openapi_document(
-    request: HttpRequest, sandbox_id: int, version: str, group: str = ""
-) -> HttpResponse:
-    try:
-        authenticated(request)
-        document = openapi.document(group, version)
-        if document is None:
-            raise unknown_resource()
-    except ApiError as error:
-        return status_response(error)
-    return json_response(document)
+@discovery_view
+def openapi_document(request: HttpRequest, version: str, group: str = "") -> dict:
+    """GET /openapi/v3/api/v1, /openapi/v3/apis/<group>/<version>."""
+    return _found(openapi.document(group, version))
+
+
+def _found(body: dict | None) -> dict:
+    if body is None:
+        raise unknown_resource()
+    return body
 
 
 def _wants_aggregated(request: HttpRequest) -> bool:

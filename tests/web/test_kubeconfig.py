@@ -54,3 +54,17 @@ def test_tokens_are_listed_to_their_user_alone_and_revoked_by_them(alice, bob):
     assert logged_in(alice).post(f"/tokens/{mine.pk}/revoke/").status_code == 302
     assert not ApiToken.objects.filter(pk=mine.pk).exists()
     assert Client().get("/tokens/").status_code == 302  # to the login page
+
+
+def test_manage_py_kubeconfig_prints_one_for_a_user_who_may_use_the_sandbox(sandbox, alice, bob):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    printed = StringIO()
+    call_command("kubeconfig", "alice", str(sandbox.pk), stdout=printed)
+    config = yaml.safe_load(printed.getvalue())
+    assert config["clusters"][0]["cluster"]["server"].endswith(f"/clusters/{sandbox.pk}")
+    with pytest.raises(CommandError, match=f"bob may not use sandbox {sandbox.pk}"):
+        call_command("kubeconfig", "bob", str(sandbox.pk))
+    assert ApiToken.objects.filter(user=bob).count() == 0
