@@ -96,8 +96,9 @@ def test_an_instructor_runs_lesson_one_with_three_students(open_page):
     # A student's phone shows the lesson first, the diagram it talks about below it.
     phone = pages["ana"]
     phone.set_viewport_size({"width": 390, "height": 844})
-    lesson_top, diagram_top = (
-        phone.locator(selector).bounding_box()["y"] for selector in ("#lesson", "#diagram")
+    # Both read in one go: the panel may be swapped for a fresh copy at any moment.
+    lesson_top, diagram_top = phone.evaluate(
+        "['#lesson', '#diagram'].map(s => document.querySelector(s).getBoundingClientRect().top)"
     )
     assert lesson_top < diagram_top, "on a phone, the lesson panel is below the diagram"
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390
