@@ -144,7 +144,7 @@ def _serve(request: HttpRequest, api: ApiServer, target: Target) -> HttpResponse
     if method == "POST" and target.subresource == "binding":
         body = _body(request)
         api.create_binding(body, namespace=target.namespace, pod_name=target.name)
-        return json_response(_success(), status=201)
+        return json_response(_binding_created(body), status=201)
     if method == "PUT" and target.name:
         body = _body(request)
         if not target.subresource:
@@ -355,5 +355,10 @@ def _query(request: HttpRequest, name: str) -> str:
     return (parse_qs(request.META.get("QUERY_STRING", "")).get(name) or [""])[0]
 
 
-def _success() -> dict:
-    return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}
+def _binding_created(binding: dict) -> dict:
+    """Upstream answers a binding with Status Success, which kubectl reads as such; the
+    Python client reads the answer as a V1Binding, whose `target` is required, and fails
+    on a bare Status (kubernetes-client/python #825). The Status also carries the
+    binding's target, which the client takes and kubectl ignores."""
+    status = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success"}
+    return {**status, "code": 201, "target": binding.get("target")}

@@ -7,6 +7,7 @@ import pytest
 from kubernetes import client, config, dynamic, watch
 from kubernetes.client.rest import ApiException
 
+from cluster.apiserver import ApiServer
 from cluster.models import Trace
 from kubeapi.kubeconfig import issue_kubeconfig
 
@@ -105,3 +106,87 @@ def test_dynamic_client_discovers_the_resources(api_client):
     assert pods.namespaced and pods.name == "pods"
     deployments = discovered.resources.get(api_version="apps/v1", kind="Deployment")
     assert [d.metadata.name for d in deployments.get(namespace="default").items] == []
+
+
+def test_a_pod_binding_answers_what_the_client_reads_as_a_binding(api_client):
+    """Upstream answers a Status, which the client cannot read as the V1Binding it expects
+    (kubernetes-client/python #825); Podlab's Status carries the target too."""
+    core = client.CoreV1Api(api_client)
+    core.create_namespaced_pod("default", pod("web"))  # no scheduler runs: it waits
+    binding = client.V1Binding(
+        metadata=client.V1ObjectMeta(name="web"),
+        target=client.V1ObjectReference(api_version="v1", kind="Node", name="node-1"),
+    )
+    answer = core.create_namespaced_pod_binding("web", "default", binding)
+    assert answer.target.kind == "Node" and answer.target.name == "node-1"
+    bound = core.read_namespaced_pod("web", "default")
+    assert bound.spec.node_name == "node-1"
+    scheduled = {c.type: c.status for c in bound.status.conditions}["PodScheduled"]
+    assert scheduled == "True"
+    with pytest.raises(ApiException) as again:
+        core.create_namespaced_pod_binding("web", "default", binding)
+    assert again.value.status == 409
+
+
+def test_dict_patches_are_strategic_merges_and_list_patches_json_patches(api_client):
+    apps = client.AppsV1Api(api_client)
+    template = client.V1PodTemplateSpec(
+        metadata=client.V1ObjectMeta(labels={"app": "api"}),
+        spec=client.V1PodSpec(
+            containers=[
+                client.V1Container(name="api", image="nginx"),
+                client.V1Container(name="log", image="busybox"),
+            ]
+        ),
+    )
+    spec = client.V1DeploymentSpec(
+        replicas=1, selector=client.V1LabelSelector(match_labels={"app": "api"}), template=template
+    )
+    apps.create_namespaced_deployment(
+        "default", client.V1Deployment(metadata=client.V1ObjectMeta(name="api"), spec=spec)
+    )
+    # A dict: a strategic merge patch, the container matched by its name, the other kept.
+    image = {
+        "spec": {"template": {"spec": {"containers": [{"name": "api", "image": "nginx:1.27"}]}}}
+    }
+    patched = apps.patch_namespaced_deployment("api", "default", image)
+    containers = patched.spec.template.spec.containers
+    assert [(c.name, c.image) for c in containers] == [("api", "nginx:1.27"), ("log", "busybox")]
+    # A list: a JSON patch.
+    replicas = [{"op": "replace", "path": "/spec/replicas", "value": 2}]
+    assert apps.patch_namespaced_deployment("api", "default", replicas).spec.replicas == 2
+
+
+def test_a_watch_from_a_compacted_version_is_410_gone_and_a_relist_resumes(
+    api_client, sandbox, alice, settings
+):
+    """The store keeps PODLAB_STORE_HISTORY revisions; a watch from an older one gets one
+    ERROR event, 410 Expired, which the client raises as an ApiException to relist on."""
+    core = client.CoreV1Api(api_client)
+    core.create_namespaced_pod("default", pod("web"))
+    too_old = core.list_namespaced_pod("default").metadata.resource_version
+    # Writes in this process, where the history is short: the store compacts past too_old.
+    settings.PODLAB_STORE_HISTORY = 5
+    api = ApiServer.as_user(sandbox, alice)
+    for round_ in range(20):
+        api.patch(
+            "pods", "web", {"metadata": {"labels": {"round": str(round_)}}}, namespace="default"
+        )
+    stream = watch.Watch().stream(
+        core.list_namespaced_pod, "default", resource_version=too_old, timeout_seconds=5
+    )
+    with pytest.raises(ApiException) as gone:
+        next(iter(stream))
+    assert gone.value.status == 410
+    assert gone.value.reason.startswith(f"Expired: too old resource version: {too_old} (")
+    relisted = core.list_namespaced_pod("default")
+    assert relisted.items[0].metadata.labels["round"] == "19"
+    core.create_namespaced_pod("default", pod("db"))
+    resumed = watch.Watch().stream(
+        core.list_namespaced_pod,
+        "default",
+        resource_version=relisted.metadata.resource_version,
+        timeout_seconds=5,
+    )
+    first = next(iter(resumed))
+    assert first["type"] == "ADDED" and first["object"].metadata.name == "db"
