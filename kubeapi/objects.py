@@ -10,12 +10,12 @@ resource, the query to its options, the answer to JSON (or to the Table kubectl 
 
 from __future__ import annotations
 
-import contextlib
 import json
 from dataclasses import dataclass, replace
 from functools import partial
 from urllib.parse import parse_qs
 
+import yaml
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
@@ -28,6 +28,7 @@ from cluster.apiserver.errors import (
     unknown_resource,
     unsupported_media_type,
 )
+from cluster.apiserver.options import APPLY, WriteOptions
 from cluster.models import Sandbox
 from cluster.resources import RESOURCES, ResourceType
 from kubeapi import logs_follow, openapi, printers, protobuf, watch
@@ -39,6 +40,7 @@ PATCH_TYPES = {
     "application/merge-patch+json": "merge",
     "application/json-patch+json": "json",
     "application/strategic-merge-patch+json": "strategic",
+    "application/apply-patch+yaml": APPLY,
 }
 TABLE_ACCEPT = "as=Table"
 
@@ -119,12 +121,6 @@ def _verb(request: HttpRequest, target: Target) -> str:
 
 def _serve(request: HttpRequest, api: ApiServer, target: Target) -> HttpResponse:
     rt, method = target.rt, request.method
-    if method != "GET" and _dry_run(request):
-        # Refused rather than done for real: a dry run that wrote would be worse than none.
-        raise bad_request(
-            "dry-run is not served by Podlab yet: run the command without --dry-run=server"
-            " (--dry-run=client needs no server)"
-        )
     if method == "GET" and not target.name:
         return _list(request, api, target)
     if method == "GET" and target.subresource == "log":
@@ -136,7 +132,7 @@ def _serve(request: HttpRequest, api: ApiServer, target: Target) -> HttpResponse
         return _answer(request, api, rt, [obj], single=obj)
     if method == "POST" and not target.name:
         body = _checked(request, rt, _body(request))
-        created = api.create(rt.name, body, namespace=target.namespace)
+        created = api.create(rt.name, body, namespace=target.namespace, options=_options(request))
         return _with_warnings(json_response(created, status=201), request)
     if method == "POST" and target.subresource == "eviction":
         answer = api.evict(target.name, _body(request), namespace=target.namespace)
@@ -150,11 +146,16 @@ def _serve(request: HttpRequest, api: ApiServer, target: Target) -> HttpResponse
         if not target.subresource:
             body = _checked(request, rt, body)
         updated = api.update(
-            rt.name, body, namespace=target.namespace, subresource=target.subresource
+            rt.name,
+            body,
+            namespace=target.namespace,
+            subresource=target.subresource,
+            options=_options(request),
         )
         return _with_warnings(json_response(updated), request)
     if method == "PATCH" and target.name:
-        return json_response(_patch(request, api, target))
+        patched, created = _patch(request, api, target)
+        return _with_warnings(json_response(patched, status=201 if created else 200), request)
     if method == "DELETE" and target.name:
         return json_response(_delete(request, api, target))
     raise method_not_allowed(rt, (method or "").lower())
@@ -252,19 +253,28 @@ def _watch(request: HttpRequest, api: ApiServer, target: Target) -> HttpResponse
     return response
 
 
-def _patch(request: HttpRequest, api: ApiServer, target: Target) -> dict:
+def _patch(request: HttpRequest, api: ApiServer, target: Target) -> tuple[dict, bool]:
+    """The patched object, and whether the patch created it (a server-side apply may)."""
     content_type = _content_type(request)
     patch_type = PATCH_TYPES.get(content_type)
     if patch_type is None:
         raise unsupported_media_type(content_type)
-    return api.patch(
+    where = {"namespace": target.namespace, "subresource": target.subresource}
+    if patch_type == APPLY:
+        # JSON is YAML too: kubectl and the Python client send JSON.
+        config = _yaml(request.body)
+        if isinstance(config, dict):
+            config = _checked(request, target.rt, config)
+        return api.apply(target.rt.name, target.name, config, options=_options(request), **where)
+    patched = api.patch(
         target.rt.name,
         target.name,
         _json(request.body),
         patch_type=patch_type,
-        namespace=target.namespace,
-        subresource=target.subresource,
+        options=_options(request),
+        **where,
     )
+    return patched, False
 
 
 def _delete(request: HttpRequest, api: ApiServer, target: Target) -> dict:
@@ -281,6 +291,7 @@ def _delete(request: HttpRequest, api: ApiServer, target: Target) -> dict:
         propagation_policy=options.get("propagationPolicy")
         or _query(request, "propagationPolicy")
         or None,
+        options=_options(request, options),
     )
 
 
@@ -335,15 +346,45 @@ def _json(raw: bytes) -> object:
         raise bad_request(f"the body is not JSON: {error}") from error
 
 
-def _dry_run(request: HttpRequest) -> bool:
-    """dryRun=All in the query, or in a delete's DeleteOptions body."""
-    if _query(request, "dryRun"):
-        return True
-    if request.method == "DELETE" and request.body:
-        with contextlib.suppress(ValueError, UnicodeDecodeError):
-            options = json.loads(request.body)
-            return isinstance(options, dict) and bool(options.get("dryRun"))
-    return False
+def _yaml(raw: bytes) -> object:
+    """A server-side apply's body: YAML (JSON is YAML), read as JSON values only."""
+    try:
+        return yaml.load(raw or b"null", Loader=_JsonValuesLoader)  # noqa: S506 (a safe loader)
+    except yaml.YAMLError as error:
+        raise bad_request(f"error decoding YAML: {error}") from error
+
+
+class _JsonValuesLoader(yaml.SafeLoader):
+    """YAML's safe loader, less the timestamps it would make dates of: an object holds
+    JSON values, and a date stays the string it was written as (as upstream's decoder)."""
+
+
+_JsonValuesLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def _options(request: HttpRequest, body: dict | None = None) -> WriteOptions:
+    """The write's options from the query (and a delete's DeleteOptions body): dryRun,
+    fieldManager, force. The API server checks them."""
+    query = parse_qs(request.META.get("QUERY_STRING", ""))
+    dry_run = query.get("dryRun") or []
+    if body and "dryRun" in body:
+        sent = body["dryRun"]
+        if not isinstance(sent, list) or not all(isinstance(value, str) for value in sent):
+            raise bad_request(
+                "json: cannot unmarshal into Go struct field DeleteOptions.dryRun of type []string"
+            )
+        dry_run = dry_run + sent
+    force = _query(request, "force")
+    if force not in ("", "true", "false", "1", "0"):
+        raise bad_request(f'strconv.ParseBool: parsing "{force}": invalid syntax')
+    return WriteOptions(
+        dry_run=tuple(dry_run),
+        field_manager=_query(request, "fieldManager"),
+        force=None if force == "" else force in ("true", "1"),
+    )
 
 
 def _content_type(request: HttpRequest) -> str:

@@ -147,13 +147,20 @@ def namespace_terminating(rt: ResourceType, name: str, namespace: str) -> ApiErr
 
 
 def invalid_delete_options(errors: list[FieldError]) -> ApiError:
-    """DeleteOptions that do not validate, as upstream's handler names them: the kind
-    DeleteOptions of group meta.k8s.io, with no name."""
+    return invalid_options("DeleteOptions", errors)
+
+
+def invalid_options(kind: str, errors: list[FieldError]) -> ApiError:
+    """A request's options that do not validate (CreateOptions, PatchOptions,
+    DeleteOptions...), as upstream's handlers name them: the kind, of group meta.k8s.io,
+    with no name."""
     messages = [e.message for e in errors]
     summary = messages[0] if len(messages) == 1 else "[" + ", ".join(messages) + "]"
-    details = {
-        "group": "meta.k8s.io",
-        "kind": "DeleteOptions",
-        "causes": [e.as_cause() for e in errors],
-    }
-    return ApiError(422, "Invalid", f'DeleteOptions.meta.k8s.io "" is invalid: {summary}', details)
+    details = {"group": "meta.k8s.io", "kind": kind, "causes": [e.as_cause() for e in errors]}
+    return ApiError(422, "Invalid", f'{kind}.meta.k8s.io "" is invalid: {summary}', details)
+
+
+def apply_conflict(message: str, causes: list[dict]) -> ApiError:
+    """A server-side apply that would change fields another manager owns (upstream's
+    NewApplyConflict: a 409 Conflict with one FieldManagerConflict cause per field)."""
+    return ApiError(409, "Conflict", message, {"causes": causes})

@@ -4,6 +4,7 @@ write computed from a stale read raises LostRace so the whole call starts again.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -11,7 +12,14 @@ from cluster.apiserver import errors, service_allocation
 from cluster.apiserver.limits import etcd_request_too_large, quota_exceeded
 from cluster.apiserver.results import LostRace, WriteOp, meta_of
 from cluster.apiserver.strategy import TERMINATING
-from cluster.apiserver.tracing import REVISION, RecordedTrace, Request, Stages, WriteTrace
+from cluster.apiserver.tracing import (
+    REVISION,
+    RecordedTrace,
+    Request,
+    Stages,
+    WriteTrace,
+    record_trace,
+)
 from cluster.models import Sandbox
 from cluster.objects import format_time
 from cluster.resources import RESOURCES, ResourceType
@@ -25,10 +33,14 @@ from cluster.store import (
     Put,
     QuotaExceeded,
     Required,
+    RequiredKeyMissing,
     Store,
     TxnResult,
     ValueTooLarge,
 )
+
+# The etcd stage of a dry run, and the end of its narration: the diagram tells the truth.
+DRY_RUN_STAGE = "dry run: nothing was stored"
 
 
 @dataclass
@@ -55,7 +67,7 @@ class Registry:
         stages: Stages,
         ops: list[WriteOp],
         *,
-        requires: tuple[str, ...] = (),
+        requires: tuple[Required | str, ...] = (),
         code: int,
         stage: str,
         narration: str,
@@ -64,7 +76,10 @@ class Registry:
 
         stage (the etcd stage's detail) and narration name the revision as
         REVISION. Store errors pass through to the handler, which answers them.
+        A dry run writes nothing (dry_run_write).
         """
+        if request.dry_run:
+            return self.dry_run_write(request, stages, ops, requires=requires, code=code)
         draft = WriteTrace(
             sandbox=self.sandbox,
             request=request,
@@ -75,6 +90,61 @@ class Registry:
         result = self.store.txn(ops, requires=requires, rider=draft.rider())
         stages.passed("etcd", stage.replace(REVISION, str(result.revision)))
         return result, draft.recorded(result)
+
+    def dry_run_write(
+        self,
+        request: Request,
+        stages: Stages,
+        ops: list[WriteOp],
+        *,
+        requires: tuple[Required | str, ...],
+        code: int,
+    ) -> tuple[TxnResult, RecordedTrace]:
+        """A dry run's write, as upstream's DryRunnableStorage: what the store's compares
+        would check, checked against the store as it is (a create of a name taken is
+        still a 409, a namespace that is gone still a 404), the same store errors
+        raised, and nothing written: the trace is recorded alone, and says so.
+
+        The result's revision is the object's own (an update's answer keeps its
+        resourceVersion), or the store's for a create, which answers none.
+        Ours: a dry run is not counted against the sandbox's object quota."""
+        for requirement in requires:
+            key, pinned = (
+                (requirement, None)
+                if isinstance(requirement, str)
+                else (requirement.key, requirement.mod_revision)
+            )
+            current = self.store.get(key)
+            if current is None:
+                raise RequiredKeyMissing(key)
+            if pinned is not None and current.mod_revision != pinned:
+                raise CompareFailed(key, pinned, current)
+        for op in ops:
+            current = self.store.get(op.key)
+            if isinstance(op, Delete) and current is None:
+                raise KeyMissing(op.key)
+            expected = op.expect_mod_revision
+            if expected is not None and (current.mod_revision if current else 0) != expected:
+                raise CompareFailed(op.key, expected, current)
+        stages.passed("etcd", DRY_RUN_STAGE)
+        own = ops[0].expect_mod_revision if ops else None
+        revision = own or self.store.revision()
+        trace = record_trace(
+            sandbox=self.sandbox,
+            actor=request.actor,
+            request=request,
+            code=code,
+            reason="",
+            revision=revision,
+            narration=self.narrate(
+                request,
+                f"asked for a server dry run of {request.verb} {request.target}:"
+                f" authorized, admitted and validated; {DRY_RUN_STAGE}",
+            ),
+            stages=stages,
+            duration_ms=(time.perf_counter() - request.received) * 1000,
+        )
+        return TxnResult(revision=revision, events=[], kvs={}), trace
 
     def put(
         self,

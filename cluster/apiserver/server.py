@@ -34,6 +34,15 @@ from cluster.apiserver import (
 from cluster.apiserver.authn import Caller, caller_for_component, caller_for_token, caller_for_user
 from cluster.apiserver.authz import authorize
 from cluster.apiserver.errors import ApiError
+from cluster.apiserver.options import (
+    APPLY,
+    CREATE,
+    DELETE,
+    PATCH,
+    UPDATE,
+    WriteOptions,
+    checked,
+)
 from cluster.apiserver.publish import publish_changes
 from cluster.apiserver.registry import Registry
 from cluster.apiserver.results import LostRace, Outcome, WatchBatch, meta_of
@@ -50,6 +59,7 @@ from cluster.resources.keys import REGISTRY_ROOT
 from cluster.store import Event
 
 _RACE_RETRIES = 5
+NO_OPTIONS = WriteOptions()
 # The pipeline stage a failed request stopped at, by status code.
 _FAILED_STAGE = {401: "authentication", 403: "authorization", 422: "validation", 400: "decoding"}
 # Refusals by authentication and authorization: the caller is not one of the sandbox's.
@@ -101,10 +111,20 @@ class ApiServer:
 
     # -- verbs -------------------------------------------------------------
 
-    def create(self, resource: str, obj: dict, *, namespace: str = "") -> dict:
+    def create(
+        self,
+        resource: str,
+        obj: dict,
+        *,
+        namespace: str = "",
+        options: WriteOptions = NO_OPTIONS,
+    ) -> dict:
+        """options.dry_run ["All"]: every stage runs, nothing is stored (the answer is the
+        object as it would have been created)."""
         rt = strategy.resource(resource)
         request = Request("create", rt, strategy.scope(rt, namespace), _name_of(obj))
-        return self._serve(request, partial(writes.create, self.registry, body=obj))
+        handler = partial(writes.create, self.registry, body=obj)
+        return self._serve(request, checked(CREATE, options, handler))
 
     def get(self, resource: str, name: str, *, namespace: str = "", subresource: str = "") -> dict:
         """subresource "scale": the workload's autoscaling/v1 Scale."""
@@ -135,12 +155,19 @@ class ApiServer:
         return self._serve(request, handler)
 
     def update(
-        self, resource: str, obj: dict, *, namespace: str = "", subresource: str = ""
+        self,
+        resource: str,
+        obj: dict,
+        *,
+        namespace: str = "",
+        subresource: str = "",
+        options: WriteOptions = NO_OPTIONS,
     ) -> dict:
         rt = strategy.resource(resource, subresource)
         name = _name_of(obj)
         request = Request("update", rt, strategy.scope(rt, namespace), name, subresource)
-        return self._serve(request, partial(writes.update, self.registry, body=obj))
+        handler = partial(writes.update, self.registry, body=obj)
+        return self._serve(request, checked(UPDATE, options, handler))
 
     def patch(
         self,
@@ -151,13 +178,44 @@ class ApiServer:
         patch_type: str = "merge",
         namespace: str = "",
         subresource: str = "",
+        options: WriteOptions = NO_OPTIONS,
     ) -> dict:
-        """patch_type: 'merge' (RFC 7386), 'json' (RFC 6902) or 'strategic' (kubectl's
-        strategic merge, cluster/apiserver/strategic_merge.py), or their media types."""
+        """patch_type: 'merge' (RFC 7386), 'json' (RFC 6902), 'strategic' (kubectl's
+        strategic merge, cluster/apiserver/strategic_merge.py), or their media types, or
+        'apply' (see apply)."""
+        if patch_type == APPLY:
+            return self.apply(
+                resource, name, patch, namespace=namespace, subresource=subresource, options=options
+            )[0]
         rt = strategy.resource(resource, subresource)
         request = Request("patch", rt, strategy.scope(rt, namespace), name, subresource)
         handler = partial(writes.patch, self.registry, patch=patch, patch_type=patch_type)
-        return self._serve(request, handler)
+        return self._serve(request, checked(PATCH, options, handler, patch_type=patch_type))
+
+    def apply(
+        self,
+        resource: str,
+        name: str,
+        config: object,
+        *,
+        namespace: str = "",
+        subresource: str = "",
+        options: WriteOptions = NO_OPTIONS,
+    ) -> tuple[dict, bool]:
+        """A server-side apply of config by options.field_manager (a PATCH of type
+        application/apply-patch+yaml; server_side_apply.py): the object, and whether the
+        apply created it (upstream answers 201 then)."""
+        rt = strategy.resource(resource, subresource)
+        request = Request("patch", rt, strategy.scope(rt, namespace), name, subresource)
+        handler = partial(
+            writes.apply,
+            self.registry,
+            config=config,
+            manager=options.field_manager,
+            force=bool(options.force),
+        )
+        outcome = self._outcome(request, checked(PATCH, options, handler, patch_type=APPLY))
+        return outcome.body, outcome.code == 201
 
     def delete(
         self,
@@ -168,6 +226,7 @@ class ApiServer:
         grace_period_seconds: int | None = None,
         preconditions: dict | None = None,
         propagation_policy: str | None = None,
+        options: WriteOptions = NO_OPTIONS,
     ) -> dict:
         """propagation_policy: what happens to the object's dependents (DeleteOptions'
         propagationPolicy): "Background" (the garbage collector deletes them after),
@@ -183,7 +242,7 @@ class ApiServer:
             preconditions=preconditions or {},
             propagation_policy=propagation_policy,
         )
-        return self._serve(request, handler)
+        return self._serve(request, checked(DELETE, options, handler))
 
     def bind(self, pod_name: str, node_name: str, *, namespace: str = "default") -> dict:
         """POST pods/<name>/binding: the scheduler's suggestion, written down by the API server."""
@@ -344,6 +403,16 @@ class ApiServer:
         atomic: bool = False,
     ) -> dict:
         """atomic: run the handler and its trace in one transaction (a fault's changes)."""
+        return self._outcome(request, handler, atomic=atomic).body
+
+    def _outcome(
+        self,
+        request: Request,
+        handler: Callable[[Request, Stages], Outcome],
+        *,
+        atomic: bool = False,
+    ) -> Outcome:
+        """The call's outcome: its answer and its code."""
         stages = Stages()
         request.command = self.command
         try:
@@ -405,7 +474,7 @@ class ApiServer:
         stages: Stages,
         *,
         atomic: bool,
-    ) -> dict:
+    ) -> Outcome:
         """Run the handler, record its trace and publish, retrying lost races.
 
         No transaction is needed around a call: its one write commits with its
@@ -433,12 +502,14 @@ class ApiServer:
                         duration_ms=(time.perf_counter() - request.received) * 1000,
                     )
                     self._publish_on_commit(outcome.revision, outcome.events, trace)
-                return outcome.body
+                return outcome
             except LostRace:
                 continue
         raise errors.conflict(request.rt, request.name)
 
     def _narration(self, request: Request, what: str) -> str:
+        if request.applied_by:
+            what = f"{what} (a server-side apply by field manager {request.applied_by})"
         if self.reason:
             return f"{request.actor}: {self.reason}; {what}"
         return f"{request.actor} {what}"

@@ -189,6 +189,19 @@ def _keep_system_metadata(new: dict, old: dict) -> None:
             new_meta[key] = old_meta[key]
         else:
             new_meta.pop(key, None)
+    _keep_managed_fields(new_meta, old_meta)
+
+
+def _keep_managed_fields(new_meta: dict, old_meta: dict) -> None:
+    """As upstream's fieldmanager: an update that sends no managedFields (a client that
+    knows nothing of them) keeps the object's; `[{}]` clears them."""
+    sent = new_meta.get("managedFields")
+    if sent == [{}]:
+        new_meta.pop("managedFields")
+    elif not sent and old_meta.get("managedFields"):
+        new_meta["managedFields"] = copy.deepcopy(old_meta["managedFields"])
+    elif not sent:
+        new_meta.pop("managedFields", None)
 
 
 def should_delete_during_update(rt: ResourceType, new: dict, old: dict) -> bool:

@@ -32,6 +32,10 @@ class Request:
     actor: str = "anonymous"  # who is calling, once authenticated
     user_agent: str = ""  # the client they call through, once authenticated
     command: str = ""  # the kubectl command a user's click stands for (ApiServer.as_user)
+    # dryRun=All: every stage runs, the store is only read (Registry.write).
+    dry_run: bool = False
+    # The field manager of a server-side apply, told in the call's narration.
+    applied_by: str = ""
     received: float = field(default_factory=time.perf_counter)
 
     @property

@@ -6,7 +6,7 @@ import copy
 from collections.abc import Callable
 from functools import partial
 
-from cluster.apiserver import decoding, errors, strategy
+from cluster.apiserver import decoding, errors, server_side_apply, strategy
 from cluster.apiserver.deletion import remove_finalized
 from cluster.apiserver.limits import etcd_request_too_large, quota_exceeded
 from cluster.apiserver.patch import apply_patch
@@ -21,7 +21,7 @@ from cluster.apiserver.scale import (
     validate_scale,
 )
 from cluster.apiserver.tracing import REVISION, Request, Stages
-from cluster.objects import set_condition
+from cluster.objects import format_time, set_condition
 from cluster.resources import RESOURCES
 from cluster.resources.field_errors import required
 from cluster.resources.meta import dns1123_subdomain_errors, text, validate_name
@@ -82,7 +82,9 @@ def create(registry: Registry, request: Request, stages: Stages, *, body: object
         raise etcd_request_too_large() from e
     except QuotaExceeded as e:
         raise quota_exceeded(rt, request.name, e) from e
-    return Outcome.of_write(result, trace, with_revision(obj, result.revision), code=201)
+    # A dry run's object was never stored: it has no resourceVersion yet, as upstream's.
+    answer = obj if request.dry_run else with_revision(obj, result.revision)
+    return Outcome.of_write(result, trace, answer, code=201)
 
 
 def update(registry: Registry, request: Request, stages: Stages, *, body: object) -> Outcome:
@@ -107,6 +109,54 @@ def patch(
     patched = apply_patch(object_of(existing), patch, patch_type)
     strategy.check_resource_version(request.rt, request.name, patched, existing)
     obj = strategy.decode(request.rt, patched, request.namespace)
+    return _write_update(registry, request, stages, existing, obj)
+
+
+def apply(
+    registry: Registry,
+    request: Request,
+    stages: Stages,
+    *,
+    config: object,
+    manager: str,
+    force: bool,
+) -> Outcome:
+    """A server-side apply by `manager` (server_side_apply.py): an update of the object,
+    or its create (201) when there is none yet, as upstream's applyPatcher."""
+    rt = request.rt
+    decoding.check_patch(config)
+    if not isinstance(config, dict):
+        raise errors.bad_request(
+            f"json: cannot unmarshal {decoding.json_type(config)} into Go value of type"
+            " map[string]interface {}"
+        )
+    if request.subresource:
+        raise errors.bad_request(
+            f"Podlab serves no server-side apply to the {request.subresource} subresource"
+        )
+    decoding.check_type_meta(rt, config)
+    decoding.check_object_meta(rt, config)
+    named = meta_of(config).get("name")
+    if named and named != request.name:
+        raise errors.bad_request(
+            f"the name of the object ({named}) does not match the name on the URL ({request.name})"
+        )
+    request.applied_by = manager
+    target = server_side_apply.Target(rt.kind, rt.api_version, rt.has_status)
+    now = format_time(registry.sandbox.now())
+    existing = registry.store.get(request.key)
+    live = object_of(existing) if existing else None
+    try:
+        applied = server_side_apply.apply(
+            live, config, manager=manager, force=force, target=target, now=now
+        )
+    except server_side_apply.ApplyConflicts as conflicts:
+        raise errors.apply_conflict(conflicts.message, conflicts.causes) from conflicts
+    if existing is None:
+        applied.setdefault("metadata", {})["name"] = request.name
+        return create(registry, request, stages, body=applied)
+    strategy.check_resource_version(rt, request.name, applied, existing)
+    obj = strategy.decode(rt, applied, request.namespace)
     return _write_update(registry, request, stages, existing, obj)
 
 

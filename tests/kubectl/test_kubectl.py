@@ -4,6 +4,8 @@ API server: it is traced with the command that sent it, as a click on the page i
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from cluster.models import ApiToken, Trace
@@ -278,11 +280,36 @@ def test_drain_evicts_the_node_s_pods_and_uncordon_lets_them_back(kubectl, stack
     assert kubectl("uncordon", "node-1").stdout.strip() == "node/node-1 uncordoned"
 
 
-def test_a_server_dry_run_is_refused_and_writes_nothing(kubectl, sandbox):
-    refused = kubectl("run", "web", "--image=nginx", "--dry-run=server", check=False)
-    assert refused.returncode == 1
-    assert "dry-run is not served by Podlab yet" in refused.stderr
+def test_a_server_dry_run_runs_every_stage_and_stores_nothing(kubectl, sandbox, tmp_path):
+    dry = kubectl("run", "web", "--image=nginx", "--dry-run=server", "-o", "json").stdout
+    pod = json.loads(dry)
+    # The pod as it would be stored: admitted (defaulted, given a uid), never stored.
+    assert pod["metadata"]["uid"] and pod["spec"]["dnsPolicy"] == "ClusterFirst"
+    assert "resourceVersion" not in pod["metadata"]
     assert kubectl("get", "pods", "-o", "name").stdout == ""
+    trace = Trace.objects.get(sandbox=sandbox, verb="create", name="web")
+    assert trace.stages[-1] == {
+        "stage": "etcd",
+        "ok": True,
+        "detail": "dry run: nothing was stored",
+    }
+    assert "dry run: nothing was stored" in trace.narration
+    manifest = tmp_path / "shop.yaml"
+    manifest.write_text(DEPLOYMENT_AND_SERVICE)
+    applied = kubectl("apply", "-f", str(manifest), "--dry-run=server").stdout.splitlines()
+    assert applied == [
+        "deployment.apps/shop created (server dry run)",
+        "service/shop created (server dry run)",
+    ]
+    assert kubectl("get", "deploy,svc", "-o", "name").stdout.split() == ["service/kubernetes"]
+    # An invalid manifest is still refused: validation runs in a dry run too.
+    manifest.write_text(DEPLOYMENT_AND_SERVICE.replace("replicas: 2", "replicas: -1"))
+    refused = kubectl("apply", "-f", str(manifest), "--dry-run=server", check=False)
+    assert "spec.replicas: Invalid value: -1: must be greater than or equal to 0" in refused.stderr
+    kubectl("run", "web", "--image=nginx")
+    deleted = kubectl("delete", "pod", "web", "--dry-run=server").stdout
+    assert deleted.strip() == 'pod "web" deleted (server dry run)'
+    assert kubectl("get", "pods", "-o", "name").stdout.strip() == "pod/web"
     # A client-side dry run needs no server.
-    shown = kubectl("run", "web", "--image=nginx", "--dry-run=client", "-o", "name").stdout
-    assert shown.strip() == "pod/web"
+    shown = kubectl("run", "db", "--image=nginx", "--dry-run=client", "-o", "name").stdout
+    assert shown.strip() == "pod/db"
