@@ -114,6 +114,8 @@ def _verb(request: HttpRequest, target: Target) -> str:
     method = request.method or "GET"
     if method == "GET":
         return "get" if target.name else "watch" if _query(request, "watch") else "list"
+    if method == "DELETE" and not target.name:
+        return "deletecollection"
     return {"POST": "create", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}.get(
         method, method.lower()
     )
@@ -156,7 +158,7 @@ def _serve(request: HttpRequest, api: ApiServer, target: Target) -> HttpResponse
     if method == "PATCH" and target.name:
         patched, created = _patch(request, api, target)
         return _with_warnings(json_response(patched, status=201 if created else 200), request)
-    if method == "DELETE" and target.name:
+    if method == "DELETE":
         return json_response(_delete(request, api, target))
     raise method_not_allowed(rt, (method or "").lower())
 
@@ -278,20 +280,29 @@ def _patch(request: HttpRequest, api: ApiServer, target: Target) -> tuple[dict, 
 
 
 def _delete(request: HttpRequest, api: ApiServer, target: Target) -> dict:
+    """A delete of one object, or of those of a collection the selectors match
+    (deletecollection)."""
     options = _json(request.body) if request.body else {}
     if not isinstance(options, dict):
         raise bad_request("the body of a delete must be DeleteOptions")
     grace = options.get("gracePeriodSeconds", _query(request, "gracePeriodSeconds") or None)
-    return api.delete(
-        target.rt.name,
-        target.name,
-        namespace=target.namespace,
-        grace_period_seconds=int(grace) if grace is not None else None,
-        preconditions=options.get("preconditions"),
-        propagation_policy=options.get("propagationPolicy")
+    common = {
+        "namespace": target.namespace,
+        "grace_period_seconds": int(grace) if grace is not None else None,
+        "propagation_policy": options.get("propagationPolicy")
         or _query(request, "propagationPolicy")
         or None,
-        options=_options(request, options),
+        "options": _options(request, options),
+    }
+    if not target.name:
+        return api.delete_collection(
+            target.rt.name,
+            label_selector=_query(request, "labelSelector"),
+            field_selector=_query(request, "fieldSelector"),
+            **common,
+        )
+    return api.delete(
+        target.rt.name, target.name, preconditions=options.get("preconditions"), **common
     )
 
 

@@ -4,8 +4,9 @@ object leaves the store only when neither holds it; namespaces go Terminating fi
 from __future__ import annotations
 
 import copy
+from dataclasses import replace
 
-from cluster.apiserver import errors, strategy
+from cluster.apiserver import errors, reads, strategy
 from cluster.apiserver.registry import Registry
 from cluster.apiserver.results import Outcome, object_of, with_revision
 from cluster.apiserver.strategy import GC_UNSUPPORTED, SYSTEM_NAMESPACES, TERMINATING
@@ -54,6 +55,31 @@ def delete(
         return _store_terminating(registry, request, stages, existing, obj, what)
     stages.passed("admission", "grace period 0s, no finalizers: deleting now")
     return _remove(registry, request, stages, existing)
+
+
+def list_to_delete(
+    registry: Registry,
+    request: Request,
+    stages: Stages,
+    *,
+    label_selector: str,
+    field_selector: str,
+    grace_period_seconds: int | None,
+    propagation_policy: str | None,
+) -> Outcome:
+    """A deletecollection's first step: its options checked, the objects it deletes
+    listed (the API server then deletes each as a delete)."""
+    strategy.validate_delete_options(propagation_policy, grace_period_seconds, {})
+    listed = reads.list_objects(
+        registry,
+        request,
+        stages,
+        label_selector=label_selector,
+        field_selector=field_selector,
+        limit=None,
+        continue_token="",
+    )
+    return replace(listed, narration=f"{listed.narration}, to delete each")
 
 
 def remove_finalized(

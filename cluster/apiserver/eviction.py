@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from cluster.apiserver import deletion, errors
+from cluster.apiserver.options import DELETE, WriteOptions, problems
 from cluster.apiserver.registry import Registry
 from cluster.apiserver.results import Outcome
 from cluster.apiserver.tracing import Request, Stages
@@ -25,6 +26,10 @@ def evict(registry: Registry, request: Request, stages: Stages, *, body: object)
     if named and named != request.name:
         raise errors.bad_request("name in URL does not match name in Eviction object")
     options = body.get("deleteOptions") or {}
+    dry_run = WriteOptions(dry_run=_dry_run_values(options.get("dryRun")))
+    if found := problems(DELETE, dry_run):
+        raise errors.invalid_options(DELETE, found)
+    request.dry_run = dry_run.is_dry_run  # kubectl drain --dry-run=server
     deleted = deletion.delete(
         registry,
         request,
@@ -41,3 +46,13 @@ def evict(registry: Registry, request: Request, stages: Stages, *, body: object)
         "code": 201,
     }
     return replace(deleted, body=success, code=201)
+
+
+def _dry_run_values(sent: object) -> tuple[str, ...]:
+    if sent is None:
+        return ()
+    if not isinstance(sent, list) or not all(isinstance(value, str) for value in sent):
+        raise errors.bad_request(
+            "json: cannot unmarshal into Go struct field DeleteOptions.dryRun of type []string"
+        )
+    return tuple(sent)
