@@ -150,26 +150,32 @@ def sandbox_delete(sandbox: Sandbox, user) -> None:
 
 def kubernetes_service_ensure(sandbox: Sandbox) -> None:
     """default/kubernetes: the API server's own Service at the service CIDR's first address,
-    and its EndpointSlice naming each control-plane node's API server, as kube-apiserver
-    creates them at start (its "kubernetes" service controller and endpoint reconciler)."""
+    and its Endpoints and EndpointSlice naming each control-plane node's API server, as
+    kube-apiserver creates them at start (its "kubernetes" service controller and endpoint
+    reconciler). Each is made if missing, so a sandbox made before one existed gets it."""
     apiserver = ApiServer.as_component(sandbox, "kube-apiserver")
-    existing = apiserver.list("services", namespace="default")["items"]
-    if any(service["metadata"]["name"] == "kubernetes" for service in existing):
-        return
-    apiserver.create(
-        "services",
-        {
-            "metadata": {
-                "name": "kubernetes",
-                "labels": {"component": "apiserver", "provider": "kubernetes"},
+    existing = {
+        resource: {
+            obj["metadata"]["name"]
+            for obj in apiserver.list(resource, namespace="default")["items"]
+        }
+        for resource in ("services", "endpoints", "endpointslices")
+    }
+    if "kubernetes" not in existing["services"]:
+        apiserver.create(
+            "services",
+            {
+                "metadata": {
+                    "name": "kubernetes",
+                    "labels": {"component": "apiserver", "provider": "kubernetes"},
+                },
+                "spec": {
+                    "clusterIP": KUBERNETES_SERVICE_IP,
+                    "ports": [{"name": "https", "port": 443, "targetPort": APISERVER_PORT}],
+                },
             },
-            "spec": {
-                "clusterIP": KUBERNETES_SERVICE_IP,
-                "ports": [{"name": "https", "port": 443, "targetPort": APISERVER_PORT}],
-            },
-        },
-        namespace="default",
-    )
+            namespace="default",
+        )
     addresses = [
         address["address"]
         for node in apiserver.list("nodes")["items"]
@@ -177,21 +183,38 @@ def kubernetes_service_ensure(sandbox: Sandbox) -> None:
         for address in node.get("status", {}).get("addresses", [])
         if address.get("type") == "InternalIP"
     ]
-    apiserver.create(
-        "endpointslices",
-        {
-            "metadata": {
-                "name": "kubernetes",
-                "labels": {"kubernetes.io/service-name": "kubernetes"},
+    port = {"name": "https", "port": APISERVER_PORT, "protocol": "TCP"}
+    if "kubernetes" not in existing["endpoints"]:
+        apiserver.create(
+            "endpoints",
+            {
+                "metadata": {
+                    "name": "kubernetes",
+                    # The reconciler's Endpoints is mirrored by no slice: it writes its own.
+                    "labels": {"endpointslice.kubernetes.io/skip-mirror": "true"},
+                },
+                "subsets": [{"addresses": [{"ip": ip} for ip in addresses], "ports": [port]}]
+                if addresses
+                else [],
             },
-            "addressType": "IPv4",
-            "endpoints": [
-                {"addresses": [address], "conditions": {"ready": True}} for address in addresses
-            ],
-            "ports": [{"name": "https", "port": APISERVER_PORT, "protocol": "TCP"}],
-        },
-        namespace="default",
-    )
+            namespace="default",
+        )
+    if "kubernetes" not in existing["endpointslices"]:
+        apiserver.create(
+            "endpointslices",
+            {
+                "metadata": {
+                    "name": "kubernetes",
+                    "labels": {"kubernetes.io/service-name": "kubernetes"},
+                },
+                "addressType": "IPv4",
+                "endpoints": [
+                    {"addresses": [address], "conditions": {"ready": True}} for address in addresses
+                ],
+                "ports": [port],
+            },
+            namespace="default",
+        )
 
 
 def sandbox_reset(sandbox: Sandbox, user) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from cluster.components.controllers import (
     deployment,
+    endpoints,
     endpointslice,
     garbagecollector,
     namespace,
@@ -27,6 +28,7 @@ CONTROLLERS: dict[str, Controller] = {
         deployment.CONTROLLER,
         replicaset.CONTROLLER,
         replicationcontroller.CONTROLLER,
+        endpoints.CONTROLLER,
         endpointslice.CONTROLLER,
         nodelifecycle.CONTROLLER,
         tainteviction.CONTROLLER,

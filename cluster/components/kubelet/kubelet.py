@@ -56,7 +56,7 @@ def kubelet_tick(api: ClusterApi, clock: Clock, node_name: str, state: dict) -> 
         ),
         now=now,
     )
-    node = node_duties(api, node_name, state, runtime.list_images(now), now)
+    node = node_duties(api, node_name, state, runtime.list_images(now), now, ctx.events)
     host_ip = internal_ip(node)
     pods = api.list("pods", field_selector=f"spec.nodeName={node_name}")["items"]
     for pod in pods:

@@ -8,6 +8,11 @@ passed since the last report, so a watch on nodes stays quiet. The Node
 object itself is registered when the node boots (cluster.sandboxes). A
 write that loses a race (409) or finds its object gone (404) is tried again
 at the next tick.
+
+As upstream's kubelet, it tells of its start on the Node's events ("Starting
+kubelet.", "Updated Node Allocatable limit across pods") and of each condition
+its status computation changes ("Node node-1 status is now: NodeReady"), which
+`kubectl describe node` lists.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import copy
 import datetime as dt
 
 from cluster.components.api import ClusterApi
+from cluster.components.events import EventRecorder
 from cluster.components.kubelet.races import unless_raced
 from cluster.objects import format_micro_time, format_time, parse_time
 
@@ -30,10 +36,26 @@ _PRESSURE_CONDITIONS = (
     ("DiskPressure", "KubeletHasNoDiskPressure", "kubelet has no disk pressure"),
     ("PIDPressure", "KubeletHasSufficientPID", "kubelet has sufficient PID available"),
 )
+# The event upstream's condition setters record when a condition's status becomes this.
+_STATUS_EVENTS = {
+    ("MemoryPressure", "False"): "NodeHasSufficientMemory",
+    ("MemoryPressure", "True"): "NodeHasInsufficientMemory",
+    ("DiskPressure", "False"): "NodeHasNoDiskPressure",
+    ("DiskPressure", "True"): "NodeHasDiskPressure",
+    ("PIDPressure", "False"): "NodeHasSufficientPID",
+    ("PIDPressure", "True"): "NodeHasInsufficientPID",
+    ("Ready", "True"): "NodeReady",
+    ("Ready", "False"): "NodeNotReady",
+}
 
 
 def node_duties(
-    api: ClusterApi, node_name: str, state: dict, images: list[dict], now: dt.datetime
+    api: ClusterApi,
+    node_name: str,
+    state: dict,
+    images: list[dict],
+    now: dt.datetime,
+    events: EventRecorder,
 ) -> dict | None:
     """Renew the Lease and update node status when due; the Node as it now is (None if gone)."""
     if due(state.get("leaseRenewedAt"), now, RENEW_SECONDS) and renew_lease(api, node_name, now):
@@ -41,16 +63,54 @@ def node_duties(
     node = unless_raced(api.get, "nodes", node_name)
     if node is None or not due(state.get("statusCheckedAt"), now, STATUS_UPDATE_SECONDS):
         return node
+    # A kubelet that has not computed a status since it started has just started (its
+    # memory goes with a power-off).
+    starting = state.get("statusCheckedAt") is None
     status = node_status(node, now, images)
     report_due = due(state.get("statusPostedAt"), now, STATUS_REPORT_SECONDS)
-    if report_due or node_status_changed(node.get("status") or {}, status):
+    if report_due or starting or node_status_changed(node.get("status") or {}, status):
         posted = unless_raced(api.update_status, "nodes", {**node, "status": status})
         if posted is None:
             return node  # lost a race: try again at the next tick
+        before = (node.get("status") or {}).get("conditions") or []
+        record_node_events(events, node_name, before, status["conditions"], starting=starting)
         node = posted
         state["statusPostedAt"] = format_micro_time(now)
     state["statusCheckedAt"] = format_micro_time(now)
     return node
+
+
+def record_node_events(
+    events: EventRecorder,
+    node_name: str,
+    before: list[dict],
+    after: list[dict],
+    *,
+    starting: bool,
+) -> None:
+    """The Node's events of a status write: the kubelet's start, then each condition whose
+    status changed, in upstream's words."""
+    # Upstream's kubelet names its Node by name where others use its uid; `kubectl
+    # describe node` looks for both.
+    node_ref = {
+        "apiVersion": "v1",
+        "kind": "Node",
+        "metadata": {"name": node_name, "uid": node_name},
+    }
+    if starting:
+        events.normal(node_ref, "Starting", "Starting kubelet.")
+        events.normal(
+            node_ref, "NodeAllocatableEnforced", "Updated Node Allocatable limit across pods"
+        )
+    was = {c.get("type"): c.get("status") for c in before}
+    if not was.keys() & {kind for kind, _, _ in _PRESSURE_CONDITIONS}:
+        # A Node as registered, before any status of the kubelet's: every condition is new
+        # to it, Ready too (upstream registers a node not ready yet, then it becomes so).
+        was = {}
+    for condition in after:
+        reason = _STATUS_EVENTS.get((condition["type"], condition["status"]))
+        if reason and was.get(condition["type"]) != condition["status"]:
+            events.normal(node_ref, reason, f"Node {node_name} status is now: {reason}")
 
 
 def next_duty_at(state: dict, now: dt.datetime) -> dt.datetime:

@@ -196,3 +196,38 @@ def test_a_node_running_pods_writes_its_status_only_when_its_images_change():
     posts = [call for call in node.api.writes() if call[:2] == ("update_status", "nodes")]
     assert len(posts) == 2  # the first report, then the images pulled by 4 s, at 10 s
     assert conditions(node)["Ready"]["lastHeartbeatTime"] == stamp(10)
+
+
+def node_events(node: Node) -> list[tuple[str, str, int]]:
+    """(reason, message, count) of the Node's events, as the kubelet names its Node."""
+    return [
+        (e["reason"], e["message"], e["count"])
+        for e in node.api.events()
+        if (e["involvedObject"]["kind"], e["involvedObject"]["uid"]) == ("Node", NODE)
+    ]
+
+
+def test_the_kubelet_tells_of_its_start_and_each_condition_it_sets_on_the_node_s_events():
+    node = Node()
+    node.ticks(0, 10, 20)
+    assert node_events(node) == [
+        ("Starting", "Starting kubelet.", 1),
+        ("NodeAllocatableEnforced", "Updated Node Allocatable limit across pods", 1),
+        ("NodeHasSufficientMemory", f"Node {NODE} status is now: NodeHasSufficientMemory", 1),
+        ("NodeHasNoDiskPressure", f"Node {NODE} status is now: NodeHasNoDiskPressure", 1),
+        ("NodeHasSufficientPID", f"Node {NODE} status is now: NodeHasSufficientPID", 1),
+        ("NodeReady", f"Node {NODE} status is now: NodeReady", 1),
+    ]
+    [event] = [e for e in node.api.events() if e["reason"] == "NodeReady"]
+    assert event["metadata"]["namespace"] == "default"
+    assert event["source"] == {"component": "kubelet", "host": NODE}
+
+
+def test_a_node_made_ready_again_by_its_kubelet_gets_a_node_ready_event_again():
+    node = Node()
+    node.ticks(0, 10)
+    set_ready_unknown(node, 12)
+    node.tick(20)
+    reasons = [reason for reason, _, _ in node_events(node)]
+    assert reasons.count("NodeReady") == 1 and reasons.count("NodeHasSufficientMemory") == 1
+    assert dict((r, c) for r, _, c in node_events(node))["NodeReady"] == 2  # (x2 over ...)

@@ -1,0 +1,327 @@
+"""The everyday kubectl commands of the issue with the real kubectl 1.32, against a sandbox
+whose cluster runs (worker and beat): what each prints, as a real cluster prints it
+(names, addresses and ages aside). One stack per theme: pods and nodes, a Deployment's
+rollout, applied objects and Services; an invalid manifest needs none."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+import yaml
+
+from tests.processes import wait_for
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+# More CPU than any node has (2 each): the scheduler finds no node for it.
+TOO_BIG = {"requests": {"cpu": "64"}}
+# What `describe node` adds up: 250m of a node's 2 CPUs, 256Mi of its 4Gi.
+REQUESTS = {"requests": {"cpu": "250m", "memory": "256Mi"}}
+
+
+@pytest.fixture
+def kubectl(kubectl_for, alice, sandbox):
+    return kubectl_for(alice, sandbox)
+
+
+def lines(output: str) -> list[list[str]]:
+    return [line.split() for line in output.strip().splitlines()]
+
+
+def rows_by_name(output: str, column: int = 0) -> dict[str, list[str]]:
+    return {row[column]: row for row in lines(output)[1:]}
+
+
+def run_with_resources(kubectl, name: str, image: str, resources: dict) -> str:
+    overrides = {"spec": {"containers": [{"name": name, "image": image, "resources": resources}]}}
+    return kubectl("run", name, f"--image={image}", f"--overrides={json.dumps(overrides)}").stdout
+
+
+def section(described: str, title: str) -> list[str]:
+    """A `describe` section: the rest of its title's line, then its indented lines."""
+    rest_of_title, *following = described.split(f"\n{title}")[1].splitlines()
+    indented = []
+    for line in following:
+        if line and not line.startswith(" "):
+            break
+        indented.append(line)
+    return [rest_of_title, *indented]
+
+
+def test_pods_and_nodes_as_kubectl_prints_them(kubectl, stack, api_url, sandbox):
+    info = kubectl("cluster-info").stdout.splitlines()
+    assert info[0] == f"Kubernetes control plane is running at {api_url}/clusters/{sandbox.pk}"
+    assert info[-1] == (
+        "To further debug and diagnose cluster problems, use 'kubectl cluster-info dump'."
+    )
+
+    assert kubectl("run", "once", "--image=busybox", "--restart=Never").stdout == (
+        "pod/once created\n"
+    )
+    assert run_with_resources(kubectl, "web", "nginx", REQUESTS) == "pod/web created\n"
+    assert run_with_resources(kubectl, "big", "nginx", TOO_BIG) == "pod/big created\n"
+    kubectl("create", "namespace", "team-a")
+    kubectl("run", "api", "--image=nginx", "-n", "team-a")
+
+    def statuses() -> dict[str, str]:
+        return {name: row[2] for name, row in rows_by_name(kubectl("get", "pods").stdout).items()}
+
+    wait_for(
+        lambda: statuses() == {"big": "Pending", "once": "Completed", "web": "Running"}, timeout=90
+    )
+    table = lines(kubectl("get", "pods").stdout)
+    assert table[0] == ["NAME", "READY", "STATUS", "RESTARTS", "AGE"]
+    assert [row[:4] for row in table[1:]] == [
+        ["big", "0/1", "Pending", "0"],
+        ["once", "0/1", "Completed", "0"],
+        ["web", "1/1", "Running", "0"],
+    ]
+
+    wide = lines(kubectl("get", "pods", "-o", "wide").stdout)
+    assert wide[0] == [
+        "NAME", "READY", "STATUS", "RESTARTS", "AGE",
+        "IP", "NODE", "NOMINATED", "NODE", "READINESS", "GATES",
+    ]  # fmt: skip
+    rows = {row[0]: row for row in wide[1:]}
+    assert rows["big"][5:] == ["<none>", "<none>", "<none>", "<none>"]
+    assert re.fullmatch(r"10\.244\.\d+\.\d+", rows["web"][5])
+    assert rows["web"][6] in ("node-1", "node-2") and rows["web"][7:] == ["<none>", "<none>"]
+    web_node = rows["web"][6]
+
+    everywhere = lines(kubectl("get", "pods", "-A").stdout)
+    assert everywhere[0] == ["NAMESPACE", "NAME", "READY", "STATUS", "RESTARTS", "AGE"]
+    assert [row[:2] for row in everywhere[1:]] == [
+        ["default", "big"],
+        ["default", "once"],
+        ["default", "web"],
+        ["team-a", "api"],
+    ]
+
+    as_yaml = kubectl("get", "pod", "once", "-o", "yaml").stdout
+    assert as_yaml.startswith("apiVersion: v1\nkind: Pod\nmetadata:\n")
+    once = yaml.safe_load(as_yaml)
+    assert once["spec"]["restartPolicy"] == "Never"
+    assert once["status"]["phase"] == "Succeeded"
+    terminated = once["status"]["containerStatuses"][0]["state"]["terminated"]
+    assert (terminated["reason"], terminated["exitCode"]) == ("Completed", 0)
+    listed = json.loads(kubectl("get", "pods", "-o", "json").stdout)
+    assert (listed["apiVersion"], listed["kind"]) == ("v1", "List")
+    assert [pod["metadata"]["name"] for pod in listed["items"]] == ["big", "once", "web"]
+    assert {pod["kind"] for pod in listed["items"]} == {"Pod"}
+
+    # Unschedulable: the scheduler's reasons on the Warning it repeats, counted.
+    failed_scheduling = re.compile(
+        r"  Warning  FailedScheduling  \d+s \(x\d+ over \d+s\)  default-scheduler  0/3 nodes are"
+        r" available: 1 node\(s\) had untolerated taint \{node-role.kubernetes.io/control-plane:"
+        r" \}, 2 Insufficient cpu\. preemption: 0/3 nodes are available: 1 Preemption is not"
+        r" helpful for scheduling, 2 No preemption victims found for incoming pod\.$",
+        re.MULTILINE,
+    )
+    wait_for(lambda: failed_scheduling.search(kubectl("describe", "pod", "big").stdout), timeout=60)
+    described = kubectl("describe", "pod", "big").stdout
+    assert "Status:           Pending" in described and "Node:             <none>" in described
+    assert section(described, "Conditions:")[1:3] == [
+        "  Type           Status",
+        "  PodScheduled   False ",
+    ]
+
+    node = kubectl("describe", "node", web_node).stdout
+    assert section(node, "Lease:")[1] == f"  HolderIdentity:  {web_node}"
+    pods = section(node, "Non-terminated Pods:")
+    assert pods[0].split() == ["(1", "in", "total)"]  # not the Completed one
+    assert pods[1].split()[:4] == ["Namespace", "Name", "CPU", "Requests"]
+    assert pods[3].split()[:8] == [
+        "default", "web", "250m", "(12%)", "0", "(0%)", "256Mi", "(6%)",
+    ]  # fmt: skip
+    allocated = [line.split() for line in section(node, "Allocated resources:")]
+    assert ["cpu", "250m", "(12%)", "0", "(0%)"] in allocated
+    assert ["memory", "256Mi", "(6%)", "0", "(0%)"] in allocated
+    # Columns are two spaces apart or more; an AGE may read "10s (x2 over 40s)".
+    events = [re.split(r"\s{2,}", line.strip()) for line in section(node, "Events:")[3:]]
+    by_reason = {event[1]: event for event in events}
+    assert by_reason["Starting"][3:] == ["kubelet", "Starting kubelet."]
+    assert by_reason["NodeReady"][3:] == ["kubelet", f"Node {web_node} status is now: NodeReady"]
+    assert by_reason["RegisteredNode"][3:] == [
+        "node-controller",
+        f"Node {web_node} event: Registered Node {web_node} in Controller",
+    ]
+    assert "NodeHasSufficientMemory" in by_reason
+
+
+def test_a_deployment_rolls_out_a_new_image_and_back(kubectl, stack):
+    created = kubectl("create", "deployment", "web", "--image=nginx", "--replicas=3").stdout
+    assert created == "deployment.apps/web created\n"
+
+    def rollout_status() -> str:
+        waited = kubectl("rollout", "status", "deployment/web", "--timeout=120s", timeout=150)
+        return waited.stdout.splitlines()[-1]
+
+    assert rollout_status() == 'deployment "web" successfully rolled out'
+    [first] = rows_by_name(kubectl("get", "rs").stdout).values()
+    assert first[1:4] == ["3", "3", "3"]
+    first_rs = first[0]
+
+    updated = kubectl("set", "image", "deployment/web", "nginx=nginx:1.27").stdout
+    assert updated == "deployment.apps/web image updated\n"
+    assert rollout_status() == 'deployment "web" successfully rolled out'
+    replica_sets = lines(kubectl("get", "rs", "-o", "wide").stdout)
+    assert replica_sets[0] == [
+        "NAME", "DESIRED", "CURRENT", "READY", "AGE", "CONTAINERS", "IMAGES", "SELECTOR",
+    ]  # fmt: skip
+    by_image = {row[6]: row for row in replica_sets[1:]}
+    assert by_image["nginx"][0] == first_rs and by_image["nginx"][1:4] == ["0", "0", "0"]
+    assert by_image["nginx:1.27"][1:4] == ["3", "3", "3"]
+    second_rs = by_image["nginx:1.27"][0]
+    assert by_image["nginx:1.27"][7] == f"app=web,pod-template-hash={second_rs[4:]}"
+    history = kubectl("rollout", "history", "deployment/web").stdout.splitlines()
+    assert [line.split() for line in history if line.strip()] == [
+        ["deployment.apps/web"],
+        ["REVISION", "CHANGE-CAUSE"],
+        ["1", "<none>"],
+        ["2", "<none>"],
+    ]
+
+    # Undo goes back to revision 1's template, which becomes revision 3.
+    assert kubectl("rollout", "undo", "deployment/web").stdout == (
+        "deployment.apps/web rolled back\n"
+    )
+    assert rollout_status() == 'deployment "web" successfully rolled out'
+    counts = {name: row[1:4] for name, row in rows_by_name(kubectl("get", "rs").stdout).items()}
+    assert counts == {first_rs: ["3", "3", "3"], second_rs: ["0", "0", "0"]}
+    revision = "jsonpath={.metadata.annotations.deployment\\.kubernetes\\.io/revision}"
+    assert kubectl("get", "rs", first_rs, "-o", revision).stdout == "3"
+    assert kubectl("get", "deployment", "web", "-o", revision).stdout == "3"
+    image = "jsonpath={.spec.template.spec.containers[0].image}"
+    assert kubectl("get", "deployment", "web", "-o", image).stdout == "nginx"
+    history = kubectl("rollout", "history", "deployment/web").stdout.splitlines()
+    assert [line.split()[0] for line in history[2:] if line.strip()] == ["2", "3"]
+
+    events = kubectl("get", "events").stdout.splitlines()
+    assert events[0].split() == ["LAST", "SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"]
+    told = [line.split(None, 4)[1:] for line in events[1:]]
+    scaled_up = f"Scaled up replica set {first_rs} to 3"
+    assert ["Normal", "ScalingReplicaSet", "deployment/web", scaled_up] in told
+    assert [
+        "Normal",
+        "ScalingReplicaSet",
+        "deployment/web",
+        f"Scaled down replica set {second_rs} to 0 from 1",
+    ] in told
+    assert any(
+        event[:3] == ["Normal", "SuccessfulCreate", f"replicaset/{second_rs}"] for event in told
+    )
+
+
+REPLICA_SET_AND_SERVICE = """\
+apiVersion: apps/v1
+kind: ReplicaSet
+metadata:
+  name: front
+  labels: {tier: front}
+spec:
+  replicas: 2
+  selector:
+    matchLabels: {tier: front}
+  template:
+    metadata:
+      labels: {tier: front}
+    spec:
+      containers:
+        - name: nginx
+          image: nginx:1.27
+          ports:
+            - {name: http, containerPort: 80}
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: front
+spec:
+  selector: {tier: front}
+  ports:
+    - {port: 80, targetPort: http}
+"""
+
+
+def test_apply_annotate_services_and_their_endpoints(kubectl, stack, tmp_path):
+    manifest = tmp_path / "front.yaml"
+    manifest.write_text(REPLICA_SET_AND_SERVICE)
+    applied = kubectl("apply", "-f", str(manifest)).stdout.splitlines()
+    assert applied == ["replicaset.apps/front created", "service/front created"]
+    again = kubectl("apply", "-f", str(manifest)).stdout.splitlines()
+    assert again == ["replicaset.apps/front unchanged", "service/front unchanged"]
+
+    assert kubectl("annotate", "rs", "front", "owner=team-a").stdout == (
+        "replicaset.apps/front annotated\n"
+    )
+    assert kubectl("annotate", "service", "front", "owner=team-a").stdout == (
+        "service/front annotated\n"
+    )
+    owner = "jsonpath={.metadata.annotations.owner}"
+    assert kubectl("get", "service", "front", "-o", owner).stdout == "team-a"
+    # The applied configuration is kept as kubectl's own annotation, untouched by annotate.
+    applied_annotation = kubectl(
+        "get",
+        "rs",
+        "front",
+        "-o",
+        "jsonpath={.metadata.annotations.kubectl\\.kubernetes\\.io/last-applied-configuration}",
+    ).stdout
+    assert json.loads(applied_annotation)["spec"]["replicas"] == 2
+
+    services = lines(kubectl("get", "svc").stdout)
+    assert services[0] == ["NAME", "TYPE", "CLUSTER-IP", "EXTERNAL-IP", "PORT(S)", "AGE"]
+    rows = {row[0]: row for row in services[1:]}
+    assert rows["kubernetes"][1:5] == ["ClusterIP", "10.96.0.1", "<none>", "443/TCP"]
+    assert rows["front"][1] == "ClusterIP" and rows["front"][3:5] == ["<none>", "80/TCP"]
+    assert re.fullmatch(r"10\.9[6-9]\.\d+\.\d+|10\.1[01]\d\.\d+\.\d+", rows["front"][2])
+
+    def endpoints() -> dict[str, list[str]]:
+        return rows_by_name(kubectl("get", "endpoints").stdout)
+
+    # The Endpoints controller lists the two pods once they are Ready, on the target port.
+    wait_for(lambda: endpoints().get("front", ["", ""])[1].count(":80") == 2, timeout=90)
+    table = lines(kubectl("get", "endpoints").stdout)
+    assert table[0] == ["NAME", "ENDPOINTS", "AGE"]
+    listed = endpoints()
+    assert listed["kubernetes"][1] == "10.0.0.2:6443"
+    assert re.fullmatch(r"10\.244\.\d+\.\d+:80,10\.244\.\d+\.\d+:80", listed["front"][1])
+
+    # Scaled to none, the Service's Endpoints stays, listing no address.
+    kubectl("scale", "rs", "front", "--replicas=0")
+    wait_for(lambda: endpoints()["front"][1] == "<none>", timeout=90)
+    kubectl("delete", "service", "front")
+    wait_for(lambda: "front" not in endpoints(), timeout=60)
+
+
+INVALID_POD = """\
+apiVersion: v1
+kind: Pod
+metadata:
+  name: broken
+spec:
+  restartPolicy: Sometimes
+  containers:
+    - name: app
+    - name: app
+      image: nginx
+"""
+
+
+def test_an_invalid_manifest_lists_each_cause(kubectl, tmp_path):
+    manifest = tmp_path / "broken.yaml"
+    manifest.write_text(INVALID_POD)
+    expected = (
+        'The Pod "broken" is invalid: \n'
+        "* spec.containers[0].image: Required value\n"
+        '* spec.containers[1].name: Duplicate value: "app"\n'
+        '* spec.restartPolicy: Unsupported value: "Sometimes": supported values: "Always",'
+        ' "OnFailure", "Never"\n'
+    )
+    for command in ("apply", "create"):
+        refused = kubectl(command, "-f", str(manifest), check=False)
+        assert refused.returncode == 1
+        assert refused.stderr == expected
+    assert kubectl("get", "pods", "-o", "name").stdout == ""
