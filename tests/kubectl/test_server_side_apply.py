@@ -93,3 +93,8 @@ def test_apply_server_side_creates_merges_prunes_and_refuses_another_manager_s_f
         "deployer",
         "kubectl",
     ]
+    # A server dry run of an apply that would create: answered, nothing stored.
+    manifest.write_text(POD.replace("name: web\n  labels", "name: api\n  labels"))
+    dry = kubectl("apply", "--server-side", "--dry-run=server", "-f", str(manifest)).stdout
+    assert dry.strip() == "pod/api serverside-applied (server dry run)"
+    assert kubectl("get", "pods", "-o", "name").stdout.split() == ["pod/web"]
