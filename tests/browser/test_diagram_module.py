@@ -623,6 +623,8 @@ def test_calls_travel_the_way_the_lesson_tells_it(page, harness):
             refused: hops(call('student', 'delete', 'pods', { code: 403, reason: 'Forbidden' })),
             crash: hops(call('student', 'crash', 'pods'), { podNode: () => 'node-2' }),
             replace: hops(call('controller-manager/replicaset', 'create', 'pods', { code: 201 })),
+            dryRun: hops(call('student', 'create', 'pods', { code: 201, stages: [
+                { stage: 'etcd', ok: true, detail: 'dry run: nothing was stored' }] })),
         };
     }""")
     assert routes["create"] == [
@@ -649,6 +651,11 @@ def test_calls_travel_the_way_the_lesson_tells_it(page, harness):
     assert routes["replace"] == [
         "controller-manager>apiserver: create pod web",
         "apiserver>etcd: store pod web",
+    ]
+    # A server dry run passes the stages and goes no further: nothing reaches etcd.
+    assert routes["dryRun"] == [
+        "user>apiserver: create pod web",
+        "apiserver>user: dry run: nothing stored",
     ]
 
 

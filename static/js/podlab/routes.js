@@ -18,6 +18,8 @@ const FAULT_VERBS = new Set(["crash", "stop", "start", "boot"]);
 const PAGE_USER_AGENT = "podlab-live-page";
 /** The sandbox clock's controls, traced by the API server like faults (sandbox/views.py). */
 const CLOCK_VERBS = new Set(["pause", "resume", "speed", "step", "mode"]);
+/** The etcd stage of a server dry run (cluster/apiserver/registry.py DRY_RUN_STAGE). */
+const DRY_RUN_STAGE = "dry run: nothing was stored";
 /** The API server's stages before etcd, in the order a request passes them. */
 const STAGES = ["authentication", "authorization", "admission", "validation"];
 
@@ -53,9 +55,14 @@ const RUNTIME_CALLS = {
  * @property {object} [decision] for "marks": the scheduling note
  */
 
-/** @param {object} trace @returns {boolean} a successful create/update/patch/delete */
+/** @param {object} trace @returns {boolean} a successful create/update/patch/delete that wrote to etcd */
 export function isWrite(trace) {
-  return WRITE_VERBS.has(trace.verb) && trace.code >= 200 && trace.code < 300;
+  return WRITE_VERBS.has(trace.verb) && trace.code >= 200 && trace.code < 300 && !isDryRun(trace);
+}
+
+/** @param {object} trace @returns {boolean} a server dry run (dryRun=All): every stage ran, nothing was stored */
+export function isDryRun(trace) {
+  return (trace.stages ?? []).some((entry) => entry.stage === "etcd" && entry.detail === DRY_RUN_STAGE);
 }
 
 /** @param {object} trace @returns {boolean} get, list or watch */
@@ -291,6 +298,8 @@ export function traceHops(trace, { object = null, podNode = () => "" } = {}) {
         : trace.verb === "delete" ? `stop ${trace.name}` : `${trace.name} changed`;
       hops.push({ from: "apiserver", to: `kubelet:${node}`, label: `watch: ${what}`, kind: "notify" });
     }
+  } else if (isDryRun(trace) && !fromApiServer) {
+    hops.push({ from: "apiserver", to: caller.anchor, label: "dry run: nothing stored", kind: "reply" });
   } else if (isRead(trace) && !fromApiServer) {
     hops.push({ from: "apiserver", to: caller.anchor, label: replyLabel(trace), kind: "reply" });
   }
