@@ -1,4 +1,5 @@
-"""The pages around the API: a sandbox's kubeconfig, and the user's API tokens."""
+"""The pages around the API: a sandbox's kubeconfig, the user's API tokens, and the
+command box's answers."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from cluster.models import ApiToken, Sandbox
+from kubeapi.command_box.box import answer
 from kubeapi.kubeconfig import issue_kubeconfig, sandbox_server_url
 from sandbox.views.access import sandbox_view
 
@@ -43,3 +45,13 @@ def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
     token.delete()
     messages.success(request, f"Revoked “{token.name}”: kubectl with it now gets 401 Unauthorized.")
     return redirect("api-tokens")
+
+
+@require_POST
+@sandbox_view
+def command_box(request: HttpRequest, sandbox: Sandbox) -> HttpResponse:
+    """A command typed in the page's command box, for whoever may change the sandbox
+    (sandbox_view has checked, before anything is read); its answer is appended to the
+    box's output. Each API call it makes is authorized again by the API server."""
+    reply = answer(sandbox, request.user, request.POST.get("command", ""))
+    return render(request, "kubeapi/command_answer.html", {"answer": reply})

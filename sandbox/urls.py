@@ -13,6 +13,7 @@ sandbox_urls = [
     path("", pages.sandbox_detail, name="sandbox-detail"),
     path("reset/", pages.sandbox_reset_view, name="sandbox-reset"),
     path("kubeconfig/", api_views.kubeconfig_download, name="sandbox-kubeconfig"),
+    path("kubectl/", api_views.command_box, name="sandbox-command-box"),
     path("delete/", pages.sandbox_delete_view, name="sandbox-delete"),
     path("clock/", controls.clock_state, name="sandbox-clock-state"),
     path("clock/<slug:action>/", controls.clock_control, name="sandbox-clock"),

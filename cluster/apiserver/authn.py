@@ -60,6 +60,8 @@ class Caller:
 # The live page's requests, made with the student's session: its panels' and snapshots'
 # reads are the page's doing, not the student's, and the timeline folds them away.
 LIVE_PAGE_USER_AGENT = "podlab-live-page"
+# The page's command box: kubectl's commands typed on the page (kubeapi/command_box).
+COMMAND_BOX_USER_AGENT = "podlab-command-box"
 
 
 def caller_for_user(user, user_agent: str = LIVE_PAGE_USER_AGENT) -> Caller:

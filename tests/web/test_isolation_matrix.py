@@ -161,6 +161,12 @@ MATRIX: dict[str, Row] = {
     "sandbox-kubeconfig": Row(
         get=NOT_ALLOWED,
         post=                       (LOGIN,   200,   404,       404,         403,        200)),
+    # The command box: a kubectl command run as the user, for whoever may change the
+    # sandbox; a refused one runs nothing (no list of pods traced in another's sandbox).
+    "sandbox-command-box": Row(
+        data={"command": "kubectl get pods"},
+        get=NOT_ALLOWED,
+        post=                       (LOGIN,   200,   404,       404,         403,        200)),
     # The sandbox's Kubernetes API (kubeapi/) takes a bearer token, never the page's
     # session: 401 to everyone here. /version is open, as upstream's is. tests/kubectl
     # asks it with tokens: another's sandbox is 403, a revoked token 401.
