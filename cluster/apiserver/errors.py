@@ -9,12 +9,22 @@ from cluster.resources.types import ResourceType
 class ApiError(Exception):
     """A failed request. `status()` is the body the API answers with."""
 
-    def __init__(self, code: int, reason: str, message: str, details: dict | None = None):
+    def __init__(
+        self,
+        code: int,
+        reason: str,
+        message: str,
+        details: dict | None = None,
+        *,
+        stage: str = "",
+    ):
         super().__init__(message)
         self.code = code
         self.reason = reason
         self.message = message
         self.details = details or {}
+        # The pipeline stage that refused, when its code does not tell (ApiServer._serve).
+        self.stage = stage
 
     def status(self) -> dict:
         body = {
@@ -163,4 +173,4 @@ def invalid_options(kind: str, errors: list[FieldError]) -> ApiError:
 def apply_conflict(message: str, causes: list[dict]) -> ApiError:
     """A server-side apply that would change fields another manager owns (upstream's
     NewApplyConflict: a 409 Conflict with one FieldManagerConflict cause per field)."""
-    return ApiError(409, "Conflict", message, {"causes": causes})
+    return ApiError(409, "Conflict", message, {"causes": causes}, stage="admission")

@@ -491,7 +491,7 @@ class ApiServer:
                 entry["stage"] == "authorization" and entry["ok"] for entry in stages.entries
             )
             # A 403 once authorized is admission's (a quota, a namespace being deleted).
-            stage = "admission" if error.code == 403 and not at_the_door else None
+            stage = "admission" if error.code == 403 and not at_the_door else error.stage
             stages.failed(stage or _FAILED_STAGE.get(error.code, "etcd"), error.message)
             actor = request.actor
             if error.code in _REFUSED_AT_THE_DOOR and at_the_door:

@@ -47,7 +47,7 @@ def failure(call) -> tuple[int, dict]:
     return refused.value.status, json.loads(refused.value.body)
 
 
-def test_apply_through_the_client_needs_a_field_manager_and_records_it(api_client):
+def test_apply_through_the_client_needs_a_field_manager_and_records_it(api_client, sandbox):
     apps = client.AppsV1Api(api_client)
     created = apps.patch_namespaced_deployment(
         "api", "default", deployment(2), field_manager="me", _content_type=APPLY_PATCH
@@ -83,6 +83,9 @@ def test_apply_through_the_client_needs_a_field_manager_and_records_it(api_clien
             "field": ".spec.replicas",
         }
     ]
+    # Refused before etcd: the diagram lights the stage that said no.
+    refusal = Trace.objects.filter(sandbox=sandbox, code=409).get()
+    assert refusal.stages[-1]["stage"] == "admission" and not refusal.stages[-1]["ok"]
 
 
 def test_a_dry_run_stores_nothing_and_an_unsupported_value_is_refused(api_client):
