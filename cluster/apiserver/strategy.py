@@ -121,7 +121,7 @@ def default_on_create(rt: ResourceType, obj: dict, now: dt.datetime) -> None:
         meta.pop(server_owned, None)
     meta["uid"] = str(uuid.uuid4())
     meta["creationTimestamp"] = format_time(now)
-    if rt.has_status:
+    if rt.generation_changed is not None:
         meta["generation"] = 1
     rt.default(obj)
 
@@ -158,7 +158,8 @@ def prepare_update(
         # As upstream's namespaceStrategy.PrepareForUpdate: only namespaces/finalize
         # changes spec.finalizers.
         new.setdefault("spec", {})["finalizers"] = old.get("spec", {}).get("finalizers", [])
-    if "generation" in old.get("metadata", {}) and rt.generation_changed(new, old):
+    changed = rt.generation_changed
+    if changed is not None and "generation" in old.get("metadata", {}) and changed(new, old):
         new["metadata"]["generation"] = old["metadata"]["generation"] + 1
     return new, rt.validate(new, old)
 

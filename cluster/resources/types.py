@@ -17,7 +17,8 @@ UpdatePreparer = Callable[[dict, dict], None]
 # validate_status(obj, old): errors for an update through the status subresource.
 StatusValidator = Callable[[dict, dict], list[FieldError]]
 # generation_changed(new, old): whether an update of the main resource is a new
-# metadata.generation (each upstream strategy's PrepareForUpdate decides).
+# metadata.generation (each upstream strategy's PrepareForUpdate decides). A kind without
+# one keeps no generation: in 1.32 only the workloads do (pods got theirs in 1.33).
 GenerationRule = Callable[[dict, dict], bool]
 
 
@@ -43,10 +44,6 @@ def no_status_errors(obj: dict, old: dict) -> list[FieldError]:
     return []
 
 
-def spec_differs(new: dict, old: dict) -> bool:
-    return new.get("spec") != old.get("spec")
-
-
 @dataclass(frozen=True)
 class ResourceType:
     name: str  # plural, as in URLs and store keys: "pods"
@@ -61,7 +58,7 @@ class ResourceType:
     validate_status: StatusValidator = no_status_errors
     prepare_for_update: UpdatePreparer = no_preparation
     admission: tuple[AdmissionPlugin, ...] = ()  # mutating plugins for a create, in order
-    generation_changed: GenerationRule = spec_differs
+    generation_changed: GenerationRule | None = None  # None: no metadata.generation
     # Metadata a status update may change too (its status strategy keeps only the rest):
     # ("annotations",) for a Deployment, whose controller writes its revision so.
     status_metadata: tuple[str, ...] = ()

@@ -4,7 +4,7 @@ and namespace registry do them."""
 import pytest
 
 from cluster.apiserver import ApiError, ApiServer
-from tests.apiserver.manifests import pod_manifest
+from tests.apiserver.manifests import pod_manifest, workload_manifest
 
 pytestmark = pytest.mark.django_db
 
@@ -34,12 +34,16 @@ def test_foreground_delete_keeps_the_object_until_the_gc_removes_its_finalizer(a
 
 
 def test_orphan_delete_adds_the_orphan_finalizer_and_moves_the_generation(api):
-    generation = api.get("nodes", "node-2")["metadata"]["generation"]
-    api.delete("nodes", "node-2", propagation_policy="Orphan")
-    meta = api.get("nodes", "node-2")["metadata"]
+    api.create("deployments", workload_manifest("Deployment"), namespace="default")
+    api.delete("deployments", "web", namespace="default", propagation_policy="Orphan")
+    meta = api.get("deployments", "web", namespace="default")["metadata"]
     assert meta["finalizers"] == ["orphan"]
-    assert meta["generation"] == generation + 1
+    assert meta["generation"] == 2
     assert meta["deletionTimestamp"]
+    # A kind that keeps no generation (a Node, in 1.32) gets none.
+    api.delete("nodes", "node-2", propagation_policy="Orphan")
+    node = api.get("nodes", "node-2")["metadata"]
+    assert node["finalizers"] == ["orphan"] and "generation" not in node
 
 
 def test_a_background_delete_drops_the_collectors_finalizers_and_deletes_at_once(api):
