@@ -30,6 +30,8 @@ SERVER_OWNED_METADATA = (
     "deletionGracePeriodSeconds",
     "generation",
 )
+# The managedFields an update sends to clear them (upstream's isResetManagedFields).
+RESET_MANAGED_FIELDS = [{}]
 # DeleteOptions' propagationPolicy values, and the finalizers the garbage collector
 # honours (metav1.FinalizerOrphanDependents, FinalizerDeleteDependents).
 BACKGROUND, FOREGROUND, ORPHAN = "Background", "Foreground", "Orphan"
@@ -195,9 +197,9 @@ def _keep_system_metadata(new: dict, old: dict) -> None:
 
 def _keep_managed_fields(new_meta: dict, old_meta: dict) -> None:
     """As upstream's fieldmanager: an update that sends no managedFields (a client that
-    knows nothing of them) keeps the object's; `[{}]` clears them."""
+    knows nothing of them) keeps the object's; RESET_MANAGED_FIELDS clears them."""
     sent = new_meta.get("managedFields")
-    if sent == [{}]:
+    if sent == RESET_MANAGED_FIELDS:
         new_meta.pop("managedFields")
     elif not sent and old_meta.get("managedFields"):
         new_meta["managedFields"] = copy.deepcopy(old_meta["managedFields"])

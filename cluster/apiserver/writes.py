@@ -155,6 +155,9 @@ def apply(
     if existing is None:
         applied.setdefault("metadata", {})["name"] = request.name
         return create(registry, request, stages, body=applied)
+    if not meta_of(applied).get("managedFields"):
+        # No manager owns anything now: said so, or the update would keep the old entries.
+        applied["metadata"]["managedFields"] = copy.deepcopy(strategy.RESET_MANAGED_FIELDS)
     strategy.check_resource_version(rt, request.name, applied, existing)
     obj = strategy.decode(rt, applied, request.namespace)
     return _write_update(registry, request, stages, existing, obj)
