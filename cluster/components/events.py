@@ -41,20 +41,35 @@ class EventRecorder:
         self.source = {"component": component, **({"host": host} if host else {})}
         self.component = component
 
-    def normal(self, obj: dict, reason: str, message: str, *, occurrence: str = "") -> None:
-        self.record(obj, "Normal", reason, message, occurrence=occurrence)
+    def normal(
+        self, obj: dict, reason: str, message: str, *, occurrence: str = "", field_path: str = ""
+    ) -> None:
+        self.record(obj, "Normal", reason, message, occurrence=occurrence, field_path=field_path)
 
-    def warning(self, obj: dict, reason: str, message: str, *, occurrence: str = "") -> None:
-        self.record(obj, "Warning", reason, message, occurrence=occurrence)
+    def warning(
+        self, obj: dict, reason: str, message: str, *, occurrence: str = "", field_path: str = ""
+    ) -> None:
+        self.record(obj, "Warning", reason, message, occurrence=occurrence, field_path=field_path)
 
     def record(
-        self, obj: dict, event_type: str, reason: str, message: str, *, occurrence: str = ""
+        self,
+        obj: dict,
+        event_type: str,
+        reason: str,
+        message: str,
+        *,
+        occurrence: str = "",
+        field_path: str = "",
     ) -> None:
         """occurrence: what this event is about, when a repeat of it is the same happening
-        told twice (a container started), not a new one (another start): counted once."""
+        told twice (a container started), not a new one (another start): counted once.
+        field_path: the part of the object it is about ("spec.containers{web}"), which
+        kubectl shows as the event's SUBOBJECT; as in upstream's aggregation key, events
+        about two parts are two events."""
         meta = obj["metadata"]
         namespace = meta.get("namespace") or "default"
-        digest = hashlib.sha256(f"{meta.get('uid')}|{reason}|{message}".encode()).hexdigest()
+        about = f"{meta.get('uid')}|{reason}|{message}" + (f"|{field_path}" if field_path else "")
+        digest = hashlib.sha256(about.encode()).hexdigest()
         name = f"{meta['name']}.{digest[:16]}"
         now = format_time(self.clock.now())
         key = f"{namespace}/{name}"
@@ -62,6 +77,8 @@ class EventRecorder:
             self._repeat(namespace, name, key, now, occurrence)
             return
         event = self._event(obj, name, event_type, reason, message, now)
+        if field_path:
+            event["involvedObject"]["fieldPath"] = field_path
         if occurrence:
             event["metadata"]["annotations"] = {OCCURRENCE_ANNOTATION: occurrence}
         try:

@@ -111,6 +111,22 @@ def test_pods_and_nodes_as_kubectl_prints_them(kubectl, stack, api_url, sandbox)
     assert [pod["metadata"]["name"] for pod in listed["items"]] == ["big", "once", "web"]
     assert {pod["kind"] for pod in listed["items"]} == {"Pod"}
 
+    # A container's events name it as the part of the pod they are about (SUBOBJECT).
+    about_web = ["get", "events", "--field-selector", "involvedObject.name=web", "-o", "wide"]
+    events = kubectl(*about_web).stdout.splitlines()
+    assert events[0].split()[:8] == [
+        "LAST", "SEEN", "TYPE", "REASON", "OBJECT", "SUBOBJECT", "SOURCE", "MESSAGE",
+    ]  # fmt: skip
+    started = next(re.split(r"\s{2,}", line.strip()) for line in events if " Started " in line)
+    assert started[1:7] == [
+        "Normal",
+        "Started",
+        "pod/web",
+        "spec.containers{web}",
+        f"kubelet, {web_node}",
+        "Started container web",
+    ]
+
     # Unschedulable: the scheduler's reasons on the Warning it repeats, counted.
     failed_scheduling = re.compile(
         r"  Warning  FailedScheduling  \d+s \(x\d+ over \d+s\)  default-scheduler  0/3 nodes are"

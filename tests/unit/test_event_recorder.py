@@ -57,3 +57,12 @@ def test_another_occurrence_is_counted_with_or_without_memory():
     EventRecorder(api, clock, component="kubelet").normal(pod(), "Started", "app", occurrence="c2")
     [event] = api.events("Started")
     assert event["count"] == 3
+
+
+def test_the_same_event_about_two_parts_of_an_object_is_two_events():
+    api, clock = FakeClusterApi(), FakeClock(START)
+    recorder = EventRecorder(api, clock, component="kubelet")
+    for part in ("spec.containers{a}", "spec.containers{b}", "spec.containers{a}"):
+        recorder.normal(pod(), "Pulling", 'Pulling image "nginx"', field_path=part)
+    counts = {e["involvedObject"]["fieldPath"]: e["count"] for e in api.events("Pulling")}
+    assert counts == {"spec.containers{a}": 2, "spec.containers{b}": 1}

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from cluster.components.events import EventRecorder
 from cluster.components.kubelet.backoff import failures_after_exit, restart_delay
 from cluster.components.kubelet.durations import go_duration
+from cluster.components.kubelet.field_path import container_field_path
 from cluster.components.kubelet.images import ensure_image
 from cluster.components.runtime import ContainerRuntime
 from cluster.components.runtime.statuses import (
@@ -104,7 +105,8 @@ def stop_pod(pod: dict, memory: dict, ctx: PodContext, grace_seconds: int) -> bo
             continue
         if not status.stopping:
             message = f"Stopping container {spec['name']}"
-            ctx.events.normal(pod, "Killing", message, occurrence=current)
+            part = container_field_path(pod, spec["name"])
+            ctx.events.normal(pod, "Killing", message, occurrence=current, field_path=part)
             status = runtime.stop_container(current, grace_seconds, ctx.now)
         all_stopped = all_stopped and status.state == ContainerState.EXITED
     return all_stopped
@@ -196,7 +198,12 @@ def _crash_loop_back_off(pod: dict, name: str, container: dict, ctx: PodContext)
     """Upstream reports (and files a warning) on every sync until the back-off runs out."""
     meta = pod["metadata"]
     who = f"{meta['name']}_{meta.get('namespace', '')}({meta['uid']})"
-    ctx.events.warning(pod, "BackOff", f"Back-off restarting failed container {name} in pod {who}")
+    ctx.events.warning(
+        pod,
+        "BackOff",
+        f"Back-off restarting failed container {name} in pod {who}",
+        field_path=container_field_path(pod, name),
+    )
     delay = go_duration(restart_delay(container["failures"]))
     return {
         "reason": "CrashLoopBackOff",
@@ -217,9 +224,14 @@ def _start_new_container(
     # the same container (ids are derived, not drawn), started when the status says.
     when = _reported_start(pod, spec["name"], upcoming) or ctx.now
     container_id = ctx.runtime.create_container(sandbox, spec, when)
-    ctx.events.normal(pod, "Created", f"Created container: {spec['name']}", occurrence=upcoming)
+    name, part = spec["name"], container_field_path(pod, spec["name"])
+    ctx.events.normal(
+        pod, "Created", f"Created container: {name}", occurrence=upcoming, field_path=part
+    )
     ctx.runtime.start_container(container_id, when)
-    ctx.events.normal(pod, "Started", f"Started container {spec['name']}", occurrence=upcoming)
+    ctx.events.normal(
+        pod, "Started", f"Started container {name}", occurrence=upcoming, field_path=part
+    )
     if older := container.get("previous"):
         # The kubelet's garbage collector keeps one dead container per name (for --previous).
         ctx.runtime.remove_container(older, ctx.now)

@@ -195,3 +195,15 @@ def test_an_init_container_whose_image_cannot_be_pulled_holds_the_pod_back():
     )
     assert node.status()["phase"] == "Pending"
     assert started_order(node) == []
+
+
+def test_each_container_s_events_name_it_as_their_field_path():
+    node = Node(init_pod())
+    node.ticks(0, 1, 4, 5, 7, 11)
+    parts = {
+        (e["reason"], e["message"]): e["involvedObject"].get("fieldPath") for e in node.api.events()
+    }
+    assert parts[("Started", "Started container init-a")] == "spec.initContainers{init-a}"
+    assert parts[("Pulling", 'Pulling image "busybox"')] == "spec.initContainers{init-b}"
+    assert parts[("Created", "Created container: app")] == "spec.containers{app}"
+    assert parts[("Started", "Started container app")] == "spec.containers{app}"
