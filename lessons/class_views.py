@@ -202,6 +202,7 @@ DOING = {
     "narrate": "reading",
     "act": "watching the lesson act",
     "do": "asked to act",
+    "kubectl": "asked to run kubectl",
     "wait_for": "watching the cluster",
     "ask": "answering",
     "checkpoint": "at a checkpoint",

@@ -29,6 +29,7 @@ class CallSeen:
     namespace: str
     name: str
     code: int
+    user_agent: str = ""  # the client that sent it: "kubectl/v1.32.4 ...", the box's
 
 
 class ClusterView(Protocol):

@@ -19,7 +19,16 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Protocol
 
-from lessons.conditions import ClusterView, call_matches, describe_call, evaluate, state_mismatch
+from cluster.apiserver.authn import COMMAND_BOX_USER_AGENT
+from kubeapi.command_box.expectations import expected_call
+from lessons.conditions import (
+    CallSeen,
+    ClusterView,
+    call_matches,
+    describe_call,
+    evaluate,
+    state_mismatch,
+)
 from lessons.validation import STEP_KINDS
 
 
@@ -123,6 +132,10 @@ def advance(
             passed = _do_step(body, progress, view, doer, inputs, headless, newest_call)
             if progress.state == FAILED:
                 break
+        elif kind == "kubectl":
+            passed = _kubectl_step(body, progress, view, doer, inputs, headless, newest_call)
+            if progress.state == FAILED:
+                break
         elif kind == "wait_for":
             passed = _wait_step(body, progress, view, now, headless)
         elif kind == "ask":
@@ -166,6 +179,44 @@ def _do_step(body, progress, view, doer, inputs, headless, newest_call) -> bool:
     if not calls:
         progress.seen = f"waiting for {describe_call(expect)}"
     return False
+
+
+def _kubectl_step(body, progress, view, doer, inputs, headless, newest_call) -> bool:
+    """Done when the command's call, sent by kubectl (a terminal's, or the page's command
+    box), reaches the API server and is answered with success."""
+    if headless and progress.seen != "autoplayed":
+        try:
+            doer.act({"kubectl": body["command"]}, as_student=True)
+        except ActFailed as refused:
+            progress.state, progress.seen = FAILED, f"step {progress.step + 1}: {refused}"
+            return False
+        progress.seen = "autoplayed"
+        return False  # its call is seen at the next advance, as a student's would be
+    expected = expected_call(body["command"])
+    calls = [
+        call
+        for call in view.calls_since(progress.since_action)
+        if _sent_by_kubectl(call)
+        and (headless or call.actor == inputs.student)
+        and call.verb in expected.verbs
+        and call.resource == expected.resource
+        and call.subresource == expected.subresource
+        and call.name == (expected.name or call.name)
+        and call.namespace == expected.namespace
+    ]
+    if any(call.code < 400 for call in calls):
+        progress.since_action = newest_call
+        return True
+    if calls:
+        refused = calls[-1]
+        progress.seen = f"your command reached the API server, which answered {refused.code}"
+    else:
+        progress.seen = f"waiting for {expected.describe()} from kubectl"
+    return False
+
+
+def _sent_by_kubectl(call: CallSeen) -> bool:
+    return call.user_agent.startswith("kubectl/") or call.user_agent == COMMAND_BOX_USER_AGENT
 
 
 def _wait_step(body, progress, view, now, headless) -> bool:

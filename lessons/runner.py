@@ -31,6 +31,7 @@ from cluster.models import Sandbox, Trace
 from cluster.resources import RESOURCES, ResourceType
 from cluster.sandboxes import claim_sandbox_room, sandbox_create
 from cluster.topology import NodeShape
+from kubeapi.command_box import box as command_box
 from lessons.conditions import CallSeen
 from lessons.engine import FAILED, RUNNING, TIMED_OUT, ActFailed, Inputs, Progress, advance
 from lessons.models import Lesson, LessonRun
@@ -92,7 +93,15 @@ class ApiView:
             .exclude(user_agent=LIVE_PAGE_USER_AGENT, verb__in=READ_VERBS)
             .order_by("id")
             .values_list(
-                "id", "actor", "verb", "resource", "subresource", "namespace", "name", "code"
+                "id",
+                "actor",
+                "verb",
+                "resource",
+                "subresource",
+                "namespace",
+                "name",
+                "code",
+                "user_agent",
             )[:CALLS_READ_AT_ONCE]
         )
         return [CallSeen(*row) for row in rows]
@@ -123,6 +132,13 @@ class ApiDoer:
             raise ActFailed(f"{verb}: {refused.code} {refused.reason}: {refused}") from refused
         except workload_operations.RollbackError as refused:
             raise ActFailed(f"undo: {refused}") from refused
+
+    def _kubectl(self, command: str) -> None:
+        """A `kubectl` step's command, in the student's place (headless): through the
+        command box, as the student would type it."""
+        reply = command_box.answer(self.sandbox, self.student, command)
+        if not reply.ok:
+            raise ActFailed(f"{command}: {reply.text}")
 
     def _apply(self, manifest: Mapping) -> None:
         rt = resource_of_manifest(manifest)

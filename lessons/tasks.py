@@ -28,7 +28,7 @@ RESUME_AFTER_SECONDS = 5.0
 BUSY_RETRY_SECONDS = 0.2
 GOING = (engine.RUNNING, engine.TIMED_OUT)
 # What a run waits for that only a look tells (the others wait for a press).
-LOOKS_AGAIN = {"wait_for", "do"}
+LOOKS_AGAIN = {"wait_for", "do", "kubectl"}
 
 
 def _key(kind: str, value: object) -> str:

@@ -16,6 +16,8 @@ from jsonschema.exceptions import best_match
 from cluster.components.controllers import CONTROLLERS
 from cluster.resources import RESOURCES
 from cluster.topology import SHAPES
+from kubeapi.command_box.expectations import NoCallToExpect, expected_call
+from kubeapi.command_box.grammar import NotInTheBox, UsageError
 from lessons.reading import (
     LessonInvalid,
     LessonProblem,
@@ -30,7 +32,16 @@ SCHEMA: dict = json.loads(SCHEMA_FILE.read_text())
 DEFS: dict[str, dict] = SCHEMA["$defs"]
 VALIDATOR = Draft202012Validator(SCHEMA)
 
-STEP_KINDS = ("narrate", "act", "do", "wait_for", "ask", "checkpoint", "pause_for_instructor")
+STEP_KINDS = (
+    "narrate",
+    "act",
+    "do",
+    "kubectl",
+    "wait_for",
+    "ask",
+    "checkpoint",
+    "pause_for_instructor",
+)
 # What the definitions that are one of a few keys are called in the problems found.
 CALLED = {"step": "a step", "act": "an act", "condition": "a condition", "ask": "a question"}
 NAME_RULE = (
@@ -258,6 +269,8 @@ def _check_step(kind: str, body, path: Path, nodes: list[str], say) -> None:
         _check_resource(body["expect"]["resource"], (*path, "expect", "resource"), say)
         if "autoplay" in body:
             _check_act(body["autoplay"], (*path, "autoplay"), nodes, say)
+    elif kind == "kubectl":
+        _check_kubectl(body["command"], (*path, "command"), say)
     elif kind == "wait_for":
         _check_condition(body["condition"], (*path, "condition"), say)
     elif kind == "checkpoint":
@@ -269,6 +282,15 @@ def _check_step(kind: str, body, path: Path, nodes: list[str], say) -> None:
             f"there are {len(body['choices'])} choices, counted from 0:"
             f" the answer must be at most {len(body['choices']) - 1}",
         )
+
+
+def _check_kubectl(command: str, path: Path, say) -> None:
+    """The command must be one the command box runs, and make a call the step can wait
+    for: the student may type it there, and the run knows when it has reached the API."""
+    try:
+        expected_call(command)
+    except (UsageError, NotInTheBox, NoCallToExpect) as problem:
+        say(path, f"{command}: {problem}")
 
 
 def _check_act(act: dict, path: Path, nodes: list[str], say) -> None:

@@ -26,6 +26,7 @@ KIND_WORDS = {
     "narrate": "",
     "act": "The lesson acts",
     "do": "Your turn",
+    "kubectl": "Your turn: kubectl",
     "wait_for": "Watch",
     "ask": "Question",
     "checkpoint": "Checkpoint",

@@ -35,9 +35,20 @@ class Cluster:
     def put(self, resource: str, obj: dict, namespace: str = "default") -> None:
         self.objects[(resource, namespace, obj["metadata"]["name"])] = obj
 
-    def call(self, actor: str, verb: str, resource: str, name: str, code: int = 201) -> None:
+    def call(
+        self,
+        actor: str,
+        verb: str,
+        resource: str,
+        name: str,
+        code: int = 201,
+        *,
+        user_agent: str = "",
+        subresource: str = "",
+    ) -> None:
+        call_id = len(self.calls) + 1
         self.calls.append(
-            CallSeen(len(self.calls) + 1, actor, verb, resource, "", "default", name, code)
+            CallSeen(call_id, actor, verb, resource, subresource, "default", name, code, user_agent)
         )
 
     # ClusterView
@@ -284,6 +295,57 @@ def test_headless_the_autoplay_is_done_as_the_student_and_the_run_goes_to_the_en
     progress = run(story, progress, cluster, headless=True)
     assert progress.state == DONE
     assert progress.results["3"] == {"answer": 1, "revealed": True, "right": True}
+
+
+KUBECTL = "kubectl/v1.32.4 (linux/amd64) kubernetes/abc"
+RUN_WEB = {"kubectl": {"say": "Run it.", "command": "kubectl run web --image=nginx"}}
+
+
+def test_a_kubectl_step_passes_on_the_student_s_kubectl_call_that_succeeds():
+    cluster = Cluster()
+    story = lesson(RUN_WEB, NARRATE)
+    progress = run(story, Progress(), cluster)
+    assert progress.seen == "waiting for a create of pods/web from kubectl"
+    cluster.call("alice", "create", "pods", "web")  # a click on the page: not kubectl
+    cluster.call("bob", "create", "pods", "web", user_agent=KUBECTL)  # not the student's
+    cluster.call("alice", "create", "pods", "db", user_agent=KUBECTL)  # another pod
+    cluster.call("alice", "create", "pods", "web", 409, user_agent=KUBECTL)
+    progress = run(story, progress, cluster)
+    assert (progress.step, progress.seen) == (
+        0,
+        "your command reached the API server, which answered 409",
+    )
+    cluster.call("alice", "create", "pods", "web", user_agent="podlab-command-box")
+    assert run(story, progress, cluster).step == 1
+
+
+@pytest.mark.parametrize(
+    ("command", "call"),
+    [
+        ("kubectl scale deploy web --replicas=3", ("patch", "deployments", "web", "scale")),
+        ("kubectl get pods", ("list", "pods", "", "")),
+        ("kubectl logs web", ("get", "pods", "web", "log")),
+        ("kubectl rollout undo deployment/web", ("patch", "deployments", "web", "")),
+    ],
+)
+def test_a_kubectl_step_waits_for_the_call_its_command_makes(command, call):
+    verb, resource, name, subresource = call
+    cluster = Cluster()
+    story = lesson({"kubectl": {"say": "Go.", "command": command}}, NARRATE)
+    progress = run(story, Progress(), cluster)
+    cluster.call("alice", "get", resource, name, 200, user_agent=KUBECTL)  # a read before
+    if verb != "get":
+        assert run(story, progress, cluster).step == 0
+    cluster.call("alice", verb, resource, name, 200, user_agent=KUBECTL, subresource=subresource)
+    assert run(story, progress, cluster).step == 1
+
+
+def test_headless_a_kubectl_step_runs_its_command_as_the_student():
+    cluster = Cluster()
+    progress = run(lesson(RUN_WEB), Progress(), cluster, headless=True)
+    assert cluster.acts == [({"kubectl": "kubectl run web --image=nginx"}, True)]
+    cluster.call("alice", "create", "pods", "web", user_agent="podlab-command-box")
+    assert run(lesson(RUN_WEB), progress, cluster, headless=True).state == DONE
 
 
 def test_an_answer_is_kept_and_revealed_only_after_the_next_step():

@@ -26,6 +26,15 @@ if (box) {
     recalled = Math.max(0, Math.min(history.length, recalled + (event.key === "ArrowUp" ? 1 : -1)));
     input.value = recalled ? history[history.length - recalled] : "";
   });
+  // A lesson's kubectl step offers its command: it goes into the box, for the student to
+  // read and run (the panel is swapped in and out, so the click is caught on the page).
+  document.addEventListener("click", (event) => {
+    const offered = event.target.closest(".to-command-box");
+    if (!offered) return;
+    input.value = offered.dataset.command;
+    input.focus();
+    box.scrollIntoView({ block: "nearest" });
+  });
   box.addEventListener("click", (event) => {
     const example = event.target.closest(".command-example");
     if (!example) return;
