@@ -625,6 +625,8 @@ def test_calls_travel_the_way_the_lesson_tells_it(page, harness):
             replace: hops(call('controller-manager/replicaset', 'create', 'pods', { code: 201 })),
             dryRun: hops(call('student', 'create', 'pods', { code: 201, stages: [
                 { stage: 'etcd', ok: true, detail: 'dry run: nothing was stored' }] })),
+            collection: hops(call('student', 'deletecollection', 'pods', { name: '',
+                narration: 'alice listed pods in default matching app=web: 2 found' })),
         };
     }""")
     assert routes["create"] == [
@@ -656,6 +658,10 @@ def test_calls_travel_the_way_the_lesson_tells_it(page, harness):
     assert routes["dryRun"] == [
         "user>apiserver: create pod web",
         "apiserver>user: dry run: nothing stored",
+    ]
+    assert routes["collection"] == [
+        "user>apiserver: deletecollection pods",
+        "apiserver>user: 2 found",
     ]
 
 

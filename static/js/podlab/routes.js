@@ -300,7 +300,8 @@ export function traceHops(trace, { object = null, podNode = () => "" } = {}) {
     }
   } else if (isDryRun(trace) && !fromApiServer) {
     hops.push({ from: "apiserver", to: caller.anchor, label: "dry run: nothing stored", kind: "reply" });
-  } else if (isRead(trace) && !fromApiServer) {
+  } else if ((isRead(trace) || trace.verb === "deletecollection") && !fromApiServer) {
+    // A deletecollection answers what it listed; each delete it makes travels on its own.
     hops.push({ from: "apiserver", to: caller.anchor, label: replyLabel(trace), kind: "reply" });
   }
   if (cri?.after) hops.push({ from: caller.anchor, to: runtime, label: cri.label, kind: "runtime" });
