@@ -84,6 +84,11 @@ async def stream(
     if isinstance(first, ApiError):
         yield (json.dumps({"type": "ERROR", "object": first.status()}) + "\n").encode()
         return
+    # The status line and headers at once, as upstream flushes them when a watch starts:
+    # Daphne sends them with the first body write, and a watch may wait long for its first
+    # event. A client blocks until they come, and kubectl's wait and rollout status stop
+    # their watch only after (their requests cannot be cancelled before the headers).
+    yield b""
     events, revision = first
     for event in events:
         yield line(event)

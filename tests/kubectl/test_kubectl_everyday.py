@@ -213,6 +213,10 @@ def test_a_deployment_rolls_out_a_new_image_and_back(kubectl, stack):
     assert kubectl("get", "deployment", "web", "-o", image).stdout == "nginx"
     history = kubectl("rollout", "history", "deployment/web").stdout.splitlines()
     assert [line.split()[0] for line in history[2:] if line.strip()] == ["2", "3"]
+    # Already true: answered from the list, then the watch that saw nothing stops at once.
+    assert rollout_status() == 'deployment "web" successfully rolled out'
+    waited = kubectl("wait", "--for=condition=Available", "deployment/web", "--timeout=30s")
+    assert waited.stdout == "deployment.apps/web condition met\n"
 
     events = kubectl("get", "events").stdout.splitlines()
     assert events[0].split() == ["LAST", "SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"]
