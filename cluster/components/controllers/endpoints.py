@@ -169,16 +169,14 @@ def sync_service(api: ClusterApi, service: dict, pods: list[dict], current: dict
         f"endpoints {namespace}/{name}: {ready} ready and {not_ready} not-ready addresses"
         f" match the selector, {'creating' if current is None else 'updating'} its Endpoints"
     )
+    metadata = dict(current["metadata"]) if current else {"name": name, "namespace": namespace}
+    metadata.pop("labels", None)
+    if labels:  # none is no labels field, as upstream leaves an empty map out
+        metadata["labels"] = labels
     if current is None:
-        endpoints = {
-            "apiVersion": "v1",
-            "kind": "Endpoints",
-            "metadata": {"name": name, "namespace": namespace, "labels": labels},
-            "subsets": subsets,
-        }
-        api.create("endpoints", endpoints, namespace=namespace)
+        endpoints = {"apiVersion": "v1", "kind": "Endpoints", "metadata": metadata}
+        api.create("endpoints", {**endpoints, "subsets": subsets}, namespace=namespace)
         return
-    metadata = {**current["metadata"], "labels": labels}
     api.update(
         "endpoints", {**current, "metadata": metadata, "subsets": subsets}, namespace=namespace
     )

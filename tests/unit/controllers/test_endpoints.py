@@ -97,3 +97,15 @@ def test_endpoints_go_with_their_service_and_a_selectorless_service_s_are_left_a
     del api.objects["services"][("default", "web")]
     assert sorted(run(api)) == ["kubernetes"]
     assert "endpoints default/web: its Service is gone, deleting it" in api.reasons
+
+
+def test_a_service_without_labels_gives_endpoints_without_labels():
+    api = FakeClusterApi(pods=[pod("web-1", "10.244.1.5")])
+    unlabelled = service()
+    del unlabelled["metadata"]["labels"]
+    api.put("services", unlabelled)
+    assert "labels" not in run(api)["web"]["metadata"]
+    headless = service(clusterIP="None")
+    api.put("services", headless)
+    labels = run(api)["web"]["metadata"]["labels"]
+    assert labels == {"team": "a", "service.kubernetes.io/headless": ""}
