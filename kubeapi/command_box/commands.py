@@ -47,7 +47,7 @@ Handler = Callable[[Context, Invocation], str]
 def execute(context: Context, invocation: Invocation) -> str:
     """kubectl's output for the command, or raises UsageError, NotInTheBox or ApiError."""
     if invocation.flag("help"):
-        raise NotInTheBox(f"kubectl {invocation.name} --help: the real kubectl prints its help")
+        return help_text(context, invocation)
     return HANDLERS[invocation.path](context, invocation)
 
 
@@ -645,6 +645,32 @@ def api_resources(context: Context, invocation: Invocation) -> str:
     return aligned(rows)
 
 
+def help_text(context: Context, invocation: Invocation) -> str:
+    """What the box runs, for a newcomer who types `kubectl help` (real kubectl's help
+    lists commands the box leaves to it)."""
+    return "\n".join(
+        [
+            "The command box runs kubectl's everyday commands against this sandbox:",
+            "",
+            "  kubectl get pods [-o wide|yaml|json|name] [-A] [-l app=web] [--show-labels]",
+            "  kubectl describe pod web          kubectl describe node node-1",
+            "  kubectl run web --image=nginx [--restart=Never]",
+            "  kubectl create deployment web --image=nginx --replicas=3",
+            "  kubectl scale deployment web --replicas=5",
+            "  kubectl set image deployment/web nginx=nginx:1.27",
+            "  kubectl rollout status|undo|restart|history deployment/web",
+            "  kubectl label|annotate pod web key=value",
+            "  kubectl delete pod web           kubectl logs web [--previous] [--tail=5]",
+            "  kubectl cordon|uncordon|drain node-1",
+            "  kubectl taint nodes node-1 key=value:NoSchedule",
+            "  kubectl api-resources            kubectl cluster-info",
+            "",
+            "For the rest (apply -f, exec, get -w, logs -f...), use the real kubectl:"
+            " Download kubeconfig.",
+        ]
+    )
+
+
 def server_error(error: ApiError) -> str:
     """kubectl's words for a Status: `Error from server (NotFound): pods "x" not found`,
     and an Invalid one's causes each on a line."""
@@ -682,6 +708,7 @@ HANDLERS: dict[tuple[str, ...], Handler] = {
     ("version",): version,
     ("cluster-info",): cluster_info,
     ("api-resources",): api_resources,
+    ("help",): help_text,
 }
 
 __all__ = ["Context", "Target", "execute", "server_error"]

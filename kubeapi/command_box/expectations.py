@@ -40,7 +40,7 @@ def expected_call(command: str) -> ExpectedCall:
     invocation = parse(command)
     namespace = str(invocation.flag("namespace") or "default")
     path, args = invocation.path, invocation.args
-    if path in (("version",), ("cluster-info",), ("api-resources",)):
+    if path in (("version",), ("cluster-info",), ("api-resources",), ("help",)):
         raise NoCallToExpect(
             f"kubectl {invocation.name} reads discovery, which the API server does not trace:"
             " ask for a command that reads or changes objects"

@@ -113,6 +113,7 @@ COMMANDS: dict[tuple[str, ...], tuple[Flag, ...]] = {
     ("version",): (Flag("client", BOOL), _OUTPUT),
     ("cluster-info",): (),
     ("api-resources",): (Flag("namespaced", TEXT), _OUTPUT),
+    ("help",): (),
 }  # fmt: skip
 
 # Commands (or their groups) the box leaves to the real kubectl, with why.

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from kubeapi.command_box.commands import container_name
+from kubeapi.command_box.commands import Context, container_name, execute
 from kubeapi.command_box.describe import tabwrite
 from kubeapi.command_box.grammar import NotInTheBox, UsageError, parse
 from kubeapi.command_box.targets import object_name, resource_type, targets
@@ -99,6 +99,14 @@ def test_tabwriter_aligns_runs_of_lines_that_share_a_column():
         "  web:",
         "    Image:  nginx",
     ]
+
+
+@pytest.mark.parametrize("line", ["kubectl help", "kubectl get pods --help"])
+def test_help_says_what_the_box_runs_without_a_call(line):
+    nowhere = Context(api=None, server_url="", server_version="")  # type: ignore[arg-type]
+    text = execute(nowhere, parse(line))
+    assert text.startswith("The command box runs kubectl's everyday commands")
+    assert "Download kubeconfig" in text
 
 
 def test_create_deployment_names_its_container_after_the_image():
