@@ -66,8 +66,8 @@ def test_the_owner_gets_a_snapshot_first_and_another_on_resync(sandbox, alice):
     assert first["type"] == second["type"] == "snapshot"
     names = [n["metadata"]["name"] for n in first["nodes"]]
     assert names == ["control-plane", "node-1", "node-2"]
-    # 4 namespaces, 3 nodes, the default/kubernetes Service and its EndpointSlice.
-    assert first["revision"] == 9
+    # 4 namespaces, 3 nodes, the default/kubernetes Service, its Endpoints and EndpointSlice.
+    assert first["revision"] == 10
     assert {c["name"] for c in first["components"]} >= {
         "scheduler",
         "kubelet/control-plane",
