@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from dataclasses import dataclass
 
 from cluster.objects import format_time
@@ -10,6 +11,10 @@ from cluster.objects import format_time
 CONTROL_PLANE_ROLE = "node-role.kubernetes.io/control-plane"
 KUBELET_VERSION = "v1.32.4"
 CONTAINER_RUNTIME_VERSION = "podlab-cri://1.0.0"
+# The kubelet says at registration that the attach/detach controller attaches its volumes.
+ATTACH_DETACH_ANNOTATION = "volumes.kubernetes.io/controller-managed-attach-detach"
+# Where a simulated machine's identities come from: the same node name, the same machine.
+_MACHINES = uuid.UUID("6f1c63f2-5d0c-4d0e-9a53-7a9f0c2b1d40")
 
 
 @dataclass(frozen=True)
@@ -126,7 +131,11 @@ def node_manifest(shape: NodeShape, *, address: str, now: dt.datetime) -> dict:
     return {
         "apiVersion": "v1",
         "kind": "Node",
-        "metadata": {"name": shape.name, "labels": labels},
+        "metadata": {
+            "name": shape.name,
+            "labels": labels,
+            "annotations": {ATTACH_DETACH_ANNOTATION: "true"},
+        },
         "spec": spec,
         "status": {
             "capacity": capacity,
@@ -153,9 +162,10 @@ def node_manifest(shape: NodeShape, *, address: str, now: dt.datetime) -> dict:
                 "kubeletVersion": KUBELET_VERSION,
                 "kubeProxyVersion": KUBELET_VERSION,
                 "containerRuntimeVersion": CONTAINER_RUNTIME_VERSION,
-                "machineID": "",
-                "systemUUID": "",
-                "bootID": "",
+                # /etc/machine-id, the firmware's UUID and this boot's, as a kubelet reads them.
+                "machineID": uuid.uuid5(_MACHINES, f"machine-id/{shape.name}").hex,
+                "systemUUID": str(uuid.uuid5(_MACHINES, f"system-uuid/{shape.name}")),
+                "bootID": str(uuid.uuid5(_MACHINES, f"boot-id/{shape.name}")),
             },
         },
     }
