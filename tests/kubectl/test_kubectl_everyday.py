@@ -191,12 +191,20 @@ def test_a_deployment_rolls_out_a_new_image_and_back(kubectl, stack):
     assert by_image["nginx:1.27"][1:4] == ["3", "3", "3"]
     second_rs = by_image["nginx:1.27"][0]
     assert by_image["nginx:1.27"][7] == f"app=web,pod-template-hash={second_rs[4:]}"
-    history = kubectl("rollout", "history", "deployment/web").stdout.splitlines()
-    assert [line.split() for line in history if line.strip()] == [
+    # The change cause annotated on the Deployment is copied to its new ReplicaSet.
+    cause = "kubernetes.io/change-cause=nginx 1.27"
+    assert kubectl("annotate", "deployment/web", cause).stdout == "deployment.apps/web annotated\n"
+
+    def history() -> list[list[str]]:
+        listed = kubectl("rollout", "history", "deployment/web").stdout.splitlines()
+        return [line.split() for line in listed if line.strip()]
+
+    wait_for(lambda: history()[-1] == ["2", "nginx", "1.27"], timeout=30)
+    assert history() == [
         ["deployment.apps/web"],
         ["REVISION", "CHANGE-CAUSE"],
         ["1", "<none>"],
-        ["2", "<none>"],
+        ["2", "nginx", "1.27"],
     ]
 
     # Undo goes back to revision 1's template, which becomes revision 3.
@@ -211,8 +219,8 @@ def test_a_deployment_rolls_out_a_new_image_and_back(kubectl, stack):
     assert kubectl("get", "deployment", "web", "-o", revision).stdout == "3"
     image = "jsonpath={.spec.template.spec.containers[0].image}"
     assert kubectl("get", "deployment", "web", "-o", image).stdout == "nginx"
-    history = kubectl("rollout", "history", "deployment/web").stdout.splitlines()
-    assert [line.split()[0] for line in history[2:] if line.strip()] == ["2", "3"]
+    # kubectl's undo also puts back revision 1's annotations: no change cause.
+    assert history()[2:] == [["2", "nginx", "1.27"], ["3", "<none>"]]
     # Already true: answered from the list, then the watch that saw nothing stops at once.
     assert rollout_status() == 'deployment "web" successfully rolled out'
     waited = kubectl("wait", "--for=condition=Available", "deployment/web", "--timeout=30s")
