@@ -538,6 +538,18 @@ def _lease_cells(lease: dict, now: dt.datetime) -> list:
     return [_name(lease), holder, _age(lease, now)]
 
 
+_CONFIG_MAP_COLUMNS = (
+    _NAME,
+    _column("Data", "Number of keys in the ConfigMap's data and binaryData.", "integer"),
+    _AGE,
+)
+
+
+def _config_map_cells(config_map: dict, now: dt.datetime) -> list:
+    keys = len(config_map.get("data") or {}) + len(config_map.get("binaryData") or {})
+    return [_name(config_map), keys, _age(config_map, now)]
+
+
 _DEFAULT_COLUMNS = (_NAME, _column("Created At", _AGE["description"], "date"))
 
 
@@ -562,5 +574,6 @@ _PRINTERS: dict[str, tuple[tuple[dict, ...], Callable[[dict, dt.datetime], list]
     "endpoints": (_ENDPOINTS_COLUMNS, _endpoints_cells),
     "endpointslices": (_ENDPOINT_SLICE_COLUMNS, _endpoint_slice_cells),
     "leases": (_LEASE_COLUMNS, _lease_cells),
+    "configmaps": (_CONFIG_MAP_COLUMNS, _config_map_cells),
 }
 _DEFAULT_PRINTER = (_DEFAULT_COLUMNS, _default_cells)

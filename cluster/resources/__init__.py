@@ -8,6 +8,7 @@ is one more module and one more line in RESOURCES.
 from __future__ import annotations
 
 from cluster.resources import (
+    configmaps,
     deployments,
     endpoints,
     endpointslices,
@@ -34,6 +35,7 @@ RESOURCES: dict[str, ResourceType] = {
         services.RESOURCE,
         endpoints.RESOURCE,
         endpointslices.RESOURCE,
+        configmaps.RESOURCE,
     )
 }
 # The workloads (apps/v1, and core/v1's ReplicationController).

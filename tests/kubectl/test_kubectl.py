@@ -313,3 +313,22 @@ def test_a_server_dry_run_runs_every_stage_and_stores_nothing(kubectl, sandbox, 
     # A client-side dry run needs no server.
     shown = kubectl("run", "db", "--image=nginx", "--dry-run=client", "-o", "name").stdout
     assert shown.strip() == "pod/db"
+
+
+def test_config_maps_created_from_literals_listed_and_refused_by_their_keys(kubectl, tmp_path):
+    """`kubectl create configmap` sends a protobuf body; a bad key is upstream's 422."""
+    created = kubectl(
+        "create", "configmap", "app", "--from-literal=mode=fast", "--from-literal=size=2"
+    )
+    assert created.stdout.strip() == "configmap/app created"
+    header, row = lines(kubectl("get", "cm", "app").stdout)
+    assert header == ["NAME", "DATA", "AGE"] and row[:2] == ["app", "2"]
+    assert kubectl("get", "configmap", "app", "-o", "jsonpath={.data.mode}").stdout == "fast"
+    manifest = tmp_path / "bad.yaml"
+    manifest.write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: bad}\ndata: {'a b': x}\n"
+    )
+    refused = kubectl("apply", "-f", str(manifest), check=False)
+    assert 'The ConfigMap "bad" is invalid: data: Invalid value: "a b": a valid config key' in (
+        refused.stderr
+    )

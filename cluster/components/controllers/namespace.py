@@ -28,6 +28,7 @@ NAMESPACED_RESOURCES: tuple[tuple[str, str], ...] = (
     ("apps", "replicasets"),
     ("", "replicationcontrollers"),
     ("", "services"),
+    ("", "configmaps"),
     ("", "endpoints"),
     ("discovery.k8s.io", "endpointslices"),
     ("coordination.k8s.io", "leases"),

@@ -563,9 +563,19 @@ def test_lease_row():
 
 
 def test_a_resource_without_a_printer_gets_the_default_name_and_created_at():
-    config_map = {"metadata": meta("settings", age={"hours": 1}), "data": {"a": "1"}}
-    assert columns("configmaps") == [("Name", "string", 0), ("Created At", "date", 0)]
-    assert cells("configmaps", config_map) == ["settings", "2026-11-26T20:40:00Z"]
+    widget = {"metadata": meta("settings", age={"hours": 1})}
+    assert columns("widgets") == [("Name", "string", 0), ("Created At", "date", 0)]
+    assert cells("widgets", widget) == ["settings", "2026-11-26T20:40:00Z"]
+
+
+def test_config_map_row_counts_its_keys():
+    config_map = {
+        "metadata": meta("settings", age={"hours": 1}),
+        "data": {"a": "1", "b": "2"},
+        "binaryData": {"c": "AA=="},
+    }
+    assert [name for name, _, _ in columns("configmaps")] == ["Name", "Data", "Age"]
+    assert cells("configmaps", config_map) == ["settings", 3, "60m"]
 
 
 def test_an_object_without_a_creation_timestamp_is_of_unknown_age():
