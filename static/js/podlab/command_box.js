@@ -15,8 +15,11 @@ if (box) {
     if (line && history[history.length - 1] !== line) history.push(line);
     recalled = 0;
   });
+  const KEPT_ANSWERS = 100; // a long session keeps its newest answers, as a terminal's scrollback
   form.addEventListener("htmx:afterRequest", (event) => {
     if (event.detail.successful) input.value = "";
+    const answers = output.querySelectorAll(".command-answer");
+    for (let i = 0; i < answers.length - KEPT_ANSWERS; i++) answers[i].remove();
     output.scrollTop = output.scrollHeight;
     input.focus();
   });
