@@ -12,6 +12,7 @@ from cluster.apiserver import ApiServer
 from cluster.objects import parse_time
 from cluster.quantity import cpu_millis, memory_bytes
 from cluster.resources import ResourceType
+from kubeapi.command_box.context import as_yaml
 from kubeapi.printers import human_duration
 
 NONE = "<none>"
@@ -21,8 +22,6 @@ _PADDING = 2
 def describe(api: ApiServer, rt: ResourceType, obj: dict, *, now: dt.datetime) -> str:
     describer = _DESCRIBERS.get(rt.name)
     if describer is None:
-        from kubeapi.command_box.commands import as_yaml  # noqa: PLC0415 (a cycle)
-
         return (
             f"(The box describes pods and nodes; this is the {rt.singular} as stored."
             f" The real kubectl describes every kind.)\n{as_yaml(obj)}"

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from kubeapi.command_box.commands import Context, container_name, execute
+from kubeapi.command_box.commands import Context, execute
 from kubeapi.command_box.describe import tabwrite
 from kubeapi.command_box.grammar import NotInTheBox, UsageError, parse
 from kubeapi.command_box.targets import object_name, resource_type, targets
+from kubeapi.command_box.writes import container_name
 
 
 @pytest.mark.parametrize(
