@@ -200,14 +200,11 @@ def test_kubectl_in_a_terminal_and_in_the_command_box_while_the_page_shows_its_c
             timeout=60,
             message=watch_output.read_text,
         )
-        if SCREENSHOTS:
-            shoot_the_terminal_and_the_page(page, watch_output.read_text())
     finally:
         watching.terminate()
         watching.wait(timeout=10)
     seen = list(dict.fromkeys(watch_statuses(watch_output, "web")))  # each once, in order
     assert seen == ["Pending", "ContainerCreating", "Running"]
-    node = terminal("get", "pod", "web", "-o", "jsonpath={.spec.nodeName}").stdout
 
     # The page, live over its websocket all along, showed the same: kubectl's create in the
     # timeline with its command, its messages on the diagram, and the pod Running on the
@@ -219,6 +216,9 @@ def test_kubectl_in_a_terminal_and_in_the_command_box_while_the_page_shows_its_c
         arg="web",
         timeout=30_000,
     )
+    if SCREENSHOTS:
+        shoot_the_terminal_and_the_page(page, watch_output.read_text())
+    node = terminal("get", "pod", "web", "-o", "jsonpath={.spec.nodeName}").stdout
     assert page.evaluate(POD_ON_NODE_JS, "web") == {"node": node, "label": "pod web: Running"}
     messages = [entry["text"] for entry in drawn(page)]
     assert "create pod web" in messages, messages
@@ -235,6 +235,8 @@ def test_kubectl_in_a_terminal_and_in_the_command_box_while_the_page_shows_its_c
     wait_timeline_command(page, deleted, "$ kubectl delete pod web")
     page.wait_for_selector('g.pod[data-name="web"]', state="detached", timeout=30_000)
     assert terminal("get", "pods", "-o", "name").stdout == ""
+    if SCREENSHOTS:
+        shoot_the_command_box(page, sandbox)
     assert page.errors == []
 
 
@@ -242,38 +244,59 @@ def test_kubectl_in_a_terminal_and_in_the_command_box_while_the_page_shows_its_c
 
 
 def shoot_the_terminal_and_the_page(page, watch_text: str) -> None:
-    """The page as the student sees it while kubectl runs, with their terminal beside it:
-    a terminal window drawn over the page's corner for the picture, then taken away."""
-    lines = [
-        "$ kubectl run web --image=nginx",
-        "pod/web created",
-        "$ kubectl get pods -w",
-        *watch_text.splitlines(),
+    """The page as the student sees it once kubectl's pod runs, with their two terminals
+    over the timeline's lower part (drawn for the picture, then taken away): the whole
+    diagram, and the timeline from kubectl run's call on."""
+    terminals = [
+        ["$ kubectl get pods -w", *watch_text.splitlines()],
+        ["$ kubectl run web --image=nginx", "pod/web created"],
     ]
     page.evaluate(
-        """(text) => {
-        const terminal = document.createElement('pre');
-        terminal.id = 'screenshot-terminal';
-        terminal.textContent = text;
-        Object.assign(terminal.style, {
-            position: 'fixed', left: '16px', bottom: '16px', margin: 0, zIndex: 1000,
-            padding: '12px 16px', width: '560px', background: '#111827', color: '#e5e7eb',
-            font: '13px/1.45 ui-monospace, monospace', borderRadius: '8px',
-            boxShadow: '0 8px 28px rgba(0, 0, 0, .45)', whiteSpace: 'pre',
+        """([terminals, created]) => {
+        [...document.querySelectorAll('#timeline-list li')]
+            .find((li) => li.querySelector('.tl-text').textContent.startsWith(created))
+            .scrollIntoView({ block: 'start' });
+        const workspace = document.querySelector('.workspace').getBoundingClientRect();
+        window.scrollTo(0, window.scrollY + workspace.top - 8);
+        const desk = document.createElement('div');
+        desk.id = 'screenshot-terminals';
+        Object.assign(desk.style, {
+            position: 'fixed', right: '12px', bottom: '12px', width: '430px', zIndex: 1000,
+            display: 'grid', gap: '10px',
         });
-        document.body.append(terminal);
+        terminals.forEach((lines, index) => {
+            const frame = document.createElement('div');
+            Object.assign(frame.style, {
+                background: '#0b0f14', color: '#e6edf3', borderRadius: '8px',
+                boxShadow: '0 6px 24px rgba(0, 0, 0, .5)', overflow: 'hidden',
+            });
+            const title = document.createElement('div');
+            title.textContent = `Terminal ${index + 1}`;
+            Object.assign(title.style, {
+                background: '#2b323c', color: '#c9d4df', font: '12px system-ui, sans-serif',
+                padding: '4px 10px',
+            });
+            const text = document.createElement('pre');
+            text.textContent = lines.join('\\n');
+            Object.assign(text.style, {
+                margin: 0, padding: '8px 10px', font: '12px/1.45 "DejaVu Sans Mono", monospace',
+            });
+            frame.append(title, text);
+            desk.append(frame);
+        });
+        document.body.append(desk);
     }""",
-        "\n".join(lines),
+        [terminals, "alice created pod default/web:"],
     )
     page.screenshot(path=str(DOCS / "kubectl-terminal-and-page-1280x800.png"))
-    page.evaluate("() => document.querySelector('#screenshot-terminal').remove()")
+    page.evaluate("() => document.querySelector('#screenshot-terminals').remove()")
 
 
-@pytest.mark.skipif(not SCREENSHOTS, reason="writes docs/ screenshots: PODLAB_DOCS_SCREENSHOTS=1")
-def test_screenshots_of_the_command_box(open_page, sandbox, alice):
+def shoot_the_command_box(page, sandbox) -> None:
+    """The box with a few answers, wide and on a phone, each on a freshly loaded page."""
     for width, height in ((1280, 1000), (390, 844)):
-        path = f"/sandboxes/{sandbox.pk}/?animations=off"
-        page = open_page(alice, path, viewport=(width, height))
+        page.set_viewport_size({"width": width, "height": height})
+        page.goto(page.url.split("?")[0] + "?animations=off")
         wait_connected(page)
         pod = f"web-{width}"
         type_in_the_box(page, "kubectl get nodes")
@@ -284,6 +307,16 @@ def test_screenshots_of_the_command_box(open_page, sandbox, alice):
         wait_for(running.exists, timeout=60)
         type_in_the_box(page, "kubectl get pods -o wide")
         type_in_the_box(page, f"kubectl describe pod {pod}")
+        # The output keeps the newest answer in view; scrolled back to the first one here,
+        # so that the picture shows them all, as a student scrolling up would see them.
+        page.evaluate(
+            """() => {
+            const output = document.querySelector('#command-output');
+            const first = output.querySelector('.command-answer').getBoundingClientRect();
+            output.scrollTop += first.top - output.getBoundingClientRect().top;
+        }"""
+        )
         page.locator("#command-box").scroll_into_view_if_needed()
         page.screenshot(path=str(DOCS / f"command-box-{width}x{height}.png"))
-        assert page.errors == []
+        # Kubectl's wide tables pan inside their answer; they never widen the page.
+        assert page.evaluate("document.documentElement.scrollWidth") == width
