@@ -18,8 +18,8 @@ cannot be worked out again: a restart, a tick killed before its memory was saved
 and run again, or an entry forgotten to keep the memory small, would file a
 second Event for what one already counts. Nothing a component holds can tell
 such a miss from a new event, so on a miss the recorder asks the API server, with
-one list of the object's events (`involvedObject.name` and `.uid`, as `kubectl
-describe` asks), kept for the rest of the tick: every other event about that
+one list of the object's events (by `involvedObject.name`, as `kubectl describe`
+asks, then matched on the whole key), kept for the rest of the tick: every other event about that
 object in the tick reads the same answer, so a pod that is pulled, created and
 started in one tick costs one list, not one per event, and a repeat the memory
 knows (a BackOff every few seconds) costs no list at all. A list per event would
@@ -40,9 +40,9 @@ name one occurrence in events it means to count (a pull retried for one containe
 Same nanosecond. The sandbox clock stands still while paused and stepped, so events
 recorded one after another can share a nanosecond, in one tick or across ticks and
 components (and workers on two machines may read it a little apart). A new Event is
-named by now, or by the nanosecond after the newest of the object's events (listed, or
-filed in this tick) when that one is named by now or later, so it lists after them; a
-name taken by another object's Event (a Service and a Deployment both called web)
+named by now, or by the nanosecond after the newest of the events listed for the
+object's name (or filed in this tick) when that one is named by now or later, so it
+lists after them; a name taken all the same (two long names cut to one prefix)
 answers 409 AlreadyExists, and the next nanosecond is tried.
 """
 
@@ -109,9 +109,9 @@ class EventRecorder:
         self.component = component
         # This tick's answer to "which events does this object have?", by object, with
         # the Events this recorder filed since: asked once, on the first memory miss.
-        self._object_events: dict[tuple[str, str, str], list[dict]] = {}
-        # Names this recorder filed in this tick, as (namespace, name): a second object
-        # with the same name prefix takes the next nanosecond without a refused create.
+        self._object_events: dict[tuple[str, str], list[dict]] = {}
+        # Names this recorder filed in this tick, as (namespace, name): an object whose
+        # long name is cut to the same prefix takes the next nanosecond without a 409.
         self._names_filed: set[tuple[str, str]] = set()
 
     def normal(
@@ -181,16 +181,17 @@ class EventRecorder:
         }
 
     def _events_of_object(self, event: dict) -> list[dict]:
-        """The object's events: listed once per tick, then kept up to date by _create."""
+        """The events about objects of this one's name (its own, and those of a namesake:
+        a Service web, a pod web deleted and made again, the node's as the node lifecycle
+        controller names it by uid and the kubelet by name), whose Events' names start
+        alike: listed once per tick, then kept up to date by _create."""
         namespace = event["metadata"]["namespace"]
-        involved = event["involvedObject"]
-        name, uid = involved["name"], involved["uid"]
-        cache_key = (namespace, name, uid)
-        if cache_key not in self._object_events:
-            selector = f"involvedObject.name={name},involvedObject.uid={uid}"
+        name = event["involvedObject"]["name"]
+        if (namespace, name) not in self._object_events:
+            selector = f"involvedObject.name={name}"
             listed = self.api.list("events", namespace=namespace, field_selector=selector)
-            self._object_events[cache_key] = listed["items"]
-        return self._object_events[cache_key]
+            self._object_events[namespace, name] = listed["items"]
+        return self._object_events[namespace, name]
 
     def _create(self, event: dict, now: dt.datetime) -> FiledEvent | None:
         namespace = event["metadata"]["namespace"]

@@ -26,7 +26,7 @@ def event_calls(api: FakeClusterApi) -> list[str]:
 
 def listed_reasons(api: FakeClusterApi, name: str = "web", uid: str = "u1") -> list[str]:
     """The object's events as kubectl describe lists them (in name order)."""
-    selector = f"involvedObject.name={name},involvedObject.uid={uid}"
+    selector = f"involvedObject.name={name},involvedObject.uid={uid},involvedObject.kind=Pod"
     return [e["reason"] for e in api.list("events", field_selector=selector)["items"]]
 
 
@@ -164,17 +164,27 @@ def test_the_same_event_about_two_parts_of_an_object_is_two_events():
     assert counts == {"spec.containers{a}": 2, "spec.containers{b}": 1}
 
 
-def test_two_objects_of_one_name_in_one_nanosecond_get_two_events():
+def test_two_objects_of_one_name_in_one_nanosecond_get_two_events_in_order():
     api, clock = FakeClusterApi(), FakeClock(START)
-    # Two components, each its own recorder: the second finds the name taken (409).
     EventRecorder(api, clock, component="deployment-controller").normal(
         pod("web", uid="d1", kind="Deployment"), "ScalingReplicaSet", "Scaled up to 1"
     )
     EventRecorder(api, clock, component="service-controller").normal(
         pod("web", uid="s1", kind="Service"), "Type", "ClusterIP"
     )
-    names = sorted(e["metadata"]["name"] for e in api.events())
+    names = [e["metadata"]["name"] for e in api.events()]
     assert names == [f"web.{unix_nanos(START):x}", f"web.{unix_nanos(START) + 1:x}"]
+    assert event_calls(api) == ["list", "create", "list", "create"]  # no refused create
+
+
+def test_two_long_names_cut_alike_in_one_nanosecond_get_two_events():
+    api, clock = FakeClusterApi(), FakeClock(START)
+    for last, component in (("x", "kubelet"), ("y", "default-scheduler")):
+        recorder = EventRecorder(api, clock, component=component)
+        recorder.normal(pod("a" * 252 + last, uid=last), "Pulled", "here")
+    names = [e["metadata"]["name"] for e in api.events()]
+    assert names == [f"{'a' * 236}.{unix_nanos(START) + n:x}" for n in (0, 1)]
+    # The second did not list the first (another name): its first create was refused.
     assert event_calls(api) == ["list", "create", "list", "create", "create"]
 
 
