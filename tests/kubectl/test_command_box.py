@@ -66,6 +66,12 @@ def test_the_box_prints_what_the_real_kubectl_prints(kubectl, stack, sandbox, al
         real = kubectl(*line.split(), check=False)
         assert same_lines(box(f"kubectl {line}")) == same_lines(real.stdout + real.stderr), line
 
+    # The pod's start, step by step in the order it happened, even within one second:
+    # events are named by the time they were first recorded, as client-go names them.
+    described = kubectl("describe", "pod", "web").stdout.split("Events:")[1]
+    reasons = [line.split()[1] for line in described.splitlines()[3:] if line.strip()]
+    assert reasons == ["Scheduled", "Pulling", "Pulled", "Created", "Started"]
+
     as_json = json.loads(box("kubectl get pod web -o json"))
     assert as_json == json.loads(kubectl("get", "pod", "web", "-o", "json").stdout)
     assert yaml.safe_load(box("get pods -o yaml"))["kind"] == "List"
