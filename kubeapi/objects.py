@@ -65,6 +65,10 @@ def parse_target(group: str, version: str, rest: str) -> Target:
     # (namespaces/<ns>/status, namespaces/<ns>/finalize), as upstream reads it.
     if len(parts) >= 3 and parts[0] == "namespaces" and parts[2] not in ("status", "finalize"):
         namespace, parts = parts[1], parts[2:]
+    if parts == ["bindings"] and namespace and (group, version) == ("", "v1"):
+        # POST namespaces/<ns>/bindings, the pod named in the body: upstream's older path
+        # to a pod's binding (the Python client's create_namespaced_binding).
+        return Target(RESOURCES["pods"], namespace, "", "binding")
     if not parts or len(parts) > 3:
         raise unknown_resource()
     rt = RESOURCES.get(parts[0])
@@ -123,6 +127,8 @@ def _verb(request: HttpRequest, target: Target) -> str:
 
 def _serve(request: HttpRequest, api: ApiServer, target: Target) -> HttpResponse:
     rt, method = target.rt, request.method
+    if target.subresource == "binding" and method != "POST":
+        raise method_not_allowed(rt, (method or "").lower())  # a binding is only created
     if method == "GET" and not target.name:
         return _list(request, api, target)
     if method == "GET" and target.subresource == "log":
@@ -132,6 +138,11 @@ def _serve(request: HttpRequest, api: ApiServer, target: Target) -> HttpResponse
             rt.name, target.name, namespace=target.namespace, subresource=target.subresource
         )
         return _answer(request, api, rt, [obj], single=obj)
+    if method == "POST" and target.subresource == "binding":
+        body = _body(request)
+        pod_name = target.name or str((body.get("metadata") or {}).get("name") or "")
+        api.create_binding(body, namespace=target.namespace, pod_name=pod_name)
+        return json_response(_binding_created(body), status=201)
     if method == "POST" and not target.name:
         body = _checked(request, rt, _body(request))
         created = api.create(rt.name, body, namespace=target.namespace, options=_options(request))
@@ -139,10 +150,6 @@ def _serve(request: HttpRequest, api: ApiServer, target: Target) -> HttpResponse
     if method == "POST" and target.subresource == "eviction":
         answer = api.evict(target.name, _body(request), namespace=target.namespace)
         return json_response(answer, status=201)
-    if method == "POST" and target.subresource == "binding":
-        body = _body(request)
-        api.create_binding(body, namespace=target.namespace, pod_name=target.name)
-        return json_response(_binding_created(body), status=201)
     if method == "PUT" and target.name:
         body = _body(request)
         if not target.subresource:

@@ -126,6 +126,11 @@ def test_a_pod_binding_answers_what_the_client_reads_as_a_binding(api_client):
     with pytest.raises(ApiException) as again:
         core.create_namespaced_pod_binding("web", "default", binding)
     assert again.value.status == 409
+    # The older path, namespaces/<ns>/bindings, names the pod in the binding's metadata.
+    core.create_namespaced_pod("default", pod("db"))
+    binding.metadata.name = "db"
+    assert core.create_namespaced_binding("default", binding).target.name == "node-1"
+    assert core.read_namespaced_pod("db", "default").spec.node_name == "node-1"
 
 
 def test_dict_patches_are_strategic_merges_and_list_patches_json_patches(api_client):
