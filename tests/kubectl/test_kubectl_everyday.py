@@ -19,6 +19,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 TOO_BIG = {"requests": {"cpu": "64"}}
 # What `describe node` adds up: 250m of a node's 2 CPUs, 256Mi of its 4Gi.
 REQUESTS = {"requests": {"cpu": "250m", "memory": "256Mi"}}
+ON_NODE_1 = {"kubernetes.io/hostname": "node-1"}
+ON_NODE_2 = {"kubernetes.io/hostname": "node-2"}
 
 
 @pytest.fixture
@@ -30,13 +32,25 @@ def lines(output: str) -> list[list[str]]:
     return [line.split() for line in output.strip().splitlines()]
 
 
-def rows_by_name(output: str, column: int = 0) -> dict[str, list[str]]:
-    return {row[column]: row for row in lines(output)[1:]}
+def rows_by_name(output: str) -> dict[str, list[str]]:
+    """A table's rows by their first cell, the header left out."""
+    return {row[0]: row for row in lines(output)[1:]}
 
 
-def run_with_resources(kubectl, name: str, image: str, resources: dict) -> str:
-    overrides = {"spec": {"containers": [{"name": name, "image": image, "resources": resources}]}}
-    return kubectl("run", name, f"--image={image}", f"--overrides={json.dumps(overrides)}").stdout
+def run(
+    kubectl,
+    name: str,
+    image: str,
+    *flags: str,
+    resources: dict | None = None,
+    node_selector: dict | None = None,
+) -> str:
+    """kubectl run, with what its flags cannot say (requests, a node) as --overrides."""
+    spec: dict = {"nodeSelector": node_selector} if node_selector else {}
+    if resources:
+        spec["containers"] = [{"name": name, "image": image, "resources": resources}]
+    overrides = [f"--overrides={json.dumps({'spec': spec})}"] if spec else []
+    return kubectl("run", name, f"--image={image}", *flags, *overrides).stdout
 
 
 def section(described: str, title: str) -> list[str]:
@@ -57,13 +71,15 @@ def test_pods_and_nodes_as_kubectl_prints_them(kubectl, stack, api_url, sandbox)
         "To further debug and diagnose cluster problems, use 'kubectl cluster-info dump'."
     )
 
-    assert kubectl("run", "once", "--image=busybox", "--restart=Never").stdout == (
-        "pod/once created\n"
+    # On node-1: a pod that completes and one that runs; elsewhere, one in another namespace.
+    once = run(kubectl, "once", "busybox", "--restart=Never", node_selector=ON_NODE_1)
+    assert once == "pod/once created\n"
+    assert run(kubectl, "web", "nginx", resources=REQUESTS, node_selector=ON_NODE_1) == (
+        "pod/web created\n"
     )
-    assert run_with_resources(kubectl, "web", "nginx", REQUESTS) == "pod/web created\n"
-    assert run_with_resources(kubectl, "big", "nginx", TOO_BIG) == "pod/big created\n"
+    assert run(kubectl, "big", "nginx", resources=TOO_BIG) == "pod/big created\n"
     kubectl("create", "namespace", "team-a")
-    kubectl("run", "api", "--image=nginx", "-n", "team-a")
+    run(kubectl, "api", "nginx", "-n", "team-a", node_selector=ON_NODE_2)
 
     def statuses() -> dict[str, str]:
         return {name: row[2] for name, row in rows_by_name(kubectl("get", "pods").stdout).items()}
@@ -87,8 +103,8 @@ def test_pods_and_nodes_as_kubectl_prints_them(kubectl, stack, api_url, sandbox)
     rows = {row[0]: row for row in wide[1:]}
     assert rows["big"][5:] == ["<none>", "<none>", "<none>", "<none>"]
     assert re.fullmatch(r"10\.244\.\d+\.\d+", rows["web"][5])
-    assert rows["web"][6] in ("node-1", "node-2") and rows["web"][7:] == ["<none>", "<none>"]
-    web_node = rows["web"][6]
+    assert rows["web"][6:] == ["node-1", "<none>", "<none>"]
+    assert rows["once"][6] == "node-1"
 
     everywhere = lines(kubectl("get", "pods", "-A").stdout)
     assert everywhere[0] == ["NAMESPACE", "NAME", "READY", "STATUS", "RESTARTS", "AGE"]
@@ -123,7 +139,7 @@ def test_pods_and_nodes_as_kubectl_prints_them(kubectl, stack, api_url, sandbox)
         "Started",
         "pod/web",
         "spec.containers{web}",
-        f"kubelet, {web_node}",
+        "kubelet, node-1",
         "Started container web",
     ]
 
@@ -143,10 +159,10 @@ def test_pods_and_nodes_as_kubectl_prints_them(kubectl, stack, api_url, sandbox)
         "  PodScheduled   False ",
     ]
 
-    node = kubectl("describe", "node", web_node).stdout
-    assert section(node, "Lease:")[1] == f"  HolderIdentity:  {web_node}"
+    node = kubectl("describe", "node", "node-1").stdout
+    assert section(node, "Lease:")[1] == "  HolderIdentity:  node-1"
     pods = section(node, "Non-terminated Pods:")
-    assert pods[0].split() == ["(1", "in", "total)"]  # not the Completed one
+    assert pods[0].split() == ["(1", "in", "total)"]  # not once: it has completed
     assert pods[1].split()[:4] == ["Namespace", "Name", "CPU", "Requests"]
     assert pods[3].split()[:8] == [
         "default", "web", "250m", "(12%)", "0", "(0%)", "256Mi", "(6%)",
@@ -158,10 +174,10 @@ def test_pods_and_nodes_as_kubectl_prints_them(kubectl, stack, api_url, sandbox)
     events = [re.split(r"\s{2,}", line.strip()) for line in section(node, "Events:")[3:]]
     by_reason = {event[1]: event for event in events}
     assert by_reason["Starting"][3:] == ["kubelet", "Starting kubelet."]
-    assert by_reason["NodeReady"][3:] == ["kubelet", f"Node {web_node} status is now: NodeReady"]
+    assert by_reason["NodeReady"][3:] == ["kubelet", "Node node-1 status is now: NodeReady"]
     assert by_reason["RegisteredNode"][3:] == [
         "node-controller",
-        f"Node {web_node} event: Registered Node {web_node} in Controller",
+        "Node node-1 event: Registered Node node-1 in Controller",
     ]
     assert "NodeHasSufficientMemory" in by_reason
 
