@@ -19,15 +19,15 @@ and run again, or an entry forgotten to keep the memory small, would file a
 second Event for what one already counts. Nothing a component holds can tell
 such a miss from a new event, so on a miss the recorder asks the API server, with
 one list of the object's events (by `involvedObject.name`, as `kubectl describe`
-asks, then matched on the whole key), kept for the rest of the tick: every other event about that
-object in the tick reads the same answer, so a pod that is pulled, created and
-started in one tick costs one list, not one per event, and a repeat the memory
-knows (a BackOff every few seconds) costs no list at all. A list per event would
-draw a call more on the diagram for every event; a list of all of a component's
-events, an answer that grows with objects it is not working on. (Upstream's
-recorders keep their cache in process and file afresh after a restart; a node's
-kubelet may not even list events. Ours live from tick to tick, and a lesson must
-not count a start twice.)
+asks, then matched on the whole key), kept for the rest of the tick: every other
+event about that object in the tick reads the same answer, so a pod that is
+pulled, created and started in one tick costs one list, not one per event, and a
+repeat the memory knows (a BackOff every few seconds) costs no list at all. A list
+per event would draw a call more on the diagram for every event; a list of all of
+a component's events, an answer that grows with objects it is not working on.
+(Upstream's recorders keep their cache in process and file afresh after a
+restart; a node's kubelet may not even list events. Ours live from tick to tick,
+and a lesson must not count a start twice.)
 
 Occurrences. An event about one occurrence (Started: this container, not another
 start of the same name) names it, and the Event keeps it in an annotation: told
