@@ -43,6 +43,13 @@ PATCH_TYPES = {
     "application/apply-patch+yaml": APPLY,
 }
 TABLE_ACCEPT = "as=Table"
+# The pod subresources that connect to a container's process (upstream's "connect"
+# verbs). Podlab's containers are simulated: each is answered with why, not a 404.
+CONNECT_SUBRESOURCES = {
+    "exec": "run a command in",
+    "attach": "attach to",
+    "portforward": "forward a port to",
+}
 
 
 @dataclass(frozen=True)
@@ -78,7 +85,8 @@ def parse_target(group: str, version: str, rest: str) -> Target:
         raise unknown_resource()
     name = parts[1] if len(parts) > 1 else ""
     subresource = parts[2] if len(parts) > 2 else ""
-    if subresource and subresource not in rt.subresources:
+    connects = rt.name == "pods" and subresource in CONNECT_SUBRESOURCES
+    if subresource and subresource not in rt.subresources and not connects:
         raise unknown_resource()
     return Target(rt, namespace, name, subresource)
 
@@ -127,6 +135,8 @@ def _verb(request: HttpRequest, target: Target) -> str:
 
 def _serve(request: HttpRequest, api: ApiServer, target: Target) -> HttpResponse:
     rt, method = target.rt, request.method
+    if target.subresource in CONNECT_SUBRESOURCES:
+        return _connect(api, target)
     if target.subresource == "binding" and method != "POST":
         raise method_not_allowed(rt, (method or "").lower())  # a binding is only created
     if method == "GET" and not target.name:
@@ -168,6 +178,18 @@ def _serve(request: HttpRequest, api: ApiServer, target: Target) -> HttpResponse
     if method == "DELETE":
         return json_response(_delete(request, api, target))
     raise method_not_allowed(rt, (method or "").lower())
+
+
+def _connect(api: ApiServer, target: Target) -> HttpResponse:
+    """kubectl exec, attach, port-forward: the pod is read as the caller (authorized and
+    traced; a missing pod is upstream's 404), then the request is refused with why."""
+    api.get("pods", target.name, namespace=target.namespace)
+    doing = CONNECT_SUBRESOURCES[target.subresource]
+    raise bad_request(
+        f"Podlab's containers are simulated: there is no process in pod {target.name} to"
+        f" {doing}. `kubectl logs {target.name}` shows what its containers wrote, and"
+        f" `kubectl describe pod {target.name}` what they are doing"
+    )
 
 
 def _list(request: HttpRequest, api: ApiServer, target: Target) -> HttpResponse:

@@ -78,6 +78,14 @@ def test_errors_are_upstream_s(kubectl):
     kubectl("run", "web", "--image=nginx")
     again = kubectl("run", "web", "--image=nginx", check=False)
     assert again.stderr.strip() == 'Error from server (AlreadyExists): pods "web" already exists'
+    # A shell in the container: there is none, and kubectl says why (not a bare 404).
+    shell = kubectl("exec", "web", "--", "ls", check=False)
+    assert shell.returncode == 1
+    assert shell.stderr.startswith(
+        "Error from server (BadRequest): Podlab's containers are simulated: there is no"
+        " process in pod web to run a command in."
+    )
+    assert "Podlab's containers are simulated" in kubectl("attach", "web", check=False).stderr
 
 
 def test_another_student_s_sandbox_is_forbidden_and_leaves_no_trace(kubectl_for, alice, bob):

@@ -78,7 +78,8 @@ def test_a_path_names_its_resource_namespace_object_and_subresource(group, path,
         ("apps", "pods"),  # pods are core
         ("", "deployments"),  # deployments are apps
         ("", "namespaces/default/nodes"),  # nodes have no namespace
-        ("", "namespaces/default/pods/web/exec"),
+        ("", "namespaces/default/pods/web/proxy"),  # not served: no pod serves traffic
+        ("", "namespaces/default/services/web/exec"),  # only a pod connects to a process
         ("", "namespaces/default/pods/web/status/more"),
     ],
 )
