@@ -22,6 +22,18 @@ from kubeapi.command_box.targets import kind_word, object_name, resource_type, t
 from kubeapi.command_box.text_tables import aligned, table_rows
 
 OUTPUT_FORMATS = ("", "wide", "yaml", "json", "name")
+# Real kubectl's template printers (-o jsonpath='{.spec.nodeName}'), left to it.
+TEMPLATE_FORMATS = (
+    "jsonpath",
+    "jsonpath-file",
+    "jsonpath-as-json",
+    "custom-columns",
+    "custom-columns-file",
+    "go-template",
+    "go-template-file",
+    "template",
+    "templatefile",
+)
 
 
 def get(context: Context, invocation: Invocation) -> str:
@@ -31,6 +43,12 @@ def get(context: Context, invocation: Invocation) -> str:
             f" comes, and watching in a terminal is what {REAL_KUBECTL}"
         )
     output = str(invocation.flag("output") or "")
+    template = output.partition("=")[0]
+    if template in TEMPLATE_FORMATS:
+        raise NotInTheBox(
+            f"-o {template}: the box prints wide, yaml, json and name; templates are what"
+            f" {REAL_KUBECTL}"
+        )
     if output not in OUTPUT_FORMATS:
         raise UsageError(
             "error: unable to match a printer suitable for the output format"

@@ -102,6 +102,12 @@ def test_tabwriter_aligns_runs_of_lines_that_share_a_column():
     ]
 
 
+def test_template_outputs_are_left_to_the_real_kubectl():
+    nowhere = Context(api=None, server_url="", server_version="")  # type: ignore[arg-type]
+    with pytest.raises(NotInTheBox, match="-o jsonpath: the box prints wide, yaml, json"):
+        execute(nowhere, parse("kubectl get pods -o jsonpath={.items[*].metadata.name}"))
+
+
 @pytest.mark.parametrize("line", ["kubectl help", "kubectl get pods --help"])
 def test_help_says_what_the_box_runs_without_a_call(line):
     nowhere = Context(api=None, server_url="", server_version="")  # type: ignore[arg-type]
