@@ -332,6 +332,13 @@ def test_apply_annotate_services_and_their_endpoints(kubectl, stack, tmp_path):
     listed = endpoints()
     assert listed["kubernetes"][1] == "10.0.0.2:6443"
     assert re.fullmatch(r"10\.244\.\d+\.\d+:80,10\.244\.\d+\.\d+:80", listed["front"][1])
+    described = kubectl("describe", "endpoints", "front").stdout.splitlines()
+    assert re.fullmatch(
+        r"Annotations:  endpoints\.kubernetes\.io/last-change-trigger-time:"
+        r" \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ",
+        described[3],
+    )
+    assert described[5].split() == ["Addresses:", listed["front"][1].replace(":80", "")]
 
     # Scaled to none, the Service's Endpoints stays, listing no address.
     kubectl("scale", "rs", "front", "--replicas=0")

@@ -9,7 +9,7 @@ ports are the Service's ports with targetPort resolved against the pod. Addresse
 serve the same ports share a subset (upstream's RepackSubsets). A Service with no such
 pod still has its Endpoints, with no subsets; an Endpoints whose Service is gone is
 deleted. Services without a selector (default/kubernetes) keep the Endpoints their
-owner writes.
+owner writes. A write says when the change it shows happened (trigger_time.py).
 """
 
 from __future__ import annotations
@@ -26,6 +26,11 @@ from cluster.components.controllers.endpointslice import (
     selects_pods,
 )
 from cluster.components.controllers.ownership import set_selector_matches
+from cluster.components.controllers.trigger_time import (
+    LAST_CHANGE_TRIGGER_TIME,
+    forget_gone,
+    last_change_trigger_time,
+)
 
 NAME = "endpoints"
 HEADLESS_LABEL = "service.kubernetes.io/headless"
@@ -79,18 +84,13 @@ NO_PORT: PortKey = ()
 def desired_subsets(service: dict, pods: Iterable[dict]) -> list[dict]:
     """The Service's subsets: addresses that serve the same ports share one subset with
     all of those ports, as upstream's RepackSubsets packs them; addresses in IP order."""
-    spec, namespace = service["spec"], service["metadata"]["namespace"]
-    publish_not_ready = bool(spec.get("publishNotReadyAddresses"))
+    publish_not_ready = bool(service["spec"].get("publishNotReadyAddresses"))
     addresses_by_port: dict[PortKey, dict[str, tuple[dict, bool]]] = {}
     for pod in pods:
-        if (pod.get("metadata") or {}).get("namespace") != namespace:
-            continue
-        if not set_selector_matches(spec.get("selector"), pod["metadata"].get("labels")):
-            continue
-        if not should_be_address(pod, publish_not_ready):
+        if not _selects(service, pod) or not should_be_address(pod, publish_not_ready):
             continue
         address, ready = pod_address(pod), publish_not_ready or is_pod_ready(pod)
-        for port in _served_ports(spec, pod):
+        for port in _served_ports(service["spec"], pod):
             addresses_by_port.setdefault(port, {})[address["ip"]] = (address, ready)
     ports_by_addresses: dict[tuple, list[PortKey]] = {}
     for port, addresses in addresses_by_port.items():
@@ -144,8 +144,12 @@ def reconcile(api: ClusterApi, clock: Clock, memory: dict) -> None:
     endpoints = {_key(e): e for e in api.list("endpoints")["items"]}
     selecting = [s for s in services if selects_pods(s)]
     pods = api.list("pods")["items"] if selecting else []
+    triggers = memory.setdefault("lastChangeTriggerTimes", {})
     for service in selecting:
-        sync_service(api, service, pods, endpoints.get(_key(service)))
+        selected = [pod for pod in pods if _selects(service, pod)]
+        triggered = last_change_trigger_time(triggers, service, selected)
+        sync_service(api, service, pods, endpoints.get(_key(service)), triggered)
+    forget_gone(triggers, {"/".join(_key(service)) for service in selecting})
     service_keys = {_key(s) for s in services}
     for key, orphan in endpoints.items():
         annotations = orphan["metadata"].get("annotations") or {}
@@ -156,7 +160,10 @@ def reconcile(api: ClusterApi, clock: Clock, memory: dict) -> None:
     api.explain("")
 
 
-def sync_service(api: ClusterApi, service: dict, pods: list[dict], current: dict | None) -> None:
+def sync_service(
+    api: ClusterApi, service: dict, pods: list[dict], current: dict | None, triggered: str = ""
+) -> None:
+    """triggered: when the change this sync is for happened ("" if none is known)."""
     namespace, name = _key(service)
     subsets, labels = desired_subsets(service, pods), desired_labels(service)
     if current is not None:
@@ -173,12 +180,25 @@ def sync_service(api: ClusterApi, service: dict, pods: list[dict], current: dict
     metadata.pop("labels", None)
     if labels:  # none is no labels field, as upstream leaves an empty map out
         metadata["labels"] = labels
+    annotations = dict(metadata.pop("annotations", None) or {})
+    annotations.pop(LAST_CHANGE_TRIGGER_TIME, None)
+    if triggered:
+        annotations[LAST_CHANGE_TRIGGER_TIME] = triggered
+    if annotations:
+        metadata["annotations"] = annotations
     if current is None:
         endpoints = {"apiVersion": "v1", "kind": "Endpoints", "metadata": metadata}
         api.create("endpoints", {**endpoints, "subsets": subsets}, namespace=namespace)
         return
     api.update(
         "endpoints", {**current, "metadata": metadata, "subsets": subsets}, namespace=namespace
+    )
+
+
+def _selects(service: dict, pod: dict) -> bool:
+    meta = pod.get("metadata") or {}
+    return meta.get("namespace") == service["metadata"]["namespace"] and set_selector_matches(
+        service["spec"].get("selector"), meta.get("labels")
     )
 
 

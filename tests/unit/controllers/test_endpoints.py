@@ -11,8 +11,9 @@ from tests.unit.fakes import FakeClock, FakeClusterApi
 NOW = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
 
 
-def run(api: FakeClusterApi) -> dict[str, dict]:
-    reconcile(api, FakeClock(NOW), {})
+def run(api: FakeClusterApi, memory: dict | None = None) -> dict[str, dict]:
+    """One pass; memory: the controller's, kept between passes when given."""
+    reconcile(api, FakeClock(NOW), {} if memory is None else memory)
     return {name: obj for (_, name), obj in api.objects["endpoints"].items()}
 
 
@@ -109,3 +110,18 @@ def test_a_service_without_labels_gives_endpoints_without_labels():
     api.put("services", headless)
     labels = run(api)["web"]["metadata"]["labels"]
     assert labels == {"team": "a", "service.kubernetes.io/headless": ""}
+
+
+def test_a_write_says_when_the_change_it_shows_happened():
+    api = FakeClusterApi(pods=[pod("web-1", "10.244.1.5", ready=False)])
+    created = service()
+    created["metadata"]["creationTimestamp"] = "2025-01-01T00:00:00Z"
+    api.put("services", created)
+    annotation, memory = "endpoints.kubernetes.io/last-change-trigger-time", {}
+    first = run(api, memory)["web"]
+    assert first["metadata"]["annotations"] == {annotation: "2025-01-01T00:00:00Z"}
+    ready = pod("web-1", "10.244.1.5")
+    ready["status"]["conditions"][0]["lastTransitionTime"] = "2025-01-01T00:00:07Z"
+    api.put("pods", ready)
+    after = run(api, memory)["web"]
+    assert after["metadata"]["annotations"] == {annotation: "2025-01-01T00:00:07Z"}
