@@ -9,12 +9,23 @@ added there is discovered without more code.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from cluster.resources import RESOURCES, ResourceType
 
 # The media type of the aggregated form; kubectl reads it from the answer's Content-Type.
 AGGREGATED_TYPE = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
+# Served, never stored: POST namespaces/<ns>/bindings binds the pod its body names
+# (kubeapi/objects.py), and upstream lists it first in /api/v1.
+BINDINGS = ResourceType(
+    name="bindings",
+    singular="binding",
+    kind="Binding",
+    group="",
+    version="v1",
+    namespaced=True,
+    validate=lambda obj, old: [],
+    has_status=False,
+    verbs=("create",),
+)
 
 # subresource -> (group, version, kind) of its body, and its verbs.
 _SUBRESOURCES = {
@@ -30,7 +41,7 @@ _SUBRESOURCES = {
 def group_versions() -> dict[str, list[str]]:
     """group ("" for core) -> its versions, in the order upstream lists them."""
     groups: dict[str, list[str]] = {}
-    for rt in _served():
+    for rt in served():
         versions = groups.setdefault(rt.group, [])
         if rt.version not in versions:
             versions.append(rt.version)
@@ -38,7 +49,7 @@ def group_versions() -> dict[str, list[str]]:
 
 
 def resources_of(group: str, version: str) -> list[ResourceType]:
-    return [rt for rt in _served() if (rt.group, rt.version) == (group, version)]
+    return [rt for rt in served() if (rt.group, rt.version) == (group, version)]
 
 
 def api_versions(server_address: str) -> dict:
@@ -160,5 +171,6 @@ def _aggregated_resource(rt: ResourceType) -> dict:
     return entry
 
 
-def _served() -> Iterable[ResourceType]:
-    return RESOURCES.values()
+def served() -> list[ResourceType]:
+    """Every resource discovery lists, bindings too (kubectl api-resources shows them)."""
+    return [BINDINGS, *RESOURCES.values()]

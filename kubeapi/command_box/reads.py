@@ -7,8 +7,8 @@ from __future__ import annotations
 import json
 
 from cluster.apiserver import ApiError
-from cluster.resources import RESOURCES, ResourceType
-from kubeapi import printers
+from cluster.resources import ResourceType
+from kubeapi import discovery, printers
 from kubeapi.command_box import describe
 from kubeapi.command_box.context import (
     REAL_KUBECTL,
@@ -217,7 +217,7 @@ def cluster_info(context: Context, invocation: Invocation) -> str:
 
 def api_resources(context: Context, invocation: Invocation) -> str:
     rows = [["NAME", "SHORTNAMES", "APIVERSION", "NAMESPACED", "KIND"]]
-    for rt in sorted(RESOURCES.values(), key=lambda rt: (rt.group, rt.name)):
+    for rt in sorted(discovery.served(), key=lambda rt: (rt.group, rt.name)):
         rows.append(
             [rt.name, ",".join(rt.short_names), rt.api_version, str(rt.namespaced).lower(), rt.kind]
         )

@@ -32,6 +32,13 @@ def test_legacy_lists_name_subresources_as_upstream_does():
     assert listed["groupVersion"] == "v1"
     names = [r["name"] for r in listed["resources"]]
     assert {"pods", "pods/status", "pods/binding", "pods/log", "nodes"} <= set(names)
+    assert listed["resources"][0] == {
+        "name": "bindings",
+        "singularName": "binding",
+        "namespaced": True,
+        "kind": "Binding",
+        "verbs": ["create"],
+    }
     eviction = next(r for r in listed["resources"] if r["name"] == "pods/eviction")
     assert (eviction["group"], eviction["version"], eviction["kind"]) == (
         "policy",
@@ -58,6 +65,8 @@ def test_legacy_lists_name_subresources_as_upstream_does():
         ("", "namespaces/default/pods/web/status", ("pods", "default", "web", "status")),
         ("", "namespaces/default", ("namespaces", "", "default", "")),
         ("", "namespaces/team-a/status", ("namespaces", "", "team-a", "status")),
+        # A binding that names its pod in its body, not in the path.
+        ("", "namespaces/default/bindings", ("pods", "default", "", "binding")),
         ("", "nodes/node-1", ("nodes", "", "node-1", "")),
         (
             "apps",
@@ -75,6 +84,7 @@ def test_a_path_names_its_resource_namespace_object_and_subresource(group, path,
     ("group", "path"),
     [
         ("", "pots"),
+        ("", "bindings"),  # a binding is in a namespace
         ("apps", "pods"),  # pods are core
         ("", "deployments"),  # deployments are apps
         ("", "namespaces/default/nodes"),  # nodes have no namespace
