@@ -143,15 +143,27 @@ def test_pods_and_nodes_as_kubectl_prints_them(kubectl, stack, api_url, sandbox)
         "Started container web",
     ]
 
-    # Unschedulable: the scheduler's reasons on the Warning it repeats, counted.
-    failed_scheduling = re.compile(
-        r"  Warning  FailedScheduling  \d+s \(x\d+ over \d+s\)  default-scheduler  0/3 nodes are"
-        r" available: 1 node\(s\) had untolerated taint \{node-role.kubernetes.io/control-plane:"
-        r" \}, 2 Insufficient cpu\. preemption: 0/3 nodes are available: 1 Preemption is not"
-        r" helpful for scheduling, 2 No preemption victims found for incoming pod\.$",
-        re.MULTILINE,
+    # Unschedulable: the scheduler's reasons on a Warning, counted when it is repeated.
+    def failed_scheduling(age: str) -> re.Pattern:
+        return re.compile(
+            rf"  Warning  FailedScheduling  {age}  default-scheduler  0/3 nodes are available:"
+            r" 1 node\(s\) had untolerated taint \{node-role.kubernetes.io/control-plane: \}, 2"
+            r" Insufficient cpu\. preemption: 0/3 nodes are available: 1 Preemption is not"
+            r" helpful for scheduling, 2 No preemption victims found for incoming pod\.$",
+            re.MULTILINE,
+        )
+
+    def described_big() -> str:
+        return kubectl("describe", "pod", "big").stdout
+
+    first = failed_scheduling(r"\d+s( \(x\d+ over \d+s\))?")
+    wait_for(lambda: first.search(described_big()), timeout=60)
+    # A pod gone frees room: the scheduler tries again, and fails again, once more counted.
+    assert kubectl("delete", "pod", "api", "-n", "team-a", timeout=90).stdout == (
+        'pod "api" deleted\n'
     )
-    wait_for(lambda: failed_scheduling.search(kubectl("describe", "pod", "big").stdout), timeout=60)
+    repeated = failed_scheduling(r"\d+s \(x\d+ over \d+s\)")
+    wait_for(lambda: repeated.search(described_big()), timeout=60)
     described = kubectl("describe", "pod", "big").stdout
     assert "Status:           Pending" in described and "Node:             <none>" in described
     assert section(described, "Conditions:")[1:3] == [
