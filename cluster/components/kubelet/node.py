@@ -9,10 +9,10 @@ object itself is registered when the node boots (cluster.sandboxes). A
 write that loses a race (409) or finds its object gone (404) is tried again
 at the next tick.
 
-As upstream's kubelet, it tells of its start on the Node's events ("Starting
-kubelet.", "Updated Node Allocatable limit across pods") and of each condition
-its status computation changes ("Node node-1 status is now: NodeReady"), which
-`kubectl describe node` lists.
+It files the Node's events upstream's kubelet files, which `kubectl describe
+node` lists: its start ("Starting kubelet.", "Updated Node Allocatable limit
+across pods") and each condition its status computation changes ("Node node-1
+status is now: NodeReady").
 """
 
 from __future__ import annotations
