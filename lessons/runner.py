@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import fields, replace
 from functools import lru_cache, partial
 from shlex import quote
 
@@ -45,6 +45,8 @@ log = logging.getLogger(__name__)
 RUN_LOCK = "lesson"
 READ_VERBS = ("get", "list", "watch")
 CALLS_READ_AT_ONCE = 1000
+# A trace's columns, in CallSeen's order: what a lesson may know of a call.
+CALL_SEEN_FIELDS = tuple(field.name for field in fields(CallSeen))
 
 
 @lru_cache(maxsize=64)
@@ -92,17 +94,7 @@ class ApiView:
             Trace.objects.filter(sandbox=self.sandbox, id__gt=after_id)
             .exclude(user_agent=LIVE_PAGE_USER_AGENT, verb__in=READ_VERBS)
             .order_by("id")
-            .values_list(
-                "id",
-                "actor",
-                "verb",
-                "resource",
-                "subresource",
-                "namespace",
-                "name",
-                "code",
-                "user_agent",
-            )[:CALLS_READ_AT_ONCE]
+            .values_list(*CALL_SEEN_FIELDS)[:CALLS_READ_AT_ONCE]
         )
         return [CallSeen(*row) for row in rows]
 
