@@ -11,8 +11,10 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from django.db.models import Max
 from django.test import Client
 
+from cluster.models import Trace
 from tests.e2e.bidi import FIREFOX, BidiSession, Firefox, Tab
 
 # Playwright's sync API runs an event loop in this thread, and Django then refuses
@@ -132,4 +134,17 @@ def wait_connected_tab(tab: Tab, timeout: float = 20) -> None:
         "() => Boolean(window.podlab && window.podlab.connected)",
         timeout=timeout,
         what="window.podlab.connected (the socket's snapshot applied)",
+    )
+
+
+def wait_until_the_diagram_is_still(page, sandbox) -> None:
+    """Until the page has drawn every call made so far and no message travels: a call made
+    then is the first in the animation's queue, so it travels rather than being folded to
+    catch up with calls before it (static/js/podlab/animation.js)."""
+    revision = Trace.objects.filter(sandbox=sandbox).aggregate(Max("revision"))["revision__max"]
+    page.wait_for_function(
+        """(revision) => window.podlab.revision >= revision
+            && document.querySelector('#now-playing').textContent === ''""",
+        arg=revision,
+        timeout=30_000,
     )

@@ -22,13 +22,12 @@ from pathlib import Path
 
 import pytest
 import yaml
-from django.db.models import Max
 
 from cluster.models import Trace
 from kubeapi.tls import ensure_api_certificates
 from tests.browser.harness import drawn, record_drawing
 from tests.conftest import port_answers
-from tests.e2e.conftest import wait_connected
+from tests.e2e.conftest import wait_connected, wait_until_the_diagram_is_still
 from tests.kubectl.conftest import KUBECTL, Kubectl
 from tests.processes import free_port, start, stop, wait_for
 
@@ -100,19 +99,6 @@ def watch_statuses(output: Path, pod: str) -> list[str]:
 
 
 # -- the page -----------------------------------------------------------------------------
-
-
-def wait_until_the_diagram_is_still(page, sandbox) -> None:
-    """Until the page has drawn every call made so far and no message travels: a call made
-    then is the first in the animation's queue, so it travels rather than being folded to
-    catch up with calls before it (static/js/podlab/animation.js)."""
-    revision = Trace.objects.filter(sandbox=sandbox).aggregate(Max("revision"))["revision__max"]
-    page.wait_for_function(
-        """(revision) => window.podlab.revision >= revision
-            && document.querySelector('#now-playing').textContent === ''""",
-        arg=revision,
-        timeout=30_000,
-    )
 
 
 def record_commands_shown(page) -> None:

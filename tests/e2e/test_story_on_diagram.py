@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.browser.harness import drawn, record_drawing
-from tests.e2e.conftest import wait_connected
+from tests.e2e.conftest import wait_connected, wait_until_the_diagram_is_still
 from tests.e2e.test_live_page import create_pod_with_form
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -125,6 +125,9 @@ def test_the_whole_story_is_drawn_in_order_in_poll_mode(open_page, sandbox, alic
     )
     # Very slow: the picture may trail the store by seconds, so no step is folded away.
     page.select_option("#pace", "0.25")
+    # The sandbox's start (each kubelet's first status and node events) drawn first: the
+    # story's calls then travel at the head of the queue, none skipped to catch up.
+    wait_until_the_diagram_is_still(page, sandbox)
     attempts = [(f"web-{attempt}", image) for attempt, image in enumerate(IMAGES)]
     told = next((told for told in attempts if told_without_resync(page, *told)), None)
     assert told is not None, f"a resync interrupted each of {len(IMAGES)} attempts"
